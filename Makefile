@@ -1,0 +1,52 @@
+# ota-ingest: the two commands are `make demo` and `make test`; everything else
+# here is for people who want to poke around.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+SWIFT ?= swift
+PG := scripts/pg.sh
+# Every target that talks to the database reads the throwaway server's address.
+WITH_PG := set -a && . .local/pg.env && set +a &&
+
+.PHONY: deps build build-release db-start db-stop db-reset psql demo test lint format bench bench-copy sandbox
+
+deps:
+	@bash scripts/deps.sh
+
+build: deps
+	$(SWIFT) build
+
+build-release: deps
+	$(SWIFT) build -c release --product ota-ingest
+	$(SWIFT) build -c release --product ota-sandbox
+
+db-start: deps
+	@bash $(PG) start
+
+db-stop:
+	@bash $(PG) stop
+
+db-reset:
+	@bash $(PG) reset
+
+psql: db-start
+	@$(WITH_PG) psql "$$DATABASE_URL"
+
+demo: build-release db-start
+	@$(WITH_PG) bash scripts/demo.sh "$$($(SWIFT) build -c release --show-bin-path)"
+
+# One debug build of what the tests need, then the tests against the real server.
+test: deps db-start
+	@$(WITH_PG) $(SWIFT) build --build-tests
+	@$(WITH_PG) $(SWIFT) test --skip-build
+
+lint:
+	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests sql/WarehouseSQL.swift
+
+format:
+	$(SWIFT) format format --in-place --recursive Package.swift Sources Tests sql/WarehouseSQL.swift
+
+bench-copy: deps db-start
+	$(SWIFT) build -c release --product ota-bench
+	@$(WITH_PG) bash scripts/bench-copy.sh "$$($(SWIFT) build -c release --show-bin-path)"
+
+bench: bench-copy

@@ -1,0 +1,101 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Strict concurrency is the Swift 6 language mode's default; the settings
+// below keep every target of ours on the same footing.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny")
+]
+
+let package = Package(
+    name: "ota-ingest",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "ota-ingest", targets: ["ota-ingest"]),
+        .executable(name: "ota-sandbox", targets: ["ota-sandbox"]),
+        .library(name: "OTAIngest", targets: ["OTAIngest"]),
+        .library(name: "OTASandbox", targets: ["OTASandbox"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0", traits: []),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // C libraries: libpq and libcurl, each with a shim for what Swift cannot call.
+        .systemLibrary(
+            name: "CLibPQ", pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(
+            name: "CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        .target(name: "PostgresClient", dependencies: ["CLibPQ"], swiftSettings: strict),
+        .target(name: "HTTPClient", dependencies: ["CCurl"], swiftSettings: strict),
+
+        // The warehouse SQL lives in sql/ for analysts; this target ships it
+        // inside the binary's resource bundle so an installed binary finds it.
+        .target(
+            name: "WarehouseSQL", path: "sql",
+            exclude: ["README.md"],
+            sources: ["WarehouseSQL.swift"],
+            resources: [.copy("migrations")],
+            swiftSettings: strict),
+
+        .target(
+            name: "OTAIngest",
+            dependencies: [
+                "PostgresClient", "HTTPClient", "WarehouseSQL",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "ota-ingest",
+            dependencies: [
+                "OTAIngest",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+
+        // The local OTA. It shares no code with the client side on purpose:
+        // a misreading of the API must not hide on both sides at once.
+        .target(
+            name: "OTASandbox",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "ota-sandbox",
+            dependencies: [
+                "OTASandbox",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+
+        // Shared by the test targets: a fresh database per test on the real server.
+        .target(
+            name: "TestSupport", dependencies: ["PostgresClient"], path: "Tests/TestSupport",
+            swiftSettings: strict),
+        .testTarget(
+            name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "HTTPClientTests",
+            dependencies: [
+                "HTTPClient",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "OTAIngestTests", dependencies: ["OTAIngest", "OTASandbox", "TestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "OTASandboxTests", dependencies: ["OTASandbox"],
+            swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,2 @@
+/// Placeholder while the module is built out.
+public enum PostgresClientModule {}
