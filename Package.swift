@@ -44,7 +44,7 @@ let package = Package(
             name: "WarehouseSQL", path: "sql",
             exclude: ["README.md"],
             sources: ["WarehouseSQL.swift"],
-            resources: [.copy("migrations")],
+            resources: [.copy("bootstrap.sql"), .copy("migrations")],
             swiftSettings: strict),
 
         .target(

@@ -1,0 +1,126 @@
+import Foundation
+
+/// One WebHotelier property account: Basic-auth credentials for one property.
+public struct PropertyAccount: Sendable, Equatable {
+    public var propertyCode: String
+    public var username: String
+    public var password: String
+
+    public init(propertyCode: String, username: String, password: String) {
+        self.propertyCode = propertyCode
+        self.username = username
+        self.password = password
+    }
+}
+
+/// Resolves a source's secret references at run time.
+///
+/// Messages name the variable, file or property and never the secret itself.
+public struct SecretResolver: Sendable {
+    private let environment: [String: String]
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.environment = environment
+    }
+
+    /// A cursor feed's bearer token.
+    public func token(for source: SourceConfig) throws -> String {
+        switch source.secrets {
+        case .environment(let variable):
+            guard let value = environment[variable], !value.isEmpty else {
+                throw ConfigError(
+                    "source \"\(source.name)\": token_env \(variable) is not set; fix: export \(variable) with the API token")
+            }
+            return value
+        case .file(let path):
+            return try readSecretFile(path, source: source.name, key: "token_file")
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        case .directory, .environmentPrefix:
+            throw ConfigError("source \"\(source.name)\": a cursor feed needs token_env or token_file")
+        }
+    }
+
+    /// The property accounts of a WebHotelier source, filtered to `source.properties` when set.
+    public func accounts(for source: SourceConfig) throws -> [PropertyAccount] {
+        var accounts: [String: PropertyAccount] = [:]
+        switch source.secrets {
+        case .file(let path):
+            let text = try readSecretFile(path, source: source.name, key: "credentials_file")
+            for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let trimmed = line.trimmingCharacters(in: .whitespaces)
+                if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+                let parts = trimmed.split(separator: " ", maxSplits: 1).map(String.init)
+                guard parts.count == 2, let account = Self.account(code: parts[0], userColonPassword: parts[1]) else {
+                    throw ConfigError(
+                        "source \"\(source.name)\": credentials_file \(path) line \(number + 1) is not \"CODE username:password\"; fix: correct that line"
+                    )
+                }
+                accounts[account.propertyCode] = account
+            }
+        case .directory(let path):
+            let names: [String]
+            do {
+                names = try FileManager.default.contentsOfDirectory(atPath: path)
+            } catch {
+                throw ConfigError(
+                    "source \"\(source.name)\": credentials_dir \(path) cannot be listed; fix: create it with one file per property code"
+                )
+            }
+            for name in names.sorted() where !name.hasPrefix(".") {
+                let text = try readSecretFile(
+                    (path as NSString).appendingPathComponent(name), source: source.name, key: "credentials_dir")
+                guard let account = Self.account(code: name, userColonPassword: text) else {
+                    throw ConfigError(
+                        "source \"\(source.name)\": credentials_dir file \(name) is not \"username:password\"; fix: correct that file"
+                    )
+                }
+                accounts[name] = account
+            }
+        case .environmentPrefix(let prefix):
+            for (key, value) in environment where key.hasPrefix(prefix) {
+                let code = String(key.dropFirst(prefix.count))
+                guard let account = Self.account(code: code, userColonPassword: value) else {
+                    throw ConfigError(
+                        "source \"\(source.name)\": environment variable \(key) is not \"username:password\"; fix: set it so"
+                    )
+                }
+                accounts[code] = account
+            }
+        case .environment:
+            throw ConfigError("source \"\(source.name)\": a webhotelier source needs credentials_file, credentials_dir or credentials_env_prefix")
+        }
+        if source.properties.isEmpty {
+            guard !accounts.isEmpty else {
+                throw ConfigError(
+                    "source \"\(source.name)\": no property accounts found in its credentials; fix: add one entry per property")
+            }
+            return accounts.keys.sorted().map { accounts[$0]! }
+        }
+        return try source.properties.map { code in
+            guard let account = accounts[code] else {
+                throw ConfigError(
+                    "source \"\(source.name)\": no credentials for property \(code); fix: add an entry for \(code) to the source's credentials"
+                )
+            }
+            return account
+        }
+    }
+
+    private static func account(code: String, userColonPassword: String) -> PropertyAccount? {
+        let text = userColonPassword.trimmingCharacters(in: .whitespacesAndNewlines)
+        // Basic auth forbids ':' in user names, so the first colon splits.
+        guard !code.isEmpty, let colon = text.firstIndex(of: ":") else { return nil }
+        let username = String(text[..<colon])
+        let password = String(text[text.index(after: colon)...])
+        guard !username.isEmpty, !password.isEmpty else { return nil }
+        return PropertyAccount(propertyCode: code, username: username, password: password)
+    }
+
+    private func readSecretFile(_ path: String, source: String, key: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(
+                "source \"\(source)\": \(key) \(path) cannot be read; fix: create it or check its permissions")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

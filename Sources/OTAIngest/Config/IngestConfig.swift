@@ -1,0 +1,94 @@
+import Foundation
+
+/// Everything `ota-ingest` reads from its TOML configuration file.
+///
+/// Secrets never live in this file: it only names where they are (an
+/// environment variable, a file, or a directory of files).
+public struct IngestConfig: Sendable {
+    public var sources: [SourceConfig]
+
+    public init(sources: [SourceConfig] = []) {
+        self.sources = sources
+    }
+
+    public func source(named name: String) throws -> SourceConfig {
+        guard let source = sources.first(where: { $0.name == name }) else {
+            let known = sources.map(\.name).joined(separator: ", ")
+            throw ConfigError(
+                "no source named \"\(name)\" (configured: \(known.isEmpty ? "none" : known)); fix: add [sources.\(name)] to the config file"
+            )
+        }
+        return source
+    }
+}
+
+/// One OTA connection: WebHotelier (one account per property) or a generic cursor feed.
+public struct SourceConfig: Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case webhotelier
+        case cursor
+    }
+
+    public var name: String
+    public var kind: Kind
+    public var baseURL: String
+    /// Where the secrets are; resolved only when a run needs them.
+    public var secrets: SecretReference
+    /// WebHotelier: the property codes to work; empty means every account in the credentials.
+    public var properties: [String]
+    /// Properties worked at once.
+    public var concurrency: Int
+    /// The dialect's minimum interval between pending-list calls per property.
+    public var pendingListInterval: Duration
+    /// The dialect's minimum interval between availability/rate feed fetches per property.
+    public var feedInterval: Duration
+    /// Stay dates fetched from the feeds: today ..< today + stayWindowDays.
+    public var stayWindowDays: Int
+    /// Stay dates per feed request.
+    public var chunkDays: Int
+    /// Cursor feed page size.
+    public var pageSize: Int
+    /// Token bucket: sustained requests per second and burst size.
+    public var requestsPerSecond: Double
+    public var burst: Int
+    /// Attempts per request before the run fails (1 = no retry).
+    public var maxAttempts: Int
+    public var requestTimeout: Duration
+
+    public init(
+        name: String, kind: Kind, baseURL: String, secrets: SecretReference, properties: [String] = [],
+        concurrency: Int = 4, pendingListInterval: Duration = .seconds(300), feedInterval: Duration = .seconds(6 * 3600),
+        stayWindowDays: Int = 365, chunkDays: Int = 31, pageSize: Int = 1000, requestsPerSecond: Double = 5,
+        burst: Int = 10, maxAttempts: Int = 6, requestTimeout: Duration = .seconds(60)
+    ) {
+        self.name = name
+        self.kind = kind
+        self.baseURL = baseURL
+        self.secrets = secrets
+        self.properties = properties
+        self.concurrency = concurrency
+        self.pendingListInterval = pendingListInterval
+        self.feedInterval = feedInterval
+        self.stayWindowDays = stayWindowDays
+        self.chunkDays = chunkDays
+        self.pageSize = pageSize
+        self.requestsPerSecond = requestsPerSecond
+        self.burst = burst
+        self.maxAttempts = maxAttempts
+        self.requestTimeout = requestTimeout
+    }
+}
+
+/// Where a source's secrets are kept. Exactly one is configured per source.
+public enum SecretReference: Sendable, Equatable {
+    /// One environment variable holding the secret (a cursor feed's bearer token).
+    case environment(variable: String)
+    /// A file holding the secret, or for WebHotelier one line per property:
+    /// `CODE username:password`.
+    case file(path: String)
+    /// A directory with one file per property, named by property code, holding
+    /// `username:password` (the systemd credentials layout).
+    case directory(path: String)
+    /// Environment variables named PREFIX + property code, each `username:password`.
+    case environmentPrefix(String)
+}
