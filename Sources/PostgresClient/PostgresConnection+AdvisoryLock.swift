@@ -19,9 +19,9 @@ extension PostgresConnection {
     }
 
     /// Holds the advisory lock `key` while `body` runs, waiting for it first; releases it however the body ends.
-    public func withAdvisoryLock<Value>(
-        _ key: Int64, _ body: (isolated PostgresConnection) async throws -> sending Value
-    ) async throws -> sending Value {
+    public func withAdvisoryLock<Value: Sendable>(
+        _ key: Int64, _ body: @Sendable (isolated PostgresConnection) async throws -> Value
+    ) async throws -> Value {
         try await advisoryLock(key)
         let value: Value
         do {

@@ -7,9 +7,9 @@ extension PostgresConnection {
     /// The body gets the connection `isolated`, so its calls run on the connection's thread
     /// without hops and it compiles from any task or actor:
     /// `try await conn.transaction { conn in try await conn.execute(...) }`.
-    public func transaction<Value>(
-        _ body: (isolated PostgresConnection) async throws -> sending Value
-    ) async throws -> sending Value {
+    public func transaction<Value: Sendable>(
+        _ body: @Sendable (isolated PostgresConnection) async throws -> Value
+    ) async throws -> Value {
         let handle = try liveHandle()
         let nested = PQtransactionStatus(handle) != PQTRANS_IDLE
         let savepoint = "ota_savepoint_\(savepointDepth + 1)"
