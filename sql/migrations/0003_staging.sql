@@ -93,6 +93,7 @@ create table staging.rate_observations (
     min_stay           integer not null default 1,
     available          integer,
     record_key         text,
+    record_hash        text,
     source_updated_at  timestamptz,
     observed_at        timestamptz not null,
     load_date          date not null,
@@ -115,6 +116,7 @@ comment on column staging.rate_observations.closeout is 'Rate-level closeout (cl
 comment on column staging.rate_observations.min_stay is 'Rate-level minimum stay (1 = none).';
 comment on column staging.rate_observations.available is 'Rooms available, when the feed carries it (cursor feeds).';
 comment on column staging.rate_observations.record_key is 'The source''s own record key (cursor feeds).';
+comment on column staging.rate_observations.record_hash is 'Hash of the record''s bytes as received (cursor feeds): with record_key, what makes a record the same record.';
 comment on column staging.rate_observations.source_updated_at is 'The source''s updated_at for the record (cursor feeds).';
 comment on column staging.rate_observations.observed_at is 'When the value was fetched from the OTA.';
 comment on column staging.rate_observations.load_date is 'The UTC date of landing; the partition key.';

@@ -106,6 +106,11 @@ public struct JSONScanner {
         return try unescape(inner)
     }
 
+    /// The decoded text of a member name, given the range `members(of:)` reported.
+    public func key(_ range: Range<Int>) throws -> String {
+        try string(Value(kind: .string, range: (range.lowerBound - 1)..<(range.upperBound + 1)))
+    }
+
     /// The raw text of a value (a number's digits, a literal), for exact decoding.
     public func text(_ value: Value) -> String {
         String(decoding: UnsafeBufferPointer(rebasing: bytes[value.range]), as: UTF8.self)

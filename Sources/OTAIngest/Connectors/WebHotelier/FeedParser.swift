@@ -1,0 +1,176 @@
+import Foundation
+
+/// Turns WebHotelier availability and rate feed pages into staging rows,
+/// expanding `from`/`to` entries to nights and refusing bad entries whole.
+public enum FeedParser {
+    /// A refused entry: its bytes within the page and why.
+    public struct Refused: Sendable {
+        public var raw: Range<Int>
+        public var key: String
+        public var reason: String
+    }
+
+    struct EntryError: Error {
+        var reason: String
+    }
+
+    /// `data` is an object keyed by room code, each an array of entries (dialect).
+    public static func availability(
+        _ page: WebHotelierClient.Envelope, window: ClosedRange<CivilDate>, stamp: LoadStamp
+    ) throws -> (rows: [AvailabilityRow], refused: [Refused]) {
+        try page.read { scanner, data in
+            var rows: [AvailabilityRow] = []
+            var refused: [Refused] = []
+            guard data.kind == .object else { throw EntryError(reason: "availability data is not an object") }
+            try scanner.members(of: data) { keyRange, entries in
+                let room = (try? scanner.key(keyRange)) ?? ""
+                guard entries.kind == .array else {
+                    refused.append(Refused(raw: entries.range, key: room, reason: "room \(room): entries are not an array"))
+                    return
+                }
+                try scanner.elements(of: entries) { entry in
+                    do {
+                        let nights = try nightsOf(entry, scanner, window: window)
+                        let allot = try int(entry, "allot", scanner, required: true, min: 0)!
+                        let stopSell = try flag(entry, "stopsell", scanner, default: false)
+                        let minStay = try int(entry, "minstay", scanner, required: false, min: 1) ?? 1
+                        let maxStay = try int(entry, "maxstay", scanner, required: false, min: 0) ?? 0
+                        // checkin/checkout say open (1) or closed (0); the columns say closed.
+                        let arrivalOpen = try flag(entry, "checkin", scanner, default: true)
+                        let departureOpen = try flag(entry, "checkout", scanner, default: true)
+                        guard !room.isEmpty else { throw EntryError(reason: "empty room code") }
+                        for night in nights {
+                            rows.append(
+                                AvailabilityRow(
+                                    stamp: stamp, roomCode: room, stayDate: night.description, allotment: allot,
+                                    stopSell: stopSell, minStay: minStay, maxStay: maxStay,
+                                    closedToArrival: !arrivalOpen, closedToDeparture: !departureOpen, raw: entry.range))
+                        }
+                    } catch let error as EntryError {
+                        refused.append(Refused(raw: entry.range, key: "\(stamp.propertyCode)/\(room)", reason: "room \(room): \(error.reason)"))
+                    }
+                }
+            }
+            return (rows, refused)
+        }
+    }
+
+    /// `data` is an object keyed by rate id, each an array of entries with a
+    /// price per occupancy; the room comes from the rate list, the currency from the property.
+    public static func rates(
+        _ page: WebHotelierClient.Envelope, window: ClosedRange<CivilDate>, stamp: LoadStamp,
+        rateRooms: [String: String], currency: String
+    ) throws -> (rows: [RateRow], refused: [Refused]) {
+        try page.read { scanner, data in
+            var rows: [RateRow] = []
+            var refused: [Refused] = []
+            guard data.kind == .object else { throw EntryError(reason: "rates data is not an object") }
+            try scanner.members(of: data) { keyRange, entries in
+                let rateId = (try? scanner.key(keyRange)) ?? ""
+                guard entries.kind == .array else {
+                    refused.append(Refused(raw: entries.range, key: rateId, reason: "rate \(rateId): entries are not an array"))
+                    return
+                }
+                try scanner.elements(of: entries) { entry in
+                    do {
+                        guard !rateId.isEmpty else { throw EntryError(reason: "empty rate id") }
+                        let nights = try nightsOf(entry, scanner, window: window)
+                        let closeout = try flag(entry, "closeout", scanner, default: false)
+                        let minStay = try int(entry, "min_stay", scanner, required: false, min: 1) ?? 1
+                        guard let pricing = try scanner.member("pricing", of: entry) else {
+                            throw EntryError(reason: "missing key pricing")
+                        }
+                        guard pricing.kind == .array else { throw EntryError(reason: "pricing must be an array") }
+                        var prices: [(adults: Int, children: Int, price: String)] = []
+                        try scanner.elements(of: pricing) { occupancy in
+                            guard occupancy.kind == .object else { throw EntryError(reason: "pricing[] must be objects") }
+                            let adults = try int(occupancy, "adults", scanner, required: true, min: 1)!
+                            let children = try int(occupancy, "children", scanner, required: false, min: 0) ?? 0
+                            guard let price = try scanner.member("price", of: occupancy) else {
+                                throw EntryError(reason: "pricing[].price is missing")
+                            }
+                            prices.append((adults, children, try decimal(price, scanner, label: "pricing[].price")))
+                        }
+                        for night in nights {
+                            for p in prices {
+                                rows.append(
+                                    RateRow(
+                                        stamp: stamp, stream: "rates", rateId: rateId, roomCode: rateRooms[rateId] ?? "",
+                                        stayDate: night.description, adults: p.adults, children: p.children, channel: "",
+                                        price: p.price, currency: currency, closeout: closeout, minStay: minStay,
+                                        available: nil, sourceKey: nil, sourceHash: nil, sourceUpdatedAt: nil,
+                                        raw: entry.range))
+                            }
+                        }
+                    } catch let error as EntryError {
+                        refused.append(Refused(raw: entry.range, key: "\(stamp.propertyCode)/\(rateId)", reason: "rate \(rateId): \(error.reason)"))
+                    }
+                }
+            }
+            return (rows, refused)
+        }
+    }
+
+    // MARK: - Field rules
+
+    static func nightsOf(_ entry: JSONScanner.Value, _ scanner: JSONScanner, window: ClosedRange<CivilDate>) throws
+        -> [CivilDate]
+    {
+        guard entry.kind == .object else { throw EntryError(reason: "entry is not an object") }
+        let first: CivilDate
+        let last: CivilDate
+        if let date = try scanner.member("date", of: entry) {
+            first = try civilDate(date, scanner, label: "date")
+            last = first
+        } else if let from = try scanner.member("from", of: entry), let to = try scanner.member("to", of: entry) {
+            first = try civilDate(from, scanner, label: "from")
+            last = try civilDate(to, scanner, label: "to")
+            guard first <= last else { throw EntryError(reason: "from \(first) is after to \(last)") }
+        } else {
+            throw EntryError(reason: "entry has neither date nor from/to")
+        }
+        guard window.contains(first), window.contains(last) else {
+            throw EntryError(reason: "dates \(first)..\(last) fall outside the requested \(window.lowerBound)..\(window.upperBound)")
+        }
+        return (first.dayNumber...last.dayNumber).map(CivilDate.init(dayNumber:))
+    }
+
+    static func civilDate(_ value: JSONScanner.Value, _ scanner: JSONScanner, label: String) throws -> CivilDate {
+        guard value.kind == .string, let text = try? scanner.string(value), let date = CivilDate(text) else {
+            throw EntryError(reason: "\(label) must be a real date (YYYY-MM-DD)")
+        }
+        return date
+    }
+
+    static func int(_ object: JSONScanner.Value, _ key: StaticString, _ scanner: JSONScanner, required: Bool, min: Int)
+        throws -> Int?
+    {
+        guard let value = try scanner.member(key, of: object) else {
+            if required { throw EntryError(reason: "missing key \(key)") }
+            return nil
+        }
+        guard value.kind == .number, let number = try? scanner.int(value) else {
+            throw EntryError(reason: "\(key) must be an integer")
+        }
+        guard number >= min else { throw EntryError(reason: "\(key) \(number) is below \(min)") }
+        return number
+    }
+
+    static func flag(_ object: JSONScanner.Value, _ key: StaticString, _ scanner: JSONScanner, default value: Bool)
+        throws -> Bool
+    {
+        guard let found = try int(object, key, scanner, required: false, min: 0) else { return value }
+        guard found <= 1 else { throw EntryError(reason: "\(key) must be 0 or 1") }
+        return found == 1
+    }
+
+    /// A non-negative JSON number kept as its exact decimal text.
+    static func decimal(_ value: JSONScanner.Value, _ scanner: JSONScanner, label: String) throws -> String {
+        guard value.kind == .number else { throw EntryError(reason: "\(label) must be a number") }
+        let text = scanner.text(value)
+        guard let number = Double(text), number.isFinite, number >= 0, number < 1e9 else {
+            throw EntryError(reason: "\(label) \(text) must be between 0 and 1e9")
+        }
+        return text
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import HTTPClient
+
+/// One WebHotelier property account's side of the API (see docs/webhotelier.md
+/// and the project's dialect): the booking sync queue, bookings, search, the
+/// rate list and the availability/rate feeds.
+public struct WebHotelierClient: Sendable {
+    public let account: PropertyAccount
+    let baseURL: String
+    let caller: SourceCaller
+
+    public init(account: PropertyAccount, baseURL: String, caller: SourceCaller) {
+        self.account = account
+        self.baseURL = baseURL
+        self.caller = caller
+    }
+
+    /// A response body with the position of its wrapper's `data` element.
+    public struct Envelope: Sendable {
+        public var body: [UInt8]
+        public var data: JSONScanner.Value
+
+        /// Reads the data element with a scanner over the body.
+        public func read<T>(_ body: (JSONScanner, JSONScanner.Value) throws -> T) rethrows -> T {
+            try self.body.withUnsafeBufferPointer { try body(JSONScanner($0), data) }
+        }
+    }
+
+    /// One entry of the pending list.
+    public struct Pending: Sendable, Equatable {
+        public var id: Int
+        public var timestamp: String
+        public var syncType: String
+    }
+
+    // MARK: - Bookings
+
+    public func pendingReservations() async throws -> [Pending] {
+        let envelope = try await get("/reservation/new", what: "list pending reservations")
+        return try envelope.read { scanner, data in
+            var list: [Pending] = []
+            guard let reservations = try scanner.member("reservations", of: data) else { return [] }
+            try scanner.elements(of: reservations) { entry in
+                guard let id = try scanner.member("id", of: entry) else { return }
+                let timestamp = try scanner.member("timestamp", of: entry).map(scanner.string) ?? ""
+                let syncType = try scanner.member("syncType", of: entry).map(scanner.string) ?? ""
+                list.append(Pending(id: try scanner.int(id), timestamp: timestamp, syncType: syncType))
+            }
+            return list
+        }
+    }
+
+    /// The booking as it is now: the whole response, its `data` being the body.
+    public func reservation(_ id: Int) async throws -> Envelope {
+        try await get("/reservation/\(id)", what: "fetch reservation \(id)")
+    }
+
+    /// Removes the booking from the sync queue. Called only after its version is committed.
+    public func markSynced(_ id: Int) async throws {
+        _ = try await get("/reservation/sync/\(id)", what: "mark reservation \(id) synced")
+    }
+
+    /// One page of bookings modified since `since`, oldest first; ids only.
+    public func modifiedSince(_ since: CivilDate, page: Int, rows: Int) async throws -> (ids: [Int], total: Int) {
+        let envelope = try await get(
+            "/reservation",
+            query: [
+                ("last_mod_fromd", since.description), ("order", "ASC"), ("verbose", "0"), ("maxrows", String(rows)),
+                ("pageNo", String(page)), ("property", account.propertyCode),
+            ], what: "search reservations modified since \(since) (page \(page))")
+        return try envelope.read { scanner, data in
+            var ids: [Int] = []
+            let total = try scanner.member("total", of: data).map(scanner.int) ?? 0
+            if let reservations = try scanner.member("reservations", of: data) {
+                try scanner.elements(of: reservations) { entry in
+                    if let id = try scanner.member("id", of: entry) { ids.append(try scanner.int(id)) }
+                }
+            }
+            return (ids, total)
+        }
+    }
+
+    // MARK: - Property, rate list, feeds
+
+    /// The property's currency (dialect: `GET /property/{code}` gives `data.currency`).
+    public func propertyCurrency() async throws -> String {
+        let envelope = try await get("/property/\(account.propertyCode)", what: "read the property")
+        return try envelope.read { scanner, data in
+            guard let currency = try scanner.member("currency", of: data) else {
+                throw SourceError(
+                    source: caller.sourceName, what: "read property \(account.propertyCode)",
+                    reason: "the response has no data.currency", attempts: 1)
+            }
+            return try scanner.string(currency)
+        }
+    }
+
+    /// Rate id to room code, from the property's rate list.
+    public func rateRooms() async throws -> [String: String] {
+        let envelope = try await get("/rate/\(account.propertyCode)", what: "read the rate list")
+        return try envelope.read { scanner, data in
+            var rooms: [String: String] = [:]
+            guard let rates = try scanner.member("rates", of: data) else { return rooms }
+            try scanner.elements(of: rates) { rate in
+                guard let id = try scanner.member("id", of: rate), let room = try scanner.member("room", of: rate) else {
+                    return
+                }
+                let idText = id.kind == .string ? try scanner.string(id) : scanner.text(id)
+                rooms[idText] = try scanner.string(room)
+            }
+            return rooms
+        }
+    }
+
+    public func availability(from: CivilDate, to: CivilDate) async throws -> Envelope {
+        try await get(
+            "/manage/availability", query: [("from", from.description), ("to", to.description)],
+            what: "fetch availability \(from)..\(to)")
+    }
+
+    public func rates(from: CivilDate, to: CivilDate) async throws -> Envelope {
+        try await get(
+            "/manage/rates", query: [("from", from.description), ("to", to.description)],
+            what: "fetch rates \(from)..\(to)")
+    }
+
+    // MARK: - Transport
+
+    func get(_ path: String, query: [(String, String)] = [], what: String) async throws -> Envelope {
+        var url = baseURL + path
+        if !query.isEmpty {
+            url += "?" + query.map { "\($0.0)=\(Self.encode($0.1))" }.joined(separator: "&")
+        }
+        let request = HTTPClientRequest(
+            url: url, headers: ["Accept": "application/json"],
+            authorization: .basic(username: account.username, password: account.password))
+        let response = try await caller.send(
+            request, what: "property \(account.propertyCode): \(what)",
+            errorCode: { Self.errorCode(in: $0.body) }, isComplete: { Self.isWholeJSON($0.body) })
+        return try response.body.withUnsafeBufferPointer { buffer in
+            let scanner = JSONScanner(buffer)
+            let root = try scanner.value(in: 0..<buffer.count)
+            guard let data = try scanner.member("data", of: root) else {
+                throw SourceError(
+                    source: caller.sourceName, what: "property \(account.propertyCode): \(what)",
+                    reason: "the response has no data element", attempts: 1)
+            }
+            return Envelope(body: response.body, data: data)
+        }
+    }
+
+    static func encode(_ value: String) -> String {
+        value.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~")))
+            ?? value
+    }
+
+    /// The wrapper's `error_code`, when the body is a wrapper at all.
+    static func errorCode(in body: [UInt8]) -> String? {
+        body.withUnsafeBufferPointer { buffer in
+            let scanner = JSONScanner(buffer)
+            guard let root = try? scanner.value(in: 0..<buffer.count), root.kind == .object,
+                let code = try? scanner.member("error_code", of: root)
+            else { return nil }
+            return try? scanner.string(code)
+        }
+    }
+
+    static func isWholeJSON(_ body: [UInt8]) -> Bool {
+        body.withUnsafeBufferPointer { buffer in
+            (try? JSONScanner(buffer).value(in: 0..<buffer.count)) != nil
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import PostgresClient
+
+/// A record refused at the boundary or by PostgreSQL, bound for ops.dead_letters.
+public struct DeadLetter: Sendable {
+    public var stream: String
+    public var propertyCode: String
+    public var recordKey: String?
+    public var raw: [UInt8]
+    public var reason: String
+
+    public init(stream: String, propertyCode: String, recordKey: String?, raw: [UInt8], reason: String) {
+        self.stream = stream
+        self.propertyCode = propertyCode
+        self.recordKey = recordKey
+        self.raw = raw
+        self.reason = reason
+    }
+}
+
+/// Writes dead letters; the same bad record seen again bumps its attempts.
+public enum DeadLetterWriter {
+    public static func write(
+        _ letters: [DeadLetter], source: String, runId: String, batchId: String?,
+        on connection: isolated PostgresConnection
+    ) async throws {
+        for letter in letters {
+            try await connection.execute(
+                """
+                insert into ops.dead_letters (source, stream, property_code, record_key, raw, raw_hash, reason, run_id, batch_id)
+                values ($1, $2, $3, $4, $5, encode(sha256($5), 'hex'), $6, $7, $8)
+                on conflict (source, stream, raw_hash) do update
+                   set attempts = ops.dead_letters.attempts + 1, last_seen = now(),
+                       reason = excluded.reason, run_id = excluded.run_id, batch_id = excluded.batch_id
+                """,
+                [source, letter.stream, letter.propertyCode, letter.recordKey, letter.raw, letter.reason, runId, batchId])
+        }
+    }
+}
+
+/// Landed batches in ops.batches: recorded in the transaction that lands their
+/// rows, so a resumed run skips exactly what committed.
+public enum BatchLedger {
+    public struct Key: Sendable, Hashable {
+        public var runId: String
+        public var source: String
+        public var stream: String
+        public var propertyCode: String
+        public var range: String
+
+        public init(runId: String, source: String, stream: String, propertyCode: String, range: String) {
+            self.runId = runId
+            self.source = source
+            self.stream = stream
+            self.propertyCode = propertyCode
+            self.range = range
+        }
+
+        /// A readable id for staging.batch_id; ops.batches keeps the parts in separate columns.
+        public var batchId: String { "\(runId)/\(stream)/\(propertyCode)/\(range)" }
+    }
+
+    public static func isLanded(_ key: Key, on connection: isolated PostgresConnection) async throws -> Bool {
+        try await !connection.query(
+            """
+            select 1 from ops.batches
+            where run_id = $1 and source = $2 and stream = $3 and property_code = $4 and batch_range = $5
+            """, [key.runId, key.source, key.stream, key.propertyCode, key.range]
+        ).isEmpty
+    }
+
+    public static func record(
+        _ key: Key, rows: Int, duplicates: Int, deadLetters: Int, on connection: isolated PostgresConnection
+    ) async throws {
+        try await connection.execute(
+            """
+            insert into ops.batches (run_id, source, stream, property_code, batch_range, rows_landed, duplicates, dead_letters)
+            values ($1, $2, $3, $4, $5, $6, $7, $8)
+            on conflict do nothing
+            """, [key.runId, key.source, key.stream, key.propertyCode, key.range, rows, duplicates, deadLetters])
+    }
+}

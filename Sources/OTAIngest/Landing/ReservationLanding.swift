@@ -1,0 +1,84 @@
+import Foundation
+import PostgresClient
+
+/// Lands booking versions in staging.reservation_events.
+///
+/// The unique (source, confirmation_id, content_hash) index makes a version
+/// land once however it arrives. A "new" for a known confirmation number with
+/// other content is kept for audit as a collision, never as a second booking.
+public enum ReservationLanding {
+    public enum Outcome: Sendable, Equatable {
+        case landed
+        case duplicate
+        case collision
+    }
+
+    public struct Event: Sendable {
+        public var source: String
+        public var version: BookingVersion
+        public var eventType: String
+        public var syncType: String?
+        public var origin: String
+        public var raw: [UInt8]
+        public var rawFormat: String
+        public var batchId: String
+        public var runId: String
+
+        public init(
+            source: String, version: BookingVersion, eventType: String, syncType: String?, origin: String,
+            raw: [UInt8], rawFormat: String = "json", batchId: String, runId: String
+        ) {
+            self.source = source
+            self.version = version
+            self.eventType = eventType
+            self.syncType = syncType
+            self.origin = origin
+            self.raw = raw
+            self.rawFormat = rawFormat
+            self.batchId = batchId
+            self.runId = runId
+        }
+    }
+
+    /// The staging event type for a pending list's syncType.
+    public static func eventType(forSyncType syncType: String) -> String {
+        switch syncType.uppercased() {
+        case "NEW": return "new"
+        case "CL": return "cancel"
+        default: return "update"
+        }
+    }
+
+    public static func land(_ event: Event, on connection: isolated PostgresConnection) async throws -> Outcome {
+        let data = String(decoding: event.version.data, as: UTF8.self)
+        // The hash is taken over jsonb's canonical text, so the same version hashes
+        // the same whether it came by pull, JSON push or XML push.
+        let rows = try await connection.query(
+            """
+            with incoming as (
+                select $11::jsonb as data
+            ), hashed as (
+                select data, encode(sha256(convert_to(data::text, 'UTF8')), 'hex') as content_hash from incoming
+            )
+            insert into staging.reservation_events
+                (source, property_code, confirmation_id, event_type, sync_type, origin, ota_time, content_hash,
+                 is_collision, raw, raw_format, data, batch_id, run_id)
+            select $1, $2, $3, $4, $5, $6, $7::timestamptz, h.content_hash,
+                   $4 = 'new' and exists (
+                       select 1 from staging.reservation_events e
+                       where e.source = $1 and e.confirmation_id = $3 and not e.is_collision
+                         and e.content_hash <> h.content_hash),
+                   $8, $9, h.data, $10, $12
+            from hashed h
+            on conflict (source, confirmation_id, content_hash) do nothing
+            returning is_collision
+            """,
+            [
+                event.source, event.version.propertyCode, String(event.version.confirmationId), event.eventType,
+                event.syncType, event.origin, event.version.otaTime.map(Timestamps.format), event.raw, event.rawFormat,
+                event.batchId, data, event.runId,
+            ])
+        guard let row = rows.first else { return .duplicate }
+        return try row.decode(Bool.self, at: 0) ? .collision : .landed
+    }
+}

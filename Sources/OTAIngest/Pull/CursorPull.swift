@@ -1,0 +1,158 @@
+import Foundation
+import PostgresClient
+
+/// `pull inventory`: a cursor feed read incrementally.
+///
+/// Each page lands in one transaction together with the watermark it reaches:
+/// `updated_after` (inclusive), the cursor to resume an unfinished traversal,
+/// and the (key, hash) pairs already landed at exactly `updated_after`, so a
+/// re-read of that instant neither loses nor doubles them.
+public enum CursorPull {
+    static let stream = "inventory"
+
+    struct Watermark: Sendable {
+        var updatedAfter: Date?
+        var updatedAfterText: String?
+        var cursor: String?
+        /// "key hash" pairs landed at exactly updatedAfter.
+        var boundary: Set<String>
+    }
+
+    public static func run(_ context: PullContext, token: String) async throws {
+        let source = context.source
+        let connection = try await PostgresConnection.connect(context.databaseURL)
+        let lock = PostgresConnection.advisoryLockKey("ota-ingest property: \(source.name)/")
+        guard try await connection.tryAdvisoryLock(lock) else {
+            context.stats.add(.skippedProperties)
+            context.log.warning("feed is being read by another process; skipped")
+            await connection.close()
+            return
+        }
+        do {
+            try await traverse(context, token: token, connection: connection)
+            _ = try await connection.advisoryUnlock(lock)
+            await connection.close()
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
+    private static func traverse(_ context: PullContext, token: String, connection: PostgresConnection) async throws {
+        let source = context.source
+        let run = context.run
+        let client = CursorFeedClient(baseURL: source.baseURL, token: token, caller: context.makeCaller())
+        var mark = try await connection.withIsolation { try await load(source.name, on: $0) }
+        // Records already landed by this traversal, so one repeated on a later page is skipped.
+        var seen = Set<UInt64>()
+        if mark.cursor != nil {
+            seen = try await connection.withIsolation { conn in
+                Set(
+                    try await conn.query(
+                        "select record_hash from staging.rate_observations where run_id = $1 and source = $2 and stream = $3",
+                        [run.id, source.name, stream]
+                    ).compactMap { UInt64(try $0.decode(String.self, at: 0), radix: 16) })
+            }
+        }
+        let loadDate = context.loadDate()
+        try await connection.withIsolation { conn in
+            _ = try await conn.execute("select staging.ensure_load_partitions($1::date)", [loadDate.description])
+        }
+        var pageNumber = 0
+        while true {
+            let requestCursor = mark.cursor
+            let page = try await client.page(
+                limit: source.pageSize, updatedAfter: mark.updatedAfterText, cursor: requestCursor)
+            pageNumber += 1
+            let key = BatchLedger.Key(
+                runId: run.id, source: source.name, stream: stream, propertyCode: "",
+                range: "cursor:\(requestCursor ?? "start@" + (mark.updatedAfterText ?? "-"))")
+            let stamp = LoadStamp(
+                source: source.name, propertyCode: "", observedAt: context.observedAt(), loadDate: loadDate.description,
+                batchId: key.batchId, runId: run.id)
+            var rows: [RateRow] = []
+            var refused: [FeedParser.Refused] = []
+            var duplicates = 0
+            var next = mark
+            next.cursor = page.nextCursor
+            page.body.withUnsafeBufferPointer { buffer in
+                let scanner = JSONScanner(buffer)
+                for record in page.records {
+                    do {
+                        let (parsed, row) = try InventoryRecordParser.parse(record, scanner, stamp: stamp)
+                        let identity = parsed.key + " " + parsed.hashText
+                        if (parsed.updatedAt == mark.updatedAfter && mark.boundary.contains(identity))
+                            || !seen.insert(parsed.hash).inserted
+                        {
+                            duplicates += 1
+                            continue
+                        }
+                        rows.append(row)
+                        if next.updatedAfter.map({ parsed.updatedAt > $0 }) ?? true {
+                            next.updatedAfter = parsed.updatedAt
+                            next.updatedAfterText = parsed.updatedAtText
+                            next.boundary = []
+                        }
+                        if parsed.updatedAt == next.updatedAfter { next.boundary.insert(identity) }
+                    } catch let refusal as InventoryRecordParser.Refusal {
+                        refused.append(FeedParser.Refused(raw: record.range, key: keyGuess(record, scanner), reason: refusal.reason))
+                    } catch {
+                        refused.append(FeedParser.Refused(raw: record.range, key: "", reason: "\(error)"))
+                    }
+                }
+            }
+            let landedRows = rows
+            let refusedRecords = refused
+            let dups = duplicates
+            let newMark = next
+            try await connection.transaction { conn in
+                if try await BatchLedger.isLanded(key, on: conn) { return }
+                try await FeedPull.landRows(
+                    landedRows, refusedRecords, page: page.body, key: key, duplicates: dups, context: context, on: conn)
+                try await save(newMark, source: source.name, runId: run.id, on: conn)
+            }
+            context.stats.add(.pages)
+            context.stats.add(.duplicates, duplicates)
+            mark = next
+            if page.nextCursor == nil { break }
+        }
+        context.log.info("inventory traversal complete", ["pages": String(pageNumber)])
+    }
+
+    private static func keyGuess(_ record: JSONScanner.Value, _ scanner: JSONScanner) -> String {
+        guard record.kind == .object, let id = try? scanner.member("id", of: record), let text = try? scanner.string(id) else {
+            return ""
+        }
+        return text
+    }
+
+    static func load(_ source: String, on connection: isolated PostgresConnection) async throws -> Watermark {
+        let rows = try await connection.query(
+            """
+            select updated_after, to_char(updated_after at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+                   cursor, boundary_keys::text
+            from ops.watermarks where source = $1 and stream = $2 and property_code = ''
+            """, [source, stream])
+        guard let row = rows.first else { return Watermark(boundary: []) }
+        let boundaryJSON = try row.decode(String.self, at: 3)
+        let keys = (try? JSONSerialization.jsonObject(with: Data(boundaryJSON.utf8))) as? [String] ?? []
+        return Watermark(
+            updatedAfter: try row.decode(Date?.self, at: 0), updatedAfterText: try row.decode(String?.self, at: 1),
+            cursor: try row.decode(String?.self, at: 2), boundary: Set(keys))
+    }
+
+    static func save(_ mark: Watermark, source: String, runId: String, on connection: isolated PostgresConnection)
+        async throws
+    {
+        let keys = try String(
+            decoding: JSONSerialization.data(withJSONObject: mark.boundary.sorted(), options: []), as: UTF8.self)
+        try await connection.execute(
+            """
+            insert into ops.watermarks (source, stream, property_code, updated_after, cursor, boundary_keys, run_id)
+            values ($1, $2, '', $3::timestamptz, $4, $5::jsonb, $6)
+            on conflict (source, stream, property_code) do update
+               set updated_after = excluded.updated_after, cursor = excluded.cursor,
+                   boundary_keys = excluded.boundary_keys, run_id = excluded.run_id, updated_at = now()
+            """, [source, stream, mark.updatedAfter.map(Timestamps.format), mark.cursor, keys, runId])
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import PostgresClient
+
+/// `pull rates`: WebHotelier's availability and rate feeds over the stay-date
+/// window, chunk by chunk, each chunk a batch landed with its ledger entry in
+/// one transaction.
+public enum FeedPull {
+    public enum Stream: String, Sendable, CaseIterable {
+        case availability, rates
+
+        var endpoint: String { "manage/\(rawValue)" }
+    }
+
+    public static func run(_ context: PullContext, accounts: [PropertyAccount], streams: [Stream]) async -> [String: any Error] {
+        await PropertyWorkers.run(accounts, context: context) { account, connection, caller in
+            let client = WebHotelierClient(account: account, baseURL: context.source.baseURL, caller: caller)
+            for stream in streams {
+                try await pull(stream, client: client, connection: connection, context: context)
+            }
+        }
+    }
+
+    private static func pull(
+        _ stream: Stream, client: WebHotelierClient, connection: PostgresConnection, context: PullContext
+    ) async throws {
+        let code = client.account.propertyCode
+        let source = context.source
+        let now = context.clock.now()
+        let run = context.run
+        // A resumed run finishes what it started, whatever the interval says.
+        let started = try await connection.withIsolation { conn in
+            try await !conn.query(
+                "select 1 from ops.batches where run_id = $1 and source = $2 and stream = $3 and property_code = $4 limit 1",
+                [run.id, source.name, stream.rawValue, code]
+            ).isEmpty
+        }
+        if !started {
+            if let next = try await connection.withIsolation({ conn in
+                try await CallLog.notBefore(
+                    source: source.name, property: code, endpoint: stream.endpoint, interval: source.feedInterval,
+                    now: now, on: conn)
+            }) {
+                context.log.info(
+                    "\(stream.rawValue) feed was read less than the minimum interval ago; next allowed at \(Timestamps.format(next))",
+                    property: code)
+                return
+            }
+            try await connection.withIsolation { conn in
+                try await CallLog.record(source: source.name, property: code, endpoint: stream.endpoint, at: now, on: conn)
+            }
+        }
+        var rateRooms: [String: String] = [:]
+        var currency = ""
+        if stream == .rates {
+            currency = try await client.propertyCurrency()
+            rateRooms = try await client.rateRooms()
+        }
+        let today = CivilDate(now)
+        let end = today.adding(days: source.stayWindowDays - 1)
+        let loadDate = context.loadDate()
+        try await connection.withIsolation { conn in
+            _ = try await conn.execute("select staging.ensure_load_partitions($1::date)", [loadDate.description])
+        }
+        var chunkStart = today
+        while chunkStart <= end {
+            let chunkEnd = min(end, chunkStart.adding(days: source.chunkDays - 1))
+            let key = BatchLedger.Key(
+                runId: run.id, source: source.name, stream: stream.rawValue, propertyCode: code,
+                range: "\(chunkStart)..\(chunkEnd)")
+            defer { chunkStart = chunkEnd.adding(days: 1) }
+            if try await connection.withIsolation({ conn in try await BatchLedger.isLanded(key, on: conn) }) {
+                context.stats.add(.batchesSkipped)
+                continue
+            }
+            let stamp = LoadStamp(
+                source: source.name, propertyCode: code, observedAt: context.observedAt(),
+                loadDate: loadDate.description, batchId: key.batchId, runId: run.id)
+            let window = chunkStart...chunkEnd
+            switch stream {
+            case .availability:
+                let page = try await client.availability(from: chunkStart, to: chunkEnd)
+                let parsed = try FeedParser.availability(page, window: window, stamp: stamp)
+                try await land(parsed.rows, parsed.refused, page: page.body, key: key, connection: connection, context: context)
+            case .rates:
+                let page = try await client.rates(from: chunkStart, to: chunkEnd)
+                let parsed = try FeedParser.rates(
+                    page, window: window, stamp: stamp, rateRooms: rateRooms, currency: currency)
+                try await land(parsed.rows, parsed.refused, page: page.body, key: key, connection: connection, context: context)
+            }
+            context.stats.add(.pages)
+        }
+    }
+
+    /// Lands one chunk: rows, dead letters and the batch's ledger entry commit together.
+    static func land<Row: StagingRow>(
+        _ rows: [Row], _ refused: [FeedParser.Refused], page: [UInt8], key: BatchLedger.Key,
+        connection: PostgresConnection, context: PullContext
+    ) async throws {
+        try await connection.transaction { conn in
+            try await landRows(rows, refused, page: page, key: key, duplicates: 0, context: context, on: conn)
+        }
+    }
+
+    /// Lands rows and dead letters and records the batch, inside the caller's transaction.
+    static func landRows<Row: StagingRow>(
+        _ rows: [Row], _ refused: [FeedParser.Refused], page: [UInt8], key: BatchLedger.Key, duplicates: Int,
+        context: PullContext, on conn: isolated PostgresConnection
+    ) async throws {
+        let rejected = try await StagingWriter.land(rows, page: page, on: conn)
+        var letters = refused.map {
+            DeadLetter(
+                stream: key.stream, propertyCode: key.propertyCode, recordKey: $0.key, raw: Array(page[$0.raw]),
+                reason: $0.reason)
+        }
+        // One bad night of a from/to entry spoils the entry: dead-letter it once.
+        var seen = Set<Range<Int>>()
+        for r in rejected where seen.insert(rows[r.index].raw).inserted {
+            letters.append(
+                DeadLetter(
+                    stream: key.stream, propertyCode: rows[r.index].propertyCode, recordKey: rows[r.index].recordKey,
+                    raw: Array(page[rows[r.index].raw]), reason: r.reason))
+        }
+        try await DeadLetterWriter.write(
+            letters, source: context.source.name, runId: context.run.id, batchId: key.batchId, on: conn)
+        let landed = rows.count - rejected.count
+        try await BatchLedger.record(key, rows: landed, duplicates: duplicates, deadLetters: letters.count, on: conn)
+        context.stats.add(.records, rows.count + refused.count + duplicates)
+        context.stats.add(.landed, landed)
+        context.stats.add(.deadLetters, letters.count)
+        if !letters.isEmpty {
+            context.log.warning(
+                "\(letters.count) records sent to dead letters", property: key.propertyCode.isEmpty ? nil : key.propertyCode,
+                ["batch": key.range])
+        }
+    }
+}

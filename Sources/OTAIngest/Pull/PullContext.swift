@@ -1,0 +1,90 @@
+import Foundation
+import HTTPClient
+import PostgresClient
+
+/// What every worker of one pull run shares.
+public struct PullContext: Sendable {
+    public var databaseURL: String
+    public var source: SourceConfig
+    public var run: Run
+    public var stats: PullStats
+    public var clock: WallClock
+    public var log: RunLog
+    public var bucket: TokenBucket
+
+    public init(databaseURL: String, source: SourceConfig, run: Run, stats: PullStats, clock: WallClock, log: RunLog) {
+        self.databaseURL = databaseURL
+        self.source = source
+        self.run = run
+        self.stats = stats
+        self.clock = clock
+        self.log = log
+        self.bucket = TokenBucket(rate: source.requestsPerSecond, burst: source.burst)
+    }
+
+    /// A caller with its own HTTP session, for one worker.
+    func makeCaller() -> SourceCaller {
+        SourceCaller(
+            sourceName: source.name,
+            session: HTTPSession(configuration: HTTPSessionConfiguration(requestTimeout: source.requestTimeout)),
+            bucket: bucket, policy: RetryPolicy(maxAttempts: source.maxAttempts), stats: stats)
+    }
+
+    /// "Now" as the UTC timestamp text stored in observed_at.
+    func observedAt() -> String { Timestamps.format(clock.now()) }
+
+    /// Today's load date (UTC), the observation logs' partition key.
+    func loadDate() -> CivilDate { CivilDate(Date()) }
+}
+
+/// Runs per-property work with at most `source.concurrency` properties at once,
+/// each on its own database connection and HTTP session, each under the
+/// property's advisory lock so no two processes work one property.
+enum PropertyWorkers {
+    /// Returns the failures by property code; a failing property does not stop the others.
+    static func run(
+        _ accounts: [PropertyAccount], context: PullContext,
+        _ body: @escaping @Sendable (PropertyAccount, PostgresConnection, SourceCaller) async throws -> Void
+    ) async -> [String: any Error] {
+        await withTaskGroup(of: (String, (any Error)?).self) { group in
+            var pending = accounts[...]
+            var failures: [String: any Error] = [:]
+            func launch() {
+                guard let account = pending.popFirst() else { return }
+                group.addTask {
+                    do {
+                        try await work(account, context: context, body)
+                        return (account.propertyCode, nil)
+                    } catch {
+                        return (account.propertyCode, error)
+                    }
+                }
+            }
+            for _ in 0..<max(1, context.source.concurrency) { launch() }
+            while let (code, error) = await group.next() {
+                if let error {
+                    failures[code] = error
+                    context.log.error("\(error)", property: code)
+                }
+                launch()
+            }
+            return failures
+        }
+    }
+
+    private static func work(
+        _ account: PropertyAccount, context: PullContext,
+        _ body: @Sendable (PropertyAccount, PostgresConnection, SourceCaller) async throws -> Void
+    ) async throws {
+        let connection = try await PostgresConnection.connect(context.databaseURL)
+        defer { Task { await connection.close() } }
+        let key = PostgresConnection.advisoryLockKey("ota-ingest property: \(context.source.name)/\(account.propertyCode)")
+        guard try await connection.tryAdvisoryLock(key) else {
+            context.stats.add(.skippedProperties)
+            context.log.warning("being worked by another process; skipped", property: account.propertyCode)
+            return
+        }
+        try await body(account, connection, context.makeCaller())
+        _ = try await connection.advisoryUnlock(key)
+    }
+}

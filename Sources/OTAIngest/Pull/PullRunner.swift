@@ -1,0 +1,160 @@
+import Foundation
+import PostgresClient
+
+/// Runs one pull command end to end: the run ledger, the job, the summary and
+/// the exit status. Shared by `pull reservations|rates|inventory`.
+public struct PullRunner: Sendable {
+    public enum Job: Sendable {
+        case reservations(since: CivilDate?)
+        case feeds([FeedPull.Stream])
+        case inventory
+    }
+
+    public var databaseURL: String
+    public var config: IngestConfig
+    public var sourceName: String?
+    public var clock: WallClock
+    public var logFormat: RunLog.Format
+    public var allowDeadLetters: Bool
+    public var forceNewRun: Bool
+    public var secrets: SecretResolver
+
+    public init(
+        databaseURL: String, config: IngestConfig, sourceName: String?, clock: WallClock = .system,
+        logFormat: RunLog.Format = .text, allowDeadLetters: Bool = false, forceNewRun: Bool = false,
+        secrets: SecretResolver = SecretResolver()
+    ) {
+        self.databaseURL = databaseURL
+        self.config = config
+        self.sourceName = sourceName
+        self.clock = clock
+        self.logFormat = logFormat
+        self.allowDeadLetters = allowDeadLetters
+        self.forceNewRun = forceNewRun
+        self.secrets = secrets
+    }
+
+    /// The outcome, also printed as the summary.
+    public struct Outcome: Sendable {
+        public var run: Run?
+        public var status: ExitStatus
+        public var counts: [String: Int]
+        public var summary: String
+    }
+
+    public func run(_ job: Job) async throws -> Outcome {
+        let kind: SourceConfig.Kind
+        let command: String
+        switch job {
+        case .reservations(let since):
+            kind = .webhotelier
+            command = since == nil ? "pull reservations" : "pull reservations --since"
+        case .feeds:
+            kind = .webhotelier
+            command = "pull rates"
+        case .inventory:
+            kind = .cursor
+            command = "pull inventory"
+        }
+        let source = try pickSource(kind)
+        // Secrets are resolved before anything starts, so a missing one is a clean exit 2.
+        var accounts: [PropertyAccount] = []
+        var token = ""
+        if kind == .webhotelier { accounts = try secrets.accounts(for: source) } else { token = try secrets.token(for: source) }
+
+        let ledger = try await PostgresConnection.connect(databaseURL)
+        let fullCommand = "\(command) \(source.name)"
+        let start = try await RunLedger.start(command: fullCommand, on: ledger, forceNew: forceNewRun)
+        guard case .started(let run) = start else {
+            await ledger.close()
+            let message = "another `\(fullCommand)` run is in progress; nothing done"
+            FileHandle.standardError.write(Data("ota-ingest: \(message)\n".utf8))
+            return Outcome(run: nil, status: .success, counts: [:], summary: message)
+        }
+        let stats = PullStats()
+        let log = RunLog(format: logFormat, runId: run.id)
+        let context = PullContext(
+            databaseURL: databaseURL, source: source, run: run, stats: stats, clock: clock, log: log)
+        log.info("\(run.resumed ? "resuming" : "starting") \(fullCommand)")
+        let started = ContinuousClock.now
+        var failures: [String: any Error] = [:]
+        let progress = ProgressLine(stats: stats)
+        await progress.start()
+        do {
+            switch job {
+            case .reservations(let since):
+                failures = await ReservationPull.run(context, accounts: accounts, since: since)
+            case .feeds(let streams):
+                failures = await FeedPull.run(context, accounts: accounts, streams: streams)
+            case .inventory:
+                try await CursorPull.run(context, token: token)
+            }
+        } catch {
+            failures[""] = error
+        }
+        await progress.stop()
+        let elapsed = ContinuousClock.now - started
+        var counts = stats.snapshot
+        counts["elapsed_ms"] = Int(elapsed.seconds * 1000)
+        counts["failed_properties"] = failures.keys.filter { !$0.isEmpty }.count
+        let status: ExitStatus
+        let statusText: String
+        if !failures.isEmpty {
+            status = .failure
+            statusText = "failed"
+        } else if stats[.deadLetters] > 0 {
+            status = allowDeadLetters ? .success : .finishedWithDeadLetters
+            statusText = "dead_letters"
+        } else {
+            status = .success
+            statusText = "succeeded"
+        }
+        let error = failures.isEmpty ? nil : failures.keys.sorted().map { key in
+            (key.isEmpty ? "" : "\(key): ") + "\(failures[key]!)"
+        }.joined(separator: "; ")
+        try await RunLedger.finish(run, status: statusText, counts: counts, error: error, on: ledger)
+        await ledger.close()
+        let summary = Self.summary(
+            command: fullCommand, run: run, counts: counts, elapsed: elapsed, status: statusText, properties: accounts.count,
+            failures: failures)
+        return Outcome(run: run, status: status, counts: counts, summary: summary)
+    }
+
+    private func pickSource(_ kind: SourceConfig.Kind) throws -> SourceConfig {
+        if let sourceName {
+            let source = try config.source(named: sourceName)
+            guard source.kind == kind else {
+                throw ConfigError("source \"\(sourceName)\" is a \(source.kind.rawValue) source; fix: name a \(kind.rawValue) source")
+            }
+            return source
+        }
+        let candidates = config.sources.filter { $0.kind == kind }
+        guard candidates.count == 1 else {
+            throw ConfigError(
+                candidates.isEmpty
+                    ? "no \(kind.rawValue) source configured; fix: add [sources.NAME] with kind = \"\(kind.rawValue)\" to the config file"
+                    : "several \(kind.rawValue) sources (\(candidates.map(\.name).joined(separator: ", "))); fix: choose one with --source")
+        }
+        return candidates[0]
+    }
+
+    static func summary(
+        command: String, run: Run, counts: [String: Int], elapsed: Duration, status: String, properties: Int,
+        failures: [String: any Error]
+    ) -> String {
+        func n(_ key: String) -> String { String(counts[key] ?? 0) }
+        let seconds = max(elapsed.seconds, 0.001)
+        let rate = Int(Double(counts["records"] ?? 0) / seconds)
+        var lines = [
+            "\(command)  run \(run.id)\(run.resumed ? " (resumed)" : "")",
+            "  records \(n("records"))  landed \(n("landed"))  duplicates \(n("duplicates"))  dead letters \(n("dead_letters"))  collisions \(n("collisions"))",
+            "  requests \(n("requests"))  pages \(n("pages"))  retries \(n("retries"))  rate limited \(n("rate_limited"))  synced \(n("synced"))",
+            "  properties \(properties)  skipped \(n("skipped_properties"))  failed \(n("failed_properties"))  batches already landed \(n("batches_skipped"))",
+            String(format: "  elapsed %.1f s  (%d records/s)", seconds, rate) + "  status " + status,
+        ]
+        for key in failures.keys.sorted() {
+            lines.append("  error: \(key.isEmpty ? "" : key + ": ")\(failures[key]!)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

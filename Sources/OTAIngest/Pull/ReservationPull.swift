@@ -1,0 +1,142 @@
+import Foundation
+import PostgresClient
+
+/// `pull reservations`: WebHotelier's PULL flow per property account.
+///
+/// List pending, fetch each booking, land it, commit, and only then mark it
+/// synced: a crash between commit and sync leaves the booking queued, and the
+/// next run lands it again as a no-op before marking it.
+public enum ReservationPull {
+    static let pendingEndpoint = "reservation/new"
+
+    public static func run(
+        _ context: PullContext, accounts: [PropertyAccount], since: CivilDate? = nil
+    ) async -> [String: any Error] {
+        await PropertyWorkers.run(accounts, context: context) { account, connection, caller in
+            let client = WebHotelierClient(account: account, baseURL: context.source.baseURL, caller: caller)
+            if let since {
+                try await recover(since: since, client: client, connection: connection, context: context)
+            } else {
+                try await pullPending(client: client, connection: connection, context: context)
+            }
+        }
+    }
+
+    private static func pullPending(
+        client: WebHotelierClient, connection: PostgresConnection, context: PullContext
+    ) async throws {
+        let code = client.account.propertyCode
+        let now = context.clock.now()
+        if let next = try await connection.withIsolation({ conn in
+            try await CallLog.notBefore(
+                source: context.source.name, property: code, endpoint: pendingEndpoint,
+                interval: context.source.pendingListInterval, now: now, on: conn)
+        }) {
+            context.stats.add(.skippedProperties)
+            context.log.info(
+                "pending list was read less than the minimum interval ago; next allowed at \(Timestamps.format(next))",
+                property: code)
+            return
+        }
+        try await connection.withIsolation { conn in
+            try await CallLog.record(
+                source: context.source.name, property: code, endpoint: pendingEndpoint, at: now, on: conn)
+        }
+        let pending = try await client.pendingReservations()
+        context.stats.add(.pages)
+        context.log.info("pending list read", property: code, ["count": String(pending.count)])
+        for entry in pending {
+            let envelope = try await client.reservation(entry.id)
+            let batch = BatchLedger.Key(
+                runId: context.run.id, source: context.source.name, stream: "reservations", propertyCode: code,
+                range: "pending:\(entry.id)@\(entry.timestamp)")
+            try await landBooking(
+                envelope, expectedId: entry.id, eventType: ReservationLanding.eventType(forSyncType: entry.syncType),
+                syncType: entry.syncType, origin: "pull", batch: batch, client: client, connection: connection,
+                context: context)
+            // Only now is the version (or its dead letter) committed: acknowledge it.
+            try await client.markSynced(entry.id)
+            context.stats.add(.synced)
+        }
+    }
+
+    /// Re-reads bookings modified since a date through the paginated search,
+    /// for what pushes or pulls missed. Nothing is marked synced here: the
+    /// queue is the pending list's business.
+    private static func recover(
+        since: CivilDate, client: WebHotelierClient, connection: PostgresConnection, context: PullContext
+    ) async throws {
+        let code = client.account.propertyCode
+        var page = 1
+        let rows = 200
+        while true {
+            let (ids, total) = try await client.modifiedSince(since, page: page, rows: rows)
+            context.stats.add(.pages)
+            for id in ids {
+                let envelope = try await client.reservation(id)
+                let batch = BatchLedger.Key(
+                    runId: context.run.id, source: context.source.name, stream: "reservations", propertyCode: code,
+                    range: "recovery:\(since):\(id)")
+                try await landBooking(
+                    envelope, expectedId: id, eventType: "update", syncType: nil, origin: "recovery", batch: batch,
+                    client: client, connection: connection, context: context)
+            }
+            if ids.isEmpty || page * rows >= total { break }
+            page += 1
+        }
+    }
+
+    private static func landBooking(
+        _ envelope: WebHotelierClient.Envelope, expectedId: Int, eventType: String, syncType: String?, origin: String,
+        batch: BatchLedger.Key, client: WebHotelierClient, connection: PostgresConnection, context: PullContext
+    ) async throws {
+        let code = client.account.propertyCode
+        context.stats.add(.records)
+        let raw = Array(envelope.body[envelope.data.range])
+        switch BookingParser.parse(envelope.body, data: envelope.data, expectedId: expectedId, expectedProperty: code) {
+        case .failure(let refusal):
+            try await deadLetter(raw, id: expectedId, reason: refusal.reason, batch: batch, connection, context)
+        case .success(let version):
+            let event = ReservationLanding.Event(
+                source: context.source.name, version: version, eventType: eventType, syncType: syncType,
+                origin: origin, raw: raw, batchId: batch.batchId, runId: context.run.id)
+            do {
+                let outcome = try await connection.transaction { conn in
+                    let outcome = try await ReservationLanding.land(event, on: conn)
+                    try await BatchLedger.record(
+                        batch, rows: outcome == .duplicate ? 0 : 1, duplicates: outcome == .duplicate ? 1 : 0,
+                        deadLetters: 0, on: conn)
+                    return outcome
+                }
+                switch outcome {
+                case .landed: context.stats.add(.landed)
+                case .duplicate: context.stats.add(.duplicates)
+                case .collision:
+                    context.stats.add(.collisions)
+                    context.log.warning(
+                        "\"new\" for known confirmation number \(expectedId) with other content: kept for audit as a collision",
+                        property: code)
+                }
+            } catch let error as PostgresError where StagingWriter.isDataError(error) {
+                try await deadLetter(
+                    raw, id: expectedId, reason: "rejected by PostgreSQL (SQLSTATE \(error.sqlState.rawValue)): \(error.message)",
+                    batch: batch, connection, context)
+            }
+        }
+    }
+
+    private static func deadLetter(
+        _ raw: [UInt8], id: Int, reason: String, batch: BatchLedger.Key, _ connection: PostgresConnection,
+        _ context: PullContext
+    ) async throws {
+        let letter = DeadLetter(
+            stream: "reservations", propertyCode: batch.propertyCode, recordKey: String(id), raw: raw, reason: reason)
+        try await connection.transaction { conn in
+            try await DeadLetterWriter.write(
+                [letter], source: context.source.name, runId: context.run.id, batchId: batch.batchId, on: conn)
+            try await BatchLedger.record(batch, rows: 0, duplicates: 0, deadLetters: 1, on: conn)
+        }
+        context.stats.add(.deadLetters)
+        context.log.warning("reservation \(id) sent to dead letters: \(reason)", property: batch.propertyCode)
+    }
+}
