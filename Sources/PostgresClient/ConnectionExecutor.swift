@@ -29,11 +29,14 @@ final class ConnectionExecutor: SerialExecutor, @unchecked Sendable {
     }
 
     func checkIsolated() {
+        precondition(isCurrentThread, "not on the connection's thread")
+    }
+
+    var isCurrentThread: Bool {
         condition.lock()
         let owner = threadID
         condition.unlock()
-        precondition(owner.map { pthread_equal($0, pthread_self()) != 0 } ?? false,
-                     "not on the connection's thread")
+        return owner.map { pthread_equal($0, pthread_self()) != 0 } ?? false
     }
 
     /// Lets the thread finish the jobs already queued, then exit.

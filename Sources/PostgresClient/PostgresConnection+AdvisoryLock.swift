@@ -14,13 +14,16 @@ extension PostgresConnection {
     @discardableResult
     public func advisoryUnlock(_ key: Int64) async throws -> Bool {
         // Not cancellable: an unlock must run even in a cancelled task, or the lock outlives it.
-        try PostgresResult(storage: run("select pg_advisory_unlock($1)", [key], statement: "advisory unlock"))
+        await awaitTurn()
+        return try PostgresResult(storage: run("select pg_advisory_unlock($1)", [key], statement: "advisory unlock"))
             .first!.decode(Bool.self, at: 0)
     }
 
-    /// Holds the advisory lock `key` while `body` runs, waiting for it first; releases it however the body ends.
-    public func withAdvisoryLock<Value: Sendable>(
-        _ key: Int64, _ body: @Sendable (isolated PostgresConnection) async throws -> Value
+    /// Holds the advisory lock `key` while `body` runs, waiting for it first; releases it however
+    /// the body ends. The body runs in the caller's isolation, as with `transaction`.
+    public func withAdvisoryLock<Value>(
+        _ key: Int64, isolation: isolated (any Actor)? = #isolation,
+        _ body: (PostgresConnection) async throws -> Value
     ) async throws -> Value {
         try await advisoryLock(key)
         let value: Value

@@ -4,39 +4,84 @@ extension PostgresConnection {
     /// Runs `body` in a transaction: BEGIN, then COMMIT if it returns, ROLLBACK if it throws
     /// (rethrowing the body's error). Inside another transaction it uses a savepoint instead.
     ///
-    /// The body gets the connection `isolated`, so its calls run on the connection's thread
-    /// without hops and it compiles from any task or actor:
+    /// The body runs in the caller's isolation (like postgres-nio's `withTransaction`), so it may
+    /// capture and change the caller's state under strict concurrency:
     /// `try await conn.transaction { conn in try await conn.execute(...) }`.
-    public func transaction<Value: Sendable>(
-        _ body: @Sendable (isolated PostgresConnection) async throws -> Value
+    /// Until the body ends, other tasks' statements on this connection wait their turn.
+    @discardableResult
+    public func transaction<Value>(
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (PostgresConnection) async throws -> Value
     ) async throws -> Value {
-        let handle = try liveHandle()
-        let nested = PQtransactionStatus(handle) != PQTRANS_IDLE
-        let savepoint = "ota_savepoint_\(savepointDepth + 1)"
-        _ = try run(nested ? "savepoint \(savepoint)" : "begin", [], statement: nested ? "SAVEPOINT" : "BEGIN")
-        if nested { savepointDepth += 1 }
-        defer { if nested { savepointDepth -= 1 } }
+        let scope = try await beginTransaction()
         let value: Value
         do {
-            value = try await body(self)
+            value = try await whileHolding { try await body(self) }
         } catch {
-            // The body's error is the one worth reporting; a failed ROLLBACK only means the
-            // session is gone, which the next call will report.
-            _ = try? run(nested ? "rollback to savepoint \(savepoint)" : "rollback", [], statement: "ROLLBACK")
-            if nested { _ = try? run("release savepoint \(savepoint)", [], statement: "RELEASE SAVEPOINT") }
+            await rollbackTransaction(scope)
             throw error
         }
+        try await commitTransaction(scope)
+        return value
+    }
+
+    /// A transaction or savepoint in progress, and whether it took the session.
+    struct TransactionScope: Sendable {
+        var savepoint: String?
+        var heldSession: Bool
+    }
+
+    private func beginTransaction() async throws -> TransactionScope {
+        let heldSession = await holdSession()
+        do {
+            let handle = try liveHandle()
+            if PQtransactionStatus(handle) == PQTRANS_IDLE {
+                _ = try run("begin", [], statement: "BEGIN")
+                return TransactionScope(savepoint: nil, heldSession: heldSession)
+            }
+            savepointDepth += 1
+            let savepoint = "ota_savepoint_\(savepointDepth)"
+            _ = try run("savepoint \(savepoint)", [], statement: "SAVEPOINT")
+            return TransactionScope(savepoint: savepoint, heldSession: heldSession)
+        } catch {
+            if heldSession { releaseSession() }
+            throw error
+        }
+    }
+
+    /// Commits (or releases the savepoint), then lets other tasks in.
+    private func commitTransaction(_ scope: TransactionScope) throws {
         // A body that caught a server error leaves the transaction aborted; COMMIT would then
         // quietly roll back and report success, so say so instead.
-        if let handle = self.handle, PQtransactionStatus(handle) == PQTRANS_INERROR {
-            _ = try? run(nested ? "rollback to savepoint \(savepoint)" : "rollback", [], statement: "ROLLBACK")
-            if nested { _ = try? run("release savepoint \(savepoint)", [], statement: "RELEASE SAVEPOINT") }
+        if let handle, PQtransactionStatus(handle) == PQTRANS_INERROR {
+            rollbackTransaction(scope)
             throw PostgresError(
                 kind: .server, sqlState: .inFailedSQLTransaction,
                 message: "the transaction was aborted by an earlier error that the body caught; it was rolled back",
-                statement: "COMMIT")
+                statement: scope.savepoint == nil ? "COMMIT" : "RELEASE SAVEPOINT")
         }
-        _ = try run(nested ? "release savepoint \(savepoint)" : "commit", [], statement: nested ? "RELEASE SAVEPOINT" : "COMMIT")
-        return value
+        defer { endScope(scope) }
+        if let savepoint = scope.savepoint {
+            _ = try run("release savepoint \(savepoint)", [], statement: "RELEASE SAVEPOINT")
+        } else {
+            _ = try run("commit", [], statement: "COMMIT")
+        }
+    }
+
+    /// Rolls back (to the savepoint), then lets other tasks in. A failure here only means the
+    /// session is gone, which the next call reports; the body's error is the one worth throwing.
+    private func rollbackTransaction(_ scope: TransactionScope) {
+        defer { endScope(scope) }
+        if let savepoint = scope.savepoint {
+            _ = try? run("rollback to savepoint \(savepoint)", [], statement: "ROLLBACK TO SAVEPOINT")
+            _ = try? run("release savepoint \(savepoint)", [], statement: "RELEASE SAVEPOINT")
+        } else {
+            _ = try? run("rollback", [], statement: "ROLLBACK")
+        }
+    }
+
+    private func endScope(_ scope: TransactionScope) {
+        if scope.savepoint != nil { savepointDepth -= 1 }
+        if scope.heldSession { releaseSession() }
     }
 }

@@ -12,6 +12,9 @@ public actor PostgresConnection {
     var canceller: QueryCanceller?
     /// Numbers the savepoints of nested transactions.
     var savepointDepth = 0
+    /// Whether a task holds the session for a transaction (see `exclusive`).
+    var sessionHeld = false
+    var sessionWaiters: [CheckedContinuation<Void, Never>] = []
     /// `host:port/database`, to name the server in messages; never includes the password.
     public private(set) var target = "PostgreSQL"
 
@@ -76,8 +79,10 @@ public actor PostgresConnection {
             """, [timeZone], statement: "session setup")
     }
 
-    /// Ends the session. Later calls fail with a connection error; closing twice is harmless.
-    public func close() {
+    /// Ends the session, after a transaction another task is running. Later calls fail with a
+    /// connection error; closing twice is harmless.
+    public func close() async {
+        await awaitTurn()
         guard let handle else { return }
         PQfinish(handle)
         self.handle = nil
@@ -102,6 +107,8 @@ public actor PostgresConnection {
     }
 
     func liveHandle() throws -> OpaquePointer {
+        // Every libpq call goes through here: a cheap check, in debug builds, that it is on our thread.
+        assert(executor.isCurrentThread, "libpq call off the connection's thread")
         guard let handle else {
             throw PostgresError(
                 kind: .connectionFailed, sqlState: .connectionException,
@@ -113,15 +120,22 @@ public actor PostgresConnection {
     /// Runs `operation` (which blocks this thread in libpq) so that cancelling the calling task
     /// asks the server to cancel the statement.
     func cancellable<Value>(_ operation: () throws -> Value) async throws -> Value {
+        await awaitTurn()
         try Task.checkCancellation()
         guard let canceller else { return try operation() }
         canceller.begin()
         defer { canceller.end() }
         return try await withTaskCancellationHandler {
-            try operation()
+            // Using `self` makes this closure actor-isolated; without it the closure would be
+            // nonisolated and the blocking libpq call would run on the cooperative pool.
+            try self.onConnectionThread(operation)
         } onCancel: {
             canceller.cancel()
         }
+    }
+
+    private func onConnectionThread<Value>(_ operation: () throws -> Value) rethrows -> Value {
+        try operation()
     }
 }
 

@@ -68,7 +68,8 @@ enum DateTimeText {
             let day = reader.number(minDigits: 2, maxDigits: 2)
         else { return nil }
         var parsed = Parsed()
-        if reader.skip(UInt8(ascii: " ")) || reader.skip(UInt8(ascii: "T")) {
+        let hasTime = reader.peek(offset: 1) != UInt8(ascii: "B")
+        if hasTime && (reader.skip(UInt8(ascii: " ")) || reader.skip(UInt8(ascii: "T"))) {
             guard let hour = reader.number(minDigits: 2, maxDigits: 2), reader.skip(UInt8(ascii: ":")),
                 let minute = reader.number(minDigits: 2, maxDigits: 2), reader.skip(UInt8(ascii: ":")),
                 let second = reader.number(minDigits: 2, maxDigits: 2), hour <= 24, minute < 60, second < 61
@@ -119,7 +120,9 @@ enum DateTimeText {
 
         var atEnd: Bool { position == bytes.count }
 
-        func peek() -> UInt8? { position < bytes.count ? bytes[position] : nil }
+        func peek(offset: Int = 0) -> UInt8? {
+            position + offset < bytes.count ? bytes[position + offset] : nil
+        }
 
         mutating func advance() { position += 1 }
 
