@@ -66,7 +66,9 @@ public struct FaultSettings: Sendable, Equatable {
         var result = base
         for (key, value) in json {
             guard let field = Field(rawValue: key) else { throw FaultUpdateError(field: key) }
-            guard let number = (value as? Double) ?? (value as? Int).map(Double.init) else { throw FaultUpdateError(field: key) }
+            guard let number = (value as? Double) ?? (value as? Int).map(Double.init) else {
+                throw FaultUpdateError(field: key)
+            }
             result.set(field, number)
         }
         return result

@@ -12,7 +12,8 @@ public final class SandboxServer: Sendable {
     /// Builds the world (deterministic from `configuration.seed`); nothing listens yet.
     public init(configuration: SandboxConfiguration = SandboxConfiguration()) throws {
         guard (1...2000).contains(configuration.propertyCount) else {
-            throw SandboxConfigurationError(message: "propertyCount must be in 1-2000, not \(configuration.propertyCount)")
+            throw SandboxConfigurationError(
+                message: "propertyCount must be in 1-2000, not \(configuration.propertyCount)")
         }
         core = try SandboxCore(configuration: configuration)
     }
@@ -27,7 +28,8 @@ public final class SandboxServer: Sendable {
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
             responder: SandboxResponder(core: core),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "ota-sandbox"),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "ota-sandbox"),
             onServerRunning: { channel in
                 portContinuation.yield(channel.localAddress?.port ?? 0)
                 portContinuation.finish()
@@ -65,10 +67,12 @@ public final class SandboxServer: Sendable {
     public func stop() async {
         ticker.withLock { $0 }?.cancel()
         await core.webhooks.stop()
-        guard let task = running.withLock({ state -> Task<Void, any Error>? in
-            defer { state = nil }
-            return state?.task
-        }) else { return }
+        guard
+            let task = running.withLock({ state -> Task<Void, any Error>? in
+                defer { state = nil }
+                return state?.task
+            })
+        else { return }
         task.cancel()
         _ = await task.result
     }
@@ -112,7 +116,8 @@ public final class SandboxServer: Sendable {
     /// Pending-list calls quicker than the minimum interval, per property code.
     public func minimumIntervalViolations() -> [String: Int] {
         core.world.withLock { state in
-            Dictionary(uniqueKeysWithValues: state.layout.properties.enumerated().map { ($1.code, state.violations[$0]) })
+            Dictionary(
+                uniqueKeysWithValues: state.layout.properties.enumerated().map { ($1.code, state.violations[$0]) })
         }
     }
 
@@ -123,7 +128,8 @@ public final class SandboxServer: Sendable {
         let (behaviour, drifts, violations) = core.world.withLock { state in
             (
                 state.behaviourFaults, state.driftCount,
-                Dictionary(uniqueKeysWithValues: state.layout.properties.enumerated().map { ($1.code, state.violations[$0]) })
+                Dictionary(
+                    uniqueKeysWithValues: state.layout.properties.enumerated().map { ($1.code, state.violations[$0]) })
             )
         }
         return SandboxStats(

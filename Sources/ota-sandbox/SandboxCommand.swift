@@ -21,12 +21,19 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(help: "Bookings made before the start, already synced (found by search only).")
     var initialBookings = 10
     @Option(help: "Simulated start time (ISO-8601 UTC).") var start = "2026-01-01T00:00:00Z"
-    @Option(help: "Wall-clock mode: advance one simulated minute every this many real seconds (0 = only POST /_sandbox/advance).")
+    @Option(
+        help:
+            "Wall-clock mode: advance one simulated minute every this many real seconds (0 = only POST /_sandbox/advance)."
+    )
     var tick: Double = 0
-    @Option(help: "Minimum simulated minutes between pending lists of one property; quicker ones count as violations (0 = off).")
+    @Option(
+        help:
+            "Minimum simulated minutes between pending lists of one property; quicker ones count as violations (0 = off)."
+    )
     var minInterval = 5
     @Option(help: "Bearer token of the cursor feed /v2/inventory.") var token = "sandbox-token"
-    @Option(help: "Cursor-feed quota as CAPACITY/REFILL_PER_SECOND (token bucket), e.g. 20/5; 429 + Retry-After past it.")
+    @Option(
+        help: "Cursor-feed quota as CAPACITY/REFILL_PER_SECOND (token bucket), e.g. 20/5; 429 + Retry-After past it.")
     var quota: String?
 
     @Option(help: "Transport: probability of a 500 INTERNAL_ERROR per response.") var faultServerError = 0.0
@@ -144,7 +151,8 @@ struct SandboxCommand: AsyncParsableCommand {
         let server = try SandboxServer(configuration: try makeConfiguration())
         let port = try await server.start()
         // Written unbuffered: scripts read the URL from a pipe while the server runs.
-        let line = "ota-sandbox listening on http://\(host):\(port) (accounts: http://\(host):\(port)/_sandbox/accounts)\n"
+        let line =
+            "ota-sandbox listening on http://\(host):\(port) (accounts: http://\(host):\(port)/_sandbox/accounts)\n"
         FileHandle.standardOutput.write(Data(line.utf8))
         await SignalWaiter.waitForTermination()
         await server.stop()

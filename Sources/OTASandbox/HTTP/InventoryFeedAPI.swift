@@ -16,7 +16,8 @@ struct InventoryFeedAPI: Sendable {
         var last: Int
 
         func encoded(seed: UInt64) -> String {
-            let check = StableHash.combine([seed, UInt64(UInt32(bitPattern: snapshot)), UInt64(next), UInt64(last)]) & 0xFFFF
+            let check =
+                StableHash.combine([seed, UInt64(UInt32(bitPattern: snapshot)), UInt64(next), UInt64(last)]) & 0xFFFF
             return Data("\(snapshot).\(next).\(last).\(check)".utf8).base64EncodedString()
                 .replacingOccurrences(of: "=", with: "")
         }
@@ -30,7 +31,9 @@ struct InventoryFeedAPI: Sendable {
         init?(_ text: String, seed: UInt64) {
             var padded = text
             while padded.count % 4 != 0 { padded += "=" }
-            guard let data = Data(base64Encoded: padded), let plain = String(data: data, encoding: .utf8) else { return nil }
+            guard let data = Data(base64Encoded: padded), let plain = String(data: data, encoding: .utf8) else {
+                return nil
+            }
             let parts = plain.split(separator: ".").compactMap { Int($0) }
             guard parts.count == 4, let snapshot = Int32(exactly: parts[0]) else { return nil }
             self.init(snapshot: snapshot, next: parts[1], last: parts[2])
@@ -63,7 +66,8 @@ struct InventoryFeedAPI: Sendable {
         case .serverError: return error(.internalServerError, "server_error", "Internal error.")
         case .unavailable: return error(.serviceUnavailable, "unavailable", "Temporarily unavailable.")
         case .rateLimited(let seconds):
-            return error(.tooManyRequests, "rate_limited", "Too many requests.", headers: [.retryAfter: String(seconds)])
+            return error(
+                .tooManyRequests, "rate_limited", "Too many requests.", headers: [.retryAfter: String(seconds)])
         default: break
         }
         let query = request.uri.queryParameters
@@ -104,7 +108,8 @@ struct InventoryFeedAPI: Sendable {
             return (page.records, next)
         }
         if duplicate { core.countFault("duplicate_page_record") }
-        let encoder = InventoryFeedEncoder(layout: core.layout, seed: core.configuration.seed, malformedRate: faults.malformedRecordRate)
+        let encoder = InventoryFeedEncoder(
+            layout: core.layout, seed: core.configuration.seed, malformedRate: faults.malformedRecordRate)
         let body = encoder.encode(records, nextCursor: next?.encoded(seed: core.configuration.seed))
         let after = core.dice.withLock { $0.after(faults) { core.countFault($0) } }
         return ResponseMaking.json(body, fault: after)

@@ -30,7 +30,10 @@ struct SandboxAdminAPI: Sendable {
             return ok(
                 .object([
                     "base_url" => core.baseURL.withLock { $0 }.map { .string($0) } ?? .null,
-                    "feed" => .object(["path" => .string("/v2/inventory"), "token" => .string(core.configuration.bearerToken)]),
+                    "feed"
+                        => .object([
+                            "path" => .string("/v2/inventory"), "token" => .string(core.configuration.bearerToken),
+                        ]),
                     "properties" => .array(core.world.withLock { $0.accounts() }.map(\.jsonValue)),
                 ]))
         case "/_sandbox/advance" where post:
@@ -50,13 +53,15 @@ struct SandboxAdminAPI: Sendable {
             return ok(
                 .object([
                     "now" => nowJSON, "versions" => .array(versions.map(\.jsonValue)),
-                    "resent_new" => .array(
-                        resent.map {
-                            .object([
-                                "id" => .int($0.id), "property" => .string(core.layout.properties[$0.property].code),
-                                "time" => .string(CivilCalendar.timestampString(seconds: $0.time)),
-                            ])
-                        }),
+                    "resent_new"
+                        => .array(
+                            resent.map {
+                                .object([
+                                    "id" => .int($0.id),
+                                    "property" => .string(core.layout.properties[$0.property].code),
+                                    "time" => .string(CivilCalendar.timestampString(seconds: $0.time)),
+                                ])
+                            }),
                 ]))
         case "/_sandbox/truth/availability" where get, "/_sandbox/truth/rates" where get:
             guard let nights = nightRange(query) else {
@@ -114,9 +119,11 @@ struct SandboxAdminAPI: Sendable {
             .object([
                 "now" => .string(CivilCalendar.timestampString(seconds: state.now)),
                 "first_stay_date" => .string(CivilCalendar.dateString(days: state.layout.firstDay)),
-                "last_stay_date" => .string(CivilCalendar.dateString(days: state.layout.firstDay + state.layout.dayCount - 1)),
-                "violations" => .object(
-                    state.layout.properties.enumerated().map { $1.code => .int(state.violations[$0]) }),
+                "last_stay_date"
+                    => .string(CivilCalendar.dateString(days: state.layout.firstDay + state.layout.dayCount - 1)),
+                "violations"
+                    => .object(
+                        state.layout.properties.enumerated().map { $1.code => .int(state.violations[$0]) }),
                 "bookings" => .int(state.bookings.count),
                 "feed_versions" => .int(state.feed.versions.count),
             ])
@@ -126,7 +133,8 @@ struct SandboxAdminAPI: Sendable {
     private func queueTruth(property code: String?) -> JSONValue {
         core.world.withLock { state in
             .object(
-                state.layout.properties.indices.filter { code == nil || state.layout.properties[$0].code == code }.map { p in
+                state.layout.properties.indices.filter { code == nil || state.layout.properties[$0].code == code }.map {
+                    p in
                     state.layout.properties[p].code
                         => .array(
                             state.queues[p].values.sorted { ($0.timestamp, $0.id) < ($1.timestamp, $1.id) }.map {
@@ -161,18 +169,20 @@ struct SandboxAdminAPI: Sendable {
             throw WebhookRegistrationError(message: "mode must be ping, push or rates")
         }
         guard let url = text("url") else { throw WebhookRegistrationError(message: "url is required") }
-        let format = try text("format").map {
-            guard let f = WebhookRegistration.Format(rawValue: $0.lowercased()) else {
-                throw WebhookRegistrationError(message: "format must be json or xml")
-            }
-            return f
-        } ?? .json
-        let signing = try text("signing").map {
-            guard let s = WebhookRegistration.Signing(rawValue: $0.lowercased()) else {
-                throw WebhookRegistrationError(message: "signing must be hmac or standard")
-            }
-            return s
-        } ?? .hmac
+        let format =
+            try text("format").map {
+                guard let f = WebhookRegistration.Format(rawValue: $0.lowercased()) else {
+                    throw WebhookRegistrationError(message: "format must be json or xml")
+                }
+                return f
+            } ?? .json
+        let signing =
+            try text("signing").map {
+                guard let s = WebhookRegistration.Signing(rawValue: $0.lowercased()) else {
+                    throw WebhookRegistrationError(message: "signing must be hmac or standard")
+                }
+                return s
+            } ?? .hmac
         return WebhookRegistration(
             property: text("property"), mode: mode, url: url, format: format, username: text("username"),
             password: text("password"), signing: signing, secret: text("secret") ?? "")

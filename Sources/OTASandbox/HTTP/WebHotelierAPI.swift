@@ -61,7 +61,8 @@ struct WebHotelierAPI: Sendable {
             queryList.append((String(key), String(value)))
         }
         guard let (route, pathParams) = route(parts) else {
-            let call = WebHotelierCall(method: path, httpMethod: request.method.rawValue, params: queryList, query: query)
+            let call = WebHotelierCall(
+                method: path, httpMethod: request.method.rawValue, params: queryList, query: query)
             core.countRequest("unknown")
             return call.errorResponse(.notFound("Method not found."))
         }
@@ -86,7 +87,8 @@ struct WebHotelierAPI: Sendable {
                 throw WebHotelierError(status: .internalServerError, code: "INTERNAL_ERROR", message: "Internal error.")
             case .unavailable:
                 throw WebHotelierError(
-                    status: .serviceUnavailable, code: "TEMPORARY_UNAVAILABLE", message: "Service temporarily unavailable.")
+                    status: .serviceUnavailable, code: "TEMPORARY_UNAVAILABLE",
+                    message: "Service temporarily unavailable.")
             case .rateLimited(let retryAfter):
                 throw WebHotelierError(
                     status: .tooManyRequests, code: "TOO_MANY_REQUESTS", message: "Too many requests.",

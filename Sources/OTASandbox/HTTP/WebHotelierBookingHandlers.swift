@@ -4,13 +4,15 @@ extension WebHotelierAPI {
         let entries = core.world.withLock { $0.pendingList(property: property) }
         return .object([
             "records" => .int(entries.count),
-            "reservations" => .array(
-                entries.map {
-                    .object([
-                        "id" => .int($0.id), "timestamp" => .string(CivilCalendar.timestampString(seconds: $0.timestamp)),
-                        "syncType" => .string($0.syncType),
-                    ])
-                }),
+            "reservations"
+                => .array(
+                    entries.map {
+                        .object([
+                            "id" => .int($0.id),
+                            "timestamp" => .string(CivilCalendar.timestampString(seconds: $0.timestamp)),
+                            "syncType" => .string($0.syncType),
+                        ])
+                    }),
         ])
     }
 
@@ -44,7 +46,9 @@ extension WebHotelierAPI {
         let page = try call.optionalInt("pageNo", default: 1, range: 1...Int.max)
         let verbose = try call.optionalInt("verbose", default: 1, range: 0...2)
         let order = (call.query["order"] ?? "ASC").uppercased()
-        guard order == "ASC" || order == "DESC" else { throw WebHotelierError.invalidParam("order must be ASC or DESC.") }
+        guard order == "ASC" || order == "DESC" else {
+            throw WebHotelierError.invalidParam("order must be ASC or DESC.")
+        }
         let status = try call.query["status"].map { text -> Bool in
             guard text == "0" || text == "1" else { throw WebHotelierError.invalidParam("status must be 0 or 1.") }
             return text == "1"

@@ -37,9 +37,12 @@ struct WebHotelierCall: Sendable {
             "http_code" => .int(status.code),
             "error_code" => .string(code),
             "error_msg" => .string(message),
-            "params" => .array(
-                params.map { .object(["type" => .string("URL"), "name" => .string($0.name), "value" => .string($0.value)]) }
-            ),
+            "params"
+                => .array(
+                    params.map {
+                        .object(["type" => .string("URL"), "name" => .string($0.name), "value" => .string($0.value)])
+                    }
+                ),
             "data" => data,
         ]).serialized
     }
@@ -62,7 +65,8 @@ struct WebHotelierCall: Sendable {
     func optionalInt(_ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
         guard let text = query[name] else { return value }
         guard let number = Int(text), range.contains(number) else {
-            throw WebHotelierError.invalidParam("Parameter \(name) must be an integer in \(range.lowerBound)-\(range.upperBound).")
+            throw WebHotelierError.invalidParam(
+                "Parameter \(name) must be an integer in \(range.lowerBound)-\(range.upperBound).")
         }
         return number
     }

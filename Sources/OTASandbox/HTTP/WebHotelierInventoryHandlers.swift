@@ -9,7 +9,9 @@ extension WebHotelierAPI {
         let last = try call.date(to)
         guard first <= last else { throw WebHotelierError.invalidParam("\(from) must not be after \(to).") }
         let today = core.world.withLock { $0.today }
-        guard last <= today + 3 * 365 + 1 else { throw WebHotelierError.invalidParam("\(to) is more than 3 years ahead.") }
+        guard last <= today + 3 * 365 + 1 else {
+            throw WebHotelierError.invalidParam("\(to) is more than 3 years ahead.")
+        }
         if let maxDays, last - first + 1 > maxDays {
             throw WebHotelierError.invalidParam("At most \(maxDays) days per call.")
         }
@@ -22,7 +24,8 @@ extension WebHotelierAPI {
         let day = core.layout.firstDay + night
         switch malformation {
         case .impossibleDate: return .string(Malformation.impossibleDate(near: day))
-        case .invalidUTF8: return .rawString(Array(CivilCalendar.dateString(days: day).utf8) + Malformation.invalidUTF8Bytes)
+        case .invalidUTF8:
+            return .rawString(Array(CivilCalendar.dateString(days: day).utf8) + Malformation.invalidUTF8Bytes)
         case .nulInString: return .string(CivilCalendar.dateString(days: day) + "\u{0}")
         default: return .string(CivilCalendar.dateString(days: day))
         }
@@ -38,7 +41,8 @@ extension WebHotelierAPI {
         var night = range.lowerBound
         while night < range.upperBound {
             if let broken = malformation(night) {
-                entries.append(.object(["date" => dateValue(night, malformation: broken)] + fields(value(night), broken)))
+                entries.append(
+                    .object(["date" => dateValue(night, malformation: broken)] + fields(value(night), broken)))
                 night += 1
                 continue
             }
@@ -139,13 +143,15 @@ extension WebHotelierAPI {
         try checkOwnProperty(code, property: property)
         let layout = core.layout
         return .object([
-            "rates" => .array(
-                layout.properties[property].rates.map {
-                    .object([
-                        "id" => .int(layout.rates[$0].id), "room" => .string(layout.rooms[layout.rates[$0].room].code),
-                        "name" => .string(layout.rates[$0].name), "board" => .string(layout.rates[$0].board),
-                    ])
-                })
+            "rates"
+                => .array(
+                    layout.properties[property].rates.map {
+                        .object([
+                            "id" => .int(layout.rates[$0].id),
+                            "room" => .string(layout.rooms[layout.rates[$0].room].code),
+                            "name" => .string(layout.rates[$0].name), "board" => .string(layout.rates[$0].board),
+                        ])
+                    })
         ])
     }
 
@@ -155,10 +161,14 @@ extension WebHotelierAPI {
         return .object([
             "code" => .string(p.code), "name" => .string(p.name), "currency" => .string(p.currency),
             "timezone" => .string(p.timeZone),
-            "rooms" => .array(
-                p.rooms.map {
-                    .object(["code" => .string(core.layout.rooms[$0].code), "name" => .string(core.layout.rooms[$0].name)])
-                }),
+            "rooms"
+                => .array(
+                    p.rooms.map {
+                        .object([
+                            "code" => .string(core.layout.rooms[$0].code),
+                            "name" => .string(core.layout.rooms[$0].name),
+                        ])
+                    }),
         ])
     }
 
@@ -188,19 +198,26 @@ extension WebHotelierAPI {
                 }
                 let cheapest = open.min {
                     state.grids.price(rate: $0, night: night, adults: adults, occupancies: layout.rates[$0].occupancies)
-                        < state.grids.price(rate: $1, night: night, adults: adults, occupancies: layout.rates[$1].occupancies)
+                        < state.grids.price(
+                            rate: $1, night: night, adults: adults, occupancies: layout.rates[$1].occupancies)
                 }
                 let shown = cheapest ?? candidates[0]
                 let a = state.grids.availability[layout.rates[shown].room][night]
                 return .object([
                     "date" => .string(CivilCalendar.dateString(days: layout.firstDay + night)),
                     "allot" => .int(rooms.reduce(0) { $0 + state.grids.availability[$1][night].allotment }),
-                    "price" => cheapest.map {
-                        .cents(state.grids.price(rate: $0, night: night, adults: adults, occupancies: layout.rates[$0].occupancies))
-                    } ?? .null,
+                    "price"
+                        => cheapest.map {
+                            .cents(
+                                state.grids.price(
+                                    rate: $0, night: night, adults: adults, occupancies: layout.rates[$0].occupancies))
+                        } ?? .null,
                     "min_stay" => .int(max(a.minStay, state.grids.rateNights[shown][night].minStay)),
                     "max_stay" => .int(a.maxStay == 0 ? -1 : a.maxStay),
-                    "checkin" => .int(open.contains { !state.grids.availability[layout.rates[$0].room][night].closedToArrival } ? 1 : 0),
+                    "checkin"
+                        => .int(
+                            open.contains { !state.grids.availability[layout.rates[$0].room][night].closedToArrival }
+                                ? 1 : 0),
                 ])
             }
             return .object(["days" => .array(days)])

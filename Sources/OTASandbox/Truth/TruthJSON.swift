@@ -10,20 +10,22 @@ extension PropertyAccount {
         .object([
             "code" => .string(code), "name" => .string(name), "username" => .string(username),
             "password" => .string(password), "currency" => .string(currency), "timezone" => .string(timeZone),
-            "rooms" => .array(
-                rooms.map {
-                    .object([
-                        "code" => .string($0.code), "name" => .string($0.name), "max_adults" => .int($0.maxAdults),
-                        "capacity" => .int($0.capacity),
-                    ])
-                }),
-            "rates" => .array(
-                rates.map {
-                    .object([
-                        "id" => .int($0.id), "room" => .string($0.room), "name" => .string($0.name),
-                        "board" => .string($0.board), "max_adults" => .int($0.maxAdults),
-                    ])
-                }),
+            "rooms"
+                => .array(
+                    rooms.map {
+                        .object([
+                            "code" => .string($0.code), "name" => .string($0.name), "max_adults" => .int($0.maxAdults),
+                            "capacity" => .int($0.capacity),
+                        ])
+                    }),
+            "rates"
+                => .array(
+                    rates.map {
+                        .object([
+                            "id" => .int($0.id), "room" => .string($0.room), "name" => .string($0.name),
+                            "board" => .string($0.board), "max_adults" => .int($0.maxAdults),
+                        ])
+                    }),
         ])
     }
 }
@@ -53,7 +55,8 @@ extension AvailabilityTruth {
 extension RateTruth {
     var jsonValue: JSONValue {
         .object([
-            "property" => .string(property), "rate_id" => .int(rateID), "room" => .string(room), "date" => .string(date),
+            "property" => .string(property), "rate_id" => .int(rateID), "room" => .string(room),
+            "date" => .string(date),
             "adults" => .int(adults), "children" => .int(children), "price" => .cents(priceCents),
             "currency" => .string(currency), "extra_adult" => .cents(extraAdultCents),
             "extra_child" => .cents(extraChildCents), "closeout" => .int(closeout ? 1 : 0), "min_stay" => .int(minStay),
@@ -117,13 +120,15 @@ extension WebhookDelivery {
             "url" => .string(url), "property" => .string(property),
             "booking_id" => bookingID.map { .int($0) } ?? .null, "type" => .string(type),
             "duplicate" => .bool(duplicate), "outcome" => .string(outcome.rawValue),
-            "attempts" => .array(
-                attempts.map {
-                    .object([
-                        "status" => $0.status.map { .int($0) } ?? .null, "error" => $0.error.map { .string($0) } ?? .null,
-                        "dead_endpoint" => .bool($0.deadEndpoint),
-                    ])
-                }),
+            "attempts"
+                => .array(
+                    attempts.map {
+                        .object([
+                            "status" => $0.status.map { .int($0) } ?? .null,
+                            "error" => $0.error.map { .string($0) } ?? .null,
+                            "dead_endpoint" => .bool($0.deadEndpoint),
+                        ])
+                    }),
         ])
     }
 }

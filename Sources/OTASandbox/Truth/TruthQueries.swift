@@ -14,7 +14,8 @@ extension WorldState {
                 rates: p.rates.map {
                     let r = layout.rates[$0]
                     return .init(
-                        id: r.id, room: layout.rooms[r.room].code, name: r.name, board: r.board, maxAdults: r.occupancies)
+                        id: r.id, room: layout.rooms[r.room].code, name: r.name, board: r.board,
+                        maxAdults: r.occupancies)
                 })
         }
     }
@@ -73,7 +74,8 @@ extension WorldState {
                                 property: layout.properties[p].code, rateID: r.id, room: layout.rooms[r.room].code,
                                 date: CivilCalendar.dateString(days: layout.firstDay + night), adults: adults,
                                 children: 0,
-                                priceCents: grids.price(rate: rate, night: night, adults: adults, occupancies: r.occupancies),
+                                priceCents: grids.price(
+                                    rate: rate, night: night, adults: adults, occupancies: r.occupancies),
                                 currency: layout.properties[p].currency, extraAdultCents: n.extraAdultCents,
                                 extraChildCents: n.extraChildCents, closeout: n.closeout, minStay: n.minStay))
                     }
@@ -86,15 +88,20 @@ extension WorldState {
     func inventory(property code: String?) -> [InventoryRecordTruth] {
         var result: [InventoryRecordTruth] = []
         for p in properties(code) {
-            guard let first = layout.properties[p].rates.first, let last = layout.properties[p].rates.last else { continue }
-            let cells = layout.rates[first].feedBase..<(layout.rates[last].feedBase + layout.rates[last].occupancies * layout.dayCount)
+            guard let first = layout.properties[p].rates.first, let last = layout.properties[p].rates.last else {
+                continue
+            }
+            let cells =
+                layout.rates[first]
+                .feedBase..<(layout.rates[last].feedBase + layout.rates[last].occupancies * layout.dayCount)
             for cell in cells {
                 let v = feed.versions[Int(feed.current[cell])]
                 let c = layout.cell(cell)
                 let rate = layout.rates[c.rate]
                 result.append(
                     InventoryRecordTruth(
-                        id: layout.cellID(cell), property: layout.properties[p].code, room: layout.rooms[rate.room].code,
+                        id: layout.cellID(cell), property: layout.properties[p].code,
+                        room: layout.rooms[rate.room].code,
                         ratePlan: String(rate.id), stayDate: CivilCalendar.dateString(days: layout.firstDay + c.night),
                         adults: c.adults, priceCents: Int(v.priceCents), currency: layout.properties[p].currency,
                         available: Int(v.available),
@@ -122,7 +129,8 @@ extension WorldState {
                     guard let kind = availabilityMalformation(room: room, night: night) else { continue }
                     result.append(
                         MalformedRecord(
-                            surface: .availability, kind: kind, detail: Malformation.describe(kind, surface: .availability),
+                            surface: .availability, kind: kind,
+                            detail: Malformation.describe(kind, surface: .availability),
                             property: code, room: layout.rooms[room].code,
                             date: CivilCalendar.dateString(days: layout.firstDay + night)))
                 }
@@ -161,6 +169,7 @@ extension WorldState {
     }
 
     func inventoryMalformation(cell: Int) -> MalformationKind? {
-        Malformation.decide(seed: layout.seed, rate: faults.malformedRecordRate, surface: .inventory, key: [UInt64(cell)])
+        Malformation.decide(
+            seed: layout.seed, rate: faults.malformedRecordRate, surface: .inventory, key: [UInt64(cell)])
     }
 }

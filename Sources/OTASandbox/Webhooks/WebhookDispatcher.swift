@@ -73,10 +73,12 @@ final class WebhookDispatcher: Sendable {
             for event in events {
                 for (index, r) in s.registrations.enumerated() {
                     switch (event, r.mode) {
-                    case (.booking(let p, let id, let type, let version, let body), .ping), (.booking(let p, let id, let type, let version, let body), .push):
+                    case (.booking(let p, let id, let type, let version, let body), .ping),
+                        (.booking(let p, let id, let type, let version, let body), .push):
                         let code = layout.properties[p].code
                         guard r.property == nil || r.property == code else { continue }
-                        let request = r.mode == .ping
+                        let request =
+                            r.mode == .ping
                             ? WebhookPayloads.ping(r, property: code)
                             : WebhookPayloads.push(r, id: id, type: type, body: body)
                         let copies = r.mode == .push && s.rng.chance(faults.duplicatePushRate) ? 2 : 1
@@ -100,7 +102,8 @@ final class WebhookDispatcher: Sendable {
                             "effective_date" => .string(CivilCalendar.dateString(days: layout.firstDay + night)),
                             "event_timestamp" => .string(CivilCalendar.timestampString(seconds: time)),
                         ])
-                        let request = WebhookPayloads.rateUpdate(r, eventID: eventID, event: payload, wallClock: wallClock)
+                        let request = WebhookPayloads.rateUpdate(
+                            r, eventID: eventID, event: payload, wallClock: wallClock)
                         add(
                             &s, registration: index + 1, r, property: code, bookingID: nil, type: "rate_update",
                             duplicate: false, request: request, acknowledge: nil)

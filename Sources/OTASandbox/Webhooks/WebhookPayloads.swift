@@ -25,15 +25,19 @@ enum WebhookPayloads {
         switch r.format {
         case .json:
             headers.append(("Content-Type", "application/json"))
-            return OutgoingRequest(method: "POST", url: r.url, headers: headers, body: JSONValue.object(members).serialized)
+            return OutgoingRequest(
+                method: "POST", url: r.url, headers: headers, body: JSONValue.object(members).serialized)
         case .xml:
             headers.append(("Content-Type", "application/xml"))
             return OutgoingRequest(
-                method: "POST", url: r.url, headers: headers, body: XMLRendering.document(root: "notification", members))
+                method: "POST", url: r.url, headers: headers, body: XMLRendering.document(root: "notification", members)
+            )
         }
     }
 
-    static func rateUpdate(_ r: WebhookRegistration, eventID: String, event: JSONValue, wallClock: Int) -> OutgoingRequest {
+    static func rateUpdate(_ r: WebhookRegistration, eventID: String, event: JSONValue, wallClock: Int)
+        -> OutgoingRequest
+    {
         let body = event.serialized
         var headers: [(String, String)] = [("Content-Type", "application/json")]
         let key = SymmetricKey(data: r.keyBytes)

@@ -51,7 +51,8 @@ public struct WebhookRegistration: Sendable, Equatable {
 
     /// The key bytes HMAC uses.
     var keyBytes: [UInt8] {
-        if signing == .standard, secret.hasPrefix("whsec_"), let data = Data(base64Encoded: String(secret.dropFirst(6))) {
+        if signing == .standard, secret.hasPrefix("whsec_"), let data = Data(base64Encoded: String(secret.dropFirst(6)))
+        {
             return Array(data)
         }
         return Array(secret.utf8)

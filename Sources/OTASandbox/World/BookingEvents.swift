@@ -1,7 +1,9 @@
 /// How bookings are made, changed, cancelled and restored, and how each change
 /// becomes a version, an allotment movement and a sync-queue entry.
 extension WorldState {
-    private static let firstNames = ["Maria", "Nikos", "Anna", "Giorgos", "Sophie", "James", "Elena", "Luca", "Emma", "Jonas"]
+    private static let firstNames = [
+        "Maria", "Nikos", "Anna", "Giorgos", "Sophie", "James", "Elena", "Luca", "Emma", "Jonas",
+    ]
     private static let lastNames = ["Papadopoulou", "Rossi", "Garcia", "Smith", "Müller", "Dubois", "Nowak", "Jensen"]
     private static let countries = ["GR", "IT", "ES", "GB", "DE", "FR", "PL", "DK", "US"]
     private static let sources: [(id: Int, name: String, stream: String, prefix: String)] = [
@@ -74,7 +76,8 @@ extension WorldState {
         let malformation = Malformation.decide(
             seed: layout.seed, rate: faults.malformedRecordRate, surface: .bookings,
             key: [UInt64(id), UInt64(number)])
-        let version = BookingVersion(body: body, validFrom: time, validTo: nil, event: event, malformation: malformation)
+        let version = BookingVersion(
+            body: body, validFrom: time, validTo: nil, event: event, malformation: malformation)
         if bookings[id] == nil {
             let property = layout.propertyIndex(code: body.property)!
             bookings[id] = BookingRecord(property: property, versions: [version], everSynced: false)
@@ -84,7 +87,8 @@ extension WorldState {
             bookings[id]!.versions.append(version)
         }
         if wantsBookingEvents {
-            let type = ["created": "new", "modified": "update", "cancelled": "cancel", "restored": "restore"][event.rawValue]!
+            let type = ["created": "new", "modified": "update", "cancelled": "cancel", "restored": "restore"][
+                event.rawValue]!
             events.append(
                 .booking(
                     property: bookings[id]!.property, id: id, type: type, version: number,
@@ -92,7 +96,9 @@ extension WorldState {
         }
     }
 
-    private mutating func appendChange(_ body: inout BookingBody, type: String, at time: Int64, rng: inout SeededGenerator) {
+    private mutating func appendChange(
+        _ body: inout BookingBody, type: String, at time: Int64, rng: inout SeededGenerator
+    ) {
         let who = [("hotelier", "reception"), ("channel", body.source), ("guest", body.guest.email)][rng.int(0..<3)]
         let change = BookingBody.Change(userType: who.0, userName: who.1, date: time, type: type)
         if !body.changes.isEmpty && rng.chance(faults.outOfOrderChangesRate) {
@@ -147,7 +153,10 @@ extension WorldState {
             let arrival = Int(time / 86400) + lead
             let nights = rng.chance(0.7) ? rng.int(1...4) : rng.int(5...10)
             let roomCount = rng.chance(0.85) ? 1 : 2
-            guard canHold(room: room, rate: rate, arrival: arrival, departure: arrival + nights, rooms: roomCount, strict: true)
+            guard
+                canHold(
+                    room: room, rate: rate, arrival: arrival, departure: arrival + nights, rooms: roomCount,
+                    strict: true)
             else { continue }
             let source = Self.sources[rng.int(0..<Self.sources.count)]
             let id = nextBookingID
@@ -164,7 +173,9 @@ extension WorldState {
                 departureDay: arrival + nights,
                 rooms: (0..<roomCount).map { _ in
                     let adults = rng.int(1...maxAdults)
-                    return .init(adults: adults, children: maxAdults > 2 && rng.chance(0.3) ? 1 : 0, infants: 0, nightlyCents: [])
+                    return .init(
+                        adults: adults, children: maxAdults > 2 && rng.chance(0.3) ? 1 : 0, infants: 0, nightlyCents: []
+                    )
                 },
                 guest: .init(
                     firstName: first, lastName: last, phone: "+30 210 \(rng.int(1_000_000...9_999_999))",
@@ -172,7 +183,8 @@ extension WorldState {
                     country: Self.countries[rng.int(0..<Self.countries.count)]),
                 guestNames: ["\(first) \(last)"], specialRequests: rng.chance(0.2) ? "High floor, please" : "",
                 extras: rng.chance(0.2) ? [.init(id: 501, cents: 1500, quantity: nights)] : [],
-                currency: property.currency, taxPermille: ["EUR": 130, "GBP": 200, "USD": 88, "CHF": 77][property.currency]!,
+                currency: property.currency,
+                taxPermille: ["EUR": 130, "GBP": 200, "USD": 88, "CHF": 77][property.currency]!,
                 minStay: grids.availability[room][arrival - layout.firstDay].minStay, maxStay: 0,
                 freeCancelDays: layout.rates[rate].name == "Non-Refundable" ? 0 : rng.int(1...14), relatedBookings: [],
                 changes: [])
@@ -203,14 +215,18 @@ extension WorldState {
             body.rateID = layout.rates[rate].id
             body.rateName = layout.rates[rate].name
             body.board = layout.rates[rate].board
-            for i in body.rooms.indices { body.rooms[i].adults = min(body.rooms[i].adults, layout.rooms[room].maxAdults) }
+            for i in body.rooms.indices {
+                body.rooms[i].adults = min(body.rooms[i].adults, layout.rooms[room].maxAdults)
+            }
         case 3:
             if body.rooms.count == 1 { body.rooms.append(body.rooms[0]) } else { body.rooms.removeLast() }
         default:
             break
         }
         if let room = roomIndex(body), let rate = rateIndex(body),
-            canHold(room: room, rate: rate, arrival: body.arrivalDay, departure: body.departureDay, rooms: body.rooms.count, strict: false)
+            canHold(
+                room: room, rate: rate, arrival: body.arrivalDay, departure: body.departureDay, rooms: body.rooms.count,
+                strict: false)
         {
             reprice(&body, rate: rate)
         } else {
@@ -243,7 +259,9 @@ extension WorldState {
         guard let id = pick(property: p, confirmed: false, rng: &rng) else { return }
         var body = bookings[id]!.current
         guard let room = roomIndex(body), let rate = rateIndex(body),
-            canHold(room: room, rate: rate, arrival: body.arrivalDay, departure: body.departureDay, rooms: body.rooms.count, strict: false)
+            canHold(
+                room: room, rate: rate, arrival: body.arrivalDay, departure: body.departureDay, rooms: body.rooms.count,
+                strict: false)
         else { return }
         body.confirmed = true
         appendChange(&body, type: "restore", at: time, rng: &rng)
@@ -258,7 +276,8 @@ extension WorldState {
         guard !synced.isEmpty else { return }
         let id = synced[rng.int(0..<synced.count)]
         let record = bookings[id]!
-        queues[p][id] = SyncQueueEntry(id: id, timestamp: time, syncType: "NEW", listed: false, versionCount: record.versions.count)
+        queues[p][id] = SyncQueueEntry(
+            id: id, timestamp: time, syncType: "NEW", listed: false, versionCount: record.versions.count)
         resentNew.append(ResentNew(id: id, property: p, time: time))
         countBehaviourFault("resent_new")
         if wantsBookingEvents {

@@ -23,63 +23,80 @@ extension BookingBody {
             "id" => .int(id),
             "external_id" => .string(externalID),
             "property" => .string(property),
-            "status" => malformation == .wrongType ? .string(confirmed ? "confirmed" : "cancelled") : .int(confirmed ? 1 : 0),
+            "status" => malformation == .wrongType
+                ? .string(confirmed ? "confirmed" : "cancelled") : .int(confirmed ? 1 : 0),
             "statusCode" => .string(confirmed ? "CONFIRMED" : "CANCELLED"),
             "channelstream" => .string(channelStream),
             "offline" => .int(0),
-            "bookInfo" => .object([
-                "book_date" => .string(CivilCalendar.timestampString(seconds: bookDate)),
-                "booking_code" => .string(bookingCode), "voucher_code" => .string(""), "referer" => .string(""),
-                "source" => .string(source), "source_id" => .int(sourceID), "agent" => .string(agent),
-                "agent_id" => .int(0),
-            ]),
+            "bookInfo"
+                => .object([
+                    "book_date" => .string(CivilCalendar.timestampString(seconds: bookDate)),
+                    "booking_code" => .string(bookingCode), "voucher_code" => .string(""), "referer" => .string(""),
+                    "source" => .string(source), "source_id" => .int(sourceID), "agent" => .string(agent),
+                    "agent_id" => .int(0),
+                ]),
             "roomStay" => .object(roomStay),
-            "rooms" => .array(
-                rooms.enumerated().map { index, room in
-                    let roomWithTax = room.nightlyCents.reduce(0, +)
-                    return .object([
-                        "roomNo" => .int(index + 1), "adults" => .int(room.adults), "children" => .int(room.children),
-                        "infants" => .int(room.infants), "price" => .cents(withoutTax(roomWithTax)),
-                        "price_with_tax" => .cents(roomWithTax),
-                        "rates" => .array(
-                            room.nightlyCents.enumerated().map { night, cents in
-                                .object([
-                                    "date" => .string(CivilCalendar.dateString(days: arrivalDay + night)),
-                                    "price_with_tax" => .cents(cents),
-                                ])
-                            }),
-                    ])
-                }),
-            "clientInfo" => .object([
-                "firstName" => .string(guest.firstName), "lastName" => lastName, "tel" => .string(guest.phone),
-                "email" => .string(guest.email), "remarks" => .string(remarks), "country" => .string(guest.country),
-            ]),
+            "rooms"
+                => .array(
+                    rooms.enumerated().map { index, room in
+                        let roomWithTax = room.nightlyCents.reduce(0, +)
+                        return .object([
+                            "roomNo" => .int(index + 1), "adults" => .int(room.adults),
+                            "children" => .int(room.children),
+                            "infants" => .int(room.infants), "price" => .cents(withoutTax(roomWithTax)),
+                            "price_with_tax" => .cents(roomWithTax),
+                            "rates"
+                                => .array(
+                                    room.nightlyCents.enumerated().map { night, cents in
+                                        .object([
+                                            "date" => .string(CivilCalendar.dateString(days: arrivalDay + night)),
+                                            "price_with_tax" => .cents(cents),
+                                        ])
+                                    }),
+                        ])
+                    }),
+            "clientInfo"
+                => .object([
+                    "firstName" => .string(guest.firstName), "lastName" => lastName, "tel" => .string(guest.phone),
+                    "email" => .string(guest.email), "remarks" => .string(remarks), "country" => .string(guest.country),
+                ]),
             "guest_names" => .array(guestNames.map { .string($0) }),
             "special_requests" => .string(specialRequests),
             "additional_fields" => .object([]),
-            "policies" => .object([
-                "cancellation" => .string(
-                    freeCancelDays > 0
-                        ? "Free cancellation up to \(freeCancelDays) days before arrival." : "Non-refundable.")
-            ]),
+            "policies"
+                => .object([
+                    "cancellation"
+                        => .string(
+                            freeCancelDays > 0
+                                ? "Free cancellation up to \(freeCancelDays) days before arrival." : "Non-refundable.")
+                ]),
             "related_bookings" => .array(relatedBookings.map { .int($0) }),
-            "extras" => .array(
-                extras.map { .object(["id" => .int($0.id), "price" => .cents($0.cents), "quantity" => .int($0.quantity)]) }
-            ),
-            "pricing" => .object([
-                "price" => .cents(withTax + extrasCents), "sub_total" => .cents(subTotal),
-                "extras" => .cents(extrasCents), "taxes" => .cents(withTax - subTotal), "currency" => .string(currency),
-            ]),
-            "constraints" => .object([
-                "min_stay" => .int(minStay), "max_stay" => .int(maxStay), "free_cancel_days" => .int(freeCancelDays),
-            ]),
-            "changes" => .array(
-                changes.map {
-                    .object([
-                        "user_type" => .string($0.userType), "user_name" => .string($0.userName),
-                        "date" => .string(CivilCalendar.timestampString(seconds: $0.date)), "type" => .string($0.type),
-                    ])
-                }),
+            "extras"
+                => .array(
+                    extras.map {
+                        .object(["id" => .int($0.id), "price" => .cents($0.cents), "quantity" => .int($0.quantity)])
+                    }
+                ),
+            "pricing"
+                => .object([
+                    "price" => .cents(withTax + extrasCents), "sub_total" => .cents(subTotal),
+                    "extras" => .cents(extrasCents), "taxes" => .cents(withTax - subTotal),
+                    "currency" => .string(currency),
+                ]),
+            "constraints"
+                => .object([
+                    "min_stay" => .int(minStay), "max_stay" => .int(maxStay),
+                    "free_cancel_days" => .int(freeCancelDays),
+                ]),
+            "changes"
+                => .array(
+                    changes.map {
+                        .object([
+                            "user_type" => .string($0.userType), "user_name" => .string($0.userName),
+                            "date" => .string(CivilCalendar.timestampString(seconds: $0.date)),
+                            "type" => .string($0.type),
+                        ])
+                    }),
         ])
     }
 }

@@ -72,7 +72,9 @@ extension WorldState {
                 grids.availability[room][night].allotment = min(capacity, max(0, value))
                 markRoomNightChanged(room: room, night: night)
             case 1: grids.availability[room][night].stopSell.toggle()
-            case 2: grids.availability[room][night].minStay = max(1, min(3, grids.availability[room][night].minStay + delta))
+            case 2:
+                grids.availability[room][night].minStay = max(
+                    1, min(3, grids.availability[room][night].minStay + delta))
             case 3: grids.availability[room][night].closedToArrival.toggle()
             default:
                 grids.rateNights[rate][night].closeout.toggle()
@@ -90,7 +92,8 @@ extension WorldState {
         for adults in 1...occupancies {
             let index = night * occupancies + adults - 1
             grids.prices[rate][index] = grids.prices[rate][index] * percent / 100
-            feed.drift(cell: layout.cellIndex(rate: rate, night: night, adults: adults), price: grids.prices[rate][index])
+            feed.drift(
+                cell: layout.cellIndex(rate: rate, night: night, adults: adults), price: grids.prices[rate][index])
         }
         driftCount += 1
     }
