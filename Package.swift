@@ -100,8 +100,15 @@ let package = Package(
         .testTarget(
             name: "OTAIngestTests", dependencies: ["OTAIngest", "OTASandbox", "TestSupport"],
             swiftSettings: strict),
+        // Hummingbird runs the small webhook receiver the tests listen with, and
+        // Crypto checks the signatures independently of the sandbox's own code.
         .testTarget(
-            name: "OTASandboxTests", dependencies: ["OTASandbox"],
+            name: "OTASandboxTests",
+            dependencies: [
+                "OTASandbox",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict),
     ]
 )

@@ -1,0 +1,67 @@
+import Foundation
+
+/// The state one sandbox shares between its HTTP handlers, its clock and its
+/// webhooks. Each sandbox has its own, so many can run in one process.
+final class SandboxCore: Sendable {
+    let configuration: SandboxConfiguration
+    let layout: WorldLayout
+    let world: Locked<WorldState>
+    let counters: Locked<RequestCounters>
+    let dice: Locked<TransportFaultDice>
+    let bucket: Locked<TokenBucket?>
+    let propertyByUsername: [String: Int]
+    let webhooks: WebhookDispatcher
+    let baseURL = Locked<String?>(nil)
+
+    init(configuration: SandboxConfiguration) throws {
+        self.configuration = configuration
+        let state = WorldState(configuration: configuration)
+        let world = Locked(state)
+        let counters = Locked(RequestCounters())
+        layout = state.layout
+        self.world = world
+        self.counters = counters
+        dice = Locked(TransportFaultDice(rng: SeededGenerator(configuration.seed, 50)))
+        bucket = Locked(configuration.feedQuota.map(TokenBucket.init))
+        propertyByUsername = Dictionary(
+            uniqueKeysWithValues: state.layout.properties.enumerated().map { ($1.username, $0) })
+        webhooks = WebhookDispatcher(
+            seed: configuration.seed, retry: configuration.webhookRetry,
+            count: { kind in counters.withLock { $0.faults[kind, default: 0] += 1 } },
+            acknowledge: { property, id, versions in
+                world.withLock { $0.acknowledgePush(property: property, id: id, versionCount: versions) }
+            },
+            faults: { world.withLock { $0.faults } })
+        for registration in configuration.webhooks {
+            _ = try webhooks.register(registration, layout: layout)
+        }
+    }
+
+    var faults: FaultSettings { world.withLock { $0.faults } }
+
+    func countRequest(_ endpoint: String) {
+        counters.withLock { $0.requests[endpoint, default: 0] += 1 }
+    }
+
+    func countFault(_ kind: String) {
+        counters.withLock { $0.faults[kind, default: 0] += 1 }
+    }
+
+    /// Moves simulated time and hands what happened to the webhooks.
+    @discardableResult
+    func advance(minutes: Int) -> Int64 {
+        let (wantBookings, wantRates) = webhooks.interests()
+        let (now, events) = world.withLock { state -> (Int64, [WorldEvent]) in
+            state.wantsBookingEvents = wantBookings
+            state.wantsRateEvents = wantRates
+            state.advance(minutes: minutes)
+            let events = state.events
+            state.events = []
+            return (state.now, events)
+        }
+        if !events.isEmpty {
+            webhooks.enqueue(events, layout: layout, faults: faults)
+        }
+        return now
+    }
+}

@@ -1,0 +1,163 @@
+import Foundation
+import Hummingbird
+import Logging
+
+/// A running (or ready to run) local OTA: the HTTP server around one simulated world.
+/// Many can run in one process; each has its own world, clock, faults and port.
+public final class SandboxServer: Sendable {
+    let core: SandboxCore
+    private let running = Locked<(task: Task<Void, any Error>, port: Int)?>(nil)
+    private let ticker = Locked<Task<Void, Never>?>(nil)
+
+    /// Builds the world (deterministic from `configuration.seed`); nothing listens yet.
+    public init(configuration: SandboxConfiguration = SandboxConfiguration()) throws {
+        guard (1...2000).contains(configuration.propertyCount) else {
+            throw SandboxConfigurationError(
+                message: "propertyCount must be in 1-2000, not \(configuration.propertyCount)")
+        }
+        core = try SandboxCore(configuration: configuration)
+    }
+
+    /// Binds `configuration.host` on `configuration.port` (0 picks a free port) and
+    /// returns the bound port once the server accepts connections.
+    public func start() async throws -> Int {
+        if let port = running.withLock({ $0?.port }) { return port }
+        let configuration = core.configuration
+        var logger = Logger(label: "ota-sandbox")
+        logger.logLevel = .warning
+        let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let app = Application(
+            responder: SandboxResponder(core: core),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "ota-sandbox"),
+            onServerRunning: { channel in
+                portContinuation.yield(channel.localAddress?.port ?? 0)
+                portContinuation.finish()
+            },
+            logger: logger)
+        let task = Task {
+            defer { portContinuation.finish() }
+            try await app.run()
+        }
+        var port = 0
+        for await bound in portStream { port = bound }
+        guard port > 0 else {
+            task.cancel()
+            _ = await task.result
+            if case .failure(let error) = await task.result { throw error }
+            throw SandboxConfigurationError(message: "could not bind \(configuration.host):\(configuration.port)")
+        }
+        running.withLock { $0 = (task, port) }
+        core.baseURL.withLock { $0 = "http://\(configuration.host):\(port)" }
+        if let seconds = configuration.tickSeconds, seconds > 0 {
+            let core = self.core
+            ticker.withLock {
+                $0 = Task {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(seconds))
+                        if !Task.isCancelled { core.advance(minutes: 1) }
+                    }
+                }
+            }
+        }
+        return port
+    }
+
+    /// Stops the clock, the webhook workers and the server.
+    public func stop() async {
+        ticker.withLock { $0 }?.cancel()
+        await core.webhooks.stop()
+        guard
+            let task = running.withLock({ state -> Task<Void, any Error>? in
+                defer { state = nil }
+                return state?.task
+            })
+        else { return }
+        task.cancel()
+        _ = await task.result
+    }
+
+    /// "http://127.0.0.1:PORT" once started.
+    public var baseURL: String? { core.baseURL.withLock { $0 } }
+
+    /// The simulated time now.
+    public var now: Date { Date(timeIntervalSince1970: TimeInterval(core.world.withLock { $0.now })) }
+
+    /// Moves simulated time forward; returns the new time.
+    @discardableResult
+    public func advance(minutes: Int) -> Date {
+        Date(timeIntervalSince1970: TimeInterval(core.advance(minutes: minutes)))
+    }
+
+    public func accounts() -> [PropertyAccount] { core.world.withLock { $0.accounts() } }
+
+    /// Every version of every booking (of one property, or all).
+    public func bookingVersions(property: String? = nil) -> [BookingVersionTruth] {
+        core.world.withLock { $0.bookingVersions(property: property) }
+    }
+
+    /// The availability grid (room x night) over the whole horizon.
+    public func availabilityGrid(property: String? = nil) -> [AvailabilityTruth] {
+        core.world.withLock { $0.availability(property: property, nights: 0..<$0.layout.dayCount) }
+    }
+
+    /// The rate grid (rate x night x occupancy) over the whole horizon.
+    public func rateGrid(property: String? = nil) -> [RateTruth] {
+        core.world.withLock { $0.rates(property: property, nights: 0..<$0.layout.dayCount) }
+    }
+
+    /// The cursor feed's current records, in id order.
+    public func inventoryRecords(property: String? = nil) -> [InventoryRecordTruth] {
+        core.world.withLock { $0.inventory(property: property) }
+    }
+
+    public func malformedRecords() -> [MalformedRecord] { core.world.withLock { $0.malformedRecords() } }
+
+    /// Pending-list calls quicker than the minimum interval, per property code.
+    public func minimumIntervalViolations() -> [String: Int] {
+        core.world.withLock { state in
+            Dictionary(
+                uniqueKeysWithValues: state.layout.properties.enumerated().map { ($1.code, state.violations[$0]) })
+        }
+    }
+
+    public func stats() -> SandboxStats { Self.stats(core) }
+
+    static func stats(_ core: SandboxCore) -> SandboxStats {
+        let counters = core.counters.withLock { $0 }
+        let (behaviour, drifts, violations) = core.world.withLock { state in
+            (
+                state.behaviourFaults, state.driftCount,
+                Dictionary(
+                    uniqueKeysWithValues: state.layout.properties.enumerated().map { ($1.code, state.violations[$0]) })
+            )
+        }
+        return SandboxStats(
+            requests: counters.requests, faults: counters.faults.merging(behaviour, uniquingKeysWith: +),
+            violations: violations, priceDrifts: drifts)
+    }
+
+    public var faults: FaultSettings { core.faults }
+
+    /// Replaces the fault settings (transport faults apply from the next response).
+    public func setFaults(_ faults: FaultSettings) {
+        core.world.withLock { $0.faults = faults }
+    }
+
+    /// Registers a webhook endpoint; returns its id.
+    @discardableResult
+    public func registerWebhook(_ registration: WebhookRegistration) throws -> Int {
+        try core.webhooks.register(registration, layout: core.layout)
+    }
+
+    public func webhookDeliveries() -> [WebhookDelivery] { core.webhooks.deliveries }
+
+    /// Waits until every webhook delivery so far was delivered or gave up.
+    public func waitForWebhookDeliveries() async { await core.webhooks.waitUntilIdle() }
+}
+
+/// A configuration the sandbox cannot run with, and why.
+public struct SandboxConfigurationError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { "ota-sandbox: \(message)" }
+}

@@ -1,0 +1,114 @@
+/// Why a booking got a new version.
+public enum BookingEvent: String, Sendable {
+    case created
+    case modified
+    case cancelled
+    case restored
+}
+
+/// One state of a booking and the simulated interval [validFrom, validTo) it held.
+struct BookingVersion: Sendable {
+    var body: BookingBody
+    var validFrom: Int64
+    var validTo: Int64?
+    var event: BookingEvent
+    var malformation: MalformationKind?
+}
+
+struct BookingRecord: Sendable {
+    var property: Int
+    var versions: [BookingVersion]
+    /// Once acknowledged (sync call or PUSH 200), later changes enter the queue as MOD.
+    var everSynced: Bool
+    var current: BookingBody { versions[versions.count - 1].body }
+}
+
+/// Something a webhook may announce.
+enum WorldEvent: Sendable {
+    case booking(property: Int, id: Int, type: String, version: Int, body: JSONValue)
+    case rateUpdate(property: Int, rate: Int, night: Int, time: Int64, priceCents: Int)
+}
+
+/// A booking resent as NEW although it was synced before (a behaviour fault).
+struct ResentNew: Sendable {
+    var id: Int
+    var property: Int
+    var time: Int64
+}
+
+/// Everything in the world that changes, kept behind one lock by `SandboxWorld`.
+struct WorldState: Sendable {
+    let layout: WorldLayout
+    var faults: FaultSettings
+    let activity: ActivityRates
+    let minimumPendingInterval: Int64
+    var now: Int64
+    var grids: InventoryGrids
+    var feed: InventoryFeedLog
+    var bookings: [Int: BookingRecord] = [:]
+    var bookingIDsByProperty: [[Int]]
+    var nextBookingID = 1_000_001
+    var queues: [[Int: SyncQueueEntry]]
+    var lastPendingList: [Int64?]
+    var violations: [Int]
+    var resentNew: [ResentNew] = []
+    var driftCount = 0
+    var behaviourFaults: [String: Int] = [:]
+    /// Collected while a step runs when webhooks want them.
+    var events: [WorldEvent] = []
+    var wantsBookingEvents = false
+    var wantsRateEvents = false
+
+    init(configuration: SandboxConfiguration) {
+        let (layout, factors) = WorldGeneration.makeLayout(configuration: configuration)
+        self.layout = layout
+        faults = configuration.faults
+        activity = configuration.activity
+        minimumPendingInterval = Int64(configuration.minimumPendingIntervalMinutes) * 60
+        now = Int64(configuration.startTime.timeIntervalSince1970)
+        grids = WorldGeneration.makeGrids(layout: layout, priceFactors: factors)
+        feed = InventoryFeedLog(cellCount: 0, startMinute: 0, seed: 0) { _ in (0, 0) }
+        let count = layout.properties.count
+        bookingIDsByProperty = Array(repeating: [], count: count)
+        queues = Array(repeating: [:], count: count)
+        lastPendingList = Array(repeating: nil, count: count)
+        violations = Array(repeating: 0, count: count)
+        for p in 0..<count {
+            var rng = SeededGenerator(layout.seed, 6, UInt64(p))
+            for _ in 0..<configuration.initialBookingsPerProperty {
+                createHistoricBooking(property: p, rng: &rng)
+            }
+        }
+        let grids = self.grids
+        feed = InventoryFeedLog(cellCount: layout.feedCellCount, startMinute: Int32(now / 60), seed: layout.seed) {
+            Self.feedValue(cell: $0, layout: layout, grids: grids)
+        }
+    }
+
+    static func feedValue(cell: Int, layout: WorldLayout, grids: InventoryGrids) -> (price: Int, available: Int) {
+        let c = layout.cell(cell)
+        let rate = layout.rates[c.rate]
+        return (
+            grids.price(rate: c.rate, night: c.night, adults: c.adults, occupancies: rate.occupancies),
+            grids.availability[rate.room][c.night].allotment
+        )
+    }
+
+    var today: Int { Int(now / 86400) }
+
+    mutating func markRoomNightChanged(room: Int, night: Int) {
+        for r in layout.rooms[room].rates {
+            markRateNightChanged(rate: r, night: night)
+        }
+    }
+
+    mutating func markRateNightChanged(rate: Int, night: Int) {
+        for adults in 1...layout.rates[rate].occupancies {
+            feed.markChanged(layout.cellIndex(rate: rate, night: night, adults: adults))
+        }
+    }
+
+    mutating func countBehaviourFault(_ name: String) {
+        behaviourFaults[name, default: 0] += 1
+    }
+}
