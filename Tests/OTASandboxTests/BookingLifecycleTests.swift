@@ -32,10 +32,13 @@ import Testing
         let formatter = ISO8601DateFormatter()
         var sawOutOfOrder = false
         for v in server.bookingVersions() {
-            let changes = (v.body["changes"].flatMap { if case .array(let a) = $0 { a } else { nil } }) ?? []
-            let dates = changes.compactMap { c -> Date? in
-                if case .string(let s)? = c["date"] { return formatter.date(from: s) }
-                return nil
+            var changes: [JSONValue] = []
+            if case .array(let items)? = v.body["changes"] { changes = items }
+            var dates: [Date] = []
+            for change in changes {
+                let dateValue: JSONValue? = change["date"]
+                guard case .string(let text)? = dateValue else { continue }
+                if let date = formatter.date(from: text) { dates.append(date) }
             }
             guard case .string(let bookDate)? = v.body["bookInfo"]?["book_date"] else {
                 Issue.record("book_date missing")

@@ -94,9 +94,10 @@ import Testing
 
     @Test func badParametersAreRejected() async throws {
         try await withSandbox { _, base in
-            #expect(try await page(base, "limit=5001").status == 400)
-            #expect(try await page(base, "cursor=bm9wZQ").status == 400)
-            #expect(try await page(base, "updated_after=yesterday").status == 400)
+            for query in ["limit=5001", "cursor=bm9wZQ", "updated_after=yesterday"] {
+                let response = try await page(base, query)
+                #expect(response.status == 400, "\(query)")
+            }
         }
     }
 }

@@ -80,10 +80,14 @@ final class LockedTask: @unchecked Sendable {
         lock.unlock()
     }
 
-    func cancelAndWait() async {
+    private func current() -> Task<Void, any Error>? {
         lock.lock()
-        let t = task
-        lock.unlock()
+        defer { lock.unlock() }
+        return task
+    }
+
+    func cancelAndWait() async {
+        let t = current()
         t?.cancel()
         _ = await t?.result
     }

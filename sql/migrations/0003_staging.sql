@@ -129,6 +129,8 @@ language plpgsql as $$
 declare
     suffix text := to_char(day, 'YYYYMMDD');
 begin
+    -- "if not exists" is not safe against a concurrent create: serialise creators.
+    perform pg_advisory_xact_lock(hashtext('staging.ensure_load_partitions'));
     execute format(
         'create table if not exists staging.%I partition of staging.availability_observations for values from (%L) to (%L)',
         'availability_observations_' || suffix, day, day + 1);

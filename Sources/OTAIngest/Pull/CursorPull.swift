@@ -97,7 +97,7 @@ public enum CursorPull {
                     } catch let refusal as InventoryRecordParser.Refusal {
                         refused.append(FeedParser.Refused(raw: record.range, key: keyGuess(record, scanner), reason: refusal.reason))
                     } catch {
-                        refused.append(FeedParser.Refused(raw: record.range, key: "", reason: "\(error)"))
+                        refused.append(FeedParser.Refused(raw: record.range, key: keyGuess(record, scanner), reason: "\(error)"))
                     }
                 }
             }

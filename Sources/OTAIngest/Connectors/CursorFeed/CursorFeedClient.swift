@@ -127,7 +127,11 @@ public enum InventoryRecordParser {
             } else if scanner.keyEquals(key, "children") {
                 children = try integer("children", min: 0)
             } else if scanner.keyEquals(key, "price") {
-                price = try FeedParser.decimal(value, scanner, label: "price")
+                do {
+                    price = try FeedParser.decimal(value, scanner, label: "price")
+                } catch let error as FeedParser.EntryError {
+                    throw Refusal(reason: error.reason)
+                }
             } else if scanner.keyEquals(key, "currency") {
                 let c = try text()
                 guard Currencies.isKnown(c) else { throw Refusal(reason: "currency \"\(c)\" is not a known ISO 4217 code") }

@@ -9,6 +9,13 @@ public struct BookingVersion: Sendable {
     public var data: [UInt8]
     /// The version's OTA time per the dialect: the latest changes[].date, else bookInfo.book_date.
     public var otaTime: Date?
+
+    public init(confirmationId: Int, propertyCode: String, data: [UInt8], otaTime: Date?) {
+        self.confirmationId = confirmationId
+        self.propertyCode = propertyCode
+        self.data = data
+        self.otaTime = otaTime
+    }
 }
 
 /// Validates a booking body at the boundary; a refusal names the field and the rule.
