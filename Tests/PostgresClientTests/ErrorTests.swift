@@ -92,7 +92,8 @@ struct ErrorTests {
     func missingDatabase() async throws {
         let admin = try TestDatabase.adminURL()
         let error = await #expect(throws: PostgresError.self) {
-            try await PostgresConnection.connect(admin + (admin.contains("://") ? "_no_such_db" : " dbname=postgres_no_such_db"))
+            try await PostgresConnection.connect(
+                admin + (admin.contains("://") ? "_no_such_db" : " dbname=postgres_no_such_db"))
         }
         let message = error?.description ?? ""
         #expect(message.contains("/postgres_no_such_db: "))
