@@ -97,7 +97,11 @@ enum ConnectionFailure {
                 reason = String(line)
             }
         }
-        let trimmed = Substring(reason).trimmingWhitespace()
+        var trimmed = Substring(reason).trimmingWhitespace()
+        // The server's own refusals arrive as "FATAL:  database ... does not exist".
+        for severity in ["FATAL:", "ERROR:"] where trimmed.hasPrefix(severity) {
+            trimmed = trimmed.dropFirst(severity.count).trimmingWhitespace()
+        }
         return trimmed.isEmpty ? "unknown error" : trimmed
     }
 

@@ -96,7 +96,7 @@ struct ErrorTests {
                 admin + (admin.contains("://") ? "_no_such_db" : " dbname=postgres_no_such_db"))
         }
         let message = error?.description ?? ""
-        #expect(message.contains("/postgres_no_such_db: "))
+        #expect(message.contains(#"/postgres_no_such_db: database "postgres_no_such_db" does not exist; "#))
         #expect(message.contains("fix: create the database or correct its name in DATABASE_URL"))
     }
 
