@@ -80,6 +80,9 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // `make bench-copy`: PostgresClient's COPY against psql's \copy of the same file.
+        .executableTarget(name: "ota-bench", dependencies: ["PostgresClient"], swiftSettings: strict),
+
         // Shared by the test targets: a fresh database per test on the real server.
         .target(
             name: "TestSupport", dependencies: ["PostgresClient"], path: "Tests/TestSupport",

@@ -27,7 +27,8 @@ struct ParameterBuffer {
                 if bytes[start...].contains(0) {
                     throw PostgresError(
                         kind: .client, sqlState: .characterNotInRepertoire,
-                        message: "parameter $\(index + 1) contains a NUL character (U+0000), which PostgreSQL text cannot store",
+                        message:
+                            "parameter $\(index + 1) contains a NUL character (U+0000), which PostgreSQL text cannot store",
                         statement: statement)
                 }
                 bytes.append(0)

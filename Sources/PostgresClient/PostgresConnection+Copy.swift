@@ -61,7 +61,9 @@ extension PostgresConnection {
         }
     }
 
-    private func startCopy(_ handle: OpaquePointer, _ sql: String, expecting: ExecStatusType, statement: String) throws {
+    private func startCopy(
+        _ handle: OpaquePointer, _ sql: String, expecting: ExecStatusType, statement: String
+    ) throws {
         guard let result = PQexec(handle, sql) else {
             throw PostgresError.fromConnection(handle, target: target, statement: statement)
         }
@@ -93,8 +95,8 @@ extension PostgresConnection {
             case PGRES_COPY_OUT:
                 discardCopyOut(handle)
             default:
-                outcome = outcome ?? .failure(
-                    PostgresError.from(result: result, connection: handle, target: target, statement: statement))
+                let error = PostgresError.from(result: result, connection: handle, target: target, statement: statement)
+                outcome = outcome ?? .failure(error)
             }
         }
         return outcome ?? lost(handle, statement, nil)

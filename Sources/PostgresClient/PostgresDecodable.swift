@@ -171,7 +171,8 @@ private func parseInteger<Value: FixedWidthInteger & SignedInteger>(_ text: Unsa
         let digit = Value(byte - UInt8(ascii: "0"))
         // Accumulate negatively so Value.min parses without overflowing.
         let (shifted, overflow1) = value.multipliedReportingOverflow(by: 10)
-        let (next, overflow2) = negative ? shifted.subtractingReportingOverflow(digit) : shifted.addingReportingOverflow(digit)
+        let (next, overflow2) =
+            negative ? shifted.subtractingReportingOverflow(digit) : shifted.addingReportingOverflow(digit)
         guard !overflow1, !overflow2 else { return nil }
         value = next
         index += 1

@@ -2,11 +2,14 @@ import CLibPQ
 
 extension PostgresError {
     /// The error a failed result carries, with its SQLSTATE and diagnostic fields.
-    static func from(result: OpaquePointer, connection: OpaquePointer, target: String, statement: String?) -> PostgresError {
+    static func from(
+        result: OpaquePointer, connection: OpaquePointer, target: String, statement: String?
+    ) -> PostgresError {
         func field(_ code: Int32) -> String? { PQresultErrorField(result, code).map { String(cString: $0) } }
         guard let state = field(ota_pg_diag_sqlstate()) else {
             // libpq's own errors carry no SQLSTATE: a lost connection or a protocol problem.
-            return fromConnection(connection, target: target, statement: statement, message: String(cString: PQresultErrorMessage(result)))
+            let message = String(cString: PQresultErrorMessage(result))
+            return fromConnection(connection, target: target, statement: statement, message: message)
         }
         var error = PostgresError(
             kind: PQstatus(connection) == CONNECTION_OK ? .server : .connectionFailed,
@@ -29,10 +32,12 @@ extension PostgresError {
         let reason = (message.flatMap { $0.isEmpty ? nil : $0 } ?? String(cString: PQerrorMessage(connection))).oneLine
         if PQstatus(connection) != CONNECTION_OK {
             return PostgresError(
-                kind: .connectionFailed, sqlState: .connectionFailure, message: lostMessage(target: target, reason: reason),
+                kind: .connectionFailed, sqlState: .connectionFailure,
+                message: lostMessage(target: target, reason: reason),
                 statement: statement)
         }
-        return PostgresError(kind: .protocolViolation, sqlState: .protocolViolation, message: reason, statement: statement)
+        return PostgresError(
+            kind: .protocolViolation, sqlState: .protocolViolation, message: reason, statement: statement)
     }
 
     private static func lostMessage(target: String, reason: String) -> String {
@@ -92,7 +97,11 @@ enum ConnectionFailure {
                 reason = String(line)
             }
         }
-        let trimmed = Substring(reason).trimmingWhitespace()
+        var trimmed = Substring(reason).trimmingWhitespace()
+        // The server's own refusals arrive as "FATAL:  database ... does not exist".
+        for severity in ["FATAL:", "ERROR:"] where trimmed.hasPrefix(severity) {
+            trimmed = trimmed.dropFirst(severity.count).trimmingWhitespace()
+        }
         return trimmed.isEmpty ? "unknown error" : trimmed
     }
 

@@ -62,8 +62,8 @@ extension String {
 
     /// The first non-blank line, trimmed and capped, to name a statement without quoting a whole script.
     var statementSummary: String {
-        let line = split(whereSeparator: \.isNewline).lazy.map { $0.trimmingWhitespace() }
-            .first { !$0.isEmpty } ?? ""
+        let lines = split(whereSeparator: \.isNewline).lazy.map { $0.trimmingWhitespace() }
+        let line = lines.first { !$0.isEmpty } ?? ""
         return line.count > 120 ? String(line.prefix(117)) + "..." : line
     }
 }

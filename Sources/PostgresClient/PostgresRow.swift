@@ -76,7 +76,8 @@ public struct PostgresCell: Sendable, CustomStringConvertible {
         if isNull {
             guard let null = Value.postgresNull else {
                 throw PostgresDecodingError(
-                    column: column.name, columnType: column.type, valueType: "\(Value.self)", reason: "the value is NULL")
+                    column: column.name, columnType: column.type, valueType: "\(Value.self)",
+                    reason: "the value is NULL")
             }
             return null
         }

@@ -31,7 +31,8 @@ struct CopyTests {
             #expect(copied == 1_000_000)
             let growth = peak - before
             #expect(growth < 64 << 20, "resident memory grew by \(growth >> 20) MiB during the COPY")
-            let row = try await conn.query("select count(*), sum(length(doc->>'pad')), min(doc->>'esc') from landed").first!
+            let row = try await conn.query("select count(*), sum(length(doc->>'pad')), min(doc->>'esc') from landed")
+                .first!
             #expect(try row.decode(Int.self, at: 0) == 1_000_000)
             #expect(try row.decode(Int.self, at: 1) == 150_000_000)
             #expect(try row.decode(String.self, at: 2) == #"a\b"#)
@@ -52,7 +53,9 @@ struct CopyTests {
                 }
             }
             #expect(copied == bodies.count)
-            let stored = try await conn.query("select body from notes order by id").map { try $0.decode(String?.self, at: 0) }
+            let stored = try await conn.query("select body from notes order by id").map {
+                try $0.decode(String?.self, at: 0)
+            }
             #expect(stored == bodies)
         }
     }
@@ -74,7 +77,9 @@ struct CopyTests {
         }
     }
 
-    @Test("data the server rejects (\\u0000 in jsonb) fails the COPY with its SQLSTATE and line; the connection stays usable")
+    @Test(
+        "data the server rejects (\\u0000 in jsonb) fails the COPY with its SQLSTATE and line; the connection stays usable"
+    )
     func serverRejectsData() async throws {
         try await TestDatabase.withConnection { conn in
             try await conn.execute("create table landed (doc jsonb)")
@@ -116,7 +121,9 @@ struct CopyTests {
                 received.append(contentsOf: $0)
             }
             #expect(count == bodies.count)
-            let expected = bodies.enumerated().map { "\($0)\t\($1.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\t", with: "\\t"))\n" }.joined()
+            let expected = bodies.enumerated().map {
+                "\($0)\t\($1.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\t", with: "\\t"))\n"
+            }.joined()
             #expect(String(decoding: received, as: UTF8.self) == expected)
         }
     }
@@ -137,7 +144,8 @@ struct CopyTests {
         }
     }
 
-    @Test("statements that are not the right COPY are refused, and a COPY sent through query does not wedge the session")
+    @Test(
+        "statements that are not the right COPY are refused, and a COPY sent through query does not wedge the session")
     func misuse() async throws {
         try await TestDatabase.withConnection { conn in
             try await conn.execute("create table landed (id int)")

@@ -67,7 +67,8 @@ struct DecodingTests {
             try await conn.execute(
                 "create table t (at timestamptz, day date, raw bytea, doc jsonb, amount numeric, note text)")
             let instants = [
-                Date(timeIntervalSince1970: 0), Date(timeIntervalSince1970: -1.5), Date(timeIntervalSince1970: 1_741_953_845.000001),
+                Date(timeIntervalSince1970: 0), Date(timeIntervalSince1970: -1.5),
+                Date(timeIntervalSince1970: 1_741_953_845.000001),
                 Date(timeIntervalSinceReferenceDate: -63_113_904_000),  // 0001-01-01
                 .distantFuture, .distantPast,
             ]
@@ -75,8 +76,10 @@ struct DecodingTests {
             for instant in instants {
                 try await conn.execute(
                     "insert into t values ($1, $2, $3, $4, $5, $6)",
-                    [instant, PostgresDate(instant), bytes, PostgresJSON(#"{"note": "tab\tand \"quote\""}"#),
-                     Decimal(string: "-0.000001"), String?.none])
+                    [
+                        instant, PostgresDate(instant), bytes, PostgresJSON(#"{"note": "tab\tand \"quote\""}"#),
+                        Decimal(string: "-0.000001"), String?.none,
+                    ])
             }
             let rows = try await conn.query("select * from t")
             for (row, instant) in zip(rows, instants) {
@@ -124,7 +127,9 @@ struct DecodingTests {
     func otherTimeZone() async throws {
         try await TestDatabase.with { database in
             let conn = try await PostgresConnection.connect(database.url, timeZone: "Asia/Kathmandu")
-            let row = try await conn.query("select '2025-03-14 12:00:00+00'::timestamptz as t, current_setting('TimeZone') as z").first!
+            let row = try await conn.query(
+                "select '2025-03-14 12:00:00+00'::timestamptz as t, current_setting('TimeZone') as z"
+            ).first!
             #expect(row["t"].string == "2025-03-14 17:45:00+05:45")
             #expect(try row.decode(Date.self, column: "t") == Date(timeIntervalSince1970: 1_741_953_600))
             await conn.close()

@@ -92,10 +92,11 @@ struct ErrorTests {
     func missingDatabase() async throws {
         let admin = try TestDatabase.adminURL()
         let error = await #expect(throws: PostgresError.self) {
-            try await PostgresConnection.connect(admin + (admin.contains("://") ? "_no_such_db" : " dbname=postgres_no_such_db"))
+            try await PostgresConnection.connect(
+                admin + (admin.contains("://") ? "_no_such_db" : " dbname=postgres_no_such_db"))
         }
         let message = error?.description ?? ""
-        #expect(message.contains("/postgres_no_such_db: "))
+        #expect(message.contains(#"/postgres_no_such_db: database "postgres_no_such_db" does not exist; "#))
         #expect(message.contains("fix: create the database or correct its name in DATABASE_URL"))
     }
 

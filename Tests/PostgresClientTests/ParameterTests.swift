@@ -20,10 +20,14 @@ struct ParameterTests {
                 #expect(echoed == text)
                 try await conn.execute("insert into notes values ($1, $2)", [id, text])
             }
-            let stored = try await conn.query("select body from notes order by id").map { try $0.decode(String.self, at: 0) }
+            let stored = try await conn.query("select body from notes order by id").map {
+                try $0.decode(String.self, at: 0)
+            }
             #expect(stored == Self.awkwardStrings)
             // The injection attempt was data: the table is still there with every row.
-            #expect(try await conn.query("select count(*) from notes").first!.decode(Int.self, at: 0) == Self.awkwardStrings.count)
+            #expect(
+                try await conn.query("select count(*) from notes").first!.decode(Int.self, at: 0)
+                    == Self.awkwardStrings.count)
         }
     }
 

@@ -37,7 +37,8 @@ struct PoolAndThreadTests {
             let second = try await pool.withConnection { conn in await conn.backendPID }
             #expect(first != second)
             let leftover = try await pool.withConnection { conn in
-                try await conn.query("select to_regclass('pg_temp.leftover') is not null").first!.decode(Bool.self, at: 0)
+                try await conn.query("select to_regclass('pg_temp.leftover') is not null").first!.decode(
+                    Bool.self, at: 0)
             }
             #expect(leftover == false)
             await pool.close()

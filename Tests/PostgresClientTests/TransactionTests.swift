@@ -10,10 +10,14 @@ struct TransactionTests {
     func commits() async throws {
         try await TestDatabase.withConnection { conn in
             try await conn.execute("create table runs (id int)")
+            // The body runs in the caller's isolation, so it may change the caller's local state.
+            var statements = 0
             let inserted = try await conn.transaction { conn in
-                try await conn.execute("insert into runs values (1), (2)")
+                statements += 1
+                return try await conn.execute("insert into runs values (1), (2)")
             }
             #expect(inserted == 2)
+            #expect(statements == 1)
             #expect(try await conn.query("select count(*) from runs").first!.decode(Int.self, at: 0) == 2)
         }
     }

@@ -1,0 +1,40 @@
+import Foundation
+
+// ota-bench: micro-benchmarks that need a real PostgreSQL (DATABASE_URL).
+//   ota-bench copy [--rows N] [--runs N] [--seed N] [--database-url URL]
+
+let usage = "usage: ota-bench copy [--rows N] [--runs N] [--seed N] [--database-url URL]"
+
+func fail(_ message: String, code: Int32) -> Never {
+    FileHandle.standardError.write(Data("ota-bench: \(message)\n".utf8))
+    exit(code)
+}
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+guard arguments.first == "copy" else { fail(usage, code: 2) }
+arguments.removeFirst()
+var benchmark = CopyBenchmark(
+    databaseURL: ProcessInfo.processInfo.environment["DATABASE_URL"] ?? "", rows: 1_000_000, runs: 3, seed: 42)
+while !arguments.isEmpty {
+    let option = arguments.removeFirst()
+    guard let value = arguments.first else { fail("\(option) needs a value; \(usage)", code: 2) }
+    arguments.removeFirst()
+    switch option {
+    case "--rows": benchmark.rows = Int(value) ?? 0
+    case "--runs": benchmark.runs = Int(value) ?? 0
+    case "--seed": benchmark.seed = UInt64(value) ?? 0
+    case "--database-url": benchmark.databaseURL = value
+    default: fail("unknown option \(option); \(usage)", code: 2)
+    }
+}
+guard benchmark.rows > 0, benchmark.runs > 0 else { fail("--rows and --runs must be positive integers", code: 2) }
+guard !benchmark.databaseURL.isEmpty else {
+    fail(
+        "DATABASE_URL is not set; fix: run `make bench-copy`, which starts the local server, or pass --database-url",
+        code: 2)
+}
+do {
+    try await benchmark.run()
+} catch {
+    fail("\(error)", code: 1)
+}
