@@ -3,6 +3,7 @@ import OTAIngest
 import OTASandbox
 import PostgresClient
 import TestSupport
+import Testing
 
 /// A real sandbox on a random port and a fresh migrated database, wired
 /// together the way a user's config would wire them.
@@ -89,4 +90,76 @@ struct PullHarness: Sendable {
 /// Two-decimal text of an amount in cents, as numeric(12,2) prints it.
 func money(_ cents: Int) -> String {
     String(format: "%d.%02d", cents / 100, cents % 100)
+}
+
+extension PullHarness {
+    /// A TOML config file for the CLI, pointing at this sandbox; secrets stay in the environment.
+    func writeConfig(stayWindowDays: Int = 45, chunkDays: Int = 14, pageSize: Int = 500) throws -> URL {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("ota-\(UUID().uuidString).toml")
+        let text = """
+            [sources.webhotelier]
+            kind = "webhotelier"
+            base_url = "\(baseURL)"
+            credentials_env_prefix = "WH_"
+            pending_interval_minutes = 0
+            feed_interval_minutes = 0
+            stay_window_days = \(stayWindowDays)
+            chunk_days = \(chunkDays)
+            requests_per_second = 5000
+            burst = 5000
+            max_attempts = 12
+
+            [sources.acme]
+            kind = "cursor"
+            base_url = "\(baseURL)/v2"
+            token_env = "FEED_TOKEN"
+            page_size = \(pageSize)
+            requests_per_second = 5000
+            burst = 5000
+            """
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    /// Arguments and environment for running `ota-ingest pull KIND` against this harness.
+    func cliArguments(_ kind: String, config: URL) -> [String] {
+        ["pull", kind, "--config", config.path, "--database-url", db.url, "--now", Timestamps.format(server.now)]
+    }
+
+    /// Everything staging holds, as sorted multisets of (natural key, content) per table.
+    func stagingFingerprint() async throws -> [String: [String]] {
+        [
+            "reservations": try await strings(
+                "select confirmation_id || ' ' || content_hash from staging.reservation_events order by 1"),
+            "availability": try await strings(
+                """
+                select concat_ws('|', property_code, room_code, stay_date, allotment, stop_sell, min_stay, max_stay,
+                                 closed_to_arrival, closed_to_departure) from staging.availability_observations order by 1
+                """),
+            "rates": try await strings(
+                """
+                select concat_ws('|', stream, property_code, rate_id, room_code, stay_date, adults, children, price,
+                                 currency, closeout, min_stay, available, record_key, record_hash)
+                from staging.rate_observations order by 1
+                """),
+            "dead_letters": try await strings("select stream || ' ' || raw_hash from ops.dead_letters order by 1"),
+        ]
+    }
+}
+
+/// Records an issue per table where two fingerprints differ, naming a few differing rows.
+func expectSameStaging(_ actual: [String: [String]], _ expected: [String: [String]]) {
+    for table in Set(actual.keys).union(expected.keys).sorted() {
+        let a = actual[table] ?? []
+        let e = expected[table] ?? []
+        if a == e { continue }
+        var counts: [String: Int] = [:]
+        for row in a { counts[row, default: 0] += 1 }
+        for row in e { counts[row, default: 0] -= 1 }
+        let extra = counts.filter { $0.value > 0 }.keys.sorted()
+        let missing = counts.filter { $0.value < 0 }.keys.sorted()
+        Issue.record(
+            "\(table): \(a.count) rows vs \(e.count) expected; extra \(extra.count) \(extra.prefix(2)); missing \(missing.count) \(missing.prefix(2))"
+        )
+    }
 }

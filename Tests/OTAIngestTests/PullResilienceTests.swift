@@ -1,0 +1,148 @@
+import Foundation
+import HTTPClient
+import OTAIngest
+import OTASandbox
+import Testing
+
+/// Faults, crashes and concurrency must not change what lands.
+@Suite struct PullResilienceTests {
+    private static func world(_ c: inout SandboxConfiguration) {
+        c.seed = 41
+        c.propertyCount = 2
+        c.faults.malformedRecordRate = 0.01
+        c.activity.priceDrift = 0
+    }
+
+    /// One clean, fault-free pull of everything, for comparison.
+    private static func cleanFingerprint(advancedBy minutes: Int) async throws -> [String: [String]] {
+        var fingerprint: [String: [String]] = [:]
+        try await PullHarness.with(Self.world) { h in
+            h.server.advance(minutes: minutes)
+            try await h.pull(.reservations(since: nil))
+            try await h.pull(.feeds([.availability, .rates]))
+            try await h.pull(.inventory)
+            fingerprint = try await h.stagingFingerprint()
+        }
+        return fingerprint
+    }
+
+    @Test func everyTransportFaultAtTenPercentChangesNothing() async throws {
+        let clean = try await Self.cleanFingerprint(advancedBy: 720)
+        try await PullHarness.with({ c in
+            Self.world(&c)
+            c.faults.serverErrorRate = 0.1
+            c.faults.unavailableBurstRate = 0.1
+            c.faults.unavailableBurstLength = 2
+            c.faults.rateLimitStormRate = 0.1
+            c.faults.rateLimitStormLength = 2
+            c.faults.retryAfterSeconds = 1
+            c.faults.latencyRate = 0.1
+            c.faults.latencyMilliseconds = 50
+            c.faults.slowBodyRate = 0.1
+            c.faults.slowBodyChunkDelayMilliseconds = 5
+            c.faults.connectionResetRate = 0.1
+            c.faults.truncatedBodyRate = 0.1
+        }) { h in
+            h.server.advance(minutes: 720)
+            var retries = 0
+            for job in [PullRunner.Job.reservations(since: nil), .feeds([.availability, .rates]), .inventory] {
+                let outcome = try await h.pull(job)
+                if outcome.status == .failure { Issue.record("\(outcome.summary)") }
+                retries += outcome.counts["retries"] ?? 0
+            }
+            #expect(retries > 0, "the faults should have forced retries")
+            let faults = h.server.stats().faults
+            for kind in ["server_error", "unavailable", "rate_limited", "connection_reset", "truncated_body"] {
+                #expect((faults[kind] ?? 0) > 0, "fault \(kind) never fired")
+            }
+            expectSameStaging(try await h.stagingFingerprint(), clean)
+        }
+    }
+
+    /// Runs each pull to completion through the CLI, as one clean run would.
+    private static func cleanCLIFingerprint(advancedBy minutes: Int, kinds: [String]) async throws -> [String: [String]] {
+        var fingerprint: [String: [String]] = [:]
+        try await PullHarness.with(world) { h in
+            h.server.advance(minutes: minutes)
+            let config = try h.writeConfig(stayWindowDays: 365, chunkDays: 7, pageSize: 200)
+            for kind in kinds {
+                let outcome = try CommandLineRunner.run(h.cliArguments(kind, config: config), environment: h.environment)
+                #expect([0, 3].contains(outcome.status), "\(kind): \(outcome.stderr)")
+            }
+            fingerprint = try await h.stagingFingerprint()
+        }
+        return fingerprint
+    }
+
+    @Test func killedTwentyTimesThenRerunEqualsOneCleanRun() async throws {
+        let kinds = ["rates", "inventory", "reservations"]
+        let clean = try await Self.cleanCLIFingerprint(advancedBy: 720, kinds: kinds)
+        try await PullHarness.with(Self.world) { h in
+            h.server.advance(minutes: 720)
+            let config = try h.writeConfig(stayWindowDays: 365, chunkDays: 7, pageSize: 200)
+            var generator = SystemRandomNumberGenerator()
+            var killed = 0
+            var finished = Set<String>()
+            // Kill each pull at random points until it manages to finish on its own; a
+            // finished run is the "one clean run", so that kind is not started again.
+            while killed < 20 && finished.count < kinds.count {
+                let kind = kinds.filter { !finished.contains($0) }.randomElement(using: &generator)!
+                let process = Process()
+                process.executableURL = CommandLineRunner.binDirectory.appendingPathComponent("ota-ingest")
+                process.arguments = h.cliArguments(kind, config: config)
+                process.environment = ProcessInfo.processInfo.environment.merging(h.environment) { _, new in new }
+                process.standardOutput = FileHandle.nullDevice
+                process.standardError = FileHandle.nullDevice
+                try process.run()
+                try await Task.sleep(for: .milliseconds(Int.random(in: 30...700, using: &generator)))
+                if process.isRunning {
+                    kill(process.processIdentifier, SIGKILL)
+                    killed += 1
+                }
+                process.waitUntilExit()
+                if process.terminationReason == .exit { finished.insert(kind) }
+            }
+            #expect(killed >= 10, "most runs should have been killed mid-way (killed \(killed))")
+            for kind in kinds where !finished.contains(kind) {
+                let outcome = try CommandLineRunner.run(h.cliArguments(kind, config: config), environment: h.environment)
+                #expect([0, 3].contains(outcome.status), "\(kind): \(outcome.stderr)")
+            }
+            expectSameStaging(try await h.stagingFingerprint(), clean)
+            // Landed means synced, and synced means landed: the queue is empty and staging matches.
+            let queue = try await HTTPProbe.get(h.baseURL + "/_sandbox/truth/queue")
+            #expect(!queue.contains("\"id\""), "bookings left in the queue: \(queue.prefix(300))")
+        }
+    }
+
+    @Test func twoConcurrentPullsOfOnePropertyDoubleNothing() async throws {
+        try await PullHarness.with(Self.world) { h in
+            h.server.advance(minutes: 720)
+            let config = try h.writeConfig()
+            let outcomes = try await withThrowingTaskGroup(of: CommandLineRunner.Outcome.self) { group in
+                for _ in 0..<2 {
+                    group.addTask {
+                        try CommandLineRunner.run(h.cliArguments("reservations", config: config), environment: h.environment)
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            for outcome in outcomes { #expect([0, 3].contains(outcome.status), "\(outcome.stderr)") }
+            let doubled = try await h.int(
+                """
+                select count(*)::int from (select 1 from staging.reservation_events
+                group by confirmation_id, content_hash having count(*) > 1) d
+                """)
+            #expect(doubled == 0)
+            let batches = try await h.int(
+                "select count(*)::int - count(distinct (property_code, batch_range))::int from ops.batches where stream = 'reservations'")
+            #expect(batches == 0, "no booking was landed by both processes")
+        }
+    }
+}
+
+/// A plain GET for the sandbox's own endpoints.
+enum HTTPProbe {
+    static func get(_ url: String) async throws -> String {
+        try await HTTPSession().send(HTTPClientRequest(url: url)).bodyText
+    }
+}
