@@ -32,10 +32,13 @@ import Testing
         let formatter = ISO8601DateFormatter()
         var sawOutOfOrder = false
         for v in server.bookingVersions() {
-            let changes = (v.body["changes"].flatMap { if case .array(let a) = $0 { a } else { nil } }) ?? []
-            let dates = changes.compactMap { c -> Date? in
-                if case .string(let s)? = c["date"] { return formatter.date(from: s) }
-                return nil
+            var dates: [Date] = []
+            if case .array(let changes)? = v.body["changes"] {
+                for change in changes {
+                    if case .string(let text)? = change["date"], let date = formatter.date(from: text) {
+                        dates.append(date)
+                    }
+                }
             }
             guard case .string(let bookDate)? = v.body["bookInfo"]?["book_date"] else {
                 Issue.record("book_date missing")

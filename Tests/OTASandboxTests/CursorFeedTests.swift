@@ -94,9 +94,12 @@ import Testing
 
     @Test func badParametersAreRejected() async throws {
         try await withSandbox { _, base in
-            #expect(try await page(base, "limit=5001").status == 400)
-            #expect(try await page(base, "cursor=bm9wZQ").status == 400)
-            #expect(try await page(base, "updated_after=yesterday").status == 400)
+            let tooMany = try await page(base, "limit=5001")
+            let foreignCursor = try await page(base, "cursor=bm9wZQ")
+            let notATime = try await page(base, "updated_after=yesterday")
+            #expect(tooMany.status == 400)
+            #expect(foreignCursor.status == 400)
+            #expect(notATime.status == 400)
         }
     }
 }
