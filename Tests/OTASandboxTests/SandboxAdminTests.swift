@@ -72,7 +72,11 @@ import Testing
                 #expect(listed == (version.malformation != nil))
                 let text = String(decoding: reply.body, as: UTF8.self)
                 switch version.malformation {
-                case nil: #expect(reply.json != nil)
+                case nil:
+                    // A clean version is served exactly as the truth holds it.
+                    let served = try #require(reply.data as? NSDictionary)
+                    let truth = try JSONSerialization.jsonObject(with: Data(version.body.serialized)) as? NSDictionary
+                    #expect(served == truth)
                 case .nulInString?: #expect(text.contains("\\u0000"))
                 case .invalidUTF8?: #expect(reply.body.contains(0xC3) && reply.json == nil)
                 case .wrongType?: #expect(text.contains("\"status\":\"c"))
