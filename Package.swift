@@ -70,6 +70,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .executableTarget(
@@ -103,14 +104,15 @@ let package = Package(
         .testTarget(
             name: "OTAIngestTests", dependencies: ["OTAIngest", "OTASandbox", "TestSupport"],
             swiftSettings: strict),
-        // Hummingbird runs the small webhook receiver the tests listen with, and
-        // Crypto checks the signatures independently of the sandbox's own code.
+        // Hummingbird (and its Logging) runs the small webhook receiver the tests listen
+        // with; Crypto checks the signatures independently of the sandbox's own code.
         .testTarget(
             name: "OTASandboxTests",
             dependencies: [
                 "OTASandbox",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
     ]

@@ -23,8 +23,10 @@ public final class SandboxServer: Sendable {
     public func start() async throws -> Int {
         if let port = running.withLock({ $0?.port }) { return port }
         let configuration = core.configuration
+        // Stopping cancels the server task, which Hummingbird reports at error level;
+        // the sandbox has nothing else to log, so only critical messages get through.
         var logger = Logger(label: "ota-sandbox")
-        logger.logLevel = .warning
+        logger.logLevel = .critical
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
             responder: SandboxResponder(core: core),

@@ -71,6 +71,22 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(help: "Webhook retry backoff of the first retry in milliseconds (doubles each time).")
     var webhookBackoffMs = 200
 
+    func validate() throws {
+        let rates: [(String, Double)] = [
+            ("server-error", faultServerError), ("unavailable-burst", faultUnavailableBurst),
+            ("rate-limit-storm", faultRateLimitStorm), ("latency", faultLatency), ("slow-body", faultSlowBody),
+            ("connection-reset", faultConnectionReset), ("truncated-body", faultTruncatedBody),
+            ("malformed", faultMalformed), ("duplicate-page-record", faultDuplicatePageRecord),
+            ("duplicate-push", faultDuplicatePush), ("resent-new", faultResentNew),
+            ("out-of-order-changes", faultOutOfOrderChanges), ("dead-endpoint", faultDeadEndpoint),
+        ]
+        for (name, rate) in rates where !(0...1).contains(rate) {
+            throw ValidationError("--fault-\(name) is a probability: give a number in 0...1, not \(rate)")
+        }
+        guard (1...2000).contains(properties) else { throw ValidationError("--properties must be in 1-2000") }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0-65535") }
+    }
+
     func makeConfiguration() throws -> SandboxConfiguration {
         var c = SandboxConfiguration()
         c.host = host

@@ -32,13 +32,13 @@ import Testing
         let formatter = ISO8601DateFormatter()
         var sawOutOfOrder = false
         for v in server.bookingVersions() {
-            var changes: [JSONValue] = []
-            if case .array(let items)? = v.body["changes"] { changes = items }
             var dates: [Date] = []
-            for change in changes {
-                let dateValue: JSONValue? = change["date"]
-                guard case .string(let text)? = dateValue else { continue }
-                if let date = formatter.date(from: text) { dates.append(date) }
+            if case .array(let changes)? = v.body["changes"] {
+                for change in changes {
+                    if case .string(let text)? = change["date"], let date = formatter.date(from: text) {
+                        dates.append(date)
+                    }
+                }
             }
             guard case .string(let bookDate)? = v.body["bookInfo"]?["book_date"] else {
                 Issue.record("book_date missing")

@@ -94,10 +94,12 @@ import Testing
 
     @Test func badParametersAreRejected() async throws {
         try await withSandbox { _, base in
-            for query in ["limit=5001", "cursor=bm9wZQ", "updated_after=yesterday"] {
-                let response = try await page(base, query)
-                #expect(response.status == 400, "\(query)")
-            }
+            let tooMany = try await page(base, "limit=5001")
+            let foreignCursor = try await page(base, "cursor=bm9wZQ")
+            let notATime = try await page(base, "updated_after=yesterday")
+            #expect(tooMany.status == 400)
+            #expect(foreignCursor.status == 400)
+            #expect(notATime.status == 400)
         }
     }
 }

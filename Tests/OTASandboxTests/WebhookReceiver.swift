@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 
 /// A small local server that records every request it gets: the tests' webhook
 /// endpoint. Paths starting with /flaky answer 500 to their first two requests.
@@ -47,13 +48,16 @@ final class WebhookReceiver: Sendable {
     /// Starts listening on a random loopback port and returns it.
     func start() async throws -> Int {
         let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
+        var logger = Logger(label: "webhook-receiver")
+        logger.logLevel = .critical
         let app = Application(
             responder: Responder(inbox: inbox),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in
                 continuation.yield(channel.localAddress?.port ?? 0)
                 continuation.finish()
-            })
+            },
+            logger: logger)
         task.set(Task { try await app.run() })
         var port = 0
         for await p in stream { port = p }
@@ -75,19 +79,11 @@ final class LockedTask: @unchecked Sendable {
     private var task: Task<Void, any Error>?
 
     func set(_ t: Task<Void, any Error>) {
-        lock.lock()
-        task = t
-        lock.unlock()
-    }
-
-    private func current() -> Task<Void, any Error>? {
-        lock.lock()
-        defer { lock.unlock() }
-        return task
+        lock.withLock { task = t }
     }
 
     func cancelAndWait() async {
-        let t = current()
+        let t = lock.withLock { task }
         t?.cancel()
         _ = await t?.result
     }

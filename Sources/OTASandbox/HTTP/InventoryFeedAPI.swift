@@ -35,7 +35,9 @@ struct InventoryFeedAPI: Sendable {
                 return nil
             }
             let parts = plain.split(separator: ".").compactMap { Int($0) }
-            guard parts.count == 4, let snapshot = Int32(exactly: parts[0]) else { return nil }
+            guard parts.count == 4, parts.allSatisfy({ $0 >= 0 }), let snapshot = Int32(exactly: parts[0]) else {
+                return nil
+            }
             self.init(snapshot: snapshot, next: parts[1], last: parts[2])
             guard encoded(seed: seed) == text.replacingOccurrences(of: "=", with: "") else { return nil }
         }

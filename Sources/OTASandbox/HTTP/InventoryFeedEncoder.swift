@@ -35,11 +35,39 @@ struct InventoryFeedEncoder {
 
     private func write(_ v: FeedVersion, timestamp: [UInt8], to buffer: inout ByteBuffer) {
         let cell = layout.cell(Int(v.cell))
-        let rate = layout.rates[cell.rate]
-        let date = layout.dateBytes[cell.night]
         let broken =
             malformedRate > 0
             ? Malformation.decide(seed: seed, rate: malformedRate, surface: .inventory, key: [UInt64(v.cell)]) : nil
+        guard let broken else {
+            let date = layout.dateBytes[cell.night]
+            buffer.writeBytes(layout.feedIDPrefix[cell.rate])
+            buffer.writeBytes(date)
+            buffer.writeInteger(UInt8(ascii: ":"))
+            buffer.writeInteger(UInt8(ascii: "0") + UInt8(cell.adults))
+            buffer.writeBytes(layout.feedMiddle[cell.rate])
+            buffer.writeBytes(date)
+            buffer.writeStaticString("\",\"adults\":")
+            buffer.writeInteger(UInt8(ascii: "0") + UInt8(cell.adults))
+            buffer.writeStaticString(",\"price\":")
+            writeCents(Int(v.priceCents), to: &buffer)
+            buffer.writeBytes(layout.feedCurrency[cell.rate])
+            buffer.writeStaticString(",\"available\":")
+            writeInt(Int(v.available), to: &buffer)
+            buffer.writeStaticString(",\"updated_at\":\"")
+            buffer.writeBytes(timestamp)
+            buffer.writeStaticString("\"}")
+            return
+        }
+        writeMalformed(v, cell: cell, broken: broken, timestamp: timestamp, to: &buffer)
+    }
+
+    /// The slow path: a record broken the way the world says.
+    private func writeMalformed(
+        _ v: FeedVersion, cell: WorldLayout.Cell, broken: MalformationKind, timestamp: [UInt8],
+        to buffer: inout ByteBuffer
+    ) {
+        let rate = layout.rates[cell.rate]
+        let date = layout.dateBytes[cell.night]
         buffer.writeStaticString("{\"id\":\"")
         buffer.writeBytes(layout.propertyCodeBytes[rate.property])
         buffer.writeStaticString(":")

@@ -84,7 +84,8 @@ extension WebHotelierAPI {
         }
         var sorted = matches.sorted { ($0.body.otaTime, $0.body.id) < ($1.body.otaTime, $1.body.id) }
         if order == "DESC" { sorted.reverse() }
-        let start = min(sorted.count, (page - 1).multipliedReportingOverflow(by: maxRows).partialValue)
+        let (offset, overflow) = (page - 1).multipliedReportingOverflow(by: maxRows)
+        let start = overflow ? sorted.count : min(sorted.count, offset)
         let slice = sorted[start..<min(sorted.count, start + maxRows)]
         return .object([
             "total" => .int(sorted.count), "pageNo" => .int(page), "maxrows" => .int(maxRows),

@@ -49,6 +49,13 @@ final class WorldLayout: Sendable {
     let currencyBytes: [[UInt8]]
     let dateBytes: [[UInt8]]
     let propertyByCode: [String: Int]
+    /// Per rate, the constant parts of its feed records, so the encoder writes a
+    /// record in a dozen copies (`{"id":"P:R:RATE:`, then `","property_id":...,"stay_date":"`).
+    let feedIDPrefix: [[UInt8]]
+    let feedMiddle: [[UInt8]]
+    let feedCurrency: [[UInt8]]
+    /// `feedBase` of each rate, apart from the structs, for the encoder's binary search.
+    let rateFeedBases: [Int]
 
     init(seed: UInt64, properties: [Property], rooms: [Room], rates: [Rate], firstDay: Int, dayCount: Int) {
         self.seed = seed
@@ -63,6 +70,17 @@ final class WorldLayout: Sendable {
         roomCodeBytes = rooms.map { Array($0.code.utf8) }
         rateIDBytes = rates.map { Array(String($0.id).utf8) }
         currencyBytes = properties.map { Array($0.currency.utf8) }
+        feedIDPrefix = rates.map { r in
+            Array("{\"id\":\"\(properties[r.property].code):\(rooms[r.room].code):\(r.id):".utf8)
+        }
+        feedMiddle = rates.map { r in
+            let p = properties[r.property].code
+            return Array(
+                "\",\"property_id\":\"\(p)\",\"room_code\":\"\(rooms[r.room].code)\",\"rate_plan_code\":\"\(r.id)\",\"stay_date\":\""
+                    .utf8)
+        }
+        feedCurrency = rates.map { Array(",\"currency\":\"\(properties[$0.property].currency)\"".utf8) }
+        rateFeedBases = rates.map(\.feedBase)
         dateBytes = (0..<dayCount).map { offset in
             var out: [UInt8] = []
             CivilCalendar.appendDate(days: firstDay + offset, to: &out)
@@ -81,12 +99,12 @@ final class WorldLayout: Sendable {
     /// compare the same as numbers and as text), so ordering by cell is ordering by id.
     func cell(_ index: Int) -> Cell {
         var lo = 0
-        var hi = rates.count - 1
+        var hi = rateFeedBases.count - 1
         while lo < hi {
             let mid = (lo + hi + 1) / 2
-            if rates[mid].feedBase <= index { lo = mid } else { hi = mid - 1 }
+            if rateFeedBases[mid] <= index { lo = mid } else { hi = mid - 1 }
         }
-        let rest = index - rates[lo].feedBase
+        let rest = index - rateFeedBases[lo]
         let occupancies = rates[lo].occupancies
         return Cell(rate: lo, night: rest / occupancies, adults: rest % occupancies + 1)
     }
