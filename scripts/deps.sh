@@ -2,7 +2,7 @@
 # Installs the Debian packages the build and the throwaway database need, only
 # those that are missing, with one `apt-get update` first.
 set -euo pipefail
-want=(libpq-dev libcurl4-openssl-dev postgresql pkg-config)
+want=(libpq-dev libcurl4-openssl-dev postgresql pkg-config curl)
 missing=()
 for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -2,8 +2,12 @@ import Foundation
 
 /// Runs the built `ota-ingest` (or `ota-sandbox`) binary as a user would: a real
 /// process with its own arguments, environment, working directory and exit code.
+///
+/// Waiting never blocks a thread of Swift's cooperative pool (two on these
+/// machines): an in-process sandbox the child talks to needs those threads.
+/// Output goes to files, so a chatty child never stalls on a full pipe.
 struct CommandLineRunner {
-    struct Outcome {
+    struct Outcome: Sendable {
         var status: Int32
         var stdout: String
         var stderr: String
@@ -17,9 +21,26 @@ struct CommandLineRunner {
     static func run(
         _ arguments: [String], executable: String = "ota-ingest", environment: [String: String] = [:],
         workingDirectory: URL? = nil, executableDirectory: URL? = nil
-    ) throws -> Outcome {
-        let process = Process()
-        process.executableURL = (executableDirectory ?? binDirectory).appendingPathComponent(executable)
+    ) async throws -> Outcome {
+        let child = try ChildProcess(
+            arguments, executable: executable, environment: environment, workingDirectory: workingDirectory,
+            executableDirectory: executableDirectory)
+        return try await child.wait()
+    }
+}
+
+/// A started child process whose exit can be awaited.
+final class ChildProcess: @unchecked Sendable {
+    private let process = Process()
+    private let outURL: URL
+    private let errURL: URL
+    private let exited: AsyncStream<Int32>
+
+    init(
+        _ arguments: [String], executable: String = "ota-ingest", environment: [String: String] = [:],
+        workingDirectory: URL? = nil, executableDirectory: URL? = nil
+    ) throws {
+        process.executableURL = (executableDirectory ?? CommandLineRunner.binDirectory).appendingPathComponent(executable)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         // Tests name their database explicitly; an inherited one must not leak in.
@@ -28,17 +49,39 @@ struct CommandLineRunner {
         env.merge(environment) { _, new in new }
         process.environment = env
         if let workingDirectory { process.currentDirectoryURL = workingDirectory }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("child-\(UUID().uuidString)")
+        outURL = base.appendingPathExtension("out")
+        errURL = base.appendingPathExtension("err")
+        FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: outURL)
+        process.standardError = try FileHandle(forWritingTo: errURL)
+        let (stream, continuation) = AsyncStream<Int32>.makeStream()
+        exited = stream
+        process.terminationHandler = { process in
+            continuation.yield(process.terminationStatus)
+            continuation.finish()
+        }
         try process.run()
-        // Read before waiting so a chatty child cannot block on a full pipe.
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    var isRunning: Bool { process.isRunning }
+    var pid: Int32 { process.processIdentifier }
+    var exitedNormally: Bool { process.terminationReason == .exit }
+
+    func kill() {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+    }
+
+    func wait() async throws -> CommandLineRunner.Outcome {
+        var iterator = exited.makeAsyncIterator()
+        let status = await iterator.next() ?? process.terminationStatus
+        defer {
+            try? FileManager.default.removeItem(at: outURL)
+            try? FileManager.default.removeItem(at: errURL)
+        }
+        return CommandLineRunner.Outcome(
+            status: status, stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
     }
 }

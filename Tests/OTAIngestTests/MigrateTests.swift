@@ -7,13 +7,13 @@ import Testing
 @Suite struct MigrateTests {
     @Test func migrateAppliesEverythingOnceAndPrintsTheSchemas() async throws {
         try await TestDatabase.with { db in
-            let first = try CommandLineRunner.run(["migrate", "--database-url", db.url])
+            let first = try await CommandLineRunner.run(["migrate", "--database-url", db.url])
             #expect(first.status == 0, "\(first.stderr)")
             #expect(first.stdout.contains("applied 0001_schemas.sql"))
             for schema in ["staging", "dims", "facts", "recon", "feeds", "ops"] {
                 #expect(first.stdout.contains(schema))
             }
-            let second = try CommandLineRunner.run(["migrate"], environment: ["DATABASE_URL": db.url])
+            let second = try await CommandLineRunner.run(["migrate"], environment: ["DATABASE_URL": db.url])
             #expect(second.status == 0, "\(second.stderr)")
             #expect(second.stdout.contains("schema up to date"))
             let conn = try await db.connect()
@@ -27,11 +27,11 @@ import Testing
 
     @Test func aChangedAppliedMigrationIsRefusedByName() async throws {
         try await TestDatabase.with { db in
-            #expect(try CommandLineRunner.run(["migrate", "--database-url", db.url]).status == 0)
+            #expect(try await CommandLineRunner.run(["migrate", "--database-url", db.url]).status == 0)
             let conn = try await db.connect()
             try await conn.execute("update ops.schema_migrations set checksum = 'tampered' where version = 2")
             await conn.close()
-            let outcome = try CommandLineRunner.run(["migrate", "--database-url", db.url])
+            let outcome = try await CommandLineRunner.run(["migrate", "--database-url", db.url])
             #expect(outcome.status == 1)
             #expect(outcome.stderr.contains("0002_run_ledger.sql was changed after it was applied"))
             #expect(outcome.stderr.contains("fix:"))
@@ -43,7 +43,7 @@ import Testing
         try await TestDatabase.with { db in
             let outcomes = try await withThrowingTaskGroup(of: CommandLineRunner.Outcome.self) { group in
                 for _ in 0..<4 {
-                    group.addTask { try CommandLineRunner.run(["migrate", "--database-url", db.url]) }
+                    group.addTask { try await CommandLineRunner.run(["migrate", "--database-url", db.url]) }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
@@ -90,7 +90,7 @@ import Testing
             try FileManager.default.copyItem(at: bin.appendingPathComponent(name), to: install.appendingPathComponent(name))
         }
         try await TestDatabase.with { db in
-            let outcome = try CommandLineRunner.run(
+            let outcome = try await CommandLineRunner.run(
                 ["migrate", "--database-url", db.url], workingDirectory: URL(fileURLWithPath: "/"),
                 executableDirectory: install)
             #expect(outcome.status == 0, "\(outcome.stderr)")
@@ -98,38 +98,38 @@ import Testing
         }
     }
 
-    @Test func badInputGetsOneLineAndTheDocumentedCode() throws {
-        let down = try CommandLineRunner.run(["migrate", "--database-url", "postgresql://nobody:pw0rd@127.0.0.1:1/x"])
+    @Test func badInputGetsOneLineAndTheDocumentedCode() async throws {
+        let down = try await CommandLineRunner.run(["migrate", "--database-url", "postgresql://nobody:pw0rd@127.0.0.1:1/x"])
         #expect(down.status == 1)
         #expect(down.stderr.contains("127.0.0.1:1/x"))
         #expect(!down.stderr.contains("pw0rd"), "a password in the URL must never be printed")
         #expect(down.stderr.contains("fix:"))
 
-        let malformed = try CommandLineRunner.run(["migrate", "--database-url", "not a url"])
+        let malformed = try await CommandLineRunner.run(["migrate", "--database-url", "not a url"])
         #expect(malformed.status == 2)
 
-        let none = try CommandLineRunner.run(["migrate"])
+        let none = try await CommandLineRunner.run(["migrate"])
         #expect(none.status == 2)
         #expect(none.stderr.contains("DATABASE_URL"))
 
-        let missingConfig = try CommandLineRunner.run(["migrate", "--config", "/nonexistent/ota.toml"])
+        let missingConfig = try await CommandLineRunner.run(["migrate", "--config", "/nonexistent/ota.toml"])
         #expect(missingConfig.status == 2)
         #expect(missingConfig.stderr.contains("/nonexistent/ota.toml"))
 
-        let unknownFlag = try CommandLineRunner.run(["migrate", "--bogus"])
+        let unknownFlag = try await CommandLineRunner.run(["migrate", "--bogus"])
         #expect(unknownFlag.status == 2)
 
-        let help = try CommandLineRunner.run(["migrate", "--help"])
+        let help = try await CommandLineRunner.run(["migrate", "--help"])
         #expect(help.status == 0)
         #expect(help.stdout.contains("--database-url"))
     }
 
-    @Test func unknownConfigKeyIsAUsageError() throws {
+    @Test func unknownConfigKeyIsAUsageError() async throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("ota-\(UUID().uuidString).toml")
         try "[sources.webhotelier]\nkind = \"webhotelier\"\nbase_url = \"https://x.example\"\ncredentials_dir = \"/x\"\nconcurency = 2\n"
             .write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
-        let outcome = try CommandLineRunner.run(["migrate", "--config", file.path, "--database-url", "postgresql://x@127.0.0.1:1/x"])
+        let outcome = try await CommandLineRunner.run(["migrate", "--config", file.path, "--database-url", "postgresql://x@127.0.0.1:1/x"])
         #expect(outcome.status == 2)
         #expect(outcome.stderr.contains("unknown key sources.webhotelier.concurency"))
     }

@@ -47,10 +47,14 @@ struct PullHarness: Sendable {
         var wh = SourceConfig(
             name: "webhotelier", kind: .webhotelier, baseURL: baseURL, secrets: .environmentPrefix("WH_"),
             concurrency: 3, pendingListInterval: .zero, feedInterval: .zero, stayWindowDays: 45, chunkDays: 14,
-            pageSize: 1000, requestsPerSecond: 5000, burst: 5000, maxAttempts: 12)
+            pageSize: 1000, requestsPerSecond: 5000, burst: 5000, maxAttempts: 20)
         var feed = SourceConfig(
             name: "acme", kind: .cursor, baseURL: baseURL + "/v2", secrets: .environment(variable: "FEED_TOKEN"),
-            pageSize: 1000, requestsPerSecond: 5000, burst: 5000, maxAttempts: 12)
+            pageSize: 1000, requestsPerSecond: 5000, burst: 5000, maxAttempts: 20)
+        wh.retryBaseDelay = .milliseconds(20)
+        wh.retryMaxDelay = .milliseconds(500)
+        feed.retryBaseDelay = .milliseconds(20)
+        feed.retryMaxDelay = .milliseconds(500)
         adjust(&wh)
         adjust(&feed)
         return IngestConfig(sources: [wh, feed])

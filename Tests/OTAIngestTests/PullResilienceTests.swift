@@ -34,7 +34,7 @@ import Testing
             c.faults.unavailableBurstRate = 0.1
             c.faults.unavailableBurstLength = 2
             c.faults.rateLimitStormRate = 0.1
-            c.faults.rateLimitStormLength = 2
+            c.faults.rateLimitStormLength = 1
             c.faults.retryAfterSeconds = 1
             c.faults.latencyRate = 0.1
             c.faults.latencyMilliseconds = 50
@@ -62,11 +62,11 @@ import Testing
     /// Runs each pull to completion through the CLI, as one clean run would.
     private static func cleanCLIFingerprint(advancedBy minutes: Int, kinds: [String]) async throws -> [String: [String]] {
         var fingerprint: [String: [String]] = [:]
-        try await PullHarness.with(world) { h in
+        try await PullHarness.with(killWorld) { h in
             h.server.advance(minutes: minutes)
-            let config = try h.writeConfig(stayWindowDays: 365, chunkDays: 7, pageSize: 200)
+            let config = try h.writeConfig(stayWindowDays: 365, chunkDays: 3, pageSize: 100)
             for kind in kinds {
-                let outcome = try CommandLineRunner.run(h.cliArguments(kind, config: config), environment: h.environment)
+                let outcome = try await CommandLineRunner.run(h.cliArguments(kind, config: config), environment: h.environment)
                 #expect([0, 3].contains(outcome.status), "\(kind): \(outcome.stderr)")
             }
             fingerprint = try await h.stagingFingerprint()
@@ -74,12 +74,18 @@ import Testing
         return fingerprint
     }
 
+    /// A bigger world, so a pull takes long enough to be killed at many points.
+    private static func killWorld(_ c: inout SandboxConfiguration) {
+        world(&c)
+        c.propertyCount = 4
+    }
+
     @Test func killedTwentyTimesThenRerunEqualsOneCleanRun() async throws {
         let kinds = ["rates", "inventory", "reservations"]
         let clean = try await Self.cleanCLIFingerprint(advancedBy: 720, kinds: kinds)
-        try await PullHarness.with(Self.world) { h in
+        try await PullHarness.with(Self.killWorld) { h in
             h.server.advance(minutes: 720)
-            let config = try h.writeConfig(stayWindowDays: 365, chunkDays: 7, pageSize: 200)
+            let config = try h.writeConfig(stayWindowDays: 365, chunkDays: 3, pageSize: 100)
             var generator = SystemRandomNumberGenerator()
             var killed = 0
             var finished = Set<String>()
@@ -87,24 +93,18 @@ import Testing
             // finished run is the "one clean run", so that kind is not started again.
             while killed < 20 && finished.count < kinds.count {
                 let kind = kinds.filter { !finished.contains($0) }.randomElement(using: &generator)!
-                let process = Process()
-                process.executableURL = CommandLineRunner.binDirectory.appendingPathComponent("ota-ingest")
-                process.arguments = h.cliArguments(kind, config: config)
-                process.environment = ProcessInfo.processInfo.environment.merging(h.environment) { _, new in new }
-                process.standardOutput = FileHandle.nullDevice
-                process.standardError = FileHandle.nullDevice
-                try process.run()
-                try await Task.sleep(for: .milliseconds(Int.random(in: 30...700, using: &generator)))
-                if process.isRunning {
-                    kill(process.processIdentifier, SIGKILL)
+                let child = try ChildProcess(h.cliArguments(kind, config: config), environment: h.environment)
+                try await Task.sleep(for: .milliseconds(Int.random(in: 5...300, using: &generator)))
+                if child.isRunning {
+                    child.kill()
                     killed += 1
                 }
-                process.waitUntilExit()
-                if process.terminationReason == .exit { finished.insert(kind) }
+                _ = try await child.wait()
+                if child.exitedNormally { finished.insert(kind) }
             }
-            #expect(killed >= 10, "most runs should have been killed mid-way (killed \(killed))")
+            #expect(killed == 20, "runs should have been killed mid-way 20 times (killed \(killed))")
             for kind in kinds where !finished.contains(kind) {
-                let outcome = try CommandLineRunner.run(h.cliArguments(kind, config: config), environment: h.environment)
+                let outcome = try await CommandLineRunner.run(h.cliArguments(kind, config: config), environment: h.environment)
                 #expect([0, 3].contains(outcome.status), "\(kind): \(outcome.stderr)")
             }
             expectSameStaging(try await h.stagingFingerprint(), clean)
@@ -121,7 +121,7 @@ import Testing
             let outcomes = try await withThrowingTaskGroup(of: CommandLineRunner.Outcome.self) { group in
                 for _ in 0..<2 {
                     group.addTask {
-                        try CommandLineRunner.run(h.cliArguments("reservations", config: config), environment: h.environment)
+                        try await CommandLineRunner.run(h.cliArguments("reservations", config: config), environment: h.environment)
                     }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }

@@ -85,6 +85,8 @@ public enum ConfigLoader {
         source.requestsPerSecond = try reader.double("requests_per_second", in: 0.01...10000) ?? source.requestsPerSecond
         source.burst = try reader.int("burst", in: 1...10000) ?? source.burst
         source.maxAttempts = try reader.int("max_attempts", in: 1...20) ?? source.maxAttempts
+        if let ms = try reader.int("retry_base_ms", in: 1...60000) { source.retryBaseDelay = .milliseconds(ms) }
+        if let ms = try reader.int("retry_max_ms", in: 1...600_000) { source.retryMaxDelay = .milliseconds(ms) }
         if let seconds = try reader.int("request_timeout_seconds", in: 1...3600) {
             source.requestTimeout = .seconds(seconds)
         }

@@ -53,6 +53,9 @@ public struct SourceConfig: Sendable {
     public var burst: Int
     /// Attempts per request before the run fails (1 = no retry).
     public var maxAttempts: Int
+    /// Backoff between attempts: full jitter up to base * 2^(attempt-1), capped at retryMaxDelay.
+    public var retryBaseDelay: Duration = .milliseconds(200)
+    public var retryMaxDelay: Duration = .seconds(30)
     public var requestTimeout: Duration
 
     public init(

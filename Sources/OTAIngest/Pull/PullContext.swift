@@ -27,7 +27,10 @@ public struct PullContext: Sendable {
         SourceCaller(
             sourceName: source.name,
             session: HTTPSession(configuration: HTTPSessionConfiguration(requestTimeout: source.requestTimeout)),
-            bucket: bucket, policy: RetryPolicy(maxAttempts: source.maxAttempts), stats: stats)
+            bucket: bucket,
+            policy: RetryPolicy(
+                maxAttempts: source.maxAttempts, baseDelay: source.retryBaseDelay, maxDelay: source.retryMaxDelay),
+            stats: stats)
     }
 
     /// "Now" as the UTC timestamp text stored in observed_at.
