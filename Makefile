@@ -7,7 +7,7 @@ PG := scripts/pg.sh
 # Every target that talks to the database reads the throwaway server's address.
 WITH_PG := set -a && . .local/pg.env && set +a &&
 
-.PHONY: deps build build-release db-start db-stop db-reset psql demo test lint format bench bench-copy sandbox
+.PHONY: deps build build-release db-start db-stop db-reset psql demo test lint format bench bench-copy bench-sandbox bench-pull
 
 deps:
 	@bash scripts/deps.sh
@@ -49,4 +49,11 @@ bench-copy: deps db-start
 	$(SWIFT) build -c release --product ota-bench
 	@$(WITH_PG) bash scripts/bench-copy.sh "$$($(SWIFT) build -c release --show-bin-path)"
 
-bench: bench-copy
+bench-sandbox: build-release
+	bash scripts/bench-sandbox.sh "$$($(SWIFT) build -c release --show-bin-path)"
+
+bench-pull: build-release db-start
+	@$(WITH_PG) bash scripts/bench-pull.sh "$$($(SWIFT) build -c release --show-bin-path)"
+
+# Speed is measured here, never in timed unit tests.
+bench: bench-copy bench-sandbox bench-pull

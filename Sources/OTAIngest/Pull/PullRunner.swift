@@ -97,6 +97,7 @@ public struct PullRunner: Sendable {
         var counts = stats.snapshot
         counts["elapsed_ms"] = Int(elapsed.seconds * 1000)
         counts["failed_properties"] = failures.keys.filter { !$0.isEmpty }.count
+        counts["peak_rss_kb"] = Self.peakResidentKilobytes()
         let status: ExitStatus
         let statusText: String
         if !failures.isEmpty {
@@ -118,6 +119,13 @@ public struct PullRunner: Sendable {
             command: fullCommand, run: run, counts: counts, elapsed: elapsed, status: statusText, properties: accounts.count,
             failures: failures)
         return Outcome(run: run, status: status, counts: counts, summary: summary)
+    }
+
+    /// The process's peak resident memory so far (Linux reports ru_maxrss in KiB).
+    static func peakResidentKilobytes() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return usage.ru_maxrss
     }
 
     private func pickSource(_ kind: SourceConfig.Kind) throws -> SourceConfig {
@@ -150,7 +158,8 @@ public struct PullRunner: Sendable {
             "  records \(n("records"))  landed \(n("landed"))  duplicates \(n("duplicates"))  dead letters \(n("dead_letters"))  collisions \(n("collisions"))",
             "  requests \(n("requests"))  pages \(n("pages"))  retries \(n("retries"))  rate limited \(n("rate_limited"))  synced \(n("synced"))",
             "  properties \(properties)  skipped \(n("skipped_properties"))  failed \(n("failed_properties"))  batches already landed \(n("batches_skipped"))",
-            String(format: "  elapsed %.1f s  (%d records/s)", seconds, rate) + "  status " + status,
+            String(format: "  elapsed %.1f s  (%d records/s)  peak memory %d MB", seconds, rate, (counts["peak_rss_kb"] ?? 0) / 1024)
+                + "  status " + status,
         ]
         for key in failures.keys.sorted() {
             lines.append("  error: \(key.isEmpty ? "" : key + ": ")\(failures[key]!)")

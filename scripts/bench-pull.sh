@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# `make bench` part: pulls about 1,000,000 cursor-feed rate records from a local
+# ota-sandbox into a fresh database and reports records/s end to end, CPU-seconds
+# per million records for ota-ingest, the sandbox and PostgreSQL, and ota-ingest's
+# peak memory.
+#
+#   scripts/bench-pull.sh BIN_DIR [PROPERTIES]     (DATABASE_URL and PGDATA from .local/pg.env)
+set -euo pipefail
+BIN=${1:?usage: scripts/bench-pull.sh BIN_DIR [PROPERTIES]}
+PROPERTIES=${2:-190}
+: "${DATABASE_URL:?bench-pull: DATABASE_URL is not set; fix: run make bench}"
+: "${PGDATA:?bench-pull: PGDATA is not set; fix: run make bench}"
+: "${OTA_TEST_ADMIN_URL:?bench-pull: OTA_TEST_ADMIN_URL is not set; fix: run make bench}"
+work=$(mktemp -d)
+log="$work/sandbox.log"
+"$BIN/ota-sandbox" --port 0 --properties "$PROPERTIES" --initial-bookings 0 >"$log" 2>&1 &
+spid=$!
+trap 'kill $spid 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 1 300); do grep -q "listening on" "$log" && break; sleep 0.1; done
+base=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$log")
+[ -n "$base" ] || { echo "bench-pull: the sandbox did not start:"; cat "$log"; exit 1; }
+
+db=bench_pull
+psql "$OTA_TEST_ADMIN_URL" -qc "drop database if exists $db with (force)" -c "create database $db"
+url="${OTA_TEST_ADMIN_URL%/*}/$db"
+"$BIN/ota-ingest" migrate --database-url "$url" >/dev/null
+cat >"$work/bench.toml" <<TOML
+[sources.bench]
+kind = "cursor"
+base_url = "$base/v2"
+token_env = "BENCH_TOKEN"
+page_size = 5000
+requests_per_second = 10000
+burst = 10000
+TOML
+
+ticks=$(getconf CLK_TCK)
+cpu_of() { awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat"; }
+postmaster=$(head -1 "$PGDATA/postmaster.pid" 2>/dev/null || sudo head -1 "$PGDATA/postmaster.pid")
+pg_cpu() {
+    local total
+    total=$(cpu_of "$postmaster")
+    for child in $(ps --ppid "$postmaster" -o pid= ); do
+        total=$((total + $(cpu_of "$child" 2>/dev/null || echo 0)))
+    done
+    echo "$total"
+}
+s0=$(cpu_of "$spid"); p0=$(pg_cpu)
+TIMEFORMAT='%R %U %S'
+{ time BENCH_TOKEN=sandbox-token "$BIN/ota-ingest" pull inventory --config "$work/bench.toml" --database-url "$url" \
+    >"$work/summary.txt" 2>"$work/ingest.log"; } 2>"$work/time.txt"
+s1=$(cpu_of "$spid"); p1=$(pg_cpu)
+read -r wall user sys <"$work/time.txt"
+records=$(psql "$url" -Atc "select count(*) from staging.rate_observations")
+peak=$(psql "$url" -Atc "select (counts->>'peak_rss_kb')::int / 1024 from ops.runs order by started_at desc limit 1")
+awk -v r="$records" -v w="$wall" -v u="$user" -v s="$sys" -v sc="$((s1 - s0))" -v pc="$((p1 - p0))" \
+    -v t="$ticks" -v peak="$peak" 'BEGIN {
+    m = r / 1000000
+    printf "pull inventory: %d records in %.1f s = %d records/s end to end (target 60,000; dlt ~20,500)\n", r, w, r / w
+    printf "CPU-seconds per million records: ota-ingest %.1f, ota-sandbox %.1f, PostgreSQL %.1f\n", (u + s) / m, sc / t / m, pc / t / m
+    printf "ota-ingest peak memory: %d MB (target < 256)\n", peak
+}'
+psql "$OTA_TEST_ADMIN_URL" -qc "drop database if exists $db with (force)"
