@@ -16,7 +16,7 @@ struct CommandLineRunner {
 
     static func run(
         _ arguments: [String], executable: String = "ota-ingest", environment: [String: String] = [:],
-        workingDirectory: URL? = nil, executableDirectory: URL? = nil
+        workingDirectory: URL? = nil, executableDirectory: URL? = nil, standardInput: URL? = nil
     ) throws -> Outcome {
         let process = Process()
         process.executableURL = (executableDirectory ?? binDirectory).appendingPathComponent(executable)
@@ -32,6 +32,7 @@ struct CommandLineRunner {
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
+        if let standardInput { process.standardInput = try FileHandle(forReadingFrom: standardInput) }
         try process.run()
         // Read before waiting so a chatty child cannot block on a full pipe.
         let stdout = out.fileHandleForReading.readDataToEndOfFile()

@@ -102,6 +102,7 @@ public struct BackfillLoader: Sendable {
         var counts = stats.snapshot
         counts.merge(extra) { $1 }
         counts["elapsed_ms"] = Int(elapsed.seconds * 1000)
+        counts["peak_rss_kb"] = Self.peakResidentKilobytes()
         let (status, statusText) = RunSummary.verdict(
             failed: failure != nil, deadLetters: stats[.deadLetters], allowDeadLetters: allowDeadLetters)
         try await RunLedger.finish(run, status: statusText, counts: counts, error: failure.map { "\($0)" }, on: ledger)
@@ -114,7 +115,7 @@ public struct BackfillLoader: Sendable {
             ],
             [
                 ("parts", n("pages")), ("parts already landed", n("batches_skipped")),
-                ("records in them", n("records_already_landed")),
+                ("records in them", n("records_already_landed")), ("peak memory MB", n("peak_rss_kb") / 1024),
             ],
         ]
         if stream != .reservations { countLines[0].remove(at: 4) }
@@ -278,6 +279,18 @@ public struct BackfillLoader: Sendable {
         if !letters.isEmpty {
             landing.log.warning("\(letters.count) records sent to dead letters", ["batch": key.range])
         }
+    }
+}
+
+extension BackfillLoader {
+    /// The process's peak resident memory (VmHWM) in KiB, 0 where /proc is missing:
+    /// recorded in ops.runs so a load's memory stays visible (it should not grow with the file).
+    static func peakResidentKilobytes() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            return Int(line.dropFirst(6).split(whereSeparator: \.isWhitespace).first ?? "") ?? 0
+        }
+        return 0
     }
 }
 

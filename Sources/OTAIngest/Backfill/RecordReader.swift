@@ -119,6 +119,8 @@ public struct RecordReader {
     /// Reads until the first non-space byte decides the format; false for an empty input.
     private mutating func detectFormat() throws -> Bool {
         while true {
+            // Enough bytes to tell a byte order mark from data.
+            while buffer.count < 3, !eof { try readChunk() }
             var i = 0
             // A UTF-8 byte order mark is not part of the data.
             if buffer.count >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF { i = 3 }
