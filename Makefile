@@ -7,7 +7,7 @@ PG := scripts/pg.sh
 # Every target that talks to the database reads the throwaway server's address.
 WITH_PG := set -a && . .local/pg.env && set +a &&
 
-.PHONY: deps build build-release db-start db-stop db-reset psql demo test lint format bench bench-copy sandbox
+.PHONY: deps build build-release db-start db-stop db-reset psql demo test lint format bench bench-copy bench-load sandbox
 
 deps:
 	@bash scripts/deps.sh
@@ -48,5 +48,10 @@ format:
 bench-copy: deps db-start
 	$(SWIFT) build -c release --product ota-bench
 	@$(WITH_PG) bash scripts/bench-copy.sh "$$($(SWIFT) build -c release --show-bin-path)"
+
+# `ota-ingest load` of 1,000,000 rate records against psql \copy of the same file.
+bench-load: deps db-start
+	$(SWIFT) build -c release --product ota-ingest
+	@$(WITH_PG) bash scripts/bench-load.sh "$$($(SWIFT) build -c release --show-bin-path)"
 
 bench: bench-copy

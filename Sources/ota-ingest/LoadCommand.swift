@@ -47,7 +47,8 @@ struct LoadCommand: AsyncParsableCommand {
             if let config = try global.loadConfig() {
                 _ = try config.source(named: source)
             } else if source.isEmpty || !source.allSatisfy({ $0.isLetter || $0.isNumber || "_.-".contains($0) }) {
-                throw ConfigError("--source \"\(source)\" is not a source name; fix: use letters, digits, '_', '.' or '-'")
+                throw ConfigError(
+                    "--source \"\(source)\" is not a source name; fix: use letters, digits, '_', '.' or '-'")
             }
             guard partRecords > 0 else { throw ConfigError("--part-records must be positive") }
             let loader = BackfillLoader(
@@ -71,7 +72,8 @@ struct LoadCommand: AsyncParsableCommand {
 
     struct Availability: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Room x night records {property, room, date, allot, stopsell, minstay, maxstay, checkin, checkout}.")
+            abstract:
+                "Room x night records {property, room, date, allot, stopsell, minstay, maxstay, checkin, checkout}.")
 
         @OptionGroup var options: Options
 

@@ -58,13 +58,24 @@ enum BackfillFixtures {
                 let defect = Defect.allCases[(i / badEvery) % Defect.allCases.count]
                 let (text, hint): ([UInt8], String) =
                     switch defect {
-                    case .wrongType: (bytes(good.replacingOccurrences(of: #""adults":\#(adults)"#, with: #""adults":"\#(adults)""#)), "adults must be an integer")
-                    case .missingKey: (bytes(good.replacingOccurrences(of: #""currency":"EUR","#, with: "")), "missing key currency")
-                    case .negative: (bytes(good.replacingOccurrences(of: #""children":0"#, with: #""children":-1"#)), "children -1 is below 0")
+                    case .wrongType:
+                        (
+                            bytes(
+                                good.replacingOccurrences(of: #""adults":\#(adults)"#, with: #""adults":"\#(adults)""#)),
+                            "adults must be an integer"
+                        )
+                    case .missingKey:
+                        (bytes(good.replacingOccurrences(of: #""currency":"EUR","#, with: "")), "missing key currency")
+                    case .negative:
+                        (
+                            bytes(good.replacingOccurrences(of: #""children":0"#, with: #""children":-1"#)),
+                            "children -1 is below 0"
+                        )
                     case .impossibleDate: (bytes(good.replacingOccurrences(of: date, with: "2025-02-30")), "real date")
                     case .invalidUTF8:
                         (Array(good.utf8).map { $0 == UInt8(ascii: "R") ? 0xFF : $0 }, "UTF-8")
-                    case .nulCharacter: (bytes(good.replacingOccurrences(of: #""seq":"#, with: #""note":"a\u0000b","seq":"#)), "22P05")
+                    case .nulCharacter:
+                        (bytes(good.replacingOccurrences(of: #""seq":"#, with: #""note":"a\u0000b","seq":"#)), "22P05")
                     }
                 out.append(GeneratedRecord(bytes: text, valid: false, expected: nil, reasonHint: hint))
             } else {
@@ -102,9 +113,20 @@ enum BackfillFixtures {
                 let defect = Defect.allCases[(i / badEvery) % Defect.allCases.count]
                 let (text, hint): ([UInt8], String) =
                     switch defect {
-                    case .wrongType: (bytes(good.replacingOccurrences(of: #""allot": \#(allot)"#, with: #""allot": "\#(allot)""#)), "allot must be an integer")
-                    case .missingKey: (bytes(good.replacingOccurrences(of: #""room": "\#(room)", "#, with: "")), "missing key room")
-                    case .negative: (bytes(good.replacingOccurrences(of: #""allot": \#(allot)"#, with: #""allot": -\#(allot + 1)"#)), "below 0")
+                    case .wrongType:
+                        (
+                            bytes(
+                                good.replacingOccurrences(of: #""allot": \#(allot)"#, with: #""allot": "\#(allot)""#)),
+                            "allot must be an integer"
+                        )
+                    case .missingKey:
+                        (bytes(good.replacingOccurrences(of: #""room": "\#(room)", "#, with: "")), "missing key room")
+                    case .negative:
+                        (
+                            bytes(
+                                good.replacingOccurrences(of: #""allot": \#(allot)"#, with: #""allot": -\#(allot + 1)"#)
+                            ), "below 0"
+                        )
                     case .impossibleDate: (bytes(good.replacingOccurrences(of: date, with: "2025-13-01")), "real date")
                     case .invalidUTF8: (Array(good.utf8).map { $0 == UInt8(ascii: "x") ? 0xC3 : $0 }, "UTF-8")
                     case .nulCharacter: (bytes(good.replacingOccurrences(of: "text", with: #"te\u0000xt"#)), "22P05")

@@ -35,11 +35,13 @@ import Testing
             }
             #expect(reasons.count == invalid.count)
             // The raw payload is each record's own bytes, not a re-encoding.
-            let raws = try await b.strings("select raw::text from staging.rate_observations where rate_id = '100' limit 1")
+            let raws = try await b.strings(
+                "select raw::text from staging.rate_observations where rate_id = '100' limit 1")
             #expect(raws.first?.contains("\"seq\"") == true)
             #expect(try await b.int("select count(*)::int from ops.batches") == 7)
             #expect(try await b.int("select count(distinct batch_id)::int from staging.rate_observations") == 7)
-            let run = try await b.strings("select status || ' ' || (counts->>'landed') || ' ' || (counts->>'dead_letters') from ops.runs")
+            let run = try await b.strings(
+                "select status || ' ' || (counts->>'landed') || ' ' || (counts->>'dead_letters') from ops.runs")
             #expect(run == ["dead_letters \(valid.count) \(invalid.count)"])
             #expect(outcome.stdout.contains("records 600  landed 576  duplicates 0  dead letters 24"))
             // Origin is in the batch id; the summary fits one screen.
@@ -58,7 +60,9 @@ import Testing
         let file = dir.appendingPathComponent("availability.json")
         try BackfillFixtures.write(BackfillFixtures.jsonArray(records), to: file)
         try await BackfillDatabase.with { b in
-            let outcome = try b.load(["availability", "--source", "webhotelier", "--file", file.path, "--part-records", "50"])
+            let outcome = try b.load([
+                "availability", "--source", "webhotelier", "--file", file.path, "--part-records", "50",
+            ])
             #expect(outcome.status == 3, "\(outcome.stderr)")
             #expect(outcome.stdout.contains("format json-array"))
             let staged = try await b.strings(
@@ -117,7 +121,8 @@ import Testing
                 ["rates", "--source", "acme", "--file", "-", "--part-records", "100"], standardInput: file)
             #expect(outcome.status == 3, "\(outcome.stderr)")
             #expect(outcome.stdout.contains("file standard input"))
-            #expect(try await b.strings(Self.rateColumns).sorted() == records.filter(\.valid).map { $0.expected! }.sorted())
+            #expect(
+                try await b.strings(Self.rateColumns).sorted() == records.filter(\.valid).map { $0.expected! }.sorted())
             #expect(try await b.int("select count(*)::int from ops.dead_letters") == 10)
             let ranges = try await b.strings("select batch_range from ops.batches order by batch_range")
             #expect(ranges.count == 3 && ranges.allSatisfy { $0.hasPrefix("file:stdin:part:") })
@@ -166,8 +171,10 @@ import Testing
             #expect(outcome.status == 3, "\(outcome.stderr)")
             #expect(outcome.stdout.contains("records 10  landed 4  duplicates 1  dead letters 5"), "\(outcome.stdout)")
             let events = try await b.strings(
-                "select confirmation_id || ' ' || event_type || ' ' || origin from staging.reservation_events order by event_id")
-            #expect(events == ["1001 update backfill", "1002 new backfill", "1003 cancel backfill", "1001 update backfill"])
+                "select confirmation_id || ' ' || event_type || ' ' || origin from staging.reservation_events order by event_id"
+            )
+            #expect(
+                events == ["1001 update backfill", "1002 new backfill", "1003 cancel backfill", "1001 update backfill"])
             let reasons = try await b.strings("select reason from ops.dead_letters order by dead_letter_id")
             #expect(reasons.count == 5)
             #expect(reasons.contains { $0.contains("1004 is not the requested reservation 9999") })
@@ -208,7 +215,8 @@ import Testing
             #expect(smallPeak > 0)
             #expect(largePeak < 256 * 1024, "peak \(largePeak / 1024) MB")
             // Four times the records, about the same memory: far less than the file's own size more.
-            #expect(largePeak - smallPeak < 24 * 1024, "grew \((largePeak - smallPeak) / 1024) MB for a \(fileMB) MB file")
+            #expect(
+                largePeak - smallPeak < 24 * 1024, "grew \((largePeak - smallPeak) / 1024) MB for a \(fileMB) MB file")
         }
     }
 }
@@ -235,13 +243,17 @@ import Testing
 
     @Test(arguments: [1, 2, 7, 64, 4096])
     func recordsComeOutByteForByteWhateverTheChunkSize(chunk: Int) throws {
-        let records = BackfillFixtures.availability(count: 40, seed: 7, badEvery: 6).map(\.bytes)
+        let records =
+            BackfillFixtures.availability(count: 40, seed: 7, badEvery: 6).map(\.bytes)
             + [Array(#""a string"#.utf8) + [0x22], Array("12.5e3".utf8), Array("null".utf8), Array("[]".utf8)]
-        let array = try split(BackfillFixtures.jsonArray(records.map { GeneratedRecord(bytes: $0, valid: true) }), chunk: chunk, part: 3)
+        let array = try split(
+            BackfillFixtures.jsonArray(records.map { GeneratedRecord(bytes: $0, valid: true) }), chunk: chunk, part: 3)
         #expect(array.format == .array)
         #expect(array.records == records)
         let lines = BackfillFixtures.rates(count: 30, seed: 8, badEvery: 4).map(\.bytes)
-        let ndjson = try split([0xEF, 0xBB, 0xBF] + BackfillFixtures.ndjson(lines.map { GeneratedRecord(bytes: $0, valid: true) }), chunk: chunk, part: 4)
+        let ndjson = try split(
+            [0xEF, 0xBB, 0xBF] + BackfillFixtures.ndjson(lines.map { GeneratedRecord(bytes: $0, valid: true) }),
+            chunk: chunk, part: 4)
         #expect(ndjson.format == .ndjson)
         #expect(ndjson.records == lines)
     }
@@ -251,7 +263,9 @@ import Testing
         #expect(try split(Array(" \n [ ] \n".utf8), chunk: 3, part: 2).records.isEmpty)
         #expect(try split(Array("{\"a\":1}".utf8), chunk: 3, part: 2).records == [Array("{\"a\":1}".utf8)])
         #expect(throws: RecordReader.Malformed.self) { try split(Array("[{\"a\":1},{\"b\":".utf8), chunk: 4, part: 2) }
-        #expect(throws: RecordReader.Malformed.self) { try split(Array("[{\"a\":1} {\"b\":2}]".utf8), chunk: 4, part: 2) }
+        #expect(throws: RecordReader.Malformed.self) {
+            try split(Array("[{\"a\":1} {\"b\":2}]".utf8), chunk: 4, part: 2)
+        }
         #expect(throws: RecordReader.Malformed.self) { try split(Array("[1,2] x".utf8), chunk: 4, part: 2) }
     }
 }

@@ -35,7 +35,8 @@ import Testing
             #expect(load.status == 3, "\(load.stderr)")
             #expect(try await b.int("select count(*)::int from staging.rate_observations") == 2)
             let capped = try await b.int("select dead_letter_id::int from ops.dead_letters where reason like '%23514%'")
-            let invalid = try await b.int("select dead_letter_id::int from ops.dead_letters where reason like '%adults 0%'")
+            let invalid = try await b.int(
+                "select dead_letter_id::int from ops.dead_letters where reason like '%adults 0%'")
 
             let list = try dlq(["list"], b)
             #expect(list.status == 0, "\(list.stderr)")
@@ -95,7 +96,8 @@ import Testing
         try BackfillFixtures.write(Array("[{\"id\":4242,\"type\":\"new\",\"data\":\(booking)}]".utf8), to: file)
         try await BackfillDatabase.with { b in
             try await b.execute(
-                "alter table staging.reservation_events add constraint test_no_htl666 check (property_code <> 'HTL666')")
+                "alter table staging.reservation_events add constraint test_no_htl666 check (property_code <> 'HTL666')"
+            )
             #expect(try b.load(["reservations", "--source", "webhotelier", "--file", file.path]).status == 3)
             #expect(try await b.strings("select reason from ops.dead_letters")[0].contains("23514"))
             // A pulled feed entry has no room or rate context in its bytes: left alone.

@@ -134,12 +134,15 @@ public struct BackfillLoader: Sendable {
         guard fd >= 0 else {
             let reason = String(cString: strerror(errno))
             throw InputError(
-                message: "\(path): \(reason.lowercased()); fix: check the path and permissions, or pass --file - to read standard input")
+                message:
+                    "\(path): \(reason.lowercased()); fix: check the path and permissions, or pass --file - to read standard input"
+            )
         }
         var info = stat()
         guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
             close(fd)
-            throw InputError(message: "\(path): not a regular file; fix: name an NDJSON or JSON array file, or pass --file -")
+            throw InputError(
+                message: "\(path): not a regular file; fix: name an NDJSON or JSON array file, or pass --file -")
         }
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
         let mtime = Int(info.st_mtim.tv_sec) * 1_000_000_000 + Int(info.st_mtim.tv_nsec)
@@ -170,7 +173,9 @@ public struct BackfillLoader: Sendable {
                 // Standard input has no identity of its own: its parts are named by their bytes.
                 var hasher = FNV1a()
                 part.bytes.withUnsafeBufferPointer { buffer in
-                    hasher.add(UnsafeBufferPointer(rebasing: buffer[part.records.first!.lowerBound..<part.records.last!.upperBound]))
+                    hasher.add(
+                        UnsafeBufferPointer(
+                            rebasing: buffer[part.records.first!.lowerBound..<part.records.last!.upperBound]))
                 }
                 range = "file:stdin:part:\(part.number):\(hasher.hex)"
             }
@@ -223,7 +228,8 @@ public struct BackfillLoader: Sendable {
                 case .failure(let refusal):
                     refused.append(
                         FeedParser.Refused(
-                            raw: record, key: refusal.key ?? "record \(part.firstRecord + offset)", reason: refusal.reason,
+                            raw: record, key: refusal.key ?? "record \(part.firstRecord + offset)",
+                            reason: refusal.reason,
                             property: refusal.property))
                 }
             }
@@ -248,7 +254,8 @@ public struct BackfillLoader: Sendable {
                     letters.append(
                         DeadLetter(
                             stream: key.stream, propertyCode: refusal.property ?? "",
-                            recordKey: refusal.key ?? "record \(part.firstRecord + offset)", raw: raw, reason: refusal.reason))
+                            recordKey: refusal.key ?? "record \(part.firstRecord + offset)", raw: raw,
+                            reason: refusal.reason))
                 case .success(let booking):
                     let event = ReservationLanding.Event(
                         source: key.source, version: booking.version, eventType: booking.eventType, syncType: nil,
@@ -261,7 +268,8 @@ public struct BackfillLoader: Sendable {
                             DeadLetter(
                                 stream: key.stream, propertyCode: booking.version.propertyCode,
                                 recordKey: String(booking.version.confirmationId), raw: raw,
-                                reason: "rejected by PostgreSQL (SQLSTATE \(error.sqlState.rawValue)): \(error.message)"))
+                                reason: "rejected by PostgreSQL (SQLSTATE \(error.sqlState.rawValue)): \(error.message)"
+                            ))
                     }
                 }
             }

@@ -48,9 +48,17 @@ public enum BackfillRecords {
             try scanner.members(of: record) { key, value in
                 switch key.count {
                 case 4:
-                    if scanner.keyEquals(key, "room") { room = value } else if scanner.keyEquals(key, "date") { date = value }
+                    if scanner.keyEquals(key, "room") {
+                        room = value
+                    } else if scanner.keyEquals(key, "date") {
+                        date = value
+                    }
                 case 5:
-                    if scanner.keyEquals(key, "allot") { allot = value } else if scanner.keyEquals(key, "price") { price = value }
+                    if scanner.keyEquals(key, "allot") {
+                        allot = value
+                    } else if scanner.keyEquals(key, "price") {
+                        price = value
+                    }
                 case 6:
                     if scanner.keyEquals(key, "adults") { adults = value }
                 case 7:
@@ -111,11 +119,14 @@ public enum BackfillRecords {
             let departureOpen = try FeedParser.flag(fields.checkout, label: "checkout", scanner, default: true)
             var rowStamp = stamp
             rowStamp.propertyCode = property!
-            if let observed = try observedAt(fields.observedAt, scanner, rules: rules) { rowStamp.observedAt = observed }
+            if let observed = try observedAt(fields.observedAt, scanner, rules: rules) {
+                rowStamp.observedAt = observed
+            }
             return .success(
                 AvailabilityRow(
                     stamp: rowStamp, roomCode: room!, stayDate: night, allotment: allot, stopSell: stopSell,
-                    minStay: minStay, maxStay: maxStay, closedToArrival: !arrivalOpen, closedToDeparture: !departureOpen,
+                    minStay: minStay, maxStay: maxStay, closedToArrival: !arrivalOpen,
+                    closedToDeparture: !departureOpen,
                     raw: value.range))
         } catch {
             return .failure(refusal(error, record, key: key(property, room, date), property: property))
@@ -147,7 +158,9 @@ public enum BackfillRecords {
             let minStay = try FeedParser.int(fields.minStay, label: "min_stay", scanner, required: false, min: 1) ?? 1
             var rowStamp = stamp
             rowStamp.propertyCode = property!
-            if let observed = try observedAt(fields.observedAt, scanner, rules: rules) { rowStamp.observedAt = observed }
+            if let observed = try observedAt(fields.observedAt, scanner, rules: rules) {
+                rowStamp.observedAt = observed
+            }
             return .success(
                 RateRow(
                     stamp: rowStamp, stream: "rates", rateId: rateId!, roomCode: room, stayDate: night, adults: adults,
@@ -174,7 +187,9 @@ public enum BackfillRecords {
             let scanner = JSONScanner(buffer)
             do {
                 let value = try scanner.value(in: record)
-                guard value.kind == .object else { throw FeedParser.EntryError(reason: "the record is not a JSON object") }
+                guard value.kind == .object else {
+                    throw FeedParser.EntryError(reason: "the record is not a JSON object")
+                }
                 guard let data = try scanner.member("data", of: value) else {
                     if let id = try scanner.member("id", of: value) { key = scanner.text(id) }
                     return .success((value, nil, "update"))
@@ -188,7 +203,8 @@ public enum BackfillRecords {
                 let typeValue = try scanner.member("type", of: value)
                 let type = typeValue.flatMap { try? scanner.string($0) } ?? ""
                 guard ["new", "update", "cancel", "restore"].contains(type) else {
-                    throw FeedParser.EntryError(reason: "the notification's type must be new, update, cancel or restore")
+                    throw FeedParser.EntryError(
+                        reason: "the notification's type must be new, update, cancel or restore")
                 }
                 return .success((data, id, type))
             } catch {
@@ -242,13 +258,16 @@ public enum BackfillRecords {
         let date = try FeedParser.civilDate(value, scanner, label: "date")
         guard rules.window.contains(date) else {
             throw FeedParser.EntryError(
-                reason: "date \(date) is outside the backfill window \(rules.window.lowerBound)..\(rules.window.upperBound)")
+                reason:
+                    "date \(date) is outside the backfill window \(rules.window.lowerBound)..\(rules.window.upperBound)"
+            )
         }
         return scanner.text(value).dropFirst().dropLast().description
     }
 
     /// An optional ISO-8601 observed_at, not in the future; nil when absent.
-    private static func observedAt(_ value: JSONScanner.Value?, _ scanner: JSONScanner, rules: Rules) throws -> String? {
+    private static func observedAt(_ value: JSONScanner.Value?, _ scanner: JSONScanner, rules: Rules) throws -> String?
+    {
         guard let value else { return nil }
         guard value.kind == .string, let text = try? scanner.string(value), let when = Timestamps.parse(text) else {
             throw FeedParser.EntryError(reason: "observed_at must be an ISO-8601 timestamp")
@@ -266,7 +285,8 @@ public enum BackfillRecords {
         case let error as JSONScanError:
             // Offsets within the record, not within the part it was read with.
             let offset = max(0, error.offset - record.lowerBound)
-            return Refusal(reason: "malformed JSON at byte \(offset) of the record: \(error.reason)", key: key, property: property)
+            return Refusal(
+                reason: "malformed JSON at byte \(offset) of the record: \(error.reason)", key: key, property: property)
         default:
             return Refusal(reason: "\(error)", key: key, property: property)
         }

@@ -74,7 +74,9 @@ public enum DeadLetterQueue {
 
     /// A plain-text table, one line per entry; long keys and reasons are cut to fit a screen.
     public static func table(_ entries: [Entry]) -> String {
-        let header = ["id", "source", "stream", "property", "record key", "reason", "attempts", "first seen", "last seen"]
+        let header = [
+            "id", "source", "stream", "property", "record key", "reason", "attempts", "first seen", "last seen",
+        ]
         var rows = [header]
         for e in entries {
             rows.append([
@@ -187,7 +189,8 @@ public struct DeadLetterReplay: Sendable {
         return PullRunner.Outcome(run: run, status: status, counts: counts, summary: summary)
     }
 
-    private func replayAll(run: Run, stats: PullStats, log: RunLog, connection: PostgresConnection) async throws -> Int {
+    private func replayAll(run: Run, stats: PullStats, log: RunLog, connection: PostgresConnection) async throws -> Int
+    {
         let loadDate = CivilDate(Date())
         let rules = BackfillRecords.Rules(now: Date())
         try await connection.withIsolation { conn in
@@ -226,7 +229,8 @@ public struct DeadLetterReplay: Sendable {
                     let refused = if case .refused = verdict { 1 } else { 0 }
                     let landed = if case .landed(let o) = verdict, o != .duplicate { 1 } else { 0 }
                     try await BatchLedger.record(
-                        key, rows: landed, duplicates: refused == 0 && landed == 0 ? 1 : 0, deadLetters: refused, on: conn)
+                        key, rows: landed, duplicates: refused == 0 && landed == 0 ? 1 : 0, deadLetters: refused,
+                        on: conn)
                     return verdict
                 }
                 switch verdict {
@@ -327,7 +331,8 @@ public struct DeadLetterReplay: Sendable {
             }
         default:
             return .notReplayable(
-                "a pulled \(candidate.stream) feed entry does not carry its room, rate or currency; pull its dates again")
+                "a pulled \(candidate.stream) feed entry does not carry its room, rate or currency; pull its dates again"
+            )
         }
     }
 

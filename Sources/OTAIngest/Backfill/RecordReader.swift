@@ -93,7 +93,8 @@ public struct RecordReader {
             }
             let pending = buffer.count - (records.last?.upperBound ?? 0)
             if pending > limits.recordBytes {
-                throw Malformed(offset: base + buffer.count, reason: "a record is longer than \(limits.recordBytes) bytes")
+                throw Malformed(
+                    offset: base + buffer.count, reason: "a record is longer than \(limits.recordBytes) bytes")
             }
             try readChunk()
         }
@@ -108,7 +109,9 @@ public struct RecordReader {
                 return n
             }
         }
-        if count < 0 { throw Malformed(offset: base + buffer.count, reason: "read failed: \(String(cString: strerror(errno)))") }
+        if count < 0 {
+            throw Malformed(offset: base + buffer.count, reason: "read failed: \(String(cString: strerror(errno)))")
+        }
         if count == 0 {
             eof = true
         } else {
@@ -264,7 +267,8 @@ public struct RecordReader {
             }
         case .array:
             guard phase == .done else {
-                throw Malformed(offset: base + buffer.count, reason: "the JSON array ends early (unclosed '[', '{' or string)")
+                throw Malformed(
+                    offset: base + buffer.count, reason: "the JSON array ends early (unclosed '[', '{' or string)")
             }
         }
     }

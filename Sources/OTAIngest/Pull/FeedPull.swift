@@ -109,8 +109,8 @@ public enum FeedPull {
         let rejected = try await StagingWriter.land(rows, page: page, on: conn)
         var letters = refused.map {
             DeadLetter(
-                stream: key.stream, propertyCode: $0.property ?? key.propertyCode, recordKey: $0.key, raw: Array(page[$0.raw]),
-                reason: $0.reason)
+                stream: key.stream, propertyCode: $0.property ?? key.propertyCode, recordKey: $0.key,
+                raw: Array(page[$0.raw]), reason: $0.reason)
         }
         // One bad night of a from/to entry spoils the entry: dead-letter it once.
         var seen = Set<Range<Int>>()

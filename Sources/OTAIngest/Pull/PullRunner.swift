@@ -145,8 +145,8 @@ public struct PullRunner: Sendable {
                     ("rate limited", n("rate_limited")), ("synced", n("synced")),
                 ],
                 [
-                    ("properties", properties), ("skipped", n("skipped_properties")), ("failed", n("failed_properties")),
-                    ("batches already landed", n("batches_skipped")),
+                    ("properties", properties), ("skipped", n("skipped_properties")),
+                    ("failed", n("failed_properties")), ("batches already landed", n("batches_skipped")),
                 ],
             ], records: n("records"), elapsed: elapsed, status: status,
             errors: failures.keys.sorted().map { ($0.isEmpty ? "" : $0 + ": ") + "\(failures[$0]!)" })
