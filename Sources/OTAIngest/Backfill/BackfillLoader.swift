@@ -153,61 +153,103 @@ public struct BackfillLoader: Sendable {
         return Opened(fd: fd, label: path, identity: "file:" + hasher.hex, size: Int(info.st_size))
     }
 
+    /// Observation parts landing at once, each on its own connection, while the next
+    /// part is read and validated: the server's work overlaps the client's.
+    static let landingConnections = 2
+
     /// Lands every part not already landed by this run; returns counts the shared stats do not hold.
     private func landParts(
         _ reader: inout RecordReader, opened: Opened, run: Run, landing: LandingContext, connection: PostgresConnection
     ) async throws -> [String: Int] {
         let loadDate = CivilDate(Date())
         let rules = BackfillRecords.Rules(now: Date())
+        let stream = stream
+        // This run's landed parts (the run's lock keeps anyone else from adding to them).
+        let landed = try await connection.withIsolation { conn in
+            Set(
+                try await conn.query(
+                    """
+                    select batch_range from ops.batches
+                    where run_id = $1 and source = $2 and stream = $3 and property_code = ''
+                    """, [run.id, sourceName, stream.rawValue]
+                ).map { try $0.decode(String.self, at: 0) })
+        }
+        var connections = [connection]
         if stream != .reservations {
             try await connection.withIsolation { conn in
                 _ = try await conn.execute("select staging.ensure_load_partitions($1::date)", [loadDate.description])
             }
+            for _ in 1..<Self.landingConnections {
+                connections.append(try await PostgresConnection.connect(databaseURL))
+            }
         }
+        defer { for extra in connections.dropFirst() { Task { await extra.close() } } }
         var alreadyLanded = 0
-        while let part = try reader.next() {
-            let range: String
-            if let identity = opened.identity {
-                range = "\(identity):part:\(part.number)"
-            } else {
-                // Standard input has no identity of its own: its parts are named by their bytes.
-                var hasher = FNV1a()
-                part.bytes.withUnsafeBufferPointer { buffer in
-                    hasher.add(
-                        UnsafeBufferPointer(
-                            rebasing: buffer[part.records.first!.lowerBound..<part.records.last!.upperBound]))
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            var idle = Array(connections.indices)
+            while let part = try reader.next() {
+                let key = BatchLedger.Key(
+                    runId: run.id, source: sourceName, stream: stream.rawValue, propertyCode: "",
+                    range: Self.partRange(part, identity: opened.identity))
+                if landed.contains(key.range) {
+                    landing.stats.add(.batchesSkipped)
+                    alreadyLanded += part.records.count
+                    continue
                 }
-                range = "file:stdin:part:\(part.number):\(hasher.hex)"
-            }
-            let key = BatchLedger.Key(
-                runId: run.id, source: sourceName, stream: stream.rawValue, propertyCode: "", range: range)
-            if try await connection.withIsolation({ try await BatchLedger.isLanded(key, on: $0) }) {
-                landing.stats.add(.batchesSkipped)
-                alreadyLanded += part.records.count
-                continue
-            }
-            let stamp = LoadStamp(
-                source: sourceName, propertyCode: "", observedAt: Timestamps.format(rules.now),
-                loadDate: loadDate.description, batchId: key.batchId, runId: run.id)
-            switch stream {
-            case .availability:
-                let (rows, refused) = Self.parse(part, BackfillRecords.availability, stamp: stamp, rules: rules)
-                try await connection.transaction { conn in
-                    try await FeedPull.landRows(
-                        rows, refused, page: part.bytes, key: key, duplicates: 0, context: landing, on: conn)
+                if stream == .reservations {
+                    // One at a time and in file order: which "new" counts as a collision depends on order.
+                    try await Self.landBookings(part, key: key, landing: landing, connection: connection)
+                    landing.stats.add(.pages)
+                    continue
                 }
-            case .rates:
-                let (rows, refused) = Self.parse(part, BackfillRecords.rate, stamp: stamp, rules: rules)
-                try await connection.transaction { conn in
-                    try await FeedPull.landRows(
-                        rows, refused, page: part.bytes, key: key, duplicates: 0, context: landing, on: conn)
+                let stamp = LoadStamp(
+                    source: sourceName, propertyCode: "", observedAt: Timestamps.format(rules.now),
+                    loadDate: loadDate.description, batchId: key.batchId, runId: run.id)
+                // Parse only once a connection is free: at most one part per connection in memory.
+                if idle.isEmpty, let done = try await group.next() { idle.append(done) }
+                let job: @Sendable (PostgresConnection) async throws -> Void
+                if stream == .availability {
+                    let (rows, refused) = Self.parse(part, BackfillRecords.availability, stamp: stamp, rules: rules)
+                    job = { try await Self.landObservations(rows, refused, part: part, key: key, landing: landing, $0) }
+                } else {
+                    let (rows, refused) = Self.parse(part, BackfillRecords.rate, stamp: stamp, rules: rules)
+                    job = { try await Self.landObservations(rows, refused, part: part, key: key, landing: landing, $0) }
                 }
-            case .reservations:
-                try await Self.landBookings(part, key: key, landing: landing, connection: connection)
+                let index = idle.removeLast()
+                let target = connections[index]
+                group.addTask {
+                    try await job(target)
+                    return index
+                }
             }
-            landing.stats.add(.pages)
+            try await group.waitForAll()
         }
         return ["records_already_landed": alreadyLanded]
+    }
+
+    /// `file:<identity>:part:<n>`; standard input has no identity of its own, so its
+    /// parts are named by their bytes.
+    static func partRange(_ part: RecordReader.Part, identity: String?) -> String {
+        if let identity { return "\(identity):part:\(part.number)" }
+        var hasher = FNV1a()
+        part.bytes.withUnsafeBufferPointer { buffer in
+            hasher.add(
+                UnsafeBufferPointer(rebasing: buffer[part.records.first!.lowerBound..<part.records.last!.upperBound]))
+        }
+        return "file:stdin:part:\(part.number):\(hasher.hex)"
+    }
+
+    /// Lands one part's rows, dead letters and ledger entry in one transaction.
+    static func landObservations<Row: StagingRow>(
+        _ rows: [Row], _ refused: [FeedParser.Refused], part: RecordReader.Part, key: BatchLedger.Key,
+        landing: LandingContext, _ connection: PostgresConnection
+    ) async throws {
+        try await connection.transaction { conn in
+            if try await BatchLedger.isLanded(key, on: conn) { return }
+            try await FeedPull.landRows(
+                rows, refused, page: part.bytes, key: key, duplicates: 0, context: landing, on: conn)
+        }
+        landing.stats.add(.pages)
     }
 
     /// Validates a part's observation records; the refused keep their place and reason.
