@@ -7,7 +7,7 @@ PG := scripts/pg.sh
 # Every target that talks to the database reads the throwaway server's address.
 WITH_PG := set -a && . .local/pg.env && set +a &&
 
-.PHONY: deps build build-release db-start db-stop db-reset psql demo test lint format bench bench-copy bench-sandbox bench-pull
+.PHONY: deps build build-release db-start db-stop db-reset psql demo test lint format bench bench-copy bench-sandbox bench-pull bench-load
 
 deps:
 	@bash scripts/deps.sh
@@ -55,5 +55,10 @@ bench-sandbox: build-release
 bench-pull: build-release db-start
 	@$(WITH_PG) bash scripts/bench-pull.sh "$$($(SWIFT) build -c release --show-bin-path)"
 
+# `ota-ingest load` of 1,000,000 rate records against psql \copy of the same file.
+bench-load: deps db-start
+	$(SWIFT) build -c release --product ota-ingest
+	@$(WITH_PG) bash scripts/bench-load.sh "$$($(SWIFT) build -c release --show-bin-path)"
+
 # Speed is measured here, never in timed unit tests.
-bench: bench-copy bench-sandbox bench-pull
+bench: bench-copy bench-sandbox bench-pull bench-load

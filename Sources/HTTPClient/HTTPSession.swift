@@ -8,7 +8,8 @@ import Foundation
 /// `curl_easy_perform` blocks; a handle is thus only ever used by one thread.
 public actor HTTPSession {
     private let executor: ThreadExecutor
-    private let handle: UnsafeMutableRawPointer
+    /// Touched only on the actor's thread, and by deinit once no one else can.
+    private nonisolated(unsafe) let handle: UnsafeMutableRawPointer
     private let configuration: HTTPSessionConfiguration
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
@@ -23,7 +24,11 @@ public actor HTTPSession {
         self.handle = handle
     }
 
-    isolated deinit {
+    // Not `isolated deinit`: Swift 6.3.1 fails optimized builds of modules using this
+    // actor with "error: circular reference" (an ActorIsolationRequest cycle on the
+    // deinit in the SIL pipeline). The last reference is gone when deinit runs, so no
+    // job can be using the handle, and shutdown() only signals the thread.
+    deinit {
         curl_easy_cleanup(handle)
         executor.shutdown()
     }

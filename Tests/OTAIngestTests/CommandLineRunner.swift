@@ -20,11 +20,11 @@ struct CommandLineRunner {
 
     static func run(
         _ arguments: [String], executable: String = "ota-ingest", environment: [String: String] = [:],
-        workingDirectory: URL? = nil, executableDirectory: URL? = nil
+        workingDirectory: URL? = nil, executableDirectory: URL? = nil, standardInput: URL? = nil
     ) async throws -> Outcome {
         let child = try ChildProcess(
             arguments, executable: executable, environment: environment, workingDirectory: workingDirectory,
-            executableDirectory: executableDirectory)
+            executableDirectory: executableDirectory, standardInput: standardInput)
         return try await child.wait()
     }
 }
@@ -38,7 +38,7 @@ final class ChildProcess: @unchecked Sendable {
 
     init(
         _ arguments: [String], executable: String = "ota-ingest", environment: [String: String] = [:],
-        workingDirectory: URL? = nil, executableDirectory: URL? = nil
+        workingDirectory: URL? = nil, executableDirectory: URL? = nil, standardInput: URL? = nil
     ) throws {
         process.executableURL = (executableDirectory ?? CommandLineRunner.binDirectory).appendingPathComponent(executable)
         process.arguments = arguments
@@ -49,6 +49,7 @@ final class ChildProcess: @unchecked Sendable {
         env.merge(environment) { _, new in new }
         process.environment = env
         if let workingDirectory { process.currentDirectoryURL = workingDirectory }
+        if let standardInput { process.standardInput = try FileHandle(forReadingFrom: standardInput) }
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("child-\(UUID().uuidString)")
         outURL = base.appendingPathExtension("out")
         errURL = base.appendingPathExtension("err")

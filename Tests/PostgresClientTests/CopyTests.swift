@@ -7,18 +7,19 @@ import Testing
 struct CopyTests {
     struct BodyFailed: Error {}
 
-    @Test("COPY of 1,000,000 rows streams with flat memory")
+    /// Other suites run in parallel in this process and allocate too, so the bound is
+    /// generous; the data streamed (about 500 MB) is three times the bound, so only
+    /// streaming can stay under it.
+    @Test("COPY of 2,500,000 rows streams with flat memory")
     func millionRowsFlatMemory() async throws {
         try await TestDatabase.withConnection { conn in
             try await conn.execute("create unlogged table landed (id bigint, doc jsonb)")
-            // ~200 bytes a row, ~200 MB in all: far more than the allowed growth, so only
-            // streaming can stay under the bound.
             let padding = String(repeating: "x", count: 150)
             let before = residentBytes()
             var peak = before
             let copied = try await conn.copyIn("copy landed (id, doc) from stdin") { writer in
                 var line = [UInt8]()
-                for id in 0..<1_000_000 {
+                for id in 0..<2_500_000 {
                     line.removeAll(keepingCapacity: true)
                     line.append(contentsOf: #"{"id": \#(id), "pad": "\#(padding)", "esc": "a\\b"}"#.utf8)
                     try writer.appendField(String(id))
@@ -28,13 +29,13 @@ struct CopyTests {
                 }
             }
             peak = max(peak, residentBytes())
-            #expect(copied == 1_000_000)
+            #expect(copied == 2_500_000)
             let growth = peak - before
-            #expect(growth < 64 << 20, "resident memory grew by \(growth >> 20) MiB during the COPY")
+            #expect(growth < 160 << 20, "resident memory grew by \(growth >> 20) MiB during the COPY")
             let row = try await conn.query("select count(*), sum(length(doc->>'pad')), min(doc->>'esc') from landed")
                 .first!
-            #expect(try row.decode(Int.self, at: 0) == 1_000_000)
-            #expect(try row.decode(Int.self, at: 1) == 150_000_000)
+            #expect(try row.decode(Int.self, at: 0) == 2_500_000)
+            #expect(try row.decode(Int.self, at: 1) == 375_000_000)
             #expect(try row.decode(String.self, at: 2) == #"a\b"#)
         }
     }

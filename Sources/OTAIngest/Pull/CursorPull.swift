@@ -108,7 +108,8 @@ public enum CursorPull {
             try await connection.transaction { conn in
                 if try await BatchLedger.isLanded(key, on: conn) { return }
                 try await FeedPull.landRows(
-                    landedRows, refusedRecords, page: page.body, key: key, duplicates: dups, context: context, on: conn)
+                    landedRows, refusedRecords, page: page.body, key: key, duplicates: dups, context: context.landing,
+                    on: conn)
                 try await save(newMark, source: source.name, runId: run.id, on: conn)
             }
             context.stats.add(.pages)

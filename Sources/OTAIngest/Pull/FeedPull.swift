@@ -97,20 +97,20 @@ public enum FeedPull {
         connection: PostgresConnection, context: PullContext
     ) async throws {
         try await connection.transaction { conn in
-            try await landRows(rows, refused, page: page, key: key, duplicates: 0, context: context, on: conn)
+            try await landRows(rows, refused, page: page, key: key, duplicates: 0, context: context.landing, on: conn)
         }
     }
 
     /// Lands rows and dead letters and records the batch, inside the caller's transaction.
     static func landRows<Row: StagingRow>(
         _ rows: [Row], _ refused: [FeedParser.Refused], page: [UInt8], key: BatchLedger.Key, duplicates: Int,
-        context: PullContext, on conn: isolated PostgresConnection
+        context: LandingContext, on conn: isolated PostgresConnection
     ) async throws {
         let rejected = try await StagingWriter.land(rows, page: page, on: conn)
         var letters = refused.map {
             DeadLetter(
-                stream: key.stream, propertyCode: key.propertyCode, recordKey: $0.key, raw: Array(page[$0.raw]),
-                reason: $0.reason)
+                stream: key.stream, propertyCode: $0.property ?? key.propertyCode, recordKey: $0.key,
+                raw: Array(page[$0.raw]), reason: $0.reason)
         }
         // One bad night of a from/to entry spoils the entry: dead-letter it once.
         var seen = Set<Range<Int>>()
@@ -121,7 +121,7 @@ public enum FeedPull {
                     raw: Array(page[rows[r.index].raw]), reason: r.reason))
         }
         try await DeadLetterWriter.write(
-            letters, source: context.source.name, runId: context.run.id, batchId: key.batchId, on: conn)
+            letters, source: context.sourceName, runId: context.runId, batchId: key.batchId, on: conn)
         let landed = rows.count - rejected.count
         try await BatchLedger.record(key, rows: landed, duplicates: duplicates, deadLetters: letters.count, on: conn)
         context.stats.add(.records, rows.count + refused.count + duplicates)

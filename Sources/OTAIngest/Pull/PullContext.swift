@@ -33,6 +33,11 @@ public struct PullContext: Sendable {
             stats: stats)
     }
 
+    /// What landing needs of this run.
+    var landing: LandingContext {
+        LandingContext(sourceName: source.name, runId: run.id, stats: stats, log: log)
+    }
+
     /// "Now" as the UTC timestamp text stored in observed_at.
     func observedAt() -> String { Timestamps.format(clock.now()) }
 

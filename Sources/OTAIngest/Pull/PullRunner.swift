@@ -97,19 +97,9 @@ public struct PullRunner: Sendable {
         var counts = stats.snapshot
         counts["elapsed_ms"] = Int(elapsed.seconds * 1000)
         counts["failed_properties"] = failures.keys.filter { !$0.isEmpty }.count
-        counts["peak_rss_kb"] = Self.peakResidentKilobytes()
-        let status: ExitStatus
-        let statusText: String
-        if !failures.isEmpty {
-            status = .failure
-            statusText = "failed"
-        } else if stats[.deadLetters] > 0 {
-            status = allowDeadLetters ? .success : .finishedWithDeadLetters
-            statusText = "dead_letters"
-        } else {
-            status = .success
-            statusText = "succeeded"
-        }
+        counts["peak_rss_kb"] = BackfillLoader.peakResidentKilobytes()
+        let (status, statusText) = RunSummary.verdict(
+            failed: !failures.isEmpty, deadLetters: stats[.deadLetters], allowDeadLetters: allowDeadLetters)
         let error = failures.isEmpty ? nil : failures.keys.sorted().map { key in
             (key.isEmpty ? "" : "\(key): ") + "\(failures[key]!)"
         }.joined(separator: "; ")
@@ -119,13 +109,6 @@ public struct PullRunner: Sendable {
             command: fullCommand, run: run, counts: counts, elapsed: elapsed, status: statusText, properties: accounts.count,
             failures: failures)
         return Outcome(run: run, status: status, counts: counts, summary: summary)
-    }
-
-    /// The process's peak resident memory so far (Linux reports ru_maxrss in KiB).
-    static func peakResidentKilobytes() -> Int {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return usage.ru_maxrss
     }
 
     private func pickSource(_ kind: SourceConfig.Kind) throws -> SourceConfig {
@@ -150,20 +133,24 @@ public struct PullRunner: Sendable {
         command: String, run: Run, counts: [String: Int], elapsed: Duration, status: String, properties: Int,
         failures: [String: any Error]
     ) -> String {
-        func n(_ key: String) -> String { String(counts[key] ?? 0) }
-        let seconds = max(elapsed.seconds, 0.001)
-        let rate = Int(Double(counts["records"] ?? 0) / seconds)
-        var lines = [
-            "\(command)  run \(run.id)\(run.resumed ? " (resumed)" : "")",
-            "  records \(n("records"))  landed \(n("landed"))  duplicates \(n("duplicates"))  dead letters \(n("dead_letters"))  collisions \(n("collisions"))",
-            "  requests \(n("requests"))  pages \(n("pages"))  retries \(n("retries"))  rate limited \(n("rate_limited"))  synced \(n("synced"))",
-            "  properties \(properties)  skipped \(n("skipped_properties"))  failed \(n("failed_properties"))  batches already landed \(n("batches_skipped"))",
-            String(format: "  elapsed %.1f s  (%d records/s)  peak memory %d MB", seconds, rate, (counts["peak_rss_kb"] ?? 0) / 1024)
-                + "  status " + status,
-        ]
-        for key in failures.keys.sorted() {
-            lines.append("  error: \(key.isEmpty ? "" : key + ": ")\(failures[key]!)")
-        }
-        return lines.joined(separator: "\n")
+        func n(_ key: String) -> Int { counts[key] ?? 0 }
+        return RunSummary.render(
+            command: command, run: run,
+            lines: [
+                [
+                    ("records", n("records")), ("landed", n("landed")), ("duplicates", n("duplicates")),
+                    ("dead letters", n("dead_letters")), ("collisions", n("collisions")),
+                ],
+                [
+                    ("requests", n("requests")), ("pages", n("pages")), ("retries", n("retries")),
+                    ("rate limited", n("rate_limited")), ("synced", n("synced")),
+                ],
+                [
+                    ("properties", properties), ("skipped", n("skipped_properties")),
+                    ("failed", n("failed_properties")), ("batches already landed", n("batches_skipped")),
+                    ("peak memory MB", n("peak_rss_kb") / 1024),
+                ],
+            ], records: n("records"), elapsed: elapsed, status: status,
+            errors: failures.keys.sorted().map { ($0.isEmpty ? "" : $0 + ": ") + "\(failures[$0]!)" })
     }
 }

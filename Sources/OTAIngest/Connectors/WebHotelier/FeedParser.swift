@@ -8,6 +8,8 @@ public enum FeedParser {
         public var raw: Range<Int>
         public var key: String
         public var reason: String
+        /// The record's own property, where it names one (backfill files hold many).
+        public var property: String? = nil
     }
 
     struct EntryError: Error {
@@ -145,22 +147,37 @@ public enum FeedParser {
     static func int(_ object: JSONScanner.Value, _ key: StaticString, _ scanner: JSONScanner, required: Bool, min: Int)
         throws -> Int?
     {
-        guard let value = try scanner.member(key, of: object) else {
-            if required { throw EntryError(reason: "missing key \(key)") }
+        try int(scanner.member(key, of: object), label: "\(key)", scanner, required: required, min: min)
+    }
+
+    /// The integer rule on a value already found (nil when the key is absent), for
+    /// readers that collect an object's members in one pass.
+    static func int(_ value: JSONScanner.Value?, label: String, _ scanner: JSONScanner, required: Bool, min: Int)
+        throws -> Int?
+    {
+        guard let value else {
+            if required { throw EntryError(reason: "missing key \(label)") }
             return nil
         }
         guard value.kind == .number, let number = try? scanner.int(value) else {
-            throw EntryError(reason: "\(key) must be an integer")
+            throw EntryError(reason: "\(label) must be an integer")
         }
-        guard number >= min else { throw EntryError(reason: "\(key) \(number) is below \(min)") }
+        guard number >= min else { throw EntryError(reason: "\(label) \(number) is below \(min)") }
         return number
     }
 
     static func flag(_ object: JSONScanner.Value, _ key: StaticString, _ scanner: JSONScanner, default value: Bool)
         throws -> Bool
     {
-        guard let found = try int(object, key, scanner, required: false, min: 0) else { return value }
-        guard found <= 1 else { throw EntryError(reason: "\(key) must be 0 or 1") }
+        try flag(scanner.member(key, of: object), label: "\(key)", scanner, default: value)
+    }
+
+    /// The 0/1 flag rule on a value already found (nil when the key is absent).
+    static func flag(_ value: JSONScanner.Value?, label: String, _ scanner: JSONScanner, default fallback: Bool)
+        throws -> Bool
+    {
+        guard let found = try int(value, label: label, scanner, required: false, min: 0) else { return fallback }
+        guard found <= 1 else { throw EntryError(reason: "\(label) must be 0 or 1") }
         return found == 1
     }
 

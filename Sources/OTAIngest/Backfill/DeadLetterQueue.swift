@@ -1,0 +1,354 @@
+import Foundation
+import PostgresClient
+
+/// `ota-ingest dlq list`: what is in ops.dead_letters, without the raw bytes
+/// (they can hold personal data) unless one record is asked for by id.
+public enum DeadLetterQueue {
+    public struct Entry: Sendable {
+        public var id: Int64
+        public var source: String
+        public var stream: String
+        public var property: String
+        public var recordKey: String?
+        public var reason: String
+        public var attempts: Int
+        public var firstSeen: String
+        public var lastSeen: String
+        public var replayedAt: String?
+    }
+
+    public struct Filter: Sendable {
+        public var source: String?
+        public var stream: String?
+        public var id: Int64?
+        public var includeReplayed: Bool
+
+        public init(source: String? = nil, stream: String? = nil, id: Int64? = nil, includeReplayed: Bool = false) {
+            self.source = source
+            self.stream = stream
+            self.id = id
+            self.includeReplayed = includeReplayed
+        }
+
+        /// The WHERE clause on parameters $1..$4; fixed text.
+        static let condition = """
+            ($1::text is null or source = $1) and ($2::text is null or stream = $2)
+            and ($3::bigint is null or dead_letter_id = $3) and ($4 or replayed_at is null)
+            """
+
+        var parameters: [(any PostgresBindable)?] { [source, stream, id, includeReplayed] }
+    }
+
+    /// The newest entries matching `filter` (at most `limit`), and how many match in all.
+    public static func list(_ filter: Filter, limit: Int, on connection: PostgresConnection) async throws -> (
+        entries: [Entry], total: Int
+    ) {
+        let time = #"'YYYY-MM-DD HH24:MI:SS'"#
+        let rows = try await connection.query(
+            """
+            select dead_letter_id, source, stream, property_code, record_key, reason, attempts,
+                   to_char(first_seen at time zone 'UTC', \(time)), to_char(last_seen at time zone 'UTC', \(time)),
+                   to_char(replayed_at at time zone 'UTC', \(time))
+            from ops.dead_letters where \(Filter.condition)
+            order by dead_letter_id desc limit $5
+            """, filter.parameters + [limit])
+        let entries = try rows.map { row in
+            Entry(
+                id: try row.decode(Int64.self, at: 0), source: try row.decode(String.self, at: 1),
+                stream: try row.decode(String.self, at: 2), property: try row.decode(String.self, at: 3),
+                recordKey: try row.decode(String?.self, at: 4), reason: try row.decode(String.self, at: 5),
+                attempts: try row.decode(Int.self, at: 6), firstSeen: try row.decode(String.self, at: 7),
+                lastSeen: try row.decode(String.self, at: 8), replayedAt: try row.decode(String?.self, at: 9))
+        }
+        let total = try await connection.query(
+            "select count(*)::int from ops.dead_letters where \(Filter.condition)", filter.parameters)[0].decode(
+                Int.self, at: 0)
+        return (entries, total)
+    }
+
+    /// One dead letter's raw bytes, exactly as received.
+    public static func raw(id: Int64, on connection: PostgresConnection) async throws -> [UInt8]? {
+        try await connection.query("select raw from ops.dead_letters where dead_letter_id = $1", [id]).first?.decode(
+            [UInt8].self, at: 0)
+    }
+
+    /// A plain-text table, one line per entry; long keys and reasons are cut to fit a screen.
+    public static func table(_ entries: [Entry]) -> String {
+        let header = [
+            "id", "source", "stream", "property", "record key", "reason", "attempts", "first seen", "last seen",
+        ]
+        var rows = [header]
+        for e in entries {
+            rows.append([
+                String(e.id), e.source, e.stream, e.property, cut(e.recordKey ?? "", 28), cut(e.reason, 60),
+                String(e.attempts), e.firstSeen, e.replayedAt.map { "replayed \($0)" } ?? e.lastSeen,
+            ])
+        }
+        var widths = [Int](repeating: 0, count: header.count)
+        for row in rows {
+            for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) }
+        }
+        return rows.map { row in
+            row.enumerated().map { i, cell in
+                i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+
+    private static func cut(_ text: String, _ length: Int) -> String {
+        let flat = text.replacingOccurrences(of: "\n", with: " ")
+        return flat.count <= length ? flat : String(flat.prefix(length - 1)) + "…"
+    }
+}
+
+/// `ota-ingest dlq replay`: re-validates unreplayed dead letters with today's
+/// rules and lands those that now pass through the same landing code as pulls
+/// and loads. A landed one gets replayed_at; one still refused gets attempts + 1,
+/// last_seen and the current reason. A fix (a corrected parser, a relaxed
+/// constraint) is what makes a replay succeed: the bytes themselves never change.
+public struct DeadLetterReplay: Sendable {
+    public var databaseURL: String
+    public var filter: DeadLetterQueue.Filter
+    public var allowDeadLetters: Bool
+    public var logFormat: RunLog.Format
+
+    public init(
+        databaseURL: String, filter: DeadLetterQueue.Filter, allowDeadLetters: Bool = false,
+        logFormat: RunLog.Format = .text
+    ) {
+        self.databaseURL = databaseURL
+        self.filter = filter
+        self.allowDeadLetters = allowDeadLetters
+        self.logFormat = logFormat
+    }
+
+    struct Candidate: Sendable {
+        var id: Int64
+        var source: String
+        var stream: String
+        var property: String
+        var raw: [UInt8]
+        var batchId: String
+        var firstSeen: String
+    }
+
+    enum Verdict {
+        case landed(ReservationLanding.Outcome)
+        case refused(String)
+        case notReplayable(String)
+    }
+
+    public func run() async throws -> PullRunner.Outcome {
+        let ledger = try await PostgresConnection.connect(databaseURL)
+        let command = "dlq replay"
+        let start: RunLedger.Start
+        do {
+            // Replays are quick and judge today's rules: always a new run.
+            start = try await RunLedger.start(command: command, on: ledger, forceNew: true)
+        } catch {
+            await ledger.close()
+            throw error
+        }
+        guard case .started(let run) = start else {
+            await ledger.close()
+            let message = "another `dlq replay` is in progress; nothing done; fix: wait for it to finish"
+            FileHandle.standardError.write(Data("ota-ingest: \(message)\n".utf8))
+            return PullRunner.Outcome(run: nil, status: .failure, counts: [:], summary: message)
+        }
+        let stats = PullStats()
+        let log = RunLog(format: logFormat, runId: run.id)
+        let started = ContinuousClock.now
+        var notReplayable = 0
+        var failure: (any Error)?
+        do {
+            let connection = try await PostgresConnection.connect(databaseURL)
+            defer { Task { await connection.close() } }
+            notReplayable = try await replayAll(run: run, stats: stats, log: log, connection: connection)
+        } catch {
+            failure = error
+            log.error("\(error)")
+        }
+        let elapsed = ContinuousClock.now - started
+        var counts = stats.snapshot
+        counts["not_replayable"] = notReplayable
+        counts["elapsed_ms"] = Int(elapsed.seconds * 1000)
+        let (status, statusText) = RunSummary.verdict(
+            failed: failure != nil, deadLetters: stats[.deadLetters], allowDeadLetters: allowDeadLetters)
+        try await RunLedger.finish(run, status: statusText, counts: counts, error: failure.map { "\($0)" }, on: ledger)
+        await ledger.close()
+        func n(_ key: String) -> Int { counts[key] ?? 0 }
+        let summary = RunSummary.render(
+            command: command, run: run,
+            lines: [
+                [
+                    ("dead letters tried", n("records")), ("landed", n("landed")), ("already stored", n("duplicates")),
+                    ("collisions", n("collisions")),
+                ],
+                [("still refused", n("dead_letters")), ("not replayable", notReplayable)],
+            ], records: n("records"), elapsed: elapsed, status: statusText, errors: failure.map { ["\($0)"] } ?? [])
+        return PullRunner.Outcome(run: run, status: status, counts: counts, summary: summary)
+    }
+
+    private func replayAll(run: Run, stats: PullStats, log: RunLog, connection: PostgresConnection) async throws -> Int
+    {
+        let loadDate = CivilDate(Date())
+        let rules = BackfillRecords.Rules(now: Date())
+        try await connection.withIsolation { conn in
+            _ = try await conn.execute("select staging.ensure_load_partitions($1::date)", [loadDate.description])
+        }
+        var after: Int64 = 0
+        var notReplayable = 0
+        while true {
+            let page = try await candidates(after: after, on: connection)
+            guard let last = page.last else { break }
+            after = last.id
+            for candidate in page {
+                let key = BatchLedger.Key(
+                    runId: run.id, source: candidate.source, stream: candidate.stream, propertyCode: candidate.property,
+                    range: "dead-letter:\(candidate.id)")
+                let stamp = LoadStamp(
+                    source: candidate.source, propertyCode: "", observedAt: candidate.firstSeen,
+                    loadDate: loadDate.description, batchId: key.batchId, runId: run.id)
+                let verdict = try await connection.transaction { conn in
+                    let verdict = try await Self.replay(candidate, stamp: stamp, rules: rules, on: conn)
+                    switch verdict {
+                    case .notReplayable:
+                        return verdict
+                    case .refused(let reason):
+                        try await conn.execute(
+                            """
+                            update ops.dead_letters set attempts = attempts + 1, last_seen = now(), reason = $2,
+                                   run_id = $3
+                            where dead_letter_id = $1
+                            """, [candidate.id, reason, run.id])
+                    case .landed:
+                        try await conn.execute(
+                            "update ops.dead_letters set replayed_at = now(), run_id = $2 where dead_letter_id = $1",
+                            [candidate.id, run.id])
+                    }
+                    let refused = if case .refused = verdict { 1 } else { 0 }
+                    let landed = if case .landed(let o) = verdict, o != .duplicate { 1 } else { 0 }
+                    try await BatchLedger.record(
+                        key, rows: landed, duplicates: refused == 0 && landed == 0 ? 1 : 0, deadLetters: refused,
+                        on: conn)
+                    return verdict
+                }
+                switch verdict {
+                case .notReplayable(let why):
+                    notReplayable += 1
+                    log.info("dead letter \(candidate.id) not replayed: \(why)")
+                case .refused(let reason):
+                    stats.add(.records)
+                    stats.add(.deadLetters)
+                    log.info("dead letter \(candidate.id) still refused: \(reason)")
+                case .landed(let outcome):
+                    stats.add(.records)
+                    switch outcome {
+                    case .landed: stats.add(.landed)
+                    case .duplicate: stats.add(.duplicates)
+                    case .collision: stats.add(.collisions)
+                    }
+                }
+            }
+        }
+        return notReplayable
+    }
+
+    private func candidates(after: Int64, on connection: PostgresConnection) async throws -> [Candidate] {
+        let rows = try await connection.query(
+            """
+            select dead_letter_id, source, stream, property_code, raw, coalesce(batch_id, ''),
+                   to_char(first_seen at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+            from ops.dead_letters
+            where replayed_at is null and dead_letter_id > $5 and \(DeadLetterQueue.Filter.condition)
+            order by dead_letter_id limit 500
+            """, filter.parameters + [after])
+        return try rows.map { row in
+            Candidate(
+                id: try row.decode(Int64.self, at: 0), source: try row.decode(String.self, at: 1),
+                stream: try row.decode(String.self, at: 2), property: try row.decode(String.self, at: 3),
+                raw: try row.decode([UInt8].self, at: 4), batchId: try row.decode(String.self, at: 5),
+                firstSeen: try row.decode(String.self, at: 6))
+        }
+    }
+
+    /// Re-reads one dead letter with the current rules and lands it if it passes.
+    static func replay(
+        _ candidate: Candidate, stamp: LoadStamp, rules: BackfillRecords.Rules, on conn: isolated PostgresConnection
+    ) async throws -> Verdict {
+        let raw = candidate.raw
+        let whole = 0..<raw.count
+        let fromFile = candidate.batchId.contains("/file:")
+        switch candidate.stream {
+        case "reservations":
+            if raw.first(where: { ![0x20, 0x0A, 0x0D, 0x09].contains($0) }) == UInt8(ascii: "<") {
+                return .notReplayable("an XML body; replay reads JSON only")
+            }
+            switch BackfillRecords.reservation(whole, in: raw) {
+            case .failure(let refusal):
+                return .refused(refusal.reason)
+            case .success(let booking):
+                let event = ReservationLanding.Event(
+                    source: candidate.source, version: booking.version, eventType: booking.eventType, syncType: nil,
+                    origin: origin(candidate.batchId), raw: raw, batchId: stamp.batchId, runId: stamp.runId)
+                do {
+                    return .landed(try await conn.transaction { try await ReservationLanding.land(event, on: $0) })
+                } catch let error as PostgresError where StagingWriter.isDataError(error) {
+                    return .refused("rejected by PostgreSQL (SQLSTATE \(error.sqlState.rawValue)): \(error.message)")
+                }
+            }
+        case "availability" where fromFile:
+            let read = raw.withUnsafeBufferPointer {
+                BackfillRecords.availability(whole, JSONScanner($0), stamp: stamp, rules: rules)
+            }
+            switch read {
+            case .failure(let refusal): return .refused(refusal.reason)
+            case .success(let row): return try await land(row, raw, on: conn)
+            }
+        case "rates" where fromFile:
+            let read = raw.withUnsafeBufferPointer {
+                BackfillRecords.rate(whole, JSONScanner($0), stamp: stamp, rules: rules)
+            }
+            switch read {
+            case .failure(let refusal): return .refused(refusal.reason)
+            case .success(let row): return try await land(row, raw, on: conn)
+            }
+        case "inventory":
+            let read: Result<RateRow, BackfillRecords.Refusal> = raw.withUnsafeBufferPointer { buffer in
+                let scanner = JSONScanner(buffer)
+                do {
+                    let value = try scanner.value(in: whole)
+                    return .success(try InventoryRecordParser.parse(value, scanner, stamp: stamp).1)
+                } catch let refusal as InventoryRecordParser.Refusal {
+                    return .failure(BackfillRecords.Refusal(reason: refusal.reason))
+                } catch {
+                    return .failure(BackfillRecords.Refusal(reason: "\(error)"))
+                }
+            }
+            switch read {
+            case .failure(let refusal): return .refused(refusal.reason)
+            case .success(let row): return try await land(row, raw, on: conn)
+            }
+        default:
+            return .notReplayable(
+                "a pulled \(candidate.stream) feed entry does not carry its room, rate or currency; pull its dates again"
+            )
+        }
+    }
+
+    private static func land<Row: StagingRow>(_ row: Row, _ raw: [UInt8], on conn: isolated PostgresConnection)
+        async throws -> Verdict
+    {
+        let rejected = try await StagingWriter.land([row], page: raw, on: conn)
+        if let first = rejected.first { return .refused(first.reason) }
+        return .landed(.landed)
+    }
+
+    /// How the record first arrived, read from its batch id (see the batch keys of pulls and loads).
+    static func origin(_ batchId: String) -> String {
+        if batchId.contains("/file:") { return "backfill" }
+        if batchId.contains("/recovery:") { return "recovery" }
+        if batchId.contains("push") { return "push" }
+        return "pull"
+    }
+}

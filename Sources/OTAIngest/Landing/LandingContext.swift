@@ -1,0 +1,15 @@
+/// What landing a batch needs of the run doing it: who it lands for, which run,
+/// and where it counts and logs. Shared by pulls, backfill loads and replays.
+public struct LandingContext: Sendable {
+    public var sourceName: String
+    public var runId: String
+    public var stats: PullStats
+    public var log: RunLog
+
+    public init(sourceName: String, runId: String, stats: PullStats, log: RunLog) {
+        self.sourceName = sourceName
+        self.runId = runId
+        self.stats = stats
+        self.log = log
+    }
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Times `ota-ingest load rates` on a generated NDJSON file against `psql \copy`
+# of the same file into a one-jsonb-column table, and reports ota-ingest's peak
+# memory. Targets (issue 4): within 1.3x of psql's time, peak RSS under 256 MB.
+#
+# Usage: scripts/bench-load.sh [BIN_DIR] [RECORDS] [SEED]
+# BIN_DIR defaults to the release build (`swift build -c release --product ota-ingest`).
+# Needs DATABASE_URL (a superuser of the throwaway server, as `make db-start` writes):
+# the bench works in a database of its own, dropped at the end.
+set -euo pipefail
+bin_dir=${1:-$(swift build -c release --show-bin-path)}
+records=${2:-1000000}
+seed=${3:-42}
+: "${DATABASE_URL:?bench-load: DATABASE_URL is not set; fix: make db-start, then set -a; . .local/pg.env}"
+[ -x "$bin_dir/ota-ingest" ] || { echo "bench-load: no $bin_dir/ota-ingest; fix: swift build -c release --product ota-ingest"; exit 1; }
+
+work=$(mktemp -d)
+db="ota_bench_load_$$"
+bench_url=$(python3 -c 'import sys, urllib.parse as u; p = u.urlparse(sys.argv[1]); print(u.urlunparse(p._replace(path="/" + sys.argv[2])))' "$DATABASE_URL" "$db")
+cleanup() {
+    psql -q "$DATABASE_URL" -c "drop database if exists $db with (force)" >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+psql -q "$DATABASE_URL" -c "create database $db" >/dev/null
+"$bin_dir/ota-ingest" migrate --database-url "$bench_url" >/dev/null
+
+# The same kind of records a rate export holds; no backslashes or tabs, so COPY's
+# text format (psql's \copy) takes each line as it is.
+file="$work/rates.ndjson"
+python3 - "$file" "$records" "$seed" <<'PY'
+import random, sys
+path, count, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+rng = random.Random(seed)
+with open(path, "w") as out:
+    for i in range(count):
+        day = 1 + i // 2000 % 700
+        y, d = (2025, day) if day <= 365 else (2026, day - 365)
+        # day-of-year to month/day without datetime, for speed
+        months = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        m = 0
+        while d > months[m]:
+            d -= months[m]
+            m += 1
+        out.write('{"property":"HTL%03d","rate_id":"%d","room":"R%d","date":"%04d-%02d-%02d","adults":%d,'
+                  '"children":%d,"price":%d.%02d,"currency":"EUR","closeout":%d,"min_stay":%d}\n'
+                  % (i % 50, 1000 + i % 40, i % 40 % 8, y, m + 1, d, 1 + i % 3, i % 2,
+                     rng.randint(40, 600), rng.randint(0, 99), int(rng.random() < 0.05), rng.randint(1, 3)))
+PY
+size_mb=$(du -m "$file" | cut -f1)
+echo "bench-load: $records rate records, $size_mb MB of NDJSON (seed $seed)"
+
+now() { date +%s.%N; }
+
+# psql \copy into a one-jsonb-column table: the floor for landing these bytes.
+psql -q "$bench_url" -c "create table public.bench_copy (doc jsonb)"
+t0=$(now)
+psql -q "$bench_url" -c "\\copy public.bench_copy (doc) from '$file'"
+t1=$(now)
+psql_s=$(awk -v a="$t1" -v b="$t0" 'BEGIN { print a - b }')
+
+# ota-ingest load rates: validation, slicing, COPY into the partitioned staging table.
+timing="$work/time.txt"
+t0=$(now)
+/usr/bin/time -v -o "$timing" "$bin_dir/ota-ingest" load rates --source bench --file "$file" \
+    --database-url "$bench_url" >"$work/summary.txt"
+t1=$(now)
+ota_s=$(awk -v a="$t1" -v b="$t0" 'BEGIN { print a - b }')
+landed=$(psql -Atq "$bench_url" -c "select count(*) from staging.rate_observations")
+[ "$landed" = "$records" ] || { echo "bench-load: landed $landed of $records records"; cat "$work/summary.txt"; exit 1; }
+rss_kb=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$timing")
+cpu_s=$(awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.1f", s }' "$timing")
+
+awk -v n="$records" -v p="$psql_s" -v o="$ota_s" -v rss="$rss_kb" -v cpu="$cpu_s" 'BEGIN {
+    printf "psql \\copy (jsonb):      %6.2f s  %9.0f records/s\n", p, n / p
+    printf "ota-ingest load rates:  %6.2f s  %9.0f records/s  (%s CPU-s in ota-ingest)\n", o, n / o, cpu
+    printf "ratio ota-ingest/psql:  %6.2f   (target <= 1.30)\n", o / p
+    printf "ota-ingest peak RSS:    %6.1f MB (target < 256 MB)\n", rss / 1024
+}'
