@@ -1,0 +1,166 @@
+-- Promotes the new rate observations into facts.rates. A version is a run of
+-- identical observations of a cell (equal row_hash): an observation equal to
+-- the value in force creates nothing and touches nothing.
+--
+-- Two paths, one result (the same rows a full refresh gives):
+--   in order  every observation of the cell is after its property's horizon
+--             (the latest observation time promoted): compare with the current
+--             version, close it where the value changed, append the changes.
+--   late      some observation is at or before the horizon: recompute the
+--             cell's history from the version in force just before the first
+--             late observation, plus every logged observation from then on.
+
+set local work_mem = '256MB';
+
+-- Cells with a late observation, and the time of their earliest new one.
+create temp table rate_late_cells on commit drop as
+select b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults, b.children, b.channel,
+       min(b.valid_from) as first_new
+from rate_batch b
+where (b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults, b.children, b.channel) in (
+    select l.property_code, l.rate_id, l.room_code, l.stay_date, l.adults, l.children, l.channel
+    from rate_batch l
+    join ops.transform_horizons h on h.stream = 'rates' and h.property_code = l.property_code
+    where l.valid_from <= h.horizon)
+group by 1, 2, 3, 4, 5, 6, 7;
+
+-- In order: the observations whose value differs from the one before them
+-- (the previous new observation of the cell, else the current version).
+create temp table rate_changes on commit drop as
+with sequenced as (
+    select b.*, lag(b.row_hash) over cell as previous_new_hash
+    from rate_batch b
+    where not exists (
+        select 1 from rate_late_cells l
+        where (l.property_code, l.rate_id, l.room_code, l.stay_date, l.adults, l.children, l.channel)
+            = (b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults, b.children, b.channel))
+    window cell as (partition by b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults, b.children, b.channel
+                    order by b.valid_from)
+)
+select s.*, c.valid_from as current_from, coalesce(c.version, 0) as current_version
+from sequenced s
+left join facts.rates c
+  on (c.property_code, c.rate_id, c.room_code, c.stay_date, c.adults, c.children, c.channel)
+   = (s.property_code, s.rate_id, s.room_code, s.stay_date, s.adults, s.children, s.channel)
+  and c.valid_to is null
+where s.row_hash is distinct from coalesce(s.previous_new_hash, c.row_hash);
+
+-- Close the current version of every changed cell at its first change.
+update facts.rates f
+set valid_to = c.first_change
+from (
+    select property_code, rate_id, room_code, stay_date, adults, children, channel, current_from,
+           min(valid_from) as first_change
+    from rate_changes
+    where current_from is not null
+    group by 1, 2, 3, 4, 5, 6, 7, 8
+) c
+where (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel, f.valid_from)
+    = (c.property_code, c.rate_id, c.room_code, c.stay_date, c.adults, c.children, c.channel, c.current_from);
+
+-- Append the changes; each holds until the next change of its cell.
+insert into facts.rates (
+    property_code, rate_id, room_code, stay_date, adults, children, channel, valid_from, row_hash, valid_to,
+    version, price, currency, closeout, min_stay, available, source, stream, loaded_at)
+select property_code, rate_id, room_code, stay_date, adults, children, channel, valid_from, row_hash,
+       lead(valid_from) over cell,
+       current_version + row_number() over cell,
+       price, currency, closeout, min_stay, available, source, stream, loaded_at
+from rate_changes
+window cell as (partition by property_code, rate_id, room_code, stay_date, adults, children, channel
+                order by valid_from);
+
+-- Late: the recomputed history of each late cell from its first new observation on.
+create temp table rate_late_history on commit drop as
+with start as (
+    select f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel, f.valid_from,
+           f.row_hash, f.version, f.price, f.currency, f.closeout, f.min_stay, f.available, f.source, f.stream,
+           f.loaded_at
+    from facts.rates f
+    join rate_late_cells l
+      on (l.property_code, l.rate_id, l.room_code, l.stay_date, l.adults, l.children, l.channel)
+       = (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel)
+    where f.valid_from < l.first_new and (f.valid_to is null or f.valid_to >= l.first_new)
+),
+logged as (
+    select distinct on (o.property_code, o.rate_id, o.room_code, o.stay_date, o.adults, o.children, o.channel,
+                        coalesce(o.source_updated_at, o.observed_at))
+           o.property_code, o.rate_id, o.room_code, o.stay_date, o.adults, o.children, o.channel,
+           coalesce(o.source_updated_at, o.observed_at) as valid_from,
+           facts.rate_row_hash(o.price, o.currency, o.closeout, o.min_stay, o.available) as row_hash,
+           null::integer as version, o.price, o.currency, o.closeout, o.min_stay, o.available, o.source, o.stream,
+           o.loaded_at
+    from staging.rate_observations o
+    join rate_late_cells l
+      on (l.property_code, l.rate_id, l.room_code, l.stay_date, l.adults, l.children, l.channel)
+       = (o.property_code, o.rate_id, o.room_code, o.stay_date, o.adults, o.children, o.channel)
+    -- An observation lands after it is made: older load dates cannot hold one.
+    where o.load_date >= (select min(first_new) from rate_late_cells)::date - 1
+      and coalesce(o.source_updated_at, o.observed_at) >= l.first_new
+    order by o.property_code, o.rate_id, o.room_code, o.stay_date, o.adults, o.children, o.channel,
+             coalesce(o.source_updated_at, o.observed_at), o.loaded_at desc,
+             facts.rate_row_hash(o.price, o.currency, o.closeout, o.min_stay, o.available) desc
+),
+sequenced as (
+    select s.*, lag(s.row_hash) over cell as previous_hash
+    from (select * from start union all select * from logged) s
+    window cell as (partition by s.property_code, s.rate_id, s.room_code, s.stay_date, s.adults, s.children, s.channel
+                    order by s.valid_from)
+),
+versions as (
+    select * from sequenced where previous_hash is distinct from row_hash
+)
+select v.property_code, v.rate_id, v.room_code, v.stay_date, v.adults, v.children, v.channel, v.valid_from,
+       v.row_hash, lead(v.valid_from) over cell as valid_to,
+       (coalesce(first_value(v.version) over cell, 1) - 1 + row_number() over cell)::integer as version,
+       v.price, v.currency, v.closeout, v.min_stay, v.available, v.source, v.stream, v.loaded_at
+from versions v
+window cell as (partition by v.property_code, v.rate_id, v.room_code, v.stay_date, v.adults, v.children, v.channel
+                order by v.valid_from);
+
+delete from facts.rates f
+using rate_late_cells l
+where (l.property_code, l.rate_id, l.room_code, l.stay_date, l.adults, l.children, l.channel)
+    = (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel)
+  and f.valid_from >= l.first_new
+  and not exists (
+      select 1 from rate_late_history h
+      where (h.property_code, h.rate_id, h.room_code, h.stay_date, h.adults, h.children, h.channel, h.valid_from, h.row_hash)
+          = (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel, f.valid_from, f.row_hash));
+
+update facts.rates f
+set valid_to = h.valid_to, version = h.version
+from rate_late_history h
+where (h.property_code, h.rate_id, h.room_code, h.stay_date, h.adults, h.children, h.channel, h.valid_from, h.row_hash)
+    = (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel, f.valid_from, f.row_hash)
+  and h.valid_to is not null and (f.valid_to is null or h.valid_to < f.valid_to);
+
+insert into facts.rates (
+    property_code, rate_id, room_code, stay_date, adults, children, channel, valid_from, row_hash, valid_to,
+    version, price, currency, closeout, min_stay, available, source, stream, loaded_at)
+select h.property_code, h.rate_id, h.room_code, h.stay_date, h.adults, h.children, h.channel, h.valid_from,
+       h.row_hash, h.valid_to, h.version, h.price, h.currency, h.closeout, h.min_stay, h.available, h.source,
+       h.stream, h.loaded_at
+from rate_late_history h
+where not exists (
+    select 1 from facts.rates f
+    where (h.property_code, h.rate_id, h.room_code, h.stay_date, h.adults, h.children, h.channel, h.valid_from)
+        = (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel, f.valid_from));
+
+update facts.rates f
+set valid_to = h.valid_to, version = h.version
+from rate_late_history h
+where (h.property_code, h.rate_id, h.room_code, h.stay_date, h.adults, h.children, h.channel, h.valid_from, h.row_hash)
+    = (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel, f.valid_from, f.row_hash)
+  and (f.valid_to is distinct from h.valid_to or f.version <> h.version);
+
+-- Move each property's horizon to its latest promoted observation.
+insert into ops.transform_horizons (stream, property_code, horizon)
+select 'rates', property_code, max(valid_from) from rate_batch group by property_code
+on conflict (stream, property_code) do update set horizon = excluded.horizon
+where ops.transform_horizons.horizon < excluded.horizon;
+
+insert into ops.transform_counts (run_id, metric, value)
+values (ops.current_run_id(), 'rates.versions_appended', (select count(*) from rate_changes)),
+       (ops.current_run_id(), 'rates.late_cells', (select count(*) from rate_late_cells))
+on conflict (run_id, metric) do update set value = excluded.value;
