@@ -11,5 +11,6 @@ static inline int ota_pg_diag_severity(void) { return PG_DIAG_SEVERITY_NONLOCALI
 static inline int ota_pg_diag_schema_name(void) { return PG_DIAG_SCHEMA_NAME; }
 static inline int ota_pg_diag_table_name(void) { return PG_DIAG_TABLE_NAME; }
 static inline int ota_pg_diag_constraint_name(void) { return PG_DIAG_CONSTRAINT_NAME; }
+static inline int ota_pg_diag_context(void) { return PG_DIAG_CONTEXT; }
 
 #endif

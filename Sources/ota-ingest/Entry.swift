@@ -15,7 +15,7 @@ enum Entry {
                 try command.run()
             }
             status = .success
-        } catch let error as UserFacingError {
+        } catch let error as any UserFacingError {
             printError("ota-ingest: \(error)")
             status = error.exitStatus
         } catch let exit as RunOutcome {

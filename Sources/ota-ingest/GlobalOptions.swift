@@ -36,6 +36,11 @@ struct GlobalOptions: ParsableArguments {
     func connect() async throws -> PostgresConnection {
         let url = try resolvedDatabaseURL()
         do {
+            try PostgresConnection.validate(conninfo: url)
+        } catch let error as PostgresError {
+            throw ConfigError("DATABASE_URL: \(error)")
+        }
+        do {
             return try await PostgresConnection.connect(url)
         } catch let error as PostgresError {
             throw DatabaseFailure(error: error)

@@ -36,20 +36,14 @@ public struct Migrator: Sendable {
     public var available: [Migration] { migrations }
 
     public func migrate(_ connection: PostgresConnection) async throws -> Report {
-        try await connection.advisoryLock(Self.lockKey)
-        do {
-            let report = try await applyPending(connection)
-            try await connection.advisoryUnlock(Self.lockKey)
-            return report
-        } catch {
-            try? await connection.advisoryUnlock(Self.lockKey)
-            throw error
+        try await connection.withAdvisoryLock(Self.lockKey) { conn in
+            try await applyPending(conn)
         }
     }
 
     private func applyPending(_ connection: PostgresConnection) async throws -> Report {
         try await connection.executeScript(bootstrap)
-        let rows = try await connection.query("select version, name, checksum from ops.schema_migrations").rows
+        let rows = try await connection.query("select version, name, checksum from ops.schema_migrations")
         var appliedChecksums: [Int: (name: String, checksum: String)] = [:]
         for row in rows {
             appliedChecksums[try row.decode(Int.self, at: 0)] = (try row.decode(String.self, at: 1), try row.decode(String.self, at: 2))
@@ -93,7 +87,7 @@ public struct Migrator: Sendable {
     static func checksum(of sql: String, on connection: PostgresConnection) async throws -> String {
         // libpq has no hashing of its own and Foundation has no SHA-256 on Linux;
         // the server's sha256() is exact and always there.
-        let rows = try await connection.query("select encode(sha256($1::bytea), 'hex')", [Array(sql.utf8)]).rows
+        let rows = try await connection.query("select encode(sha256($1::bytea), 'hex')", [Array(sql.utf8)])
         return try rows[0].decode(String.self, at: 0)
     }
 

@@ -25,13 +25,13 @@ public struct SchemaSummary: Sendable {
                  with ordinality as layer(name, position) on layer.name = n.nspname
             order by layer.position
             """
-        ).rows
+        )
         let lines = try rows.map { row in
             Line(
                 schema: try row.decode(String.self, at: 0), tables: try row.decode(Int.self, at: 1),
                 views: try row.decode(Int.self, at: 2), functions: try row.decode(Int.self, at: 3))
         }
-        let count = try await connection.query("select count(*)::int from ops.schema_migrations").rows
+        let count = try await connection.query("select count(*)::int from ops.schema_migrations")
         return SchemaSummary(lines: lines, migrations: try count[0].decode(Int.self, at: 0))
     }
 

@@ -1,2 +1,0 @@
-/// Placeholder while the module is built out.
-public enum PostgresClientModule {}
