@@ -69,7 +69,10 @@ room_nights as (
     from booked_rooms br
     cross join lateral jsonb_array_elements(br.rates) as x(rate)
     union all
-    select br.*, d.day::date, round(br.room_gross / (v.check_out - v.check_in), 2)
+    -- spread so the nights add up to the room's price exactly
+    select br.*, d.day::date,
+           round(br.room_gross * (d.day::date - v.check_in + 1) / (v.check_out - v.check_in), 2)
+           - round(br.room_gross * (d.day::date - v.check_in) / (v.check_out - v.check_in), 2)
     from booked_rooms br
     join reservation_versions v using (property_code, confirmation_id, valid_from, content_hash)
     cross join lateral generate_series(v.check_in, v.check_out - 1, interval '1 day') as d(day)
