@@ -79,3 +79,15 @@ language sql stable
 as $$ select coalesce(nullif(current_setting('ota.run_id', true), ''), 'manual') $$;
 comment on function ops.current_run_id() is
     'The transform run id set by ota-ingest (SET ota.run_id); ''manual'' when the SQL files are run by hand.';
+
+-- Lets a plain SQL file stop its transaction with a message.
+create function ops.fail_if(condition boolean, message text) returns void
+language plpgsql
+as $$
+begin
+    if condition then
+        raise exception '%', message using errcode = 'check_violation';
+    end if;
+end
+$$;
+comment on function ops.fail_if(boolean, text) is 'Raises message (SQLSTATE 23514) when condition is true; the transforms use it to assert invariants.';

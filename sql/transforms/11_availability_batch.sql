@@ -1,6 +1,5 @@
 -- New availability observations: those landed by a transaction the previous
 -- promotion could not see (mark and read share one statement's snapshot).
--- Several observations of one cell at the same instant keep the last landed.
 
 create temp table availability_batch (
     property_code        text not null,
@@ -26,17 +25,14 @@ with mark as (
     returning previous.seen_snapshot as seen
 )
 insert into availability_batch
-select distinct on (o.property_code, o.room_code, o.stay_date, o.observed_at)
-    o.property_code, o.room_code, o.stay_date, o.observed_at,
+select o.property_code, o.room_code, o.stay_date, o.observed_at,
     facts.availability_row_hash(o.allotment, o.stop_sell, o.min_stay, o.max_stay, o.closed_to_arrival, o.closed_to_departure),
     o.allotment, o.stop_sell, o.min_stay, o.max_stay, o.closed_to_arrival, o.closed_to_departure,
     o.source, o.loaded_at
 from staging.availability_observations o
 cross join mark
 where o.landed_xid >= pg_snapshot_xmin(mark.seen)
-  and not pg_visible_in_snapshot(o.landed_xid, mark.seen)
-order by o.property_code, o.room_code, o.stay_date, o.observed_at, o.loaded_at desc,
-    facts.availability_row_hash(o.allotment, o.stop_sell, o.min_stay, o.max_stay, o.closed_to_arrival, o.closed_to_departure) desc;
+  and not pg_visible_in_snapshot(o.landed_xid, mark.seen);
 
 analyze availability_batch;
 

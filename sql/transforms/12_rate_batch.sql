@@ -1,7 +1,6 @@
 -- New rate observations: those landed by a transaction the previous promotion
 -- could not see (mark and read share one statement's snapshot). A cursor feed's
 -- own updated_at is the OTA time where there is one, else the fetch time.
--- Several observations of one cell at the same instant keep the last landed.
 
 create temp table rate_batch (
     property_code  text not null,
@@ -31,19 +30,14 @@ with mark as (
     returning previous.seen_snapshot as seen
 )
 insert into rate_batch
-select distinct on (o.property_code, o.rate_id, o.room_code, o.stay_date, o.adults, o.children, o.channel,
-                    coalesce(o.source_updated_at, o.observed_at))
-    o.property_code, o.rate_id, o.room_code, o.stay_date, o.adults, o.children, o.channel,
+select o.property_code, o.rate_id, o.room_code, o.stay_date, o.adults, o.children, o.channel,
     coalesce(o.source_updated_at, o.observed_at),
     facts.rate_row_hash(o.price, o.currency, o.closeout, o.min_stay, o.available),
     o.price, o.currency, o.closeout, o.min_stay, o.available, o.source, o.stream, o.loaded_at
 from staging.rate_observations o
 cross join mark
 where o.landed_xid >= pg_snapshot_xmin(mark.seen)
-  and not pg_visible_in_snapshot(o.landed_xid, mark.seen)
-order by o.property_code, o.rate_id, o.room_code, o.stay_date, o.adults, o.children, o.channel,
-    coalesce(o.source_updated_at, o.observed_at), o.loaded_at desc,
-    facts.rate_row_hash(o.price, o.currency, o.closeout, o.min_stay, o.available) desc;
+  and not pg_visible_in_snapshot(o.landed_xid, mark.seen);
 
 analyze rate_batch;
 

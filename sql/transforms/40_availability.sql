@@ -10,6 +10,7 @@
 --             cell's history from the version in force just before the first
 --             late observation, plus every logged observation from then on.
 
+-- The batch is sorted and hashed in memory rather than on disk.
 set local work_mem = '256MB';
 
 -- Cells with a late observation, and the time of their earliest new one.
@@ -26,18 +27,28 @@ group by 1, 2, 3;
 
 -- In order: the observations whose value differs from the one before them
 -- (the previous new observation of the cell, else the current version).
+-- Several observations of a cell at one instant: the last landed counts.
 create temp table availability_changes on commit drop as
-with sequenced as (
-    select b.*, lag(b.row_hash) over cell as previous_new_hash
+with latest_at_instant as (
+    select b.*, row_number() over instant as nth
     from availability_batch b
     where not exists (
         select 1 from availability_late_cells l
         where (l.property_code, l.room_code, l.stay_date)
             = (b.property_code, b.room_code, b.stay_date))
-    window cell as (partition by b.property_code, b.room_code, b.stay_date
-                    order by b.valid_from)
+    window instant as (partition by b.property_code, b.room_code, b.stay_date, b.valid_from order by b.loaded_at desc, b.row_hash desc)
+),
+sequenced as (
+    select i.*, lag(i.row_hash) over cell as previous_new_hash
+    from latest_at_instant i
+    where i.nth = 1
+    window cell as (partition by i.property_code, i.room_code, i.stay_date
+                    order by i.valid_from)
 )
-select s.*, c.valid_from as current_from, coalesce(c.version, 0) as current_version
+select s.property_code, s.room_code, s.stay_date, s.valid_from,
+       s.row_hash, s.allotment, s.stop_sell, s.min_stay, s.max_stay, s.closed_to_arrival, s.closed_to_departure,
+       s.source, s.loaded_at,
+       c.valid_from as current_from, coalesce(c.version, 0) as current_version
 from sequenced s
 left join facts.availability c
   on (c.property_code, c.room_code, c.stay_date)
@@ -155,6 +166,20 @@ from availability_late_history h
 where (h.property_code, h.room_code, h.stay_date, h.valid_from, h.row_hash)
     = (f.property_code, f.room_code, f.stay_date, f.valid_from, f.row_hash)
   and (f.valid_to is distinct from h.valid_to or f.version <> h.version);
+
+-- The recomputed cells must tile time: each version ends where the next begins.
+select ops.fail_if(exists (
+    select 1
+    from (
+        select f.valid_to,
+               lead(f.valid_from) over (partition by f.property_code, f.room_code, f.stay_date order by f.valid_from) as next_from
+        from facts.availability f
+        join availability_late_cells l
+          on (l.property_code, l.room_code, l.stay_date)
+           = (f.property_code, f.room_code, f.stay_date)
+    ) chain
+    where chain.valid_to is distinct from chain.next_from),
+    'facts.availability: a recomputed cell has overlapping or broken validity; the transform was rolled back');
 
 -- Move each property's horizon to its latest promoted observation.
 insert into ops.transform_horizons (stream, property_code, horizon)
