@@ -1,12 +1,13 @@
 -- New availability observations: those landed by a transaction the previous
 -- promotion could not see (mark and read share one statement's snapshot).
+-- cell_hash only speeds up sorting by cell within this transaction; never stored.
 
 create temp table availability_batch (
     property_code        text not null,
     room_code            text not null,
     stay_date            date not null,
     valid_from           timestamptz not null,
-    row_hash             uuid not null,
+    cell_hash            bigint not null,
     allotment            integer not null,
     stop_sell            boolean not null,
     min_stay             integer not null,
@@ -26,7 +27,7 @@ with mark as (
 )
 insert into availability_batch
 select o.property_code, o.room_code, o.stay_date, o.observed_at,
-    facts.availability_row_hash(o.allotment, o.stop_sell, o.min_stay, o.max_stay, o.closed_to_arrival, o.closed_to_departure),
+    hashtextextended(concat_ws('|', o.property_code, o.room_code, o.stay_date), 0),
     o.allotment, o.stop_sell, o.min_stay, o.max_stay, o.closed_to_arrival, o.closed_to_departure,
     o.source, o.loaded_at
 from staging.availability_observations o

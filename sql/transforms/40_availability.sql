@@ -25,36 +25,52 @@ where (b.property_code, b.room_code, b.stay_date) in (
     where l.valid_from <= h.horizon)
 group by 1, 2, 3;
 
--- In order: the observations whose value differs from the one before them
+-- In order: the observations whose values differ from the ones before them
 -- (the previous new observation of the cell, else the current version).
 -- Several observations of a cell at one instant: the last landed counts.
+-- Only these changes get a row hash; unchanged observations cost a compare.
+-- The planner underestimates the windows' output and would probe the index
+-- once per observation; one hash join over the current rows is far cheaper.
+set local enable_nestloop = off;
 create temp table availability_changes on commit drop as
 with latest_at_instant as (
     select b.*, row_number() over instant as nth
     from availability_batch b
     where not exists (
         select 1 from availability_late_cells l
-        where (l.property_code, l.room_code, l.stay_date)
-            = (b.property_code, b.room_code, b.stay_date))
-    window instant as (partition by b.property_code, b.room_code, b.stay_date, b.valid_from order by b.loaded_at desc, b.row_hash desc)
+        where (l.property_code, l.room_code, l.stay_date) = (b.property_code, b.room_code, b.stay_date))
+    window instant as (partition by b.cell_hash, b.property_code, b.room_code, b.stay_date, b.valid_from
+                       order by b.loaded_at desc, b.allotment desc, b.stop_sell desc, b.min_stay desc,
+                                b.max_stay desc, b.closed_to_arrival desc, b.closed_to_departure desc)
 ),
 sequenced as (
-    select i.*, lag(i.row_hash) over cell as previous_new_hash
+    select i.*, row_number() over cell as position,
+           lag(i.allotment) over cell as previous_allotment, lag(i.stop_sell) over cell as previous_stop_sell,
+           lag(i.min_stay) over cell as previous_min_stay, lag(i.max_stay) over cell as previous_max_stay,
+           lag(i.closed_to_arrival) over cell as previous_closed_to_arrival,
+           lag(i.closed_to_departure) over cell as previous_closed_to_departure
     from latest_at_instant i
     where i.nth = 1
-    window cell as (partition by i.property_code, i.room_code, i.stay_date
-                    order by i.valid_from)
+    window cell as (partition by i.cell_hash, i.property_code, i.room_code, i.stay_date order by i.valid_from)
 )
 select s.property_code, s.room_code, s.stay_date, s.valid_from,
-       s.row_hash, s.allotment, s.stop_sell, s.min_stay, s.max_stay, s.closed_to_arrival, s.closed_to_departure,
-       s.source, s.loaded_at,
-       c.valid_from as current_from, coalesce(c.version, 0) as current_version
+       facts.availability_row_hash(s.allotment, s.stop_sell, s.min_stay, s.max_stay, s.closed_to_arrival,
+                                   s.closed_to_departure) as row_hash,
+       s.allotment, s.stop_sell, s.min_stay, s.max_stay, s.closed_to_arrival, s.closed_to_departure, s.source,
+       s.loaded_at, c.valid_from as current_from, coalesce(c.version, 0) as current_version
 from sequenced s
 left join facts.availability c
-  on (c.property_code, c.room_code, c.stay_date)
-   = (s.property_code, s.room_code, s.stay_date)
+  on (c.property_code, c.room_code, c.stay_date) = (s.property_code, s.room_code, s.stay_date)
   and c.valid_to is null
-where s.row_hash is distinct from coalesce(s.previous_new_hash, c.row_hash);
+where case when s.position = 1
+           then (s.allotment, s.stop_sell, s.min_stay, s.max_stay, s.closed_to_arrival, s.closed_to_departure)
+                is distinct from (c.allotment, c.stop_sell, c.min_stay, c.max_stay, c.closed_to_arrival,
+                                  c.closed_to_departure)
+           else (s.allotment, s.stop_sell, s.min_stay, s.max_stay, s.closed_to_arrival, s.closed_to_departure)
+                is distinct from (s.previous_allotment, s.previous_stop_sell, s.previous_min_stay,
+                                  s.previous_max_stay, s.previous_closed_to_arrival, s.previous_closed_to_departure)
+      end;
+set local enable_nestloop = on;
 
 -- Close the current version of every changed cell at its first change.
 update facts.availability f
@@ -110,8 +126,8 @@ logged as (
     where o.load_date >= (select min(first_new) from availability_late_cells)::date - 1
       and o.observed_at >= l.first_new
     order by o.property_code, o.room_code, o.stay_date,
-             o.observed_at, o.loaded_at desc,
-             facts.availability_row_hash(o.allotment, o.stop_sell, o.min_stay, o.max_stay, o.closed_to_arrival, o.closed_to_departure) desc
+             o.observed_at, o.loaded_at desc, o.allotment desc, o.stop_sell desc, o.min_stay desc, o.max_stay desc,
+             o.closed_to_arrival desc, o.closed_to_departure desc
 ),
 sequenced as (
     select s.*, lag(s.row_hash) over cell as previous_hash

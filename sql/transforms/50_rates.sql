@@ -25,9 +25,13 @@ where (b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults, b.childre
     where l.valid_from <= h.horizon)
 group by 1, 2, 3, 4, 5, 6, 7;
 
--- In order: the observations whose value differs from the one before them
+-- In order: the observations whose values differ from the ones before them
 -- (the previous new observation of the cell, else the current version).
 -- Several observations of a cell at one instant: the last landed counts.
+-- Only these changes get a row hash; unchanged observations cost a compare.
+-- The planner underestimates the windows' output and would probe the index
+-- once per observation; one hash join over the current rows is far cheaper.
+set local enable_nestloop = off;
 create temp table rate_changes on commit drop as
 with latest_at_instant as (
     select b.*, row_number() over instant as nth
@@ -36,25 +40,38 @@ with latest_at_instant as (
         select 1 from rate_late_cells l
         where (l.property_code, l.rate_id, l.room_code, l.stay_date, l.adults, l.children, l.channel)
             = (b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults, b.children, b.channel))
-    window instant as (partition by b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults, b.children,
-                       b.channel, b.valid_from order by b.loaded_at desc, b.row_hash desc)
+    window instant as (partition by b.cell_hash, b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults,
+                       b.children, b.channel, b.valid_from
+                       order by b.loaded_at desc, b.price desc, b.currency desc, b.closeout desc, b.min_stay desc,
+                                b.available desc)
 ),
 sequenced as (
-    select i.*, lag(i.row_hash) over cell as previous_new_hash
+    select i.*, row_number() over cell as position,
+           lag(i.price) over cell as previous_price, lag(i.currency) over cell as previous_currency,
+           lag(i.closeout) over cell as previous_closeout, lag(i.min_stay) over cell as previous_min_stay,
+           lag(i.available) over cell as previous_available
     from latest_at_instant i
     where i.nth = 1
-    window cell as (partition by i.property_code, i.rate_id, i.room_code, i.stay_date, i.adults, i.children, i.channel
-                    order by i.valid_from)
+    window cell as (partition by i.cell_hash, i.property_code, i.rate_id, i.room_code, i.stay_date, i.adults,
+                    i.children, i.channel order by i.valid_from)
 )
 select s.property_code, s.rate_id, s.room_code, s.stay_date, s.adults, s.children, s.channel, s.valid_from,
-       s.row_hash, s.price, s.currency, s.closeout, s.min_stay, s.available, s.source, s.stream, s.loaded_at,
+       facts.rate_row_hash(s.price, s.currency, s.closeout, s.min_stay, s.available) as row_hash,
+       s.price, s.currency, s.closeout, s.min_stay, s.available, s.source, s.stream, s.loaded_at,
        c.valid_from as current_from, coalesce(c.version, 0) as current_version
 from sequenced s
 left join facts.rates c
   on (c.property_code, c.rate_id, c.room_code, c.stay_date, c.adults, c.children, c.channel)
    = (s.property_code, s.rate_id, s.room_code, s.stay_date, s.adults, s.children, s.channel)
   and c.valid_to is null
-where s.row_hash is distinct from coalesce(s.previous_new_hash, c.row_hash);
+where case when s.position = 1
+           then (s.price, s.currency, s.closeout, s.min_stay, s.available)
+                is distinct from (c.price, c.currency, c.closeout, c.min_stay, c.available)
+           else (s.price, s.currency, s.closeout, s.min_stay, s.available)
+                is distinct from (s.previous_price, s.previous_currency, s.previous_closeout, s.previous_min_stay,
+                                  s.previous_available)
+      end;
+set local enable_nestloop = on;
 
 -- Close the current version of every changed cell at its first change.
 update facts.rates f
@@ -109,8 +126,8 @@ logged as (
     where o.load_date >= (select min(first_new) from rate_late_cells)::date - 1
       and coalesce(o.source_updated_at, o.observed_at) >= l.first_new
     order by o.property_code, o.rate_id, o.room_code, o.stay_date, o.adults, o.children, o.channel,
-             coalesce(o.source_updated_at, o.observed_at), o.loaded_at desc,
-             facts.rate_row_hash(o.price, o.currency, o.closeout, o.min_stay, o.available) desc
+             coalesce(o.source_updated_at, o.observed_at), o.loaded_at desc, o.price desc, o.currency desc,
+             o.closeout desc, o.min_stay desc, o.available desc
 ),
 sequenced as (
     select s.*, lag(s.row_hash) over cell as previous_hash
