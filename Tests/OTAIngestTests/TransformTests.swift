@@ -296,7 +296,7 @@ import Testing
             #expect(try await w.int("select count(distinct guest_hash)::int from facts.reservations where confirmation_id = $1", [id]) == 1)
             let facts = try await w.factsFingerprint()
 
-            let outcome = try CommandLineRunner.run(["erase-guest", "--reservation", id, "--database-url", w.database.url])
+            let outcome = try await CommandLineRunner.runDetached(["erase-guest", "--reservation", id, "--database-url", w.database.url])
             #expect(outcome.status == 0, "\(outcome.stderr)")
             #expect(outcome.stdout.contains("2 staged versions, 1 dead letters"))
             for needle in [email, "Quistgaard", "555 0100"] {
@@ -339,12 +339,12 @@ import Testing
             let today = try await w.strings("select to_char(now() at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS')")[0]
             try await w.stageRates(nights: ["2025-05-01"], price: { _ in 2 }, observedAt: today, loadedAt: today)
             try await w.transform()
-            let outcome = try CommandLineRunner.run(["purge", "--older-than", "30", "--database-url", w.database.url])
+            let outcome = try await CommandLineRunner.runDetached(["purge", "--older-than", "30", "--database-url", w.database.url])
             #expect(outcome.status == 0, "\(outcome.stderr)")
             #expect(outcome.stdout.contains("dropped staging.rate_observations_20200101"))
             #expect(try await w.int("select count(*)::int from staging.rate_observations") == 1)
             #expect(try await w.int("select count(*)::int from facts.rates") == 2, "facts keep their versions")
-            #expect(try CommandLineRunner.run(["purge", "--older-than", "0", "--database-url", w.database.url]).status == 2)
+            #expect(try await CommandLineRunner.runDetached(["purge", "--older-than", "0", "--database-url", w.database.url]).status == 2)
         }
     }
 }
@@ -352,18 +352,18 @@ import Testing
 @Suite struct TransformCommandTests {
     @Test func seedAndTransformFromTheCommandLine() async throws {
         try await TestDatabase.with { db in
-            #expect(try CommandLineRunner.run(["migrate", "--database-url", db.url]).status == 0)
-            let seed = try CommandLineRunner.run(
+            #expect(try await CommandLineRunner.runDetached(["migrate", "--database-url", db.url]).status == 0)
+            let seed = try await CommandLineRunner.runDetached(
                 ["seed", "--dir", WarehouseFixture.repositoryRoot.appendingPathComponent("seeds").path, "--database-url", db.url])
             #expect(seed.status == 0, "\(seed.stderr)")
             #expect(seed.stdout.contains("seeded properties.csv: 5 rows"))
-            let transform = try CommandLineRunner.run(["transform", "--database-url", db.url])
+            let transform = try await CommandLineRunner.runDetached(["transform", "--database-url", db.url])
             #expect(transform.status == 0, "\(transform.stderr)")
             #expect(transform.stdout.contains("checks: 15 of 15 passed"))
-            let refresh = try CommandLineRunner.run(["transform", "--full-refresh", "--database-url", db.url])
+            let refresh = try await CommandLineRunner.runDetached(["transform", "--full-refresh", "--database-url", db.url])
             #expect(refresh.status == 0, "\(refresh.stderr)")
             #expect(refresh.stdout.contains("(full refresh)"))
-            let badDir = try CommandLineRunner.run(["seed", "--dir", "/nonexistent", "--database-url", db.url])
+            let badDir = try await CommandLineRunner.runDetached(["seed", "--dir", "/nonexistent", "--database-url", db.url])
             #expect(badDir.status == 2)
             #expect(badDir.stderr.contains("fix:"))
         }

@@ -6,18 +6,29 @@
 --                the run ledger and data-quality results; never staging, never
 --                dead letters, never the guest-hash salt: no personal data.
 
+-- Roles live in the whole cluster: only the first database migrated creates
+-- and describes them, and one migrating concurrently elsewhere (which waits
+-- for that creation to commit, then finds the role taken) carries on.
 do $$
 begin
     if not exists (select 1 from pg_roles where rolname = 'ota_ingest') then
-        create role ota_ingest nologin;
+        begin
+            create role ota_ingest nologin;
+            comment on role ota_ingest is 'ota-ingest loader: writes staging and ops, runs transforms (grant to the service account).';
+        exception when duplicate_object or unique_violation then
+            null;
+        end;
     end if;
     if not exists (select 1 from pg_roles where rolname = 'ota_analyst') then
-        create role ota_analyst nologin;
+        begin
+            create role ota_analyst nologin;
+            comment on role ota_analyst is 'Analysts: read facts, dims, feeds, ops.runs and ops.dq_results; no staging, no dead letters, no personal data.';
+        exception when duplicate_object or unique_violation then
+            null;
+        end;
     end if;
 end
 $$;
-comment on role ota_ingest is 'ota-ingest loader: writes staging and ops, runs transforms (grant to the service account).';
-comment on role ota_analyst is 'Analysts: read facts, dims, feeds, ops.runs and ops.dq_results; no staging, no dead letters, no personal data.';
 
 grant usage on schema staging, dims, facts, feeds, ops to ota_ingest;
 grant select, insert, update, delete on all tables in schema staging, ops to ota_ingest;
