@@ -37,8 +37,8 @@ import Testing
                 [id])
             #expect(
                 rows == [
-                    "1 new confirmed 2 2 false", "2 update confirmed 3 3 false", "3 cancel cancelled 3 3 false",
-                    "4 restore confirmed 3 3 true",
+                    "1 new confirmed 2 2 f", "2 update confirmed 3 3 f", "3 cancel cancelled 3 3 f",
+                    "4 restore confirmed 3 3 t",
                 ])
             // Nights follow their version: 2 + 3 + 3 + 3, only the restored ones current.
             #expect(try await w.int("select count(*)::int from facts.reservation_nights where confirmation_id = $1", [id]) == 11)

@@ -68,7 +68,7 @@ struct WarehouseFixture {
             insert into staging.reservation_events (source, property_code, confirmation_id, event_type, origin, ota_time,
                 content_hash, raw, data, batch_id, run_id, loaded_at)
             select 'webhotelier', $1, $2, $3, 'pull', $4::timestamptz, encode(sha256(convert_to($5::jsonb::text, 'UTF8')), 'hex'),
-                   convert_to($5, 'UTF8'), $5::jsonb, 'batch-' || $2, 'test-run', $6::timestamptz
+                   convert_to($5::text, 'UTF8'), $5::jsonb, 'batch-' || $2, 'test-run', $6::timestamptz
             returning event_id
             """, [property, id, eventType, otaTime, PostgresJSON(body), loadedAt])
         return try rows[0].decode(Int.self, at: 0)
