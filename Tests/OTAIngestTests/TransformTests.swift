@@ -12,22 +12,30 @@ import Testing
             let id = "7001"
             try await w.stageBooking(
                 id: id, eventType: "new",
-                body: W.booking(id: id, status: 1, checkIn: "2025-06-01", nights: 2, nightly: 100, changedAt: "2025-03-01T08:00:00Z"),
+                body: W.booking(
+                    id: id, status: 1, checkIn: "2025-06-01", nights: 2, nightly: 100, changedAt: "2025-03-01T08:00:00Z"
+                ),
                 otaTime: "2025-03-01 08:00Z", loadedAt: "2025-03-01 08:05Z")
             try await w.transform()
             try await w.stageBooking(
                 id: id, eventType: "update",
-                body: W.booking(id: id, status: 1, checkIn: "2025-06-01", nights: 3, nightly: 100, changedAt: "2025-03-02T08:00:00Z"),
+                body: W.booking(
+                    id: id, status: 1, checkIn: "2025-06-01", nights: 3, nightly: 100, changedAt: "2025-03-02T08:00:00Z"
+                ),
                 otaTime: "2025-03-02 08:00Z", loadedAt: "2025-03-02 08:05Z")
             try await w.transform()
             // The cancel says "update": the lifecycle comes from status 1 -> 0, not from the event name.
             try await w.stageBooking(
                 id: id, eventType: "update",
-                body: W.booking(id: id, status: 0, checkIn: "2025-06-01", nights: 3, nightly: 100, changedAt: "2025-03-03T08:00:00Z"),
+                body: W.booking(
+                    id: id, status: 0, checkIn: "2025-06-01", nights: 3, nightly: 100, changedAt: "2025-03-03T08:00:00Z"
+                ),
                 otaTime: "2025-03-03 08:00Z", loadedAt: "2025-03-03 08:05Z")
             try await w.stageBooking(
                 id: id, eventType: "restore",
-                body: W.booking(id: id, status: 1, checkIn: "2025-06-01", nights: 3, nightly: 100, changedAt: "2025-03-04T08:00:00Z"),
+                body: W.booking(
+                    id: id, status: 1, checkIn: "2025-06-01", nights: 3, nightly: 100, changedAt: "2025-03-04T08:00:00Z"
+                ),
                 otaTime: "2025-03-04 08:00Z", loadedAt: "2025-03-04 08:05Z")
             let summary = try await w.transform()
             #expect(summary.failedChecks.isEmpty, "\(summary.rendered)")
@@ -41,7 +49,9 @@ import Testing
                     "4 restore confirmed 3 3 t",
                 ])
             // Nights follow their version: 2 + 3 + 3 + 3, only the restored ones current.
-            #expect(try await w.int("select count(*)::int from facts.reservation_nights where confirmation_id = $1", [id]) == 11)
+            #expect(
+                try await w.int("select count(*)::int from facts.reservation_nights where confirmation_id = $1", [id])
+                    == 11)
             #expect(
                 try await w.int(
                     "select count(*)::int from facts.reservation_nights where confirmation_id = $1 and is_current and status = 'confirmed'",
@@ -59,17 +69,20 @@ import Testing
             let id = "7002"
             try await w.stageBooking(
                 id: id, eventType: "new",
-                body: W.booking(id: id, status: 1, checkIn: "2025-07-01", nights: 2, nightly: 90, changedAt: "2025-03-01T08:00:00Z"),
+                body: W.booking(
+                    id: id, status: 1, checkIn: "2025-07-01", nights: 2, nightly: 90, changedAt: "2025-03-01T08:00:00Z"),
                 otaTime: "2025-03-01 08:00Z", loadedAt: "2025-03-01 08:05Z")
             try await w.stageBooking(
                 id: id, eventType: "cancel",
-                body: W.booking(id: id, status: 0, checkIn: "2025-07-01", nights: 4, nightly: 90, changedAt: "2025-03-03T08:00:00Z"),
+                body: W.booking(
+                    id: id, status: 0, checkIn: "2025-07-01", nights: 4, nightly: 90, changedAt: "2025-03-03T08:00:00Z"),
                 otaTime: "2025-03-03 08:00Z", loadedAt: "2025-03-03 08:05Z")
             try await w.transform()
             // The modification the cancel followed lands last (a delayed push).
             try await w.stageBooking(
                 id: id, eventType: "update",
-                body: W.booking(id: id, status: 1, checkIn: "2025-07-01", nights: 4, nightly: 90, changedAt: "2025-03-02T08:00:00Z"),
+                body: W.booking(
+                    id: id, status: 1, checkIn: "2025-07-01", nights: 4, nightly: 90, changedAt: "2025-03-02T08:00:00Z"),
                 otaTime: "2025-03-02 08:00Z", loadedAt: "2025-03-05 09:00Z")
             let summary = try await w.transform()
             #expect(summary.failedChecks.isEmpty, "\(summary.rendered)")
@@ -99,21 +112,27 @@ import Testing
             let id = "7003"
             try await w.stageBooking(
                 id: id, eventType: "new",
-                body: W.booking(id: id, status: 1, checkIn: "2025-08-01", nights: 1, nightly: 80, changedAt: "2025-03-01T08:00:00Z"),
+                body: W.booking(
+                    id: id, status: 1, checkIn: "2025-08-01", nights: 1, nightly: 80, changedAt: "2025-03-01T08:00:00Z"),
                 otaTime: "2025-03-01 08:00Z", loadedAt: "2025-03-01 08:05Z")
             try await w.stageBooking(
                 id: id, eventType: "transaction",
-                body: W.booking(id: id, status: 1, checkIn: "2025-08-01", nights: 1, nightly: 85, changedAt: "2025-03-02T08:00:00Z"),
+                body: W.booking(
+                    id: id, status: 1, checkIn: "2025-08-01", nights: 1, nightly: 85, changedAt: "2025-03-02T08:00:00Z"),
                 otaTime: "2025-03-02 08:00Z", loadedAt: "2025-03-02 08:05Z")
             let collision = try await w.stageBooking(
                 id: id, eventType: "new",
-                body: W.booking(id: id, status: 1, checkIn: "2025-09-01", nights: 5, nightly: 10, changedAt: "2025-03-02T09:00:00Z"),
+                body: W.booking(
+                    id: id, status: 1, checkIn: "2025-09-01", nights: 5, nightly: 10, changedAt: "2025-03-02T09:00:00Z"),
                 otaTime: "2025-03-02 09:00Z", loadedAt: "2025-03-02 09:05Z")
             try await w.connection.execute(
                 "update staging.reservation_events set is_collision = true where event_id = $1", [collision])
             try await w.transform()
-            #expect(try await w.int("select count(*)::int from facts.reservations where confirmation_id = $1", [id]) == 2)
-            #expect(try await w.int("select count(*)::int from facts.reservation_transactions where confirmation_id = $1", [id]) == 1)
+            #expect(
+                try await w.int("select count(*)::int from facts.reservations where confirmation_id = $1", [id]) == 2)
+            #expect(
+                try await w.int(
+                    "select count(*)::int from facts.reservation_transactions where confirmation_id = $1", [id]) == 1)
         }
     }
 }
@@ -124,13 +143,17 @@ import Testing
     /// A small world with every kind of row, staged over two "days".
     static func stageWorld(_ w: W) async throws {
         let nights = W.nights(from: "2025-05-01", count: 40)
-        try await w.stageRates(nights: nights, price: { _ in 120 }, observedAt: "2025-03-01 06:00Z", loadedAt: "2025-03-01 06:01Z")
-        try await w.stageAvailability(nights: nights, allotment: { _ in 6 }, observedAt: "2025-03-01 06:00Z", loadedAt: "2025-03-01 06:01Z")
+        try await w.stageRates(
+            nights: nights, price: { _ in 120 }, observedAt: "2025-03-01 06:00Z", loadedAt: "2025-03-01 06:01Z")
+        try await w.stageAvailability(
+            nights: nights, allotment: { _ in 6 }, observedAt: "2025-03-01 06:00Z", loadedAt: "2025-03-01 06:01Z")
         for n in 0..<5 {
             let id = String(8000 + n)
             try await w.stageBooking(
                 id: id, eventType: "new",
-                body: W.booking(id: id, status: 1, checkIn: "2025-05-0\(n + 1)", nights: 2, nightly: 100, email: "g\(n)@example.com", changedAt: "2025-03-01T0\(n):00:00Z"),
+                body: W.booking(
+                    id: id, status: 1, checkIn: "2025-05-0\(n + 1)", nights: 2, nightly: 100,
+                    email: "g\(n)@example.com", changedAt: "2025-03-01T0\(n):00:00Z"),
                 otaTime: "2025-03-01 0\(n):00Z", loadedAt: "2025-03-01 07:00Z")
         }
     }
@@ -142,12 +165,16 @@ import Testing
             let nights = W.nights(from: "2025-05-01", count: 40)
             // Day 2: every fourth price changed, one booking cancelled.
             try await w.stageRates(
-                nights: nights, price: { nights.firstIndex(of: $0)! % 4 == 0 ? 135 : 120 }, observedAt: "2025-03-02 06:00Z",
+                nights: nights, price: { nights.firstIndex(of: $0)! % 4 == 0 ? 135 : 120 },
+                observedAt: "2025-03-02 06:00Z",
                 loadedAt: "2025-03-02 06:01Z")
-            try await w.stageAvailability(nights: nights, allotment: { _ in 6 }, observedAt: "2025-03-02 06:00Z", loadedAt: "2025-03-02 06:01Z")
+            try await w.stageAvailability(
+                nights: nights, allotment: { _ in 6 }, observedAt: "2025-03-02 06:00Z", loadedAt: "2025-03-02 06:01Z")
             try await w.stageBooking(
                 id: "8000", eventType: "cancel",
-                body: W.booking(id: "8000", status: 0, checkIn: "2025-05-01", nights: 2, nightly: 100, email: "g0@example.com", changedAt: "2025-03-02T05:00:00Z"),
+                body: W.booking(
+                    id: "8000", status: 0, checkIn: "2025-05-01", nights: 2, nightly: 100, email: "g0@example.com",
+                    changedAt: "2025-03-02T05:00:00Z"),
                 otaTime: "2025-03-02 05:00Z", loadedAt: "2025-03-02 07:00Z")
             let day2 = try await w.transform()
             #expect(day2.counts["rates.versions_appended"] == 10)
@@ -167,12 +194,15 @@ import Testing
     @Test func anUnchangedObservationTouchesNoRow() async throws {
         try await W.with { w in
             let nights = W.nights(from: "2025-05-01", count: 3)
-            try await w.stageRates(nights: nights, price: { _ in 99 }, observedAt: "2025-03-01 06:00Z", loadedAt: "2025-03-01 06:01Z")
+            try await w.stageRates(
+                nights: nights, price: { _ in 99 }, observedAt: "2025-03-01 06:00Z", loadedAt: "2025-03-01 06:01Z")
             try await w.transform()
             let before = try await w.strings("select ctid::text || xmin::text from facts.rates order by stay_date")
-            try await w.stageRates(nights: nights, price: { _ in 99 }, observedAt: "2025-03-02 06:00Z", loadedAt: "2025-03-02 06:01Z")
+            try await w.stageRates(
+                nights: nights, price: { _ in 99 }, observedAt: "2025-03-02 06:00Z", loadedAt: "2025-03-02 06:01Z")
             try await w.transform()
-            #expect(try await w.strings("select ctid::text || xmin::text from facts.rates order by stay_date") == before)
+            #expect(
+                try await w.strings("select ctid::text || xmin::text from facts.rates order by stay_date") == before)
             // The log still knows it was seen again.
             let seen = try await w.strings(
                 "select distinct to_char(last_seen_at at time zone 'UTC', 'MM-DD') from feeds.rates_last_seen")
@@ -183,19 +213,24 @@ import Testing
     @Test func aLateObservationSplitsTheRunItFallsIn() async throws {
         try await W.with { w in
             let night = ["2025-05-10"]
-            try await w.stageRates(nights: night, price: { _ in 100 }, observedAt: "2025-03-01 06:00Z", loadedAt: "2025-03-01 06:01Z")
-            try await w.stageRates(nights: night, price: { _ in 100 }, observedAt: "2025-03-03 06:00Z", loadedAt: "2025-03-03 06:01Z")
+            try await w.stageRates(
+                nights: night, price: { _ in 100 }, observedAt: "2025-03-01 06:00Z", loadedAt: "2025-03-01 06:01Z")
+            try await w.stageRates(
+                nights: night, price: { _ in 100 }, observedAt: "2025-03-03 06:00Z", loadedAt: "2025-03-03 06:01Z")
             try await w.transform()
             // A fetch from 03-02 lands only on 03-04, with another price.
-            try await w.stageRates(nights: night, price: { _ in 80 }, observedAt: "2025-03-02 06:00Z", loadedAt: "2025-03-04 06:01Z")
+            try await w.stageRates(
+                nights: night, price: { _ in 80 }, observedAt: "2025-03-02 06:00Z", loadedAt: "2025-03-04 06:01Z")
             let summary = try await w.transform()
             #expect(summary.counts["rates.late_cells"] == 1)
             let history = try await w.strings(
-                "select concat_ws(' ', version, price, to_char(valid_from at time zone 'UTC', 'DD'), coalesce(to_char(valid_to at time zone 'UTC', 'DD'), '-')) from facts.rates order by valid_from")
+                "select concat_ws(' ', version, price, to_char(valid_from at time zone 'UTC', 'DD'), coalesce(to_char(valid_to at time zone 'UTC', 'DD'), '-')) from facts.rates order by valid_from"
+            )
             #expect(history == ["1 100.00 01 02", "2 80.00 02 03", "3 100.00 03 -"])
             // Before the late fetch landed, the warehouse knew one unbroken price.
             let known = try await w.strings(
-                "select concat_ws(' ', price, coalesce(to_char(valid_to, 'DD'), '-')) from feeds.rates_as_of('2025-03-04 00:00Z')")
+                "select concat_ws(' ', price, coalesce(to_char(valid_to, 'DD'), '-')) from feeds.rates_as_of('2025-03-04 00:00Z')"
+            )
             #expect(known == ["100.00 -"])
             #expect(summary.failedChecks.isEmpty)
             let incremental = try await w.factsFingerprint()
@@ -223,13 +258,16 @@ import Testing
     @Test func unknownCodesAreRegisteredAndFlagged() async throws {
         try await W.with { w in
             try await w.stageRates(
-                nights: ["2025-05-01"], price: { _ in 50 }, observedAt: "2025-03-01 06:00Z", loadedAt: "2025-03-01 06:01Z",
+                nights: ["2025-05-01"], price: { _ in 50 }, observedAt: "2025-03-01 06:00Z",
+                loadedAt: "2025-03-01 06:01Z",
                 rate: "99999", room: "NEW")
             let summary = try await w.transform()
             #expect(summary.autoRegistered == 2)
             #expect(summary.rendered.contains("registered automatically"))
             #expect(summary.failedChecks.isEmpty)
-            #expect(try await w.int("select count(*)::int from dims.rate_plans where rate_id = '99999' and auto_registered") == 1)
+            #expect(
+                try await w.int("select count(*)::int from dims.rate_plans where rate_id = '99999' and auto_registered")
+                    == 1)
         }
     }
 
@@ -242,7 +280,9 @@ import Testing
             let results = try await [first, second]
             await other.close()
             #expect(results.allSatisfy { $0.failedChecks.isEmpty })
-            #expect(results.map { $0.counts["rates.observations"] ?? 0 }.sorted() == [0, 40], "one promotes, the other finds nothing new")
+            #expect(
+                results.map { $0.counts["rates.observations"] ?? 0 }.sorted() == [0, 40],
+                "one promotes, the other finds nothing new")
             #expect(
                 try await w.int(
                     "select count(*)::int from (select 1 from facts.rates where is_current group by property_code, rate_id, room_code, stay_date, adults, children, channel having count(*) > 1) d"
@@ -266,7 +306,8 @@ import Testing
         var found: [String] = []
         for relation in relations {
             // Relation names come from the catalog, quoted by format('%I').
-            let hits = try await w.int("select count(*)::int from \(relation) t where t::text ilike '%' || $1 || '%'", [needle])
+            let hits = try await w.int(
+                "select count(*)::int from \(relation) t where t::text ilike '%' || $1 || '%'", [needle])
             if hits > 0 { found.append(relation) }
         }
         return found
@@ -278,11 +319,15 @@ import Testing
             let email = "zoe.quist@example.org"
             try await w.stageBooking(
                 id: id, eventType: "new",
-                body: W.booking(id: id, status: 1, checkIn: "2025-06-01", nights: 2, nightly: 100, email: email, lastName: "Quistgaard", changedAt: "2025-03-01T08:00:00Z"),
+                body: W.booking(
+                    id: id, status: 1, checkIn: "2025-06-01", nights: 2, nightly: 100, email: email,
+                    lastName: "Quistgaard", changedAt: "2025-03-01T08:00:00Z"),
                 otaTime: "2025-03-01 08:00Z", loadedAt: "2025-03-01 08:05Z")
             try await w.stageBooking(
                 id: id, eventType: "update",
-                body: W.booking(id: id, status: 1, checkIn: "2025-06-01", nights: 3, nightly: 100, email: email, lastName: "Quistgaard", changedAt: "2025-03-02T08:00:00Z"),
+                body: W.booking(
+                    id: id, status: 1, checkIn: "2025-06-01", nights: 3, nightly: 100, email: email,
+                    lastName: "Quistgaard", changedAt: "2025-03-02T08:00:00Z"),
                 otaTime: "2025-03-02 08:00Z", loadedAt: "2025-03-02 08:05Z")
             try await w.connection.execute(
                 """
@@ -293,10 +338,15 @@ import Testing
             for needle in [email, "Quistgaard"] {
                 #expect(try await Self.occurrencesOutsideStaging(w, needle).isEmpty, "\(needle) leaked")
             }
-            #expect(try await w.int("select count(distinct guest_hash)::int from facts.reservations where confirmation_id = $1", [id]) == 1)
+            #expect(
+                try await w.int(
+                    "select count(distinct guest_hash)::int from facts.reservations where confirmation_id = $1", [id])
+                    == 1)
             let facts = try await w.factsFingerprint()
 
-            let outcome = try await CommandLineRunner.runDetached(["erase-guest", "--reservation", id, "--database-url", w.database.url])
+            let outcome = try await CommandLineRunner.runDetached([
+                "erase-guest", "--reservation", id, "--database-url", w.database.url,
+            ])
             #expect(outcome.status == 0, "\(outcome.stderr)")
             #expect(outcome.stdout.contains("2 staged versions, 1 dead letters"))
             for needle in [email, "Quistgaard", "555 0100"] {
@@ -306,7 +356,8 @@ import Testing
                         [needle]) == 0)
                 #expect(
                     try await w.int(
-                        "select count(*)::int from ops.dead_letters where encode(raw, 'escape') ilike '%' || $1 || '%'", [needle]) == 0)
+                        "select count(*)::int from ops.dead_letters where encode(raw, 'escape') ilike '%' || $1 || '%'",
+                        [needle]) == 0)
             }
             #expect(try await w.factsFingerprint() == facts, "facts are intact")
             try await w.transform(fullRefresh: true)
@@ -326,7 +377,9 @@ import Testing
             #expect(try await w.int("select count(*)::int from feeds.rates_last_seen") == 40)
             #expect(try await w.int("select count(*)::int from feeds.reservations_as_of(now())") == 5)
             for forbidden in ["staging.reservation_events", "ops.dead_letters", "ops.settings"] {
-                await #expect(throws: PostgresError.self) { _ = try await w.connection.query("select 1 from \(forbidden) limit 1") }
+                await #expect(throws: PostgresError.self) {
+                    _ = try await w.connection.query("select 1 from \(forbidden) limit 1")
+                }
             }
             try await w.connection.execute("reset role")
             try await w.connection.execute("drop owned by \(user)")
@@ -335,16 +388,23 @@ import Testing
 
     @Test func purgeDropsOldLoadDatePartitionsOnly() async throws {
         try await W.with { w in
-            try await w.stageRates(nights: ["2025-05-01"], price: { _ in 1 }, observedAt: "2020-01-01 06:00Z", loadedAt: "2020-01-01 06:01Z")
+            try await w.stageRates(
+                nights: ["2025-05-01"], price: { _ in 1 }, observedAt: "2020-01-01 06:00Z",
+                loadedAt: "2020-01-01 06:01Z")
             let today = try await w.strings("select to_char(now() at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS')")[0]
             try await w.stageRates(nights: ["2025-05-01"], price: { _ in 2 }, observedAt: today, loadedAt: today)
             try await w.transform()
-            let outcome = try await CommandLineRunner.runDetached(["purge", "--older-than", "30", "--database-url", w.database.url])
+            let outcome = try await CommandLineRunner.runDetached([
+                "purge", "--older-than", "30", "--database-url", w.database.url,
+            ])
             #expect(outcome.status == 0, "\(outcome.stderr)")
             #expect(outcome.stdout.contains("dropped staging.rate_observations_20200101"))
             #expect(try await w.int("select count(*)::int from staging.rate_observations") == 1)
             #expect(try await w.int("select count(*)::int from facts.rates") == 2, "facts keep their versions")
-            #expect(try await CommandLineRunner.runDetached(["purge", "--older-than", "0", "--database-url", w.database.url]).status == 2)
+            #expect(
+                try await CommandLineRunner.runDetached([
+                    "purge", "--older-than", "0", "--database-url", w.database.url,
+                ]).status == 2)
         }
     }
 }
@@ -354,16 +414,23 @@ import Testing
         try await TestDatabase.with { db in
             #expect(try await CommandLineRunner.runDetached(["migrate", "--database-url", db.url]).status == 0)
             let seed = try await CommandLineRunner.runDetached(
-                ["seed", "--dir", WarehouseFixture.repositoryRoot.appendingPathComponent("seeds").path, "--database-url", db.url])
+                [
+                    "seed", "--dir", WarehouseFixture.repositoryRoot.appendingPathComponent("seeds").path,
+                    "--database-url", db.url,
+                ])
             #expect(seed.status == 0, "\(seed.stderr)")
             #expect(seed.stdout.contains("seeded properties.csv: 5 rows"))
             let transform = try await CommandLineRunner.runDetached(["transform", "--database-url", db.url])
             #expect(transform.status == 0, "\(transform.stderr)")
             #expect(transform.stdout.contains("checks: 15 of 15 passed"))
-            let refresh = try await CommandLineRunner.runDetached(["transform", "--full-refresh", "--database-url", db.url])
+            let refresh = try await CommandLineRunner.runDetached([
+                "transform", "--full-refresh", "--database-url", db.url,
+            ])
             #expect(refresh.status == 0, "\(refresh.stderr)")
             #expect(refresh.stdout.contains("(full refresh)"))
-            let badDir = try await CommandLineRunner.runDetached(["seed", "--dir", "/nonexistent", "--database-url", db.url])
+            let badDir = try await CommandLineRunner.runDetached([
+                "seed", "--dir", "/nonexistent", "--database-url", db.url,
+            ])
             #expect(badDir.status == 2)
             #expect(badDir.stderr.contains("fix:"))
         }

@@ -31,7 +31,9 @@ struct WarehouseFixture {
     }
 
     @discardableResult
-    func transform(fullRefresh: Bool = false, on other: PostgresConnection? = nil) async throws -> TransformRunner.Summary {
+    func transform(fullRefresh: Bool = false, on other: PostgresConnection? = nil) async throws
+        -> TransformRunner.Summary
+    {
         try await TransformRunner().run(other ?? connection, fullRefresh: fullRefresh)
     }
 
@@ -93,7 +95,9 @@ struct WarehouseFixture {
     }
 
     /// Stages availability observations for HTL001 room DBL, one per night.
-    func stageAvailability(nights: [String], allotment: (String) -> Int, observedAt: String, loadedAt: String) async throws {
+    func stageAvailability(nights: [String], allotment: (String) -> Int, observedAt: String, loadedAt: String)
+        async throws
+    {
         let loadDate = String(loadedAt.prefix(10))
         _ = try await connection.query("select staging.ensure_load_partitions($1::date)", [loadDate])
         for night in nights {
@@ -111,9 +115,10 @@ struct WarehouseFixture {
     /// One text line per fact row, sorted: equal fingerprints mean equal facts.
     func factsFingerprint() async throws -> [String] {
         var lines: [String] = []
-        for table in ["facts.reservations", "facts.reservation_nights", "facts.reservation_transactions",
-            "facts.availability", "facts.rates"]
-        {
+        for table in [
+            "facts.reservations", "facts.reservation_nights", "facts.reservation_transactions",
+            "facts.availability", "facts.rates",
+        ] {
             // Table names come from the fixed list above, never from input.
             let rows = try await connection.query("select t::text from \(table) t order by 1")
             lines += try rows.map { "\(table) " + (try $0.decode(String.self, at: 0)) }

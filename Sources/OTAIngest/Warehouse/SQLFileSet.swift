@@ -19,9 +19,11 @@ struct SQLFileSet: Sendable {
         }
         files = try names.sorted().filter { $0.hasSuffix(".sql") }.map { name in
             guard name.range(of: #"^[0-9]{2}_[a-z0-9_]+\.sql$"#, options: .regularExpression) != nil else {
-                throw WarehouseFilesError("\(directory.lastPathComponent)/\(name) is not named NN_name.sql; fix: rename it")
+                throw WarehouseFilesError(
+                    "\(directory.lastPathComponent)/\(name) is not named NN_name.sql; fix: rename it")
             }
-            return File(name: name, sql: try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8))
+            return File(
+                name: name, sql: try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8))
         }
     }
 }

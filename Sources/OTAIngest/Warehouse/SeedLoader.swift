@@ -19,13 +19,15 @@ public struct SeedLoader: Sendable {
         SeedFile(
             name: "properties.csv", table: "seed_properties",
             columns: ["property_code", "name", "currency", "time_zone", "reporting_currency"]),
-        SeedFile(name: "rooms.csv", table: "seed_rooms", columns: ["property_code", "room_code", "name", "max_adults"]),
+        SeedFile(
+            name: "rooms.csv", table: "seed_rooms", columns: ["property_code", "room_code", "name", "max_adults"]),
         SeedFile(
             name: "rate_plans.csv", table: "seed_rate_plans",
             columns: ["property_code", "rate_id", "room_code", "name", "board"]),
         SeedFile(name: "channels.csv", table: "seed_channels", columns: ["channel_code", "name", "channel_group"]),
         SeedFile(
-            name: "fx_rates.csv", table: "seed_fx_rates", columns: ["rate_date", "base_currency", "quote_currency", "rate"]),
+            name: "fx_rates.csv", table: "seed_fx_rates",
+            columns: ["rate_date", "base_currency", "quote_currency", "rate"]),
     ]
 
     /// Rows read per file, by file name.
@@ -72,7 +74,8 @@ public struct SeedLoader: Sendable {
         }
         guard !parsed.isEmpty else {
             throw SeedError(
-                "no seed files in \(directory.path); fix: pass --dir with the folder holding properties.csv, rooms.csv, ...")
+                "no seed files in \(directory.path); fix: pass --dir with the folder holding properties.csv, rooms.csv, ..."
+            )
         }
         let statements = self.statements.files
         let loaded = parsed

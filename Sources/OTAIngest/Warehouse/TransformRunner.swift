@@ -41,7 +41,8 @@ public struct TransformRunner: Sendable {
         public var rendered: String {
             var lines = [
                 "transform \(runID)\(fullRefresh ? " (full refresh)" : ""): promoted in "
-                    + String(format: "%.2f s", promoteSeconds) + ", checked in " + String(format: "%.2f s", checkSeconds)
+                    + String(format: "%.2f s", promoteSeconds) + ", checked in "
+                    + String(format: "%.2f s", checkSeconds)
             ]
             for (metric, value) in counts.sorted(by: { $0.key < $1.key }) {
                 lines.append("  \(metric): \(value)")
@@ -97,7 +98,8 @@ public struct TransformRunner: Sendable {
         } catch {
             let text = (error as? PostgresError).map { "\($0)" } ?? "\(error)"
             try? await connection.execute(
-                "update ops.runs set finished_at = now(), status = 'failed', error = $2 where run_id = $1", [runID, text])
+                "update ops.runs set finished_at = now(), status = 'failed', error = $2 where run_id = $1",
+                [runID, text])
             throw error
         }
     }
