@@ -7,7 +7,7 @@ PG := scripts/pg.sh
 # Every target that talks to the database reads the throwaway server's address.
 WITH_PG := set -a && . .local/pg.env && set +a &&
 
-.PHONY: deps build build-release db-start db-stop db-reset psql demo test lint format bench bench-copy bench-sandbox bench-pull bench-load
+.PHONY: deps build build-release db-start db-stop db-reset psql demo test lint format docs bench bench-copy bench-sandbox bench-pull bench-load bench-transform
 
 deps:
 	@bash scripts/deps.sh
@@ -60,5 +60,13 @@ bench-load: deps db-start
 	$(SWIFT) build -c release --product ota-ingest
 	@$(WITH_PG) bash scripts/bench-load.sh "$$($(SWIFT) build -c release --show-bin-path)"
 
+# Promote 1,000,000 staged rate observations (10% changed) over 1,000,000 cells, then nothing new.
+bench-transform: deps db-start
+	@$(WITH_PG) bash scripts/bench-transform.sh
+
+# Rebuild docs/data-dictionary.md from the catalog's COMMENT ON text.
+docs: deps db-start
+	@$(WITH_PG) bash scripts/data-dictionary.sh
+
 # Speed is measured here, never in timed unit tests.
-bench: bench-copy bench-sandbox bench-pull bench-load
+bench: bench-copy bench-sandbox bench-pull bench-load bench-transform

@@ -44,7 +44,10 @@ let package = Package(
             name: "WarehouseSQL", path: "sql",
             exclude: ["README.md"],
             sources: ["WarehouseSQL.swift"],
-            resources: [.copy("bootstrap.sql"), .copy("migrations")],
+            resources: [
+                .copy("bootstrap.sql"), .copy("migrations"), .copy("transforms"), .copy("checks"), .copy("seeds"),
+                .copy("full_refresh.sql"),
+            ],
             swiftSettings: strict),
 
         .target(

@@ -14,4 +14,24 @@ public enum WarehouseSQL {
     public static var migrationsDirectory: URL {
         Bundle.module.resourceURL!.appendingPathComponent("migrations", isDirectory: true)
     }
+
+    /// The directory holding `NN_name.sql` transforms, run in name order in one transaction.
+    public static var transformsDirectory: URL {
+        Bundle.module.resourceURL!.appendingPathComponent("transforms", isDirectory: true)
+    }
+
+    /// The directory holding `NN_name.sql` data-quality checks, run after the transforms.
+    public static var checksDirectory: URL {
+        Bundle.module.resourceURL!.appendingPathComponent("checks", isDirectory: true)
+    }
+
+    /// The directory holding the SQL that merges `seeds/*.csv` into dims.
+    public static var seedsDirectory: URL {
+        Bundle.module.resourceURL!.appendingPathComponent("seeds", isDirectory: true)
+    }
+
+    /// Forgets every promotion, so the transforms after it rebuild facts from all of staging.
+    public static var fullRefreshFile: URL {
+        Bundle.module.resourceURL!.appendingPathComponent("full_refresh.sql")
+    }
 }

@@ -9,6 +9,9 @@ struct OTAIngestCommand: AsyncParsableCommand {
             Exit codes: 0 success; 1 failure (database down, retries exhausted, SQL error); \
             2 usage or configuration error; 3 finished, but records went to ops.dead_letters.
             """,
-        subcommands: [MigrateCommand.self, PullCommand.self, LoadCommand.self, DLQCommand.self]
+        subcommands: [
+            MigrateCommand.self, PullCommand.self, LoadCommand.self, SeedCommand.self, TransformCommand.self,
+            DLQCommand.self, PurgeCommand.self, EraseGuestCommand.self,
+        ]
     )
 }

@@ -202,10 +202,10 @@ import Testing
         try BackfillFixtures.write(BackfillFixtures.ndjson(BackfillFixtures.rates(count: 50_000, seed: 45)), to: small)
         try BackfillFixtures.write(BackfillFixtures.ndjson(BackfillFixtures.rates(count: 200_000, seed: 46)), to: large)
         try await BackfillDatabase.with { b in
-            // Parts of 25,000: the small file already fills both landing connections.
-            let first = try await b.load(["rates", "--source", "acme", "--file", small.path, "--part-records", "25000"])
+            // Parts of 10,000: the small file already fills both landing connections many times.
+            let first = try await b.load(["rates", "--source", "acme", "--file", small.path, "--part-records", "10000"])
             #expect(first.status == 0, "\(first.stderr)")
-            let second = try await b.load(["rates", "--source", "acme", "--file", large.path, "--part-records", "25000"])
+            let second = try await b.load(["rates", "--source", "acme", "--file", large.path, "--part-records", "10000"])
             #expect(second.status == 0, "\(second.stderr)")
             #expect(try await b.int("select count(*)::int from staging.rate_observations") == 250_000)
             let peaks = try await b.strings(

@@ -1,0 +1,200 @@
+import Foundation
+import PostgresClient
+import WarehouseSQL
+
+/// Promotes staged rows into versioned facts by running `sql/transforms/*.sql` in
+/// order, then checks the facts with `sql/checks/*.sql`.
+///
+/// The promotion is one transaction holding a transaction-level advisory lock:
+/// a second transform waits, then sees the first one's facts and marks, so two
+/// runs can never both create a current row (dbt-core #4661). A crash leaves the
+/// whole batch or none of it. The checks run afterwards in their own transaction
+/// and are timed apart from the promotion; every file's time goes to
+/// `ops.transform_steps`, the checks' results to `ops.dq_results`.
+public struct TransformRunner: Sendable {
+    /// A data-quality check's outcome for one run.
+    public struct CheckResult: Sendable, Equatable {
+        public var name: String
+        public var severity: String
+        public var failures: Int
+        public var sample: String
+    }
+
+    /// What a run did.
+    public struct Summary: Sendable {
+        public var runID: String
+        public var fullRefresh: Bool
+        public var promoteSeconds: Double
+        public var checkSeconds: Double
+        /// ops.transform_counts of the run, e.g. `rates.versions_appended`.
+        public var counts: [String: Int]
+        public var checks: [CheckResult]
+
+        /// Checks with severity error that found offending rows: the run exits with status 1.
+        public var failedChecks: [CheckResult] { checks.filter { $0.severity == "error" && $0.failures > 0 } }
+        public var warnings: [CheckResult] { checks.filter { $0.severity == "warning" && $0.failures > 0 } }
+        public var autoRegistered: Int {
+            counts.filter { $0.key.hasPrefix("dims.auto_registered.") }.values.reduce(0, +)
+        }
+        public var exitStatus: ExitStatus { failedChecks.isEmpty ? .success : .failure }
+
+        public var rendered: String {
+            var lines = [
+                "transform \(runID)\(fullRefresh ? " (full refresh)" : ""): promoted in "
+                    + String(format: "%.2f s", promoteSeconds) + ", checked in "
+                    + String(format: "%.2f s", checkSeconds)
+            ]
+            for (metric, value) in counts.sorted(by: { $0.key < $1.key }) {
+                lines.append("  \(metric): \(value)")
+            }
+            if autoRegistered > 0 {
+                lines.append(
+                    "  flagged: \(autoRegistered) codes were missing from dims and registered automatically; "
+                        + "fix: add them to seeds/*.csv and run `ota-ingest seed`")
+            }
+            for check in warnings {
+                lines.append("  warning \(check.name): \(check.failures) rows, e.g. \(check.sample)")
+            }
+            for check in failedChecks {
+                lines.append("  FAILED \(check.name): \(check.failures) rows, e.g. \(check.sample)")
+            }
+            lines.append(
+                "  checks: \(checks.count - failedChecks.count) of \(checks.count) passed"
+                    + (failedChecks.isEmpty ? "" : "; see ops.dq_results where run_id = '\(runID)'"))
+            return lines.joined(separator: "\n")
+        }
+    }
+
+    /// Fixed, never derived from input: "ota_tfrm" as a lock key.
+    public static let lockKey: Int64 = 0x6f74_615f_7466_726d
+
+    private let transforms: SQLFileSet
+    private let checks: SQLFileSet
+    private let fullRefreshSQL: String
+
+    /// Reads the SQL shipped in the binary's resources.
+    public init() throws {
+        transforms = try SQLFileSet(directory: WarehouseSQL.transformsDirectory)
+        checks = try SQLFileSet(directory: WarehouseSQL.checksDirectory)
+        fullRefreshSQL = try String(contentsOf: WarehouseSQL.fullRefreshFile, encoding: .utf8)
+    }
+
+    /// The transform files in the order they run.
+    public var transformNames: [String] { transforms.files.map(\.name) }
+
+    public func run(_ connection: PostgresConnection, fullRefresh: Bool = false, runID: String? = nil) async throws
+        -> Summary
+    {
+        let runID = runID ?? Self.newRunID()
+        try await connection.execute(
+            "insert into ops.runs (run_id, command) values ($1, $2) on conflict (run_id) do update set started_at = now(), status = 'running', finished_at = null",
+            [runID, fullRefresh ? "transform --full-refresh" : "transform"])
+        do {
+            let summary = try await promoteAndCheck(connection, fullRefresh: fullRefresh, runID: runID)
+            try await connection.execute(
+                "update ops.runs set finished_at = now(), status = $2, counts = $3::jsonb where run_id = $1",
+                [runID, summary.failedChecks.isEmpty ? "succeeded" : "failed", PostgresJSON(Self.countsJSON(summary))])
+            return summary
+        } catch {
+            let text = (error as? PostgresError).map { "\($0)" } ?? "\(error)"
+            _ = try? await connection.execute(
+                "update ops.runs set finished_at = now(), status = 'failed', error = $2 where run_id = $1",
+                [runID, text])
+            throw error
+        }
+    }
+
+    private func promoteAndCheck(_ connection: PostgresConnection, fullRefresh: Bool, runID: String) async throws
+        -> Summary
+    {
+        let transforms = self.transforms.files
+        let checks = self.checks.files
+        let fullRefreshSQL = self.fullRefreshSQL
+        let promoteStart = ContinuousClock.now
+        try await connection.transaction { conn in
+            _ = try await conn.query("select pg_advisory_xact_lock($1)", [Self.lockKey])
+            _ = try await conn.query("select set_config('ota.run_id', $1, true)", [runID])
+            var steps = fullRefresh ? [SQLFileSet.File(name: "full_refresh.sql", sql: fullRefreshSQL)] : []
+            steps += transforms
+            for step in steps {
+                try await Self.timed(step, phase: "promote", runID: runID, on: conn)
+            }
+        }
+        let promoteSeconds = Self.seconds(since: promoteStart)
+        let checkStart = ContinuousClock.now
+        try await connection.transaction { conn in
+            _ = try await conn.query("select set_config('ota.run_id', $1, true)", [runID])
+            for check in checks {
+                try await Self.timed(check, phase: "check", runID: runID, on: conn, namePrefix: "checks/")
+            }
+        }
+        let checkSeconds = Self.seconds(since: checkStart)
+
+        var counts: [String: Int] = [:]
+        for row in try await connection.query(
+            "select metric, value from ops.transform_counts where run_id = $1", [runID])
+        {
+            counts[try row.decode(String.self, at: 0)] = try row.decode(Int.self, at: 1)
+        }
+        let results = try await connection.query(
+            "select check_name, severity, failures, sample::text from ops.dq_results where run_id = $1 order by check_name",
+            [runID]
+        ).map { row in
+            CheckResult(
+                name: try row.decode(String.self, at: 0), severity: try row.decode(String.self, at: 1),
+                failures: try row.decode(Int.self, at: 2), sample: try row.decode(String.self, at: 3))
+        }
+        return Summary(
+            runID: runID, fullRefresh: fullRefresh, promoteSeconds: promoteSeconds, checkSeconds: checkSeconds,
+            counts: counts, checks: results)
+    }
+
+    private static func timed(
+        _ file: SQLFileSet.File, phase: String, runID: String, on conn: isolated PostgresConnection,
+        namePrefix: String = ""
+    ) async throws {
+        let start = ContinuousClock.now
+        let startedAt = Date()
+        do {
+            try await conn.executeScript(file.sql)
+        } catch let error as PostgresError {
+            throw TransformError(file: namePrefix + file.name, error: error)
+        }
+        try await conn.execute(
+            """
+            insert into ops.transform_steps (run_id, step, phase, started_at, duration_ms) values ($1, $2, $3, $4, $5)
+            on conflict (run_id, step) do update set started_at = excluded.started_at, duration_ms = excluded.duration_ms
+            """,
+            [runID, namePrefix + file.name, phase, startedAt, seconds(since: start) * 1000])
+    }
+
+    static func seconds(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+
+    static func newRunID() -> String {
+        let stamp = Int(Date().timeIntervalSince1970)
+        return "transform-\(stamp)-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+    }
+
+    static func countsJSON(_ summary: Summary) -> String {
+        var fields = summary.counts.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \($0.value)" }
+        fields.append("\"checks_failed\": \(summary.failedChecks.count)")
+        fields.append("\"promote_ms\": \(Int(summary.promoteSeconds * 1000))")
+        fields.append("\"check_ms\": \(Int(summary.checkSeconds * 1000))")
+        return "{" + fields.joined(separator: ", ") + "}"
+    }
+}
+
+/// A transform or check file failed; its transaction was rolled back, so facts are as before the run.
+public struct TransformError: UserFacingError {
+    public var file: String
+    public var error: PostgresError
+
+    public var exitStatus: ExitStatus { .failure }
+    public var description: String {
+        "transform: \(file) failed and the whole batch was rolled back: \(error.message) (SQLSTATE \(error.sqlState.rawValue)); "
+            + "fix: correct the data or the SQL named, then run transform again"
+    }
+}

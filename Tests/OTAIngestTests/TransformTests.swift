@@ -1,0 +1,438 @@
+import Foundation
+import OTAIngest
+import PostgresClient
+import TestSupport
+import Testing
+
+@Suite struct ReservationLifecycleTests {
+    typealias W = WarehouseFixture
+
+    @Test func newUpdateCancelRestoreFollowStatusTransitions() async throws {
+        try await W.with { w in
+            let id = "7001"
+            try await w.stageBooking(
+                id: id, eventType: "new",
+                body: W.booking(
+                    id: id, status: 1, checkIn: "2025-06-01", nights: 2, nightly: 100, changedAt: "2025-03-01T08:00:00Z"
+                ),
+                otaTime: "2025-03-01 08:00Z", loadedAt: "2025-03-01 08:05Z")
+            try await w.transform()
+            try await w.stageBooking(
+                id: id, eventType: "update",
+                body: W.booking(
+                    id: id, status: 1, checkIn: "2025-06-01", nights: 3, nightly: 100, changedAt: "2025-03-02T08:00:00Z"
+                ),
+                otaTime: "2025-03-02 08:00Z", loadedAt: "2025-03-02 08:05Z")
+            try await w.transform()
+            // The cancel says "update": the lifecycle comes from status 1 -> 0, not from the event name.
+            try await w.stageBooking(
+                id: id, eventType: "update",
+                body: W.booking(
+                    id: id, status: 0, checkIn: "2025-06-01", nights: 3, nightly: 100, changedAt: "2025-03-03T08:00:00Z"
+                ),
+                otaTime: "2025-03-03 08:00Z", loadedAt: "2025-03-03 08:05Z")
+            try await w.stageBooking(
+                id: id, eventType: "restore",
+                body: W.booking(
+                    id: id, status: 1, checkIn: "2025-06-01", nights: 3, nightly: 100, changedAt: "2025-03-04T08:00:00Z"
+                ),
+                otaTime: "2025-03-04 08:00Z", loadedAt: "2025-03-04 08:05Z")
+            let summary = try await w.transform()
+            #expect(summary.failedChecks.isEmpty, "\(summary.rendered)")
+
+            let rows = try await w.strings(
+                "select concat_ws(' ', version, lifecycle, status, nights, room_nights, valid_to is null) from facts.reservations where confirmation_id = $1 order by valid_from",
+                [id])
+            #expect(
+                rows == [
+                    "1 new confirmed 2 2 f", "2 update confirmed 3 3 f", "3 cancel cancelled 3 3 f",
+                    "4 restore confirmed 3 3 t",
+                ])
+            // Nights follow their version: 2 + 3 + 3 + 3, only the restored ones current.
+            #expect(
+                try await w.int("select count(*)::int from facts.reservation_nights where confirmation_id = $1", [id])
+                    == 11)
+            #expect(
+                try await w.int(
+                    "select count(*)::int from facts.reservation_nights where confirmation_id = $1 and is_current and status = 'confirmed'",
+                    [id]) == 3)
+            // GBP property reporting in EUR: converted at each night's rate.
+            #expect(
+                try await w.int(
+                    "select count(*)::int from facts.reservations where confirmation_id = $1 and currency = 'GBP' and reporting_currency = 'EUR' and room_revenue_gross_rc > room_revenue_gross",
+                    [id]) == 4)
+        }
+    }
+
+    @Test func aModificationArrivingBeforeTheVersionItFollowsSlotsIn() async throws {
+        try await W.with { w in
+            let id = "7002"
+            try await w.stageBooking(
+                id: id, eventType: "new",
+                body: W.booking(
+                    id: id, status: 1, checkIn: "2025-07-01", nights: 2, nightly: 90, changedAt: "2025-03-01T08:00:00Z"),
+                otaTime: "2025-03-01 08:00Z", loadedAt: "2025-03-01 08:05Z")
+            try await w.stageBooking(
+                id: id, eventType: "cancel",
+                body: W.booking(
+                    id: id, status: 0, checkIn: "2025-07-01", nights: 4, nightly: 90, changedAt: "2025-03-03T08:00:00Z"),
+                otaTime: "2025-03-03 08:00Z", loadedAt: "2025-03-03 08:05Z")
+            try await w.transform()
+            // The modification the cancel followed lands last (a delayed push).
+            try await w.stageBooking(
+                id: id, eventType: "update",
+                body: W.booking(
+                    id: id, status: 1, checkIn: "2025-07-01", nights: 4, nightly: 90, changedAt: "2025-03-02T08:00:00Z"),
+                otaTime: "2025-03-02 08:00Z", loadedAt: "2025-03-05 09:00Z")
+            let summary = try await w.transform()
+            #expect(summary.failedChecks.isEmpty, "\(summary.rendered)")
+
+            let rows = try await w.strings(
+                "select concat_ws(' ', version, lifecycle, nights, to_char(valid_from, 'DD'), coalesce(to_char(valid_to, 'DD'), '-')) from facts.reservations where confirmation_id = $1 order by valid_from",
+                [id])
+            #expect(rows == ["1 new 2 01 02", "2 update 4 02 03", "3 cancel 4 03 -"])
+            let nightsOfFirst = try await w.strings(
+                "select distinct to_char(valid_to, 'DD') from facts.reservation_nights where confirmation_id = $1 and version_date = '2025-03-01'",
+                [id])
+            #expect(nightsOfFirst == ["02"], "the first version's nights end where the late version begins")
+
+            // As the warehouse knew it on 03-04, the late version did not exist.
+            let asOf = try await w.strings(
+                "select concat_ws(' ', version, status, coalesce(to_char(valid_to, 'DD'), '-')) from feeds.reservations_as_of('2025-03-04 00:00Z') where confirmation_id = $1 order by valid_from",
+                [id])
+            #expect(asOf == ["1 confirmed 03", "2 cancelled -"])
+            let now = try await w.int(
+                "select count(*)::int from feeds.reservations_as_of(now()) where confirmation_id = $1", [id])
+            #expect(now == 3)
+        }
+    }
+
+    @Test func transactionEventsAreKeptAndCollisionsNeverPromoted() async throws {
+        try await W.with { w in
+            let id = "7003"
+            try await w.stageBooking(
+                id: id, eventType: "new",
+                body: W.booking(
+                    id: id, status: 1, checkIn: "2025-08-01", nights: 1, nightly: 80, changedAt: "2025-03-01T08:00:00Z"),
+                otaTime: "2025-03-01 08:00Z", loadedAt: "2025-03-01 08:05Z")
+            try await w.stageBooking(
+                id: id, eventType: "transaction",
+                body: W.booking(
+                    id: id, status: 1, checkIn: "2025-08-01", nights: 1, nightly: 85, changedAt: "2025-03-02T08:00:00Z"),
+                otaTime: "2025-03-02 08:00Z", loadedAt: "2025-03-02 08:05Z")
+            let collision = try await w.stageBooking(
+                id: id, eventType: "new",
+                body: W.booking(
+                    id: id, status: 1, checkIn: "2025-09-01", nights: 5, nightly: 10, changedAt: "2025-03-02T09:00:00Z"),
+                otaTime: "2025-03-02 09:00Z", loadedAt: "2025-03-02 09:05Z")
+            try await w.connection.execute(
+                "update staging.reservation_events set is_collision = true where event_id = $1", [collision])
+            try await w.transform()
+            #expect(
+                try await w.int("select count(*)::int from facts.reservations where confirmation_id = $1", [id]) == 2)
+            #expect(
+                try await w.int(
+                    "select count(*)::int from facts.reservation_transactions where confirmation_id = $1", [id]) == 1)
+        }
+    }
+}
+
+@Suite struct TransformDeterminismTests {
+    typealias W = WarehouseFixture
+
+    /// A small world with every kind of row, staged over two "days".
+    static func stageWorld(_ w: W) async throws {
+        let nights = W.nights(from: "2025-05-01", count: 40)
+        try await w.stageRates(
+            nights: nights, price: { _ in 120 }, observedAt: "2025-03-01 06:00Z", loadedAt: "2025-03-01 06:01Z")
+        try await w.stageAvailability(
+            nights: nights, allotment: { _ in 6 }, observedAt: "2025-03-01 06:00Z", loadedAt: "2025-03-01 06:01Z")
+        for n in 0..<5 {
+            let id = String(8000 + n)
+            try await w.stageBooking(
+                id: id, eventType: "new",
+                body: W.booking(
+                    id: id, status: 1, checkIn: "2025-05-0\(n + 1)", nights: 2, nightly: 100,
+                    email: "g\(n)@example.com", changedAt: "2025-03-01T0\(n):00:00Z"),
+                otaTime: "2025-03-01 0\(n):00Z", loadedAt: "2025-03-01 07:00Z")
+        }
+    }
+
+    @Test func runningTwiceChangesNothingAndFullRefreshGivesTheSameRows() async throws {
+        try await W.with { w in
+            try await Self.stageWorld(w)
+            try await w.transform()
+            let nights = W.nights(from: "2025-05-01", count: 40)
+            // Day 2: every fourth price changed, one booking cancelled.
+            try await w.stageRates(
+                nights: nights, price: { nights.firstIndex(of: $0)! % 4 == 0 ? 135 : 120 },
+                observedAt: "2025-03-02 06:00Z",
+                loadedAt: "2025-03-02 06:01Z")
+            try await w.stageAvailability(
+                nights: nights, allotment: { _ in 6 }, observedAt: "2025-03-02 06:00Z", loadedAt: "2025-03-02 06:01Z")
+            try await w.stageBooking(
+                id: "8000", eventType: "cancel",
+                body: W.booking(
+                    id: "8000", status: 0, checkIn: "2025-05-01", nights: 2, nightly: 100, email: "g0@example.com",
+                    changedAt: "2025-03-02T05:00:00Z"),
+                otaTime: "2025-03-02 05:00Z", loadedAt: "2025-03-02 07:00Z")
+            let day2 = try await w.transform()
+            #expect(day2.counts["rates.versions_appended"] == 10)
+            #expect(day2.counts["availability.versions_appended"] == 0, "an unchanged observation creates no version")
+            let incremental = try await w.factsFingerprint()
+
+            let again = try await w.transform()
+            #expect(again.counts["rates.observations"] == 0)
+            #expect(try await w.factsFingerprint() == incremental, "running twice changes nothing")
+
+            let rebuilt = try await w.transform(fullRefresh: true)
+            #expect(rebuilt.failedChecks.isEmpty, "\(rebuilt.rendered)")
+            #expect(try await w.factsFingerprint() == incremental, "full refresh equals the incremental runs")
+        }
+    }
+
+    @Test func anUnchangedObservationTouchesNoRow() async throws {
+        try await W.with { w in
+            let nights = W.nights(from: "2025-05-01", count: 3)
+            try await w.stageRates(
+                nights: nights, price: { _ in 99 }, observedAt: "2025-03-01 06:00Z", loadedAt: "2025-03-01 06:01Z")
+            try await w.transform()
+            let before = try await w.strings("select ctid::text || xmin::text from facts.rates order by stay_date")
+            try await w.stageRates(
+                nights: nights, price: { _ in 99 }, observedAt: "2025-03-02 06:00Z", loadedAt: "2025-03-02 06:01Z")
+            try await w.transform()
+            #expect(
+                try await w.strings("select ctid::text || xmin::text from facts.rates order by stay_date") == before)
+            // The log still knows it was seen again.
+            let seen = try await w.strings(
+                "select distinct to_char(last_seen_at at time zone 'UTC', 'MM-DD') from feeds.rates_last_seen")
+            #expect(seen == ["03-02"])
+        }
+    }
+
+    @Test func aLateObservationSplitsTheRunItFallsIn() async throws {
+        try await W.with { w in
+            let night = ["2025-05-10"]
+            try await w.stageRates(
+                nights: night, price: { _ in 100 }, observedAt: "2025-03-01 06:00Z", loadedAt: "2025-03-01 06:01Z")
+            try await w.stageRates(
+                nights: night, price: { _ in 100 }, observedAt: "2025-03-03 06:00Z", loadedAt: "2025-03-03 06:01Z")
+            try await w.transform()
+            // A fetch from 03-02 lands only on 03-04, with another price.
+            try await w.stageRates(
+                nights: night, price: { _ in 80 }, observedAt: "2025-03-02 06:00Z", loadedAt: "2025-03-04 06:01Z")
+            let summary = try await w.transform()
+            #expect(summary.counts["rates.late_cells"] == 1)
+            let history = try await w.strings(
+                "select concat_ws(' ', version, price, to_char(valid_from at time zone 'UTC', 'DD'), coalesce(to_char(valid_to at time zone 'UTC', 'DD'), '-')) from facts.rates order by valid_from"
+            )
+            #expect(history == ["1 100.00 01 02", "2 80.00 02 03", "3 100.00 03 -"])
+            // Before the late fetch landed, the warehouse knew one unbroken price.
+            let known = try await w.strings(
+                "select concat_ws(' ', price, coalesce(to_char(valid_to, 'DD'), '-')) from feeds.rates_as_of('2025-03-04 00:00Z')"
+            )
+            #expect(known == ["100.00 -"])
+            #expect(summary.failedChecks.isEmpty)
+            let incremental = try await w.factsFingerprint()
+            try await w.transform(fullRefresh: true)
+            #expect(try await w.factsFingerprint() == incremental)
+        }
+    }
+
+    @Test func validityNeverOverlapsAndChecksPass() async throws {
+        try await W.with { w in
+            try await Self.stageWorld(w)
+            let summary = try await w.transform()
+            #expect(summary.failedChecks.isEmpty, "\(summary.rendered)")
+            #expect(summary.checks.contains { $0.name == "rates.no_overlap" && $0.failures == 0 })
+            #expect(summary.exitStatus == .success)
+            // Break a chain by hand: the check must see it and fail the run.
+            try await w.connection.execute(
+                "update facts.rates set valid_to = valid_from + interval '1 hour' where stay_date = '2025-05-02'")
+            let broken = try await w.transform()
+            #expect(broken.failedChecks.map(\.name).contains("rates.no_overlap"))
+            #expect(broken.exitStatus == .failure)
+        }
+    }
+
+    @Test func unknownCodesAreRegisteredAndFlagged() async throws {
+        try await W.with { w in
+            try await w.stageRates(
+                nights: ["2025-05-01"], price: { _ in 50 }, observedAt: "2025-03-01 06:00Z",
+                loadedAt: "2025-03-01 06:01Z",
+                rate: "99999", room: "NEW")
+            let summary = try await w.transform()
+            #expect(summary.autoRegistered == 2)
+            #expect(summary.rendered.contains("registered automatically"))
+            #expect(summary.failedChecks.isEmpty)
+            #expect(
+                try await w.int("select count(*)::int from dims.rate_plans where rate_id = '99999' and auto_registered")
+                    == 1)
+        }
+    }
+
+    @Test func twoConcurrentTransformsNeverMakeTwoCurrentRows() async throws {
+        try await W.with { w in
+            try await Self.stageWorld(w)
+            let other = try await w.database.connect()
+            async let first = w.transform()
+            async let second = w.transform(on: other)
+            let results = try await [first, second]
+            await other.close()
+            #expect(results.allSatisfy { $0.failedChecks.isEmpty })
+            #expect(
+                results.map { $0.counts["rates.observations"] ?? 0 }.sorted() == [0, 40],
+                "one promotes, the other finds nothing new")
+            #expect(
+                try await w.int(
+                    "select count(*)::int from (select 1 from facts.rates where is_current group by property_code, rate_id, room_code, stay_date, adults, children, channel having count(*) > 1) d"
+                ) == 0)
+            #expect(try await w.int("select count(*)::int from facts.reservations where is_current") == 5)
+        }
+    }
+}
+
+@Suite struct PrivacyAndRetentionTests {
+    typealias W = WarehouseFixture
+
+    /// Rows of every table and view outside staging and dead letters whose text contains `needle`.
+    static func occurrencesOutsideStaging(_ w: W, _ needle: String) async throws -> [String] {
+        let relations = try await w.strings(
+            """
+            select format('%I.%I', n.nspname, c.relname) from pg_class c join pg_namespace n on n.oid = c.relnamespace
+            where n.nspname in ('facts', 'dims', 'feeds', 'ops', 'recon') and c.relkind in ('r', 'p', 'v')
+              and not c.relispartition and (n.nspname, c.relname) <> ('ops', 'dead_letters') order by 1
+            """)
+        var found: [String] = []
+        for relation in relations {
+            // Relation names come from the catalog, quoted by format('%I').
+            let hits = try await w.int(
+                "select count(*)::int from \(relation) t where t::text ilike '%' || $1 || '%'", [needle])
+            if hits > 0 { found.append(relation) }
+        }
+        return found
+    }
+
+    @Test func guestNameAndEmailStayInStagingAndVanishOnErasure() async throws {
+        try await W.with { w in
+            let id = "9001"
+            let email = "zoe.quist@example.org"
+            try await w.stageBooking(
+                id: id, eventType: "new",
+                body: W.booking(
+                    id: id, status: 1, checkIn: "2025-06-01", nights: 2, nightly: 100, email: email,
+                    lastName: "Quistgaard", changedAt: "2025-03-01T08:00:00Z"),
+                otaTime: "2025-03-01 08:00Z", loadedAt: "2025-03-01 08:05Z")
+            try await w.stageBooking(
+                id: id, eventType: "update",
+                body: W.booking(
+                    id: id, status: 1, checkIn: "2025-06-01", nights: 3, nightly: 100, email: email,
+                    lastName: "Quistgaard", changedAt: "2025-03-02T08:00:00Z"),
+                otaTime: "2025-03-02 08:00Z", loadedAt: "2025-03-02 08:05Z")
+            try await w.connection.execute(
+                """
+                insert into ops.dead_letters (source, stream, property_code, record_key, raw, raw_hash, reason, run_id)
+                values ('webhotelier', 'reservations', 'HTL003', null, convert_to($1, 'UTF8'), 'h', 'bad date', 'test-run')
+                """, ["{\"id\": \(id), \"clientInfo\": {\"email\": \"\(email)\", \"lastName\": \"Quistgaard\"}}"])
+            try await w.transform()
+            for needle in [email, "Quistgaard"] {
+                #expect(try await Self.occurrencesOutsideStaging(w, needle).isEmpty, "\(needle) leaked")
+            }
+            #expect(
+                try await w.int(
+                    "select count(distinct guest_hash)::int from facts.reservations where confirmation_id = $1", [id])
+                    == 1)
+            let facts = try await w.factsFingerprint()
+
+            let outcome = try await CommandLineRunner.run([
+                "erase-guest", "--reservation", id, "--database-url", w.database.url,
+            ])
+            #expect(outcome.status == 0, "\(outcome.stderr)")
+            #expect(outcome.stdout.contains("2 staged versions, 1 dead letters"))
+            for needle in [email, "Quistgaard", "555 0100"] {
+                #expect(
+                    try await w.int(
+                        "select count(*)::int from staging.reservation_events where data::text ilike '%' || $1 || '%' or encode(raw, 'escape') ilike '%' || $1 || '%'",
+                        [needle]) == 0)
+                #expect(
+                    try await w.int(
+                        "select count(*)::int from ops.dead_letters where encode(raw, 'escape') ilike '%' || $1 || '%'",
+                        [needle]) == 0)
+            }
+            #expect(try await w.factsFingerprint() == facts, "facts are intact")
+            try await w.transform(fullRefresh: true)
+            #expect(try await w.factsFingerprint() == facts, "and a full refresh rebuilds them the same")
+        }
+    }
+
+    @Test func analystsReadFactsButNeverStagingOrDeadLetters() async throws {
+        try await W.with { w in
+            try await TransformDeterminismTests.stageWorld(w)
+            try await w.transform()
+            let user = "analyst_" + w.database.name
+            try await w.connection.execute("create role \(user) login in role ota_analyst")
+            defer { Task { try? await w.connection.execute("drop role if exists \(user)") } }
+            try await w.connection.execute("set role \(user)")
+            #expect(try await w.int("select count(*)::int from facts.rates") == 40)
+            #expect(try await w.int("select count(*)::int from feeds.rates_last_seen") == 40)
+            #expect(try await w.int("select count(*)::int from feeds.reservations_as_of(now())") == 5)
+            for forbidden in ["staging.reservation_events", "ops.dead_letters", "ops.settings"] {
+                await #expect(throws: PostgresError.self) {
+                    _ = try await w.connection.query("select 1 from \(forbidden) limit 1")
+                }
+            }
+            try await w.connection.execute("reset role")
+            try await w.connection.execute("drop owned by \(user)")
+        }
+    }
+
+    @Test func purgeDropsOldLoadDatePartitionsOnly() async throws {
+        try await W.with { w in
+            try await w.stageRates(
+                nights: ["2025-05-01"], price: { _ in 1 }, observedAt: "2020-01-01 06:00Z",
+                loadedAt: "2020-01-01 06:01Z")
+            let today = try await w.strings("select to_char(now() at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS')")[0]
+            try await w.stageRates(nights: ["2025-05-01"], price: { _ in 2 }, observedAt: today, loadedAt: today)
+            try await w.transform()
+            let outcome = try await CommandLineRunner.run([
+                "purge", "--older-than", "30", "--database-url", w.database.url,
+            ])
+            #expect(outcome.status == 0, "\(outcome.stderr)")
+            #expect(outcome.stdout.contains("dropped staging.rate_observations_20200101"))
+            #expect(try await w.int("select count(*)::int from staging.rate_observations") == 1)
+            #expect(try await w.int("select count(*)::int from facts.rates") == 2, "facts keep their versions")
+            #expect(
+                try await CommandLineRunner.run([
+                    "purge", "--older-than", "0", "--database-url", w.database.url,
+                ]).status == 2)
+        }
+    }
+}
+
+@Suite struct TransformCommandTests {
+    @Test func seedAndTransformFromTheCommandLine() async throws {
+        try await TestDatabase.with { db in
+            #expect(try await CommandLineRunner.run(["migrate", "--database-url", db.url]).status == 0)
+            let seed = try await CommandLineRunner.run(
+                [
+                    "seed", "--dir", WarehouseFixture.repositoryRoot.appendingPathComponent("seeds").path,
+                    "--database-url", db.url,
+                ])
+            #expect(seed.status == 0, "\(seed.stderr)")
+            #expect(seed.stdout.contains("seeded properties.csv: 5 rows"))
+            let transform = try await CommandLineRunner.run(["transform", "--database-url", db.url])
+            #expect(transform.status == 0, "\(transform.stderr)")
+            #expect(transform.stdout.contains("checks: 15 of 15 passed"))
+            let refresh = try await CommandLineRunner.run([
+                "transform", "--full-refresh", "--database-url", db.url,
+            ])
+            #expect(refresh.status == 0, "\(refresh.stderr)")
+            #expect(refresh.stdout.contains("(full refresh)"))
+            let badDir = try await CommandLineRunner.run([
+                "seed", "--dir", "/nonexistent", "--database-url", db.url,
+            ])
+            #expect(badDir.status == 2)
+            #expect(badDir.stderr.contains("fix:"))
+        }
+    }
+}

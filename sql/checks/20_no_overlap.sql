@@ -1,0 +1,43 @@
+-- Versions of a key tile time: each ends exactly where the next begins, so
+-- validities neither overlap nor leave gaps. (The exclusion constraints
+-- refuse overlaps as rows are written; this proves the chain is whole.)
+
+with chained as (
+    select property_code, confirmation_id, valid_from, valid_to,
+           lead(valid_from) over (partition by property_code, confirmation_id order by valid_from, staging_event_id) as next_from
+    from facts.reservations
+), bad as (
+    select * from chained where valid_to is distinct from next_from
+)
+insert into ops.dq_results (run_id, check_name, severity, failures, sample)
+select ops.current_run_id(), 'reservations.no_overlap', 'error', (select count(*) from bad),
+       coalesce((select jsonb_agg(to_jsonb(b)) from (select * from bad limit 5) b), '[]')
+on conflict (run_id, check_name) do update
+set failures = excluded.failures, sample = excluded.sample, checked_at = now();
+
+with chained as (
+    select property_code, room_code, stay_date, valid_from, valid_to,
+           lead(valid_from) over (partition by property_code, room_code, stay_date order by valid_from) as next_from
+    from facts.availability
+), bad as (
+    select * from chained where valid_to is distinct from next_from
+)
+insert into ops.dq_results (run_id, check_name, severity, failures, sample)
+select ops.current_run_id(), 'availability.no_overlap', 'error', (select count(*) from bad),
+       coalesce((select jsonb_agg(to_jsonb(b)) from (select * from bad limit 5) b), '[]')
+on conflict (run_id, check_name) do update
+set failures = excluded.failures, sample = excluded.sample, checked_at = now();
+
+with chained as (
+    select property_code, rate_id, room_code, stay_date, adults, children, channel, valid_from, valid_to,
+           lead(valid_from) over (partition by property_code, rate_id, room_code, stay_date, adults, children, channel
+                                  order by valid_from) as next_from
+    from facts.rates
+), bad as (
+    select * from chained where valid_to is distinct from next_from
+)
+insert into ops.dq_results (run_id, check_name, severity, failures, sample)
+select ops.current_run_id(), 'rates.no_overlap', 'error', (select count(*) from bad),
+       coalesce((select jsonb_agg(to_jsonb(b)) from (select * from bad limit 5) b), '[]')
+on conflict (run_id, check_name) do update
+set failures = excluded.failures, sample = excluded.sample, checked_at = now();

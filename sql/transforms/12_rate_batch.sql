@@ -1,0 +1,50 @@
+-- New rate observations: those landed by a transaction the previous promotion
+-- could not see (mark and read share one statement's snapshot). A cursor feed's
+-- own updated_at is the OTA time where there is one, else the fetch time.
+-- cell_hash only speeds up sorting by cell within this transaction (an int8
+-- compares far faster than seven columns); it is never stored.
+
+create temp table rate_batch (
+    property_code  text not null,
+    rate_id        text not null,
+    room_code      text not null,
+    stay_date      date not null,
+    adults         integer not null,
+    children       integer not null,
+    channel        text not null,
+    valid_from     timestamptz not null,
+    cell_hash      bigint not null,
+    price          numeric(12, 2),
+    currency       text not null,
+    closeout       boolean not null,
+    min_stay       integer not null,
+    available      integer,
+    source         text not null,
+    stream         text not null,
+    loaded_at      timestamptz not null
+) on commit drop;
+
+with mark as (
+    update ops.transform_state s
+    set seen_snapshot = pg_current_snapshot(), promoted_at = now()
+    from ops.transform_state previous
+    where s.stream = 'rates' and previous.stream = 'rates'
+    returning previous.seen_snapshot as seen
+)
+insert into rate_batch
+select o.property_code, o.rate_id, o.room_code, o.stay_date, o.adults, o.children, o.channel,
+    coalesce(o.source_updated_at, o.observed_at),
+    hashtextextended(concat_ws('|', o.property_code, o.rate_id, o.room_code, o.stay_date, o.adults, o.children, o.channel), 0),
+    o.price, o.currency, o.closeout, o.min_stay, o.available, o.source, o.stream, o.loaded_at
+from staging.rate_observations o
+cross join mark
+where o.landed_xid >= pg_snapshot_xmin(mark.seen)
+  and not pg_visible_in_snapshot(o.landed_xid, mark.seen);
+
+analyze rate_batch;
+
+select facts.ensure_stay_partitions(min(stay_date), max(stay_date)) from rate_batch;
+
+insert into ops.transform_counts (run_id, metric, value)
+select ops.current_run_id(), 'rates.observations', count(*) from rate_batch
+on conflict (run_id, metric) do update set value = excluded.value;

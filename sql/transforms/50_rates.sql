@@ -1,0 +1,209 @@
+-- Promotes the new rate observations into facts.rates. A version is a run of
+-- identical observations of a cell (equal row_hash): an observation equal to
+-- the value in force creates nothing and touches nothing.
+--
+-- Two paths, one result (the same rows a full refresh gives):
+--   in order  every observation of the cell is after its property's horizon
+--             (the latest observation time promoted): compare with the current
+--             version, close it where the value changed, append the changes.
+--   late      some observation is at or before the horizon: recompute the
+--             cell's history from the version in force just before the first
+--             late observation, plus every logged observation from then on.
+
+-- The batch is sorted and hashed in memory rather than on disk.
+set local work_mem = '256MB';
+
+-- Cells with a late observation, and the time of their earliest new one.
+create temp table rate_late_cells on commit drop as
+select b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults, b.children, b.channel,
+       min(b.valid_from) as first_new
+from rate_batch b
+where (b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults, b.children, b.channel) in (
+    select l.property_code, l.rate_id, l.room_code, l.stay_date, l.adults, l.children, l.channel
+    from rate_batch l
+    join ops.transform_horizons h on h.stream = 'rates' and h.property_code = l.property_code
+    where l.valid_from <= h.horizon)
+group by 1, 2, 3, 4, 5, 6, 7;
+
+-- In order: the observations whose values differ from the ones before them
+-- (the previous new observation of the cell, else the current version).
+-- Several observations of a cell at one instant: the last landed counts.
+-- Only these changes get a row hash; unchanged observations cost a compare.
+-- The planner underestimates the windows' output and would probe the index
+-- once per observation; one hash join over the current rows is far cheaper.
+set local enable_nestloop = off;
+create temp table rate_changes on commit drop as
+with latest_at_instant as (
+    select b.*, row_number() over instant as nth
+    from rate_batch b
+    where not exists (
+        select 1 from rate_late_cells l
+        where (l.property_code, l.rate_id, l.room_code, l.stay_date, l.adults, l.children, l.channel)
+            = (b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults, b.children, b.channel))
+    window instant as (partition by b.cell_hash, b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults,
+                       b.children, b.channel, b.valid_from
+                       order by b.loaded_at desc, b.price desc, b.currency desc, b.closeout desc, b.min_stay desc,
+                                b.available desc)
+),
+sequenced as (
+    select i.*, row_number() over cell as position,
+           lag(i.price) over cell as previous_price, lag(i.currency) over cell as previous_currency,
+           lag(i.closeout) over cell as previous_closeout, lag(i.min_stay) over cell as previous_min_stay,
+           lag(i.available) over cell as previous_available
+    from latest_at_instant i
+    where i.nth = 1
+    window cell as (partition by i.cell_hash, i.property_code, i.rate_id, i.room_code, i.stay_date, i.adults,
+                    i.children, i.channel order by i.valid_from)
+)
+select s.property_code, s.rate_id, s.room_code, s.stay_date, s.adults, s.children, s.channel, s.valid_from,
+       facts.rate_row_hash(s.price, s.currency, s.closeout, s.min_stay, s.available) as row_hash,
+       s.price, s.currency, s.closeout, s.min_stay, s.available, s.source, s.stream, s.loaded_at,
+       c.valid_from as current_from, coalesce(c.version, 0) as current_version
+from sequenced s
+left join facts.rates c
+  on (c.property_code, c.rate_id, c.room_code, c.stay_date, c.adults, c.children, c.channel)
+   = (s.property_code, s.rate_id, s.room_code, s.stay_date, s.adults, s.children, s.channel)
+  and c.valid_to is null
+where case when s.position = 1
+           then (s.price, s.currency, s.closeout, s.min_stay, s.available)
+                is distinct from (c.price, c.currency, c.closeout, c.min_stay, c.available)
+           else (s.price, s.currency, s.closeout, s.min_stay, s.available)
+                is distinct from (s.previous_price, s.previous_currency, s.previous_closeout, s.previous_min_stay,
+                                  s.previous_available)
+      end;
+set local enable_nestloop = on;
+
+-- Close the current version of every changed cell at its first change.
+update facts.rates f
+set valid_to = c.first_change
+from (
+    select property_code, rate_id, room_code, stay_date, adults, children, channel, current_from,
+           min(valid_from) as first_change
+    from rate_changes
+    where current_from is not null
+    group by 1, 2, 3, 4, 5, 6, 7, 8
+) c
+where (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel, f.valid_from)
+    = (c.property_code, c.rate_id, c.room_code, c.stay_date, c.adults, c.children, c.channel, c.current_from);
+
+-- Append the changes; each holds until the next change of its cell.
+insert into facts.rates (
+    property_code, rate_id, room_code, stay_date, adults, children, channel, valid_from, row_hash, valid_to,
+    version, price, currency, closeout, min_stay, available, source, stream, loaded_at)
+select property_code, rate_id, room_code, stay_date, adults, children, channel, valid_from, row_hash,
+       lead(valid_from) over cell,
+       current_version + row_number() over cell,
+       price, currency, closeout, min_stay, available, source, stream, loaded_at
+from rate_changes
+window cell as (partition by property_code, rate_id, room_code, stay_date, adults, children, channel
+                order by valid_from);
+
+-- Late: the recomputed history of each late cell from its first new observation on.
+create temp table rate_late_history on commit drop as
+with start as (
+    select f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel, f.valid_from,
+           f.row_hash, f.version, f.price, f.currency, f.closeout, f.min_stay, f.available, f.source, f.stream,
+           f.loaded_at
+    from facts.rates f
+    join rate_late_cells l
+      on (l.property_code, l.rate_id, l.room_code, l.stay_date, l.adults, l.children, l.channel)
+       = (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel)
+    where f.valid_from < l.first_new and (f.valid_to is null or f.valid_to >= l.first_new)
+),
+logged as (
+    select distinct on (o.property_code, o.rate_id, o.room_code, o.stay_date, o.adults, o.children, o.channel,
+                        coalesce(o.source_updated_at, o.observed_at))
+           o.property_code, o.rate_id, o.room_code, o.stay_date, o.adults, o.children, o.channel,
+           coalesce(o.source_updated_at, o.observed_at) as valid_from,
+           facts.rate_row_hash(o.price, o.currency, o.closeout, o.min_stay, o.available) as row_hash,
+           null::integer as version, o.price, o.currency, o.closeout, o.min_stay, o.available, o.source, o.stream,
+           o.loaded_at
+    from staging.rate_observations o
+    join rate_late_cells l
+      on (l.property_code, l.rate_id, l.room_code, l.stay_date, l.adults, l.children, l.channel)
+       = (o.property_code, o.rate_id, o.room_code, o.stay_date, o.adults, o.children, o.channel)
+    -- An observation lands after it is made: older load dates cannot hold one.
+    where o.load_date >= (select min(first_new) from rate_late_cells)::date - 1
+      and coalesce(o.source_updated_at, o.observed_at) >= l.first_new
+    order by o.property_code, o.rate_id, o.room_code, o.stay_date, o.adults, o.children, o.channel,
+             coalesce(o.source_updated_at, o.observed_at), o.loaded_at desc, o.price desc, o.currency desc,
+             o.closeout desc, o.min_stay desc, o.available desc
+),
+sequenced as (
+    select s.*, lag(s.row_hash) over cell as previous_hash
+    from (select * from start union all select * from logged) s
+    window cell as (partition by s.property_code, s.rate_id, s.room_code, s.stay_date, s.adults, s.children, s.channel
+                    order by s.valid_from)
+),
+versions as (
+    select * from sequenced where previous_hash is distinct from row_hash
+)
+select v.property_code, v.rate_id, v.room_code, v.stay_date, v.adults, v.children, v.channel, v.valid_from,
+       v.row_hash, lead(v.valid_from) over cell as valid_to,
+       (coalesce(first_value(v.version) over cell, 1) - 1 + row_number() over cell)::integer as version,
+       v.price, v.currency, v.closeout, v.min_stay, v.available, v.source, v.stream, v.loaded_at
+from versions v
+window cell as (partition by v.property_code, v.rate_id, v.room_code, v.stay_date, v.adults, v.children, v.channel
+                order by v.valid_from);
+
+delete from facts.rates f
+using rate_late_cells l
+where (l.property_code, l.rate_id, l.room_code, l.stay_date, l.adults, l.children, l.channel)
+    = (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel)
+  and f.valid_from >= l.first_new
+  and not exists (
+      select 1 from rate_late_history h
+      where (h.property_code, h.rate_id, h.room_code, h.stay_date, h.adults, h.children, h.channel, h.valid_from, h.row_hash)
+          = (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel, f.valid_from, f.row_hash));
+
+update facts.rates f
+set valid_to = h.valid_to, version = h.version
+from rate_late_history h
+where (h.property_code, h.rate_id, h.room_code, h.stay_date, h.adults, h.children, h.channel, h.valid_from, h.row_hash)
+    = (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel, f.valid_from, f.row_hash)
+  and h.valid_to is not null and (f.valid_to is null or h.valid_to < f.valid_to);
+
+insert into facts.rates (
+    property_code, rate_id, room_code, stay_date, adults, children, channel, valid_from, row_hash, valid_to,
+    version, price, currency, closeout, min_stay, available, source, stream, loaded_at)
+select h.property_code, h.rate_id, h.room_code, h.stay_date, h.adults, h.children, h.channel, h.valid_from,
+       h.row_hash, h.valid_to, h.version, h.price, h.currency, h.closeout, h.min_stay, h.available, h.source,
+       h.stream, h.loaded_at
+from rate_late_history h
+where not exists (
+    select 1 from facts.rates f
+    where (h.property_code, h.rate_id, h.room_code, h.stay_date, h.adults, h.children, h.channel, h.valid_from)
+        = (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel, f.valid_from));
+
+update facts.rates f
+set valid_to = h.valid_to, version = h.version
+from rate_late_history h
+where (h.property_code, h.rate_id, h.room_code, h.stay_date, h.adults, h.children, h.channel, h.valid_from, h.row_hash)
+    = (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel, f.valid_from, f.row_hash)
+  and (f.valid_to is distinct from h.valid_to or f.version <> h.version);
+
+-- The recomputed cells must tile time: each version ends where the next begins.
+select ops.fail_if(exists (
+    select 1
+    from (
+        select f.valid_to,
+               lead(f.valid_from) over (partition by f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults,
+                                        f.children, f.channel order by f.valid_from) as next_from
+        from facts.rates f
+        join rate_late_cells l
+          on (l.property_code, l.rate_id, l.room_code, l.stay_date, l.adults, l.children, l.channel)
+           = (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel)
+    ) chain
+    where chain.valid_to is distinct from chain.next_from),
+    'facts.rates: a recomputed cell has overlapping or broken validity; the transform was rolled back');
+
+-- Move each property's horizon to its latest promoted observation.
+insert into ops.transform_horizons (stream, property_code, horizon)
+select 'rates', property_code, max(valid_from) from rate_batch group by property_code
+on conflict (stream, property_code) do update set horizon = excluded.horizon
+where ops.transform_horizons.horizon < excluded.horizon;
+
+insert into ops.transform_counts (run_id, metric, value)
+values (ops.current_run_id(), 'rates.versions_appended', (select count(*) from rate_changes)),
+       (ops.current_run_id(), 'rates.late_cells', (select count(*) from rate_late_cells))
+on conflict (run_id, metric) do update set value = excluded.value;
