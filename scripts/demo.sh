@@ -63,11 +63,19 @@ for day in 1 2; do
 done
 
 echo
+echo "== ota-ingest seed && ota-ingest transform: staging -> versioned facts"
+"$BIN/ota-ingest" seed --dir "$ROOT/seeds" || status=$?
+"$BIN/ota-ingest" transform || status=$?
+
+echo
 echo "== the warehouse"
 psql "$DATABASE_URL" -q -P pager=off <<'SQL'
 select 'staging.reservation_events' as "table", count(*) as rows from staging.reservation_events
 union all select 'staging.availability_observations', count(*) from staging.availability_observations
 union all select 'staging.rate_observations', count(*) from staging.rate_observations
+union all select 'facts.reservations (versions)', count(*) from facts.reservations
+union all select 'facts.availability (versions)', count(*) from facts.availability
+union all select 'facts.rates (versions)', count(*) from facts.rates
 union all select 'ops.dead_letters', count(*) from ops.dead_letters;
 select command, status, counts->>'records' as records, counts->>'landed' as landed,
        counts->>'dead_letters' as dead_letters, counts->>'elapsed_ms' as ms

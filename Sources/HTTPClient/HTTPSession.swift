@@ -75,7 +75,8 @@ public actor HTTPSession {
             // COPYPOSTFIELDS copies the bytes, so nothing here has to outlive the call.
             try body.withUnsafeBytes { raw in
                 let base = raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
-                try check(ota_curl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: base)))
+                try check(
+                    ota_curl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: base)))
             }
         } else if request.method == "POST" {
             try check(ota_curl_setopt_offset(handle, CURLOPT_POSTFIELDSIZE_LARGE, 0))

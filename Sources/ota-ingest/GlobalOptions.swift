@@ -22,7 +22,8 @@ struct GlobalOptions: ParsableArguments {
             return url
         }
         throw ConfigError(
-            "no database given; fix: pass --database-url or set DATABASE_URL (e.g. postgresql://user@host:5432/warehouse)")
+            "no database given; fix: pass --database-url or set DATABASE_URL (e.g. postgresql://user@host:5432/warehouse)"
+        )
     }
 
     /// The parsed configuration, or nil when no file is named.

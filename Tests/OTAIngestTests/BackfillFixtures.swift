@@ -212,7 +212,8 @@ struct BackfillDatabase {
     }
 
     func load(_ arguments: [String], standardInput: URL? = nil) async throws -> CommandLineRunner.Outcome {
-        try await CommandLineRunner.run(["load"] + arguments + ["--database-url", db.url], standardInput: standardInput)
+        try await CommandLineRunner.run(
+            ["load"] + arguments + ["--database-url", db.url], standardInput: standardInput)
     }
 }
 

@@ -205,7 +205,9 @@ import Testing
             // Parts of 10,000: the small file already fills both landing connections many times.
             let first = try await b.load(["rates", "--source", "acme", "--file", small.path, "--part-records", "10000"])
             #expect(first.status == 0, "\(first.stderr)")
-            let second = try await b.load(["rates", "--source", "acme", "--file", large.path, "--part-records", "10000"])
+            let second = try await b.load([
+                "rates", "--source", "acme", "--file", large.path, "--part-records", "10000",
+            ])
             #expect(second.status == 0, "\(second.stderr)")
             #expect(try await b.int("select count(*)::int from staging.rate_observations") == 450_000)
             let peaks = try await b.strings(

@@ -40,7 +40,8 @@ final class ChildProcess: @unchecked Sendable {
         _ arguments: [String], executable: String = "ota-ingest", environment: [String: String] = [:],
         workingDirectory: URL? = nil, executableDirectory: URL? = nil, standardInput: URL? = nil
     ) throws {
-        process.executableURL = (executableDirectory ?? CommandLineRunner.binDirectory).appendingPathComponent(executable)
+        process.executableURL = (executableDirectory ?? CommandLineRunner.binDirectory).appendingPathComponent(
+            executable)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         // Tests name their database explicitly; an inherited one must not leak in.

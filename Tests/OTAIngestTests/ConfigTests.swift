@@ -102,7 +102,8 @@ import Testing
         let resolver = SecretResolver(environment: [:])
         let error = #expect(throws: ConfigError.self) { try resolver.token(for: try config.source(named: "acme")) }
         #expect(error?.message.contains("ACME_TOKEN is not set") == true)
-        let token = try SecretResolver(environment: ["ACME_TOKEN": "s3cr3t"]).token(for: try config.source(named: "acme"))
+        let token = try SecretResolver(environment: ["ACME_TOKEN": "s3cr3t"]).token(
+            for: try config.source(named: "acme"))
         #expect(token == "s3cr3t")
     }
 
@@ -115,10 +116,11 @@ import Testing
         var source = SourceConfig(
             name: "webhotelier", kind: .webhotelier, baseURL: "http://x", secrets: .directory(path: dir.path))
         let accounts = try SecretResolver(environment: [:]).accounts(for: source)
-        #expect(accounts == [
-            PropertyAccount(propertyCode: "HTL001", username: "user1", password: "pa:ss word"),
-            PropertyAccount(propertyCode: "HTL002", username: "user2", password: "pw2"),
-        ])
+        #expect(
+            accounts == [
+                PropertyAccount(propertyCode: "HTL001", username: "user1", password: "pa:ss word"),
+                PropertyAccount(propertyCode: "HTL002", username: "user2", password: "pw2"),
+            ])
 
         let file = dir.appendingPathComponent("all.txt")
         try "# code user:password\nHTL003 u3:p3\n\nHTL004 u4:p4\n".write(to: file, atomically: true, encoding: .utf8)

@@ -47,7 +47,9 @@ import Testing
                 let missing = expected.subtracting(staged).sorted()
                 let extra = staged.subtracting(expected).sorted()
                 if !missing.isEmpty || !extra.isEmpty {
-                    Issue.record("MISSING \(missing.count) \(missing.prefix(3)) EXTRA \(extra.count) \(extra.prefix(3)) counts \(o.counts)")
+                    Issue.record(
+                        "MISSING \(missing.count) \(missing.prefix(3)) EXTRA \(extra.count) \(extra.prefix(3)) counts \(o.counts)"
+                    )
                 }
             }
             // No record version landed twice.
@@ -58,7 +60,9 @@ import Testing
                 """)
             #expect(doubled == 0)
             let dead = Set(try await h.strings("select record_key from ops.dead_letters where stream = 'inventory'"))
-            let reasons = try await h.strings("select coalesce(record_key, '?') || ' ' || reason || ' ' || encode(raw, 'escape') from ops.dead_letters where coalesce(record_key, '') = ''")
+            let reasons = try await h.strings(
+                "select coalesce(record_key, '?') || ' ' || reason || ' ' || encode(raw, 'escape') from ops.dead_letters where coalesce(record_key, '') = ''"
+            )
             #expect(reasons.isEmpty, "\(reasons)")
             #expect(dead == Set(h.server.malformedRecords().compactMap(\.recordID)))
         }

@@ -33,7 +33,8 @@ import Testing
             #expect(!expectedAvailability.isEmpty)
             #expect(stagedAvailability.sorted() == expectedAvailability.map(\.sqlBools).sorted())
 
-            let badRates = Set(malformed.filter { $0.surface == .rates }.map { "\($0.property)|\($0.rateID!)|\($0.date!)" })
+            let badRates = Set(
+                malformed.filter { $0.surface == .rates }.map { "\($0.property)|\($0.rateID!)|\($0.date!)" })
             let expectedRates = h.server.accounts().flatMap { h.server.rateGrid(property: $0.code) }
                 .filter { window.contains(CivilDate($0.date)!) }
                 .filter { !badRates.contains("\($0.property)|\($0.rateID)|\($0.date)") }
@@ -88,7 +89,9 @@ import Testing
 extension String {
     /// Swift's true/false as PostgreSQL's concat_ws prints booleans.
     var sqlBools: String {
-        split(separator: "|", omittingEmptySubsequences: false).map { $0 == "true" ? "t" : $0 == "false" ? "f" : String($0) }
-            .joined(separator: "|")
+        split(separator: "|", omittingEmptySubsequences: false).map {
+            $0 == "true" ? "t" : $0 == "false" ? "f" : String($0)
+        }
+        .joined(separator: "|")
     }
 }

@@ -17,7 +17,8 @@ import Testing
             #expect(second.status == 0, "\(second.stderr)")
             #expect(second.stdout.contains("schema up to date"))
             let conn = try await db.connect()
-            let count = try await conn.query("select count(*)::int from ops.schema_migrations")[0].decode(Int.self, at: 0)
+            let count = try await conn.query("select count(*)::int from ops.schema_migrations")[0].decode(
+                Int.self, at: 0)
             #expect(count == (try Migrator().available.count))
             let runs = try await conn.query("select to_regclass('ops.runs') is not null")[0].decode(Bool.self, at: 0)
             #expect(runs)
@@ -51,7 +52,8 @@ import Testing
             let applied = outcomes.map { $0.stdout.components(separatedBy: "applied 0001_schemas.sql").count - 1 }
             #expect(applied.reduce(0, +) == 1, "exactly one process applies each migration")
             let conn = try await db.connect()
-            let rows = try await conn.query("select count(*)::int, count(distinct version)::int from ops.schema_migrations")
+            let rows = try await conn.query(
+                "select count(*)::int, count(distinct version)::int from ops.schema_migrations")
             #expect(try rows[0].decode(Int.self, at: 0) == rows[0].decode(Int.self, at: 1))
             await conn.close()
         }
@@ -87,7 +89,8 @@ import Testing
         let bin = CommandLineRunner.binDirectory
         for name in try FileManager.default.contentsOfDirectory(atPath: bin.path)
         where name == "ota-ingest" || name.hasSuffix(".resources") {
-            try FileManager.default.copyItem(at: bin.appendingPathComponent(name), to: install.appendingPathComponent(name))
+            try FileManager.default.copyItem(
+                at: bin.appendingPathComponent(name), to: install.appendingPathComponent(name))
         }
         try await TestDatabase.with { db in
             let outcome = try await CommandLineRunner.run(
@@ -99,7 +102,9 @@ import Testing
     }
 
     @Test func badInputGetsOneLineAndTheDocumentedCode() async throws {
-        let down = try await CommandLineRunner.run(["migrate", "--database-url", "postgresql://nobody:pw0rd@127.0.0.1:1/x"])
+        let down = try await CommandLineRunner.run([
+            "migrate", "--database-url", "postgresql://nobody:pw0rd@127.0.0.1:1/x",
+        ])
         #expect(down.status == 1)
         #expect(down.stderr.contains("127.0.0.1:1/x"))
         #expect(!down.stderr.contains("pw0rd"), "a password in the URL must never be printed")
@@ -126,10 +131,13 @@ import Testing
 
     @Test func unknownConfigKeyIsAUsageError() async throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("ota-\(UUID().uuidString).toml")
-        try "[sources.webhotelier]\nkind = \"webhotelier\"\nbase_url = \"https://x.example\"\ncredentials_dir = \"/x\"\nconcurency = 2\n"
+        try
+            "[sources.webhotelier]\nkind = \"webhotelier\"\nbase_url = \"https://x.example\"\ncredentials_dir = \"/x\"\nconcurency = 2\n"
             .write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
-        let outcome = try await CommandLineRunner.run(["migrate", "--config", file.path, "--database-url", "postgresql://x@127.0.0.1:1/x"])
+        let outcome = try await CommandLineRunner.run([
+            "migrate", "--config", file.path, "--database-url", "postgresql://x@127.0.0.1:1/x",
+        ])
         #expect(outcome.status == 2)
         #expect(outcome.stderr.contains("unknown key sources.webhotelier.concurency"))
     }

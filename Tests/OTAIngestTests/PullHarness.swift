@@ -68,7 +68,9 @@ struct PullHarness: Sendable {
     }
 
     @discardableResult
-    func pull(_ job: PullRunner.Job, _ adjust: (inout SourceConfig) -> Void = { _ in }) async throws -> PullRunner.Outcome {
+    func pull(_ job: PullRunner.Job, _ adjust: (inout SourceConfig) -> Void = { _ in }) async throws
+        -> PullRunner.Outcome
+    {
         try await runner(adjust).run(job)
     }
 

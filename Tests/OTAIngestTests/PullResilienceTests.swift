@@ -60,13 +60,15 @@ import Testing
     }
 
     /// Runs each pull to completion through the CLI, as one clean run would.
-    private static func cleanCLIFingerprint(advancedBy minutes: Int, kinds: [String]) async throws -> [String: [String]] {
+    private static func cleanCLIFingerprint(advancedBy minutes: Int, kinds: [String]) async throws -> [String: [String]]
+    {
         var fingerprint: [String: [String]] = [:]
         try await PullHarness.with(killWorld) { h in
             h.server.advance(minutes: minutes)
             let config = try h.writeConfig(stayWindowDays: 365, chunkDays: 3, pageSize: 100)
             for kind in kinds {
-                let outcome = try await CommandLineRunner.run(h.cliArguments(kind, config: config), environment: h.environment)
+                let outcome = try await CommandLineRunner.run(
+                    h.cliArguments(kind, config: config), environment: h.environment)
                 #expect([0, 3].contains(outcome.status), "\(kind): \(outcome.stderr)")
             }
             fingerprint = try await h.stagingFingerprint()
@@ -104,7 +106,8 @@ import Testing
             }
             #expect(killed == 20, "runs should have been killed mid-way 20 times (killed \(killed))")
             for kind in kinds where !finished.contains(kind) {
-                let outcome = try await CommandLineRunner.run(h.cliArguments(kind, config: config), environment: h.environment)
+                let outcome = try await CommandLineRunner.run(
+                    h.cliArguments(kind, config: config), environment: h.environment)
                 #expect([0, 3].contains(outcome.status), "\(kind): \(outcome.stderr)")
             }
             expectSameStaging(try await h.stagingFingerprint(), clean)
@@ -121,7 +124,8 @@ import Testing
             let outcomes = try await withThrowingTaskGroup(of: CommandLineRunner.Outcome.self) { group in
                 for _ in 0..<2 {
                     group.addTask {
-                        try await CommandLineRunner.run(h.cliArguments("reservations", config: config), environment: h.environment)
+                        try await CommandLineRunner.run(
+                            h.cliArguments("reservations", config: config), environment: h.environment)
                     }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
@@ -134,7 +138,8 @@ import Testing
                 """)
             #expect(doubled == 0)
             let batches = try await h.int(
-                "select count(*)::int - count(distinct (property_code, batch_range))::int from ops.batches where stream = 'reservations'")
+                "select count(*)::int - count(distinct (property_code, batch_range))::int from ops.batches where stream = 'reservations'"
+            )
             #expect(batches == 0, "no booking was landed by both processes")
         }
     }

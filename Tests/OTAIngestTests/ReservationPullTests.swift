@@ -15,7 +15,8 @@ private func expectedBookings(_ server: SandboxServer, polls: [Date], start: Dat
     let byBooking = Dictionary(grouping: versions, by: \.bookingID)
     var previous = start
     for poll in polls {
-        for (id, history) in byBooking where history.contains(where: { $0.validFrom > previous && $0.validFrom <= poll }) {
+        for (id, history) in byBooking
+        where history.contains(where: { $0.validFrom > previous && $0.validFrom <= poll }) {
             guard let current = history.first(where: { $0.validFrom <= poll && ($0.validTo.map { $0 > poll } ?? true) })
             else { continue }
             if current.malformation != nil {
@@ -89,7 +90,8 @@ private func expectedBookings(_ server: SandboxServer, polls: [Date], start: Dat
             #expect(outcome.status == .success)
             // The initial bookings were synced before we started: only the search finds them.
             let expected = Set(h.server.bookingVersions().filter { $0.validTo == nil }.map { String($0.bookingID) })
-            let staged = Set(try await h.strings("select confirmation_id from staging.reservation_events where origin = 'recovery'"))
+            let staged = Set(
+                try await h.strings("select confirmation_id from staging.reservation_events where origin = 'recovery'"))
             #expect(staged == expected)
             #expect(expected.count >= 10)
             let again = try await h.pull(.reservations(since: since))
@@ -122,9 +124,11 @@ private func expectedBookings(_ server: SandboxServer, polls: [Date], start: Dat
             await connection.close()
             #expect(outcome == .collision)
             let versions = try await h.int(
-                "select count(*)::int from staging.reservation_events where confirmation_id = $1 and not is_collision", [id])
+                "select count(*)::int from staging.reservation_events where confirmation_id = $1 and not is_collision",
+                [id])
             let collisions = try await h.int(
-                "select count(*)::int from staging.reservation_events where confirmation_id = $1 and is_collision", [id])
+                "select count(*)::int from staging.reservation_events where confirmation_id = $1 and is_collision", [id]
+            )
             #expect(collisions == 1)
             #expect(versions >= 1)
         }

@@ -82,7 +82,8 @@ public enum ConfigLoader {
         source.stayWindowDays = try reader.int("stay_window_days", in: 1...1095) ?? source.stayWindowDays
         source.chunkDays = try reader.int("chunk_days", in: 1...366) ?? source.chunkDays
         source.pageSize = try reader.int("page_size", in: 1...10000) ?? source.pageSize
-        source.requestsPerSecond = try reader.double("requests_per_second", in: 0.01...10000) ?? source.requestsPerSecond
+        source.requestsPerSecond =
+            try reader.double("requests_per_second", in: 0.01...10000) ?? source.requestsPerSecond
         source.burst = try reader.int("burst", in: 1...10000) ?? source.burst
         source.maxAttempts = try reader.int("max_attempts", in: 1...20) ?? source.maxAttempts
         if let ms = try reader.int("retry_base_ms", in: 1...60000) { source.retryBaseDelay = .milliseconds(ms) }
@@ -107,7 +108,8 @@ public enum ConfigLoader {
             if let dir = try reader.string("credentials_dir") { found.append(.directory(path: dir)) }
             if let prefix = try reader.string("credentials_env_prefix") { found.append(.environmentPrefix(prefix)) }
         }
-        let keys = kind == .cursor ? "token_env or token_file" : "credentials_file, credentials_dir or credentials_env_prefix"
+        let keys =
+            kind == .cursor ? "token_env or token_file" : "credentials_file, credentials_dir or credentials_env_prefix"
         guard found.count == 1 else {
             throw ConfigError(
                 "\(reader.file): \(path) needs exactly one of \(keys) (found \(found.count)); fix: name where the secret is, never the secret itself"

@@ -29,7 +29,8 @@ public struct SecretResolver: Sendable {
         case .environment(let variable):
             guard let value = environment[variable], !value.isEmpty else {
                 throw ConfigError(
-                    "source \"\(source.name)\": token_env \(variable) is not set; fix: export \(variable) with the API token")
+                    "source \"\(source.name)\": token_env \(variable) is not set; fix: export \(variable) with the API token"
+                )
             }
             return value
         case .file(let path):
@@ -87,12 +88,15 @@ public struct SecretResolver: Sendable {
                 accounts[code] = account
             }
         case .environment:
-            throw ConfigError("source \"\(source.name)\": a webhotelier source needs credentials_file, credentials_dir or credentials_env_prefix")
+            throw ConfigError(
+                "source \"\(source.name)\": a webhotelier source needs credentials_file, credentials_dir or credentials_env_prefix"
+            )
         }
         if source.properties.isEmpty {
             guard !accounts.isEmpty else {
                 throw ConfigError(
-                    "source \"\(source.name)\": no property accounts found in its credentials; fix: add one entry per property")
+                    "source \"\(source.name)\": no property accounts found in its credentials; fix: add one entry per property"
+                )
             }
             return accounts.keys.sorted().map { accounts[$0]! }
         }

@@ -60,7 +60,8 @@ public struct SourceConfig: Sendable {
 
     public init(
         name: String, kind: Kind, baseURL: String, secrets: SecretReference, properties: [String] = [],
-        concurrency: Int = 4, pendingListInterval: Duration = .seconds(300), feedInterval: Duration = .seconds(6 * 3600),
+        concurrency: Int = 4, pendingListInterval: Duration = .seconds(300),
+        feedInterval: Duration = .seconds(6 * 3600),
         stayWindowDays: Int = 365, chunkDays: Int = 31, pageSize: Int = 1000, requestsPerSecond: Double = 5,
         burst: Int = 10, maxAttempts: Int = 6, requestTimeout: Duration = .seconds(60)
     ) {

@@ -33,7 +33,9 @@ public struct JSONScanner {
 
     /// Calls `body` for each member of the object at `object`, in order.
     public func members(of object: Value, _ body: (_ key: Range<Int>, _ value: Value) throws -> Void) throws {
-        guard object.kind == .object else { throw JSONScanError(offset: object.range.lowerBound, reason: "not an object") }
+        guard object.kind == .object else {
+            throw JSONScanError(offset: object.range.lowerBound, reason: "not an object")
+        }
         let end = object.range.upperBound - 1
         var i = skipWhitespace(object.range.lowerBound + 1, end)
         if i == end { return }
@@ -124,7 +126,9 @@ public struct JSONScanner {
     }
 
     public func bool(_ value: Value) throws -> Bool {
-        guard value.kind == .bool else { throw JSONScanError(offset: value.range.lowerBound, reason: "expected true or false") }
+        guard value.kind == .bool else {
+            throw JSONScanError(offset: value.range.lowerBound, reason: "expected true or false")
+        }
         return bytes[value.range.lowerBound] == UInt8(ascii: "t")
     }
 

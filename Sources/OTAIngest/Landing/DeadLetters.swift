@@ -32,7 +32,10 @@ public enum DeadLetterWriter {
                    set attempts = ops.dead_letters.attempts + 1, last_seen = now(),
                        reason = excluded.reason, run_id = excluded.run_id, batch_id = excluded.batch_id
                 """,
-                [source, letter.stream, letter.propertyCode, letter.recordKey, letter.raw, letter.reason, runId, batchId])
+                [
+                    source, letter.stream, letter.propertyCode, letter.recordKey, letter.raw, letter.reason, runId,
+                    batchId,
+                ])
         }
     }
 }

@@ -23,7 +23,9 @@ public struct LoadStamp: Sendable {
     public var batchId: String
     public var runId: String
 
-    public init(source: String, propertyCode: String, observedAt: String, loadDate: String, batchId: String, runId: String) {
+    public init(
+        source: String, propertyCode: String, observedAt: String, loadDate: String, batchId: String, runId: String
+    ) {
         self.source = source
         self.propertyCode = propertyCode
         self.observedAt = observedAt

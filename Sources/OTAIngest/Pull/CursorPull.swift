@@ -95,9 +95,12 @@ public enum CursorPull {
                         }
                         if parsed.updatedAt == next.updatedAfter { next.boundary.insert(identity) }
                     } catch let refusal as InventoryRecordParser.Refusal {
-                        refused.append(FeedParser.Refused(raw: record.range, key: keyGuess(record, scanner), reason: refusal.reason))
+                        refused.append(
+                            FeedParser.Refused(
+                                raw: record.range, key: keyGuess(record, scanner), reason: refusal.reason))
                     } catch {
-                        refused.append(FeedParser.Refused(raw: record.range, key: keyGuess(record, scanner), reason: "\(error)"))
+                        refused.append(
+                            FeedParser.Refused(raw: record.range, key: keyGuess(record, scanner), reason: "\(error)"))
                     }
                 }
             }
@@ -121,7 +124,8 @@ public enum CursorPull {
     }
 
     private static func keyGuess(_ record: JSONScanner.Value, _ scanner: JSONScanner) -> String {
-        guard record.kind == .object, let id = try? scanner.member("id", of: record), let text = try? scanner.string(id) else {
+        guard record.kind == .object, let id = try? scanner.member("id", of: record), let text = try? scanner.string(id)
+        else {
             return ""
         }
         return text

@@ -11,7 +11,9 @@ public enum FeedPull {
         var endpoint: String { "manage/\(rawValue)" }
     }
 
-    public static func run(_ context: PullContext, accounts: [PropertyAccount], streams: [Stream]) async -> [String: any Error] {
+    public static func run(_ context: PullContext, accounts: [PropertyAccount], streams: [Stream]) async -> [String:
+        any Error]
+    {
         await PropertyWorkers.run(accounts, context: context) { account, connection, caller in
             let client = WebHotelierClient(account: account, baseURL: context.source.baseURL, caller: caller)
             for stream in streams {
@@ -46,7 +48,8 @@ public enum FeedPull {
                 return
             }
             try await connection.withIsolation { conn in
-                try await CallLog.record(source: source.name, property: code, endpoint: stream.endpoint, at: now, on: conn)
+                try await CallLog.record(
+                    source: source.name, property: code, endpoint: stream.endpoint, at: now, on: conn)
             }
         }
         var rateRooms: [String: String] = [:]
@@ -80,12 +83,14 @@ public enum FeedPull {
             case .availability:
                 let page = try await client.availability(from: chunkStart, to: chunkEnd)
                 let parsed = try FeedParser.availability(page, window: window, stamp: stamp)
-                try await land(parsed.rows, parsed.refused, page: page.body, key: key, connection: connection, context: context)
+                try await land(
+                    parsed.rows, parsed.refused, page: page.body, key: key, connection: connection, context: context)
             case .rates:
                 let page = try await client.rates(from: chunkStart, to: chunkEnd)
                 let parsed = try FeedParser.rates(
                     page, window: window, stamp: stamp, rateRooms: rateRooms, currency: currency)
-                try await land(parsed.rows, parsed.refused, page: page.body, key: key, connection: connection, context: context)
+                try await land(
+                    parsed.rows, parsed.refused, page: page.body, key: key, connection: connection, context: context)
             }
             context.stats.add(.pages)
         }
@@ -129,7 +134,8 @@ public enum FeedPull {
         context.stats.add(.deadLetters, letters.count)
         if !letters.isEmpty {
             context.log.warning(
-                "\(letters.count) records sent to dead letters", property: key.propertyCode.isEmpty ? nil : key.propertyCode,
+                "\(letters.count) records sent to dead letters",
+                property: key.propertyCode.isEmpty ? nil : key.propertyCode,
                 ["batch": key.range])
         }
     }

@@ -86,7 +86,8 @@ enum PropertyWorkers {
     ) async throws {
         let connection = try await PostgresConnection.connect(context.databaseURL)
         defer { Task { await connection.close() } }
-        let key = PostgresConnection.advisoryLockKey("ota-ingest property: \(context.source.name)/\(account.propertyCode)")
+        let key = PostgresConnection.advisoryLockKey(
+            "ota-ingest property: \(context.source.name)/\(account.propertyCode)")
         guard try await connection.tryAdvisoryLock(key) else {
             context.stats.add(.skippedProperties)
             context.log.warning("being worked by another process; skipped", property: account.propertyCode)

@@ -60,7 +60,11 @@ public struct PullRunner: Sendable {
         // Secrets are resolved before anything starts, so a missing one is a clean exit 2.
         var accounts: [PropertyAccount] = []
         var token = ""
-        if kind == .webhotelier { accounts = try secrets.accounts(for: source) } else { token = try secrets.token(for: source) }
+        if kind == .webhotelier {
+            accounts = try secrets.accounts(for: source)
+        } else {
+            token = try secrets.token(for: source)
+        }
 
         let ledger = try await PostgresConnection.connect(databaseURL)
         let fullCommand = "\(command) \(source.name)"
@@ -100,13 +104,17 @@ public struct PullRunner: Sendable {
         counts["peak_rss_kb"] = BackfillLoader.peakResidentKilobytes()
         let (status, statusText) = RunSummary.verdict(
             failed: !failures.isEmpty, deadLetters: stats[.deadLetters], allowDeadLetters: allowDeadLetters)
-        let error = failures.isEmpty ? nil : failures.keys.sorted().map { key in
-            (key.isEmpty ? "" : "\(key): ") + "\(failures[key]!)"
-        }.joined(separator: "; ")
+        let error =
+            failures.isEmpty
+            ? nil
+            : failures.keys.sorted().map { key in
+                (key.isEmpty ? "" : "\(key): ") + "\(failures[key]!)"
+            }.joined(separator: "; ")
         try await RunLedger.finish(run, status: statusText, counts: counts, error: error, on: ledger)
         await ledger.close()
         let summary = Self.summary(
-            command: fullCommand, run: run, counts: counts, elapsed: elapsed, status: statusText, properties: accounts.count,
+            command: fullCommand, run: run, counts: counts, elapsed: elapsed, status: statusText,
+            properties: accounts.count,
             failures: failures)
         return Outcome(run: run, status: status, counts: counts, summary: summary)
     }
@@ -115,7 +123,8 @@ public struct PullRunner: Sendable {
         if let sourceName {
             let source = try config.source(named: sourceName)
             guard source.kind == kind else {
-                throw ConfigError("source \"\(sourceName)\" is a \(source.kind.rawValue) source; fix: name a \(kind.rawValue) source")
+                throw ConfigError(
+                    "source \"\(sourceName)\" is a \(source.kind.rawValue) source; fix: name a \(kind.rawValue) source")
             }
             return source
         }
@@ -124,7 +133,8 @@ public struct PullRunner: Sendable {
             throw ConfigError(
                 candidates.isEmpty
                     ? "no \(kind.rawValue) source configured; fix: add [sources.NAME] with kind = \"\(kind.rawValue)\" to the config file"
-                    : "several \(kind.rawValue) sources (\(candidates.map(\.name).joined(separator: ", "))); fix: choose one with --source")
+                    : "several \(kind.rawValue) sources (\(candidates.map(\.name).joined(separator: ", "))); fix: choose one with --source"
+            )
         }
         return candidates[0]
     }

@@ -119,7 +119,8 @@ public enum ReservationPull {
                 }
             } catch let error as PostgresError where StagingWriter.isDataError(error) {
                 try await deadLetter(
-                    raw, id: expectedId, reason: "rejected by PostgreSQL (SQLSTATE \(error.sqlState.rawValue)): \(error.message)",
+                    raw, id: expectedId,
+                    reason: "rejected by PostgreSQL (SQLSTATE \(error.sqlState.rawValue)): \(error.message)",
                     batch: batch, connection, context)
             }
         }

@@ -18,7 +18,8 @@ actor ProgressLine {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(500))
                 let seconds = max((ContinuousClock.now - started).seconds, 0.001)
-                let line = "\r  records \(stats[.records])  pages \(stats[.pages]) (\(String(format: "%.1f", Double(stats[.pages]) / seconds))/s)  dead letters \(stats[.deadLetters])  retries \(stats[.retries])   "
+                let line =
+                    "\r  records \(stats[.records])  pages \(stats[.pages]) (\(String(format: "%.1f", Double(stats[.pages]) / seconds))/s)  dead letters \(stats[.deadLetters])  retries \(stats[.retries])   "
                 FileHandle.standardError.write(Data(line.utf8))
             }
         }

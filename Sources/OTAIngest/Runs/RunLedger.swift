@@ -62,7 +62,8 @@ public enum RunLedger {
     public static func finish(
         _ run: Run, status: String, counts: [String: Int], error: String?, on connection: PostgresConnection
     ) async throws {
-        let json = try String(decoding: JSONSerialization.data(withJSONObject: counts, options: [.sortedKeys]), as: UTF8.self)
+        let json = try String(
+            decoding: JSONSerialization.data(withJSONObject: counts, options: [.sortedKeys]), as: UTF8.self)
         try await connection.execute(
             """
             update ops.runs set status = $2, finished_at = now(), error = $3,

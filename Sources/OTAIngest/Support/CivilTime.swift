@@ -13,7 +13,8 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
     public init?(_ text: some StringProtocol) {
         let bytes = Array(text.utf8)
         guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
-            let year = Self.digits(bytes[0..<4]), let month = Self.digits(bytes[5..<7]), let day = Self.digits(bytes[8..<10]),
+            let year = Self.digits(bytes[0..<4]), let month = Self.digits(bytes[5..<7]),
+            let day = Self.digits(bytes[8..<10]),
             (1...12).contains(month), day >= 1, day <= Self.daysIn(month: month, year: year)
         else { return nil }
         dayNumber = Self.days(year: year, month: month, day: day)
@@ -99,7 +100,8 @@ public enum Timestamps {
         if rest == "Z" || rest.isEmpty {
             offset = 0
         } else if let sign = rest.first, sign == "+" || sign == "-", rest.count == 6,
-            let hours = Int(rest.dropFirst().prefix(2)), let minutes = Int(rest.suffix(2)), rest.dropFirst(3).first == ":"
+            let hours = Int(rest.dropFirst().prefix(2)), let minutes = Int(rest.suffix(2)),
+            rest.dropFirst(3).first == ":"
         {
             offset = (sign == "+" ? 1 : -1) * (hours * 3600 + minutes * 60)
         } else {

@@ -46,7 +46,9 @@ public struct Migrator: Sendable {
         let rows = try await connection.query("select version, name, checksum from ops.schema_migrations")
         var appliedChecksums: [Int: (name: String, checksum: String)] = [:]
         for row in rows {
-            appliedChecksums[try row.decode(Int.self, at: 0)] = (try row.decode(String.self, at: 1), try row.decode(String.self, at: 2))
+            appliedChecksums[try row.decode(Int.self, at: 0)] = (
+                try row.decode(String.self, at: 1), try row.decode(String.self, at: 2)
+            )
         }
         let known = Set(migrations.map(\.version))
         if let unknown = appliedChecksums.keys.sorted().first(where: { !known.contains($0) }) {
@@ -96,7 +98,8 @@ public struct Migrator: Sendable {
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         } catch {
-            throw MigrationError("cannot read the migrations in \(directory.path); fix: reinstall ota-ingest with its resources")
+            throw MigrationError(
+                "cannot read the migrations in \(directory.path); fix: reinstall ota-ingest with its resources")
         }
         var migrations: [Migration] = []
         for name in names.sorted() where name.hasSuffix(".sql") {
@@ -107,7 +110,8 @@ public struct Migrator: Sendable {
             }
             let sql = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
             if let previous = migrations.last, previous.version == version {
-                throw MigrationError("migrations \(previous.name) and \(name) share version \(version); fix: renumber one")
+                throw MigrationError(
+                    "migrations \(previous.name) and \(name) share version \(version); fix: renumber one")
             }
             migrations.append(Migration(version: version, name: name, sql: sql))
         }

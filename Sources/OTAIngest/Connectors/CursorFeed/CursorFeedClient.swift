@@ -28,16 +28,20 @@ public struct CursorFeedClient: Sendable {
         } else if let updatedAfter {
             query.append(("updated_after", updatedAfter))
         }
-        let url = baseURL + "/inventory?" + query.map { "\($0.0)=\(WebHotelierClient.encode($0.1))" }.joined(separator: "&")
+        let url =
+            baseURL + "/inventory?" + query.map { "\($0.0)=\(WebHotelierClient.encode($0.1))" }.joined(separator: "&")
         let request = HTTPClientRequest(
             url: url, headers: ["Accept": "application/json"], authorization: .bearer(token: token))
         let response = try await caller.send(
-            request, what: cursor == nil ? "read inventory from \(updatedAfter ?? "the beginning")" : "read the next inventory page",
+            request,
+            what: cursor == nil
+                ? "read inventory from \(updatedAfter ?? "the beginning")" : "read the next inventory page",
             isComplete: { WebHotelierClient.isWholeJSON($0.body) })
         return try response.body.withUnsafeBufferPointer { buffer in
             let scanner = JSONScanner(buffer)
             let root = try scanner.value(in: 0..<buffer.count)
-            guard root.kind == .object, let results = try scanner.member("results", of: root), results.kind == .array else {
+            guard root.kind == .object, let results = try scanner.member("results", of: root), results.kind == .array
+            else {
                 throw SourceError(
                     source: caller.sourceName, what: "read inventory", reason: "the response has no results array",
                     attempts: 1)
@@ -84,7 +88,8 @@ public enum InventoryRecordParser {
         _ record: JSONScanner.Value, _ scanner: JSONScanner, stamp: LoadStamp
     ) throws -> (Parsed, RateRow) {
         guard record.kind == .object else { throw Refusal(reason: "record is not an object") }
-        guard String(validating: UnsafeBufferPointer(rebasing: scanner.bytes[record.range]), as: UTF8.self) != nil else {
+        guard String(validating: UnsafeBufferPointer(rebasing: scanner.bytes[record.range]), as: UTF8.self) != nil
+        else {
             throw Refusal(reason: "record is not valid UTF-8")
         }
         var id: String?
@@ -102,12 +107,17 @@ public enum InventoryRecordParser {
         try scanner.members(of: record) { key, value in
             func text() throws -> String {
                 guard value.kind == .string, let s = try? scanner.string(value) else {
-                    throw Refusal(reason: "\(String(decoding: UnsafeBufferPointer(rebasing: scanner.bytes[key]), as: UTF8.self)) must be a string")
+                    throw Refusal(
+                        reason:
+                            "\(String(decoding: UnsafeBufferPointer(rebasing: scanner.bytes[key]), as: UTF8.self)) must be a string"
+                    )
                 }
                 return s
             }
             func integer(_ label: String, min: Int) throws -> Int {
-                guard value.kind == .number, let n = try? scanner.int(value) else { throw Refusal(reason: "\(label) must be an integer") }
+                guard value.kind == .number, let n = try? scanner.int(value) else {
+                    throw Refusal(reason: "\(label) must be an integer")
+                }
                 guard n >= min else { throw Refusal(reason: "\(label) \(n) is below \(min)") }
                 return n
             }
@@ -120,7 +130,9 @@ public enum InventoryRecordParser {
             } else if scanner.keyEquals(key, "rate_plan_code") {
                 rate = try text()
             } else if scanner.keyEquals(key, "stay_date") {
-                guard let d = CivilDate(try text()) else { throw Refusal(reason: "stay_date must be a real date (YYYY-MM-DD)") }
+                guard let d = CivilDate(try text()) else {
+                    throw Refusal(reason: "stay_date must be a real date (YYYY-MM-DD)")
+                }
                 stayDate = d
             } else if scanner.keyEquals(key, "adults") {
                 adults = try integer("adults", min: 1)
@@ -134,13 +146,17 @@ public enum InventoryRecordParser {
                 }
             } else if scanner.keyEquals(key, "currency") {
                 let c = try text()
-                guard Currencies.isKnown(c) else { throw Refusal(reason: "currency \"\(c)\" is not a known ISO 4217 code") }
+                guard Currencies.isKnown(c) else {
+                    throw Refusal(reason: "currency \"\(c)\" is not a known ISO 4217 code")
+                }
                 currency = c
             } else if scanner.keyEquals(key, "available") {
                 available = try integer("available", min: 0)
             } else if scanner.keyEquals(key, "updated_at") {
                 let t = try text()
-                guard let d = Timestamps.parse(t) else { throw Refusal(reason: "updated_at must be an ISO-8601 timestamp") }
+                guard let d = Timestamps.parse(t) else {
+                    throw Refusal(reason: "updated_at must be an ISO-8601 timestamp")
+                }
                 updatedAt = (d, t)
             } else if scanner.keyEquals(key, "channel") {
                 channel = try text()
@@ -151,14 +167,18 @@ public enum InventoryRecordParser {
             return value
         }
         let parsed = Parsed(
-            key: try need(id, "id"), hash: hash(scanner.bytes, record.range), updatedAt: try need(updatedAt, "updated_at").0,
+            key: try need(id, "id"), hash: hash(scanner.bytes, record.range),
+            updatedAt: try need(updatedAt, "updated_at").0,
             updatedAtText: updatedAt!.1)
         var rowStamp = stamp
         rowStamp.propertyCode = try need(property, "property_id")
         let row = RateRow(
-            stamp: rowStamp, stream: "inventory", rateId: try need(rate, "rate_plan_code"), roomCode: try need(room, "room_code"),
-            stayDate: try need(stayDate, "stay_date").description, adults: try need(adults, "adults"), children: children,
-            channel: channel, price: try need(price, "price"), currency: try need(currency, "currency"), closeout: false,
+            stamp: rowStamp, stream: "inventory", rateId: try need(rate, "rate_plan_code"),
+            roomCode: try need(room, "room_code"),
+            stayDate: try need(stayDate, "stay_date").description, adults: try need(adults, "adults"),
+            children: children,
+            channel: channel, price: try need(price, "price"), currency: try need(currency, "currency"),
+            closeout: false,
             minStay: 1, available: try need(available, "available"), sourceKey: parsed.key, sourceHash: parsed.hashText,
             sourceUpdatedAt: parsed.updatedAtText, raw: record.range)
         return (parsed, row)

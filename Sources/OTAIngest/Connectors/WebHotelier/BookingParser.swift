@@ -30,7 +30,8 @@ public enum BookingParser {
         let bytes = Array(body[data.range])
         do {
             let version = try body.withUnsafeBufferPointer { buffer in
-                try check(JSONScanner(buffer), data, bytes: bytes, expectedId: expectedId, expectedProperty: expectedProperty)
+                try check(
+                    JSONScanner(buffer), data, bytes: bytes, expectedId: expectedId, expectedProperty: expectedProperty)
             }
             return .success(version)
         } catch let refusal as Refusal {
@@ -77,7 +78,9 @@ public enum BookingParser {
             guard pricing.kind == .object else { throw Refusal(reason: "pricing must be an object") }
             if let currency = try scanner.member("currency", of: pricing) {
                 let text = (try? scanner.string(currency)) ?? ""
-                guard Currencies.isKnown(text) else { throw Refusal(reason: "pricing.currency \"\(text)\" is not a known ISO 4217 code") }
+                guard Currencies.isKnown(text) else {
+                    throw Refusal(reason: "pricing.currency \"\(text)\" is not a known ISO 4217 code")
+                }
             }
         }
         var otaTime: Date?

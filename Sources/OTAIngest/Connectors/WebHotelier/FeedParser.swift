@@ -27,7 +27,8 @@ public enum FeedParser {
             try scanner.members(of: data) { keyRange, entries in
                 let room = (try? scanner.key(keyRange)) ?? ""
                 guard entries.kind == .array else {
-                    refused.append(Refused(raw: entries.range, key: room, reason: "room \(room): entries are not an array"))
+                    refused.append(
+                        Refused(raw: entries.range, key: room, reason: "room \(room): entries are not an array"))
                     return
                 }
                 try scanner.elements(of: entries) { entry in
@@ -49,7 +50,10 @@ public enum FeedParser {
                                     closedToArrival: !arrivalOpen, closedToDeparture: !departureOpen, raw: entry.range))
                         }
                     } catch let error as EntryError {
-                        refused.append(Refused(raw: entry.range, key: "\(stamp.propertyCode)/\(room)", reason: "room \(room): \(error.reason)"))
+                        refused.append(
+                            Refused(
+                                raw: entry.range, key: "\(stamp.propertyCode)/\(room)",
+                                reason: "room \(room): \(error.reason)"))
                     }
                 }
             }
@@ -70,7 +74,8 @@ public enum FeedParser {
             try scanner.members(of: data) { keyRange, entries in
                 let rateId = (try? scanner.key(keyRange)) ?? ""
                 guard entries.kind == .array else {
-                    refused.append(Refused(raw: entries.range, key: rateId, reason: "rate \(rateId): entries are not an array"))
+                    refused.append(
+                        Refused(raw: entries.range, key: rateId, reason: "rate \(rateId): entries are not an array"))
                     return
                 }
                 try scanner.elements(of: entries) { entry in
@@ -85,7 +90,9 @@ public enum FeedParser {
                         guard pricing.kind == .array else { throw EntryError(reason: "pricing must be an array") }
                         var prices: [(adults: Int, children: Int, price: String)] = []
                         try scanner.elements(of: pricing) { occupancy in
-                            guard occupancy.kind == .object else { throw EntryError(reason: "pricing[] must be objects") }
+                            guard occupancy.kind == .object else {
+                                throw EntryError(reason: "pricing[] must be objects")
+                            }
                             let adults = try int(occupancy, "adults", scanner, required: true, min: 1)!
                             let children = try int(occupancy, "children", scanner, required: false, min: 0) ?? 0
                             guard let price = try scanner.member("price", of: occupancy) else {
@@ -97,15 +104,20 @@ public enum FeedParser {
                             for p in prices {
                                 rows.append(
                                     RateRow(
-                                        stamp: stamp, stream: "rates", rateId: rateId, roomCode: rateRooms[rateId] ?? "",
-                                        stayDate: night.description, adults: p.adults, children: p.children, channel: "",
+                                        stamp: stamp, stream: "rates", rateId: rateId,
+                                        roomCode: rateRooms[rateId] ?? "",
+                                        stayDate: night.description, adults: p.adults, children: p.children,
+                                        channel: "",
                                         price: p.price, currency: currency, closeout: closeout, minStay: minStay,
                                         available: nil, sourceKey: nil, sourceHash: nil, sourceUpdatedAt: nil,
                                         raw: entry.range))
                             }
                         }
                     } catch let error as EntryError {
-                        refused.append(Refused(raw: entry.range, key: "\(stamp.propertyCode)/\(rateId)", reason: "rate \(rateId): \(error.reason)"))
+                        refused.append(
+                            Refused(
+                                raw: entry.range, key: "\(stamp.propertyCode)/\(rateId)",
+                                reason: "rate \(rateId): \(error.reason)"))
                     }
                 }
             }
@@ -132,7 +144,8 @@ public enum FeedParser {
             throw EntryError(reason: "entry has neither date nor from/to")
         }
         guard window.contains(first), window.contains(last) else {
-            throw EntryError(reason: "dates \(first)..\(last) fall outside the requested \(window.lowerBound)..\(window.upperBound)")
+            throw EntryError(
+                reason: "dates \(first)..\(last) fall outside the requested \(window.lowerBound)..\(window.upperBound)")
         }
         return (first.dayNumber...last.dayNumber).map(CivilDate.init(dayNumber:))
     }

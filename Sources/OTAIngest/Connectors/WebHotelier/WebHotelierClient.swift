@@ -102,7 +102,8 @@ public struct WebHotelierClient: Sendable {
             var rooms: [String: String] = [:]
             guard let rates = try scanner.member("rates", of: data) else { return rooms }
             try scanner.elements(of: rates) { rate in
-                guard let id = try scanner.member("id", of: rate), let room = try scanner.member("room", of: rate) else {
+                guard let id = try scanner.member("id", of: rate), let room = try scanner.member("room", of: rate)
+                else {
                     return
                 }
                 let idText = id.kind == .string ? try scanner.string(id) : scanner.text(id)
