@@ -6,7 +6,7 @@ import Testing
 
 /// What a client polling at the given times must hold, by the sandbox's truth:
 /// for every booking changed since the previous poll, the version current at the poll.
-private func expectedBookings(_ server: SandboxServer, polls: [Date], start: Date) -> (
+func expectedBookings(_ server: SandboxServer, polls: [Date], start: Date) -> (
     landed: [Int: [OTASandbox.JSONValue]], dead: [String]
 ) {
     var landed: [Int: [OTASandbox.JSONValue]] = [:]
