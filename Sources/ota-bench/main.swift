@@ -2,8 +2,10 @@ import Foundation
 
 // ota-bench: micro-benchmarks that need a real PostgreSQL (DATABASE_URL).
 //   ota-bench copy [--rows N] [--runs N] [--seed N] [--database-url URL]
+//   ota-bench stream --rows N --database-url URL     (peak-memory probe for the COPY test)
 
-let usage = "usage: ota-bench copy [--rows N] [--runs N] [--seed N] [--database-url URL]"
+let usage =
+    "usage: ota-bench copy [--rows N] [--runs N] [--seed N] [--database-url URL] | stream --rows N --database-url URL"
 
 func fail(_ message: String, code: Int32) -> Never {
     FileHandle.standardError.write(Data("ota-bench: \(message)\n".utf8))
@@ -11,6 +13,16 @@ func fail(_ message: String, code: Int32) -> Never {
 }
 
 var arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.count == 5, arguments[0] == "stream", arguments[1] == "--rows", let rows = Int(arguments[2]),
+    arguments[3] == "--database-url"
+{
+    do {
+        try await StreamProbe(databaseURL: arguments[4], rows: rows).run()
+        exit(0)
+    } catch {
+        fail("\(error)", code: 1)
+    }
+}
 guard arguments.first == "copy" else { fail(usage, code: 2) }
 arguments.removeFirst()
 var benchmark = CopyBenchmark(
