@@ -10,6 +10,12 @@ BIN=${1:?usage: scripts/demo.sh BIN_DIR}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DEMO="$ROOT/.local/demo"
 
+# A fresh database each time, so the demo always shows a first run from scratch.
+: "${OTA_TEST_ADMIN_URL:?demo: run it through make demo}"
+PGOPTIONS='-c client_min_messages=warning' psql "$OTA_TEST_ADMIN_URL" -qc "drop database if exists ota_demo with (force)" -c "create database ota_demo"
+DATABASE_URL="${OTA_TEST_ADMIN_URL%/*}/ota_demo"
+export DATABASE_URL
+
 echo "== ota-ingest migrate"
 "$BIN/ota-ingest" migrate
 
@@ -24,9 +30,11 @@ bash "$ROOT/scripts/sandbox.sh" start "$BIN" --seed 1 --properties 5 --min-inter
 # as systemd's LoadCredential= would provide. PostgreSQL parses the JSON.
 rm -rf "$DEMO" && mkdir -p "$DEMO/credentials" && chmod 700 "$DEMO/credentials"
 accounts=$(curl -fsS "$OTA_SANDBOX_URL/_sandbox/accounts")
-psql "$DATABASE_URL" -Atq -v accounts="$accounts" \
-    -c "select p->>'code', (p->>'username') || ':' || (p->>'password')
-        from json_array_elements((:'accounts')::json->'properties') p" |
+# psql expands :'accounts' only in statements it reads, not in -c.
+psql "$DATABASE_URL" -Atq -v accounts="$accounts" <<'SQL' |
+select p->>'code', (p->>'username') || ':' || (p->>'password')
+from json_array_elements((:'accounts')::json->'properties') p;
+SQL
     while IFS='|' read -r code secret; do
         printf '%s\n' "$secret" >"$DEMO/credentials/$code"
         chmod 600 "$DEMO/credentials/$code"
@@ -37,6 +45,9 @@ kind = "webhotelier"
 base_url = "$OTA_SANDBOX_URL"
 credentials_dir = "$DEMO/credentials"
 stay_window_days = 365
+# A local sandbox can take more than WebHotelier's polite default of 5 requests/s.
+requests_per_second = 100
+burst = 100
 
 [sources.sandbox-feed]
 kind = "cursor"
@@ -82,5 +93,7 @@ select command, status, counts->>'records' as records, counts->>'landed' as land
 from ops.runs order by started_at;
 SQL
 bash "$ROOT/scripts/sandbox.sh" stop
+echo
+echo "Explore it: psql $DATABASE_URL   (or make psql for the ota_ingest database)"
 # Dead letters are expected here only if the sandbox was told to serve malformed records.
 exit "$status"
