@@ -59,11 +59,18 @@ public enum CursorPull {
             _ = try await conn.execute("select staging.ensure_load_partitions($1::date)", [loadDate.description])
         }
         var pageNumber = 0
+        let memo = InventoryRecordParser.TimestampMemo()
+        var page = try await client.page(
+            limit: source.pageSize, updatedAfter: mark.updatedAfterText, cursor: mark.cursor)
         while true {
             let requestCursor = mark.cursor
-            let page = try await client.page(
-                limit: source.pageSize, updatedAfter: mark.updatedAfterText, cursor: requestCursor)
             pageNumber += 1
+            // Fetch the next page while this one is parsed and landed: the HTTP session
+            // and the database connection each work on their own thread.
+            let nextCursor = page.nextCursor
+            let prefetch = nextCursor.map { cursor in
+                Task { try await client.page(limit: source.pageSize, updatedAfter: nil, cursor: cursor) }
+            }
             let key = BatchLedger.Key(
                 runId: run.id, source: source.name, stream: stream, propertyCode: "",
                 range: "cursor:\(requestCursor ?? "start@" + (mark.updatedAfterText ?? "-"))")
@@ -71,17 +78,21 @@ public enum CursorPull {
                 source: source.name, propertyCode: "", observedAt: context.observedAt(), loadDate: loadDate.description,
                 batchId: key.batchId, runId: run.id)
             var rows: [RateRow] = []
+            rows.reserveCapacity(page.records.count)
             var refused: [FeedParser.Refused] = []
             var duplicates = 0
             var next = mark
             next.cursor = page.nextCursor
+            // The (key, hash) pairs at the newest updated_at so far; strings are built only at the end.
+            var atNewest: [(key: String, hash: UInt64)] = []
+            var carried = true
             page.body.withUnsafeBufferPointer { buffer in
                 let scanner = JSONScanner(buffer)
                 for record in page.records {
                     do {
-                        let (parsed, row) = try InventoryRecordParser.parse(record, scanner, stamp: stamp)
-                        let identity = parsed.key + " " + parsed.hashText
-                        if (parsed.updatedAt == mark.updatedAfter && mark.boundary.contains(identity))
+                        let (parsed, row) = try InventoryRecordParser.parse(record, scanner, stamp: stamp, memo: memo)
+                        if (parsed.updatedAt == mark.updatedAfter
+                            && mark.boundary.contains(parsed.key + " " + parsed.hashText))
                             || !seen.insert(parsed.hash).inserted
                         {
                             duplicates += 1
@@ -91,9 +102,10 @@ public enum CursorPull {
                         if next.updatedAfter.map({ parsed.updatedAt > $0 }) ?? true {
                             next.updatedAfter = parsed.updatedAt
                             next.updatedAfterText = parsed.updatedAtText
-                            next.boundary = []
+                            atNewest.removeAll(keepingCapacity: true)
+                            carried = false
                         }
-                        if parsed.updatedAt == next.updatedAfter { next.boundary.insert(identity) }
+                        if parsed.updatedAt == next.updatedAfter { atNewest.append((parsed.key, parsed.hash)) }
                     } catch let refusal as InventoryRecordParser.Refusal {
                         refused.append(
                             FeedParser.Refused(
@@ -104,21 +116,29 @@ public enum CursorPull {
                     }
                 }
             }
+            if !carried { next.boundary = [] }
+            for entry in atNewest { next.boundary.insert(entry.key + " " + String(entry.hash, radix: 16)) }
             let landedRows = rows
             let refusedRecords = refused
             let dups = duplicates
             let newMark = next
-            try await connection.transaction { conn in
-                if try await BatchLedger.isLanded(key, on: conn) { return }
-                try await FeedPull.landRows(
-                    landedRows, refusedRecords, page: page.body, key: key, duplicates: dups, context: context.landing,
-                    on: conn)
-                try await save(newMark, source: source.name, runId: run.id, on: conn)
+            do {
+                try await connection.transaction { conn in
+                    if try await BatchLedger.isLanded(key, on: conn) { return }
+                    try await FeedPull.landRows(
+                        landedRows, refusedRecords, page: page.body, key: key, duplicates: dups,
+                        context: context.landing, on: conn)
+                    try await save(newMark, source: source.name, runId: run.id, on: conn)
+                }
+            } catch {
+                prefetch?.cancel()
+                throw error
             }
             context.stats.add(.pages)
             context.stats.add(.duplicates, duplicates)
             mark = next
-            if page.nextCursor == nil { break }
+            guard let prefetch else { break }
+            page = try await prefetch.value
         }
         context.log.info("inventory traversal complete", ["pages": String(pageNumber)])
     }

@@ -28,9 +28,21 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
 
     public static func < (a: CivilDate, b: CivilDate) -> Bool { a.dayNumber < b.dayNumber }
 
+    /// `YYYY-MM-DD`, built by hand: String(format:) costs microseconds, and the
+    /// loaders print a date for every night they land.
     public var description: String {
         let (y, m, d) = Self.civil(dayNumber)
-        return String(format: "%04d-%02d-%02d", y, m, d)
+        var bytes: [UInt8] = [0, 0, 0, 0, UInt8(ascii: "-"), 0, 0, UInt8(ascii: "-"), 0, 0]
+        var year = y
+        for i in stride(from: 3, through: 0, by: -1) {
+            bytes[i] = UInt8(ascii: "0") + UInt8(year % 10)
+            year /= 10
+        }
+        bytes[5] = UInt8(ascii: "0") + UInt8(m / 10)
+        bytes[6] = UInt8(ascii: "0") + UInt8(m % 10)
+        bytes[8] = UInt8(ascii: "0") + UInt8(d / 10)
+        bytes[9] = UInt8(ascii: "0") + UInt8(d % 10)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     private static func digits(_ slice: ArraySlice<UInt8>) -> Int? {

@@ -83,9 +83,16 @@ public enum InventoryRecordParser {
         return h
     }
 
+    /// The last timestamp parsed: records of one page mostly share a few
+    /// `updated_at` values, and parsing dominates the per-record cost.
+    final class TimestampMemo {
+        var text = ""
+        var date: Date?
+    }
+
     /// Reads one record; throws `Refusal` with the field and rule when it is invalid.
     static func parse(
-        _ record: JSONScanner.Value, _ scanner: JSONScanner, stamp: LoadStamp
+        _ record: JSONScanner.Value, _ scanner: JSONScanner, stamp: LoadStamp, memo: TimestampMemo = TimestampMemo()
     ) throws -> (Parsed, RateRow) {
         guard record.kind == .object else { throw Refusal(reason: "record is not an object") }
         guard String(validating: UnsafeBufferPointer(rebasing: scanner.bytes[record.range]), as: UTF8.self) != nil
@@ -96,7 +103,7 @@ public enum InventoryRecordParser {
         var property: String?
         var room: String?
         var rate: String?
-        var stayDate: CivilDate?
+        var stayDate: String?
         var adults: Int?
         var children = 0
         var price: String?
@@ -130,10 +137,9 @@ public enum InventoryRecordParser {
             } else if scanner.keyEquals(key, "rate_plan_code") {
                 rate = try text()
             } else if scanner.keyEquals(key, "stay_date") {
-                guard let d = CivilDate(try text()) else {
-                    throw Refusal(reason: "stay_date must be a real date (YYYY-MM-DD)")
-                }
-                stayDate = d
+                let t = try text()
+                guard CivilDate(t) != nil else { throw Refusal(reason: "stay_date must be a real date (YYYY-MM-DD)") }
+                stayDate = t
             } else if scanner.keyEquals(key, "adults") {
                 adults = try integer("adults", min: 1)
             } else if scanner.keyEquals(key, "children") {
@@ -154,7 +160,11 @@ public enum InventoryRecordParser {
                 available = try integer("available", min: 0)
             } else if scanner.keyEquals(key, "updated_at") {
                 let t = try text()
-                guard let d = Timestamps.parse(t) else {
+                if t != memo.text {
+                    memo.text = t
+                    memo.date = Timestamps.parse(t)
+                }
+                guard let d = memo.date else {
                     throw Refusal(reason: "updated_at must be an ISO-8601 timestamp")
                 }
                 updatedAt = (d, t)
@@ -175,7 +185,7 @@ public enum InventoryRecordParser {
         let row = RateRow(
             stamp: rowStamp, stream: "inventory", rateId: try need(rate, "rate_plan_code"),
             roomCode: try need(room, "room_code"),
-            stayDate: try need(stayDate, "stay_date").description, adults: try need(adults, "adults"),
+            stayDate: try need(stayDate, "stay_date"), adults: try need(adults, "adults"),
             children: children,
             channel: channel, price: try need(price, "price"), currency: try need(currency, "currency"),
             closeout: false,
