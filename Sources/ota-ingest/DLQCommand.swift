@@ -39,7 +39,6 @@ struct DLQCommand: AsyncParsableCommand {
         func run() async throws {
             guard limit > 0 else { throw ConfigError("--limit must be positive") }
             let connection = try await global.connect()
-            defer { Task { await connection.close() } }
             do {
                 if let id = showRaw {
                     guard let raw = try await DeadLetterQueue.raw(id: id, on: connection) else {

@@ -76,7 +76,6 @@ struct PullHarness: Sendable {
 
     func strings(_ sql: String, _ parameters: [(any PostgresBindable)?] = []) async throws -> [String] {
         let connection = try await db.connect()
-        defer { Task { await connection.close() } }
         return try await connection.query(sql, parameters).map { try $0.decode(String.self, at: 0) }
     }
 

@@ -89,7 +89,6 @@ public struct BackfillLoader: Sendable {
         var format = "empty"
         do {
             let connection = try await PostgresConnection.connect(databaseURL)
-            defer { Task { await connection.close() } }
             var reader = RecordReader(fileDescriptor: opened.fd, limits: limits)
             extra = try await landParts(&reader, opened: opened, run: run, landing: landing, connection: connection)
             format = reader.format?.rawValue ?? "empty"

@@ -162,7 +162,6 @@ public struct DeadLetterReplay: Sendable {
         var failure: (any Error)?
         do {
             let connection = try await PostgresConnection.connect(databaseURL)
-            defer { Task { await connection.close() } }
             notReplayable = try await replayAll(run: run, stats: stats, log: log, connection: connection)
         } catch {
             failure = error

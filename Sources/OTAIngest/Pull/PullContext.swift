@@ -85,15 +85,22 @@ enum PropertyWorkers {
         _ body: @Sendable (PropertyAccount, PostgresConnection, SourceCaller) async throws -> Void
     ) async throws {
         let connection = try await PostgresConnection.connect(context.databaseURL)
-        defer { Task { await connection.close() } }
         let key = PostgresConnection.advisoryLockKey(
             "ota-ingest property: \(context.source.name)/\(account.propertyCode)")
-        guard try await connection.tryAdvisoryLock(key) else {
-            context.stats.add(.skippedProperties)
-            context.log.warning("being worked by another process; skipped", property: account.propertyCode)
-            return
+        do {
+            guard try await connection.tryAdvisoryLock(key) else {
+                context.stats.add(.skippedProperties)
+                context.log.warning("being worked by another process; skipped", property: account.propertyCode)
+                await connection.close()
+                return
+            }
+            try await body(account, connection, context.makeCaller())
+            _ = try await connection.advisoryUnlock(key)
+            await connection.close()
+        } catch {
+            // Closing ends the session, which releases the property's lock too.
+            await connection.close()
+            throw error
         }
-        try await body(account, connection, context.makeCaller())
-        _ = try await connection.advisoryUnlock(key)
     }
 }
