@@ -67,6 +67,7 @@ bench-transform: deps db-start
 # Rebuild docs/data-dictionary.md from the catalog's COMMENT ON text.
 docs: deps db-start
 	@$(WITH_PG) bash scripts/data-dictionary.sh
+	@echo "query plans: run make demo, then scripts/query-plans.sh (writes docs/query-plans.md)"
 
 # Speed is measured here, never in timed unit tests.
 bench: bench-copy bench-sandbox bench-pull bench-load bench-transform
