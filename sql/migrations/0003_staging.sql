@@ -60,7 +60,7 @@ create table staging.availability_observations (
     load_date            date not null,
     batch_id             text not null,
     run_id               text not null,
-    raw                  jsonb not null
+    raw                  text not null
 ) partition by range (load_date);
 
 comment on table staging.availability_observations is
@@ -75,7 +75,7 @@ comment on column staging.availability_observations.closed_to_arrival is 'Arriva
 comment on column staging.availability_observations.closed_to_departure is 'Departures not allowed on this night.';
 comment on column staging.availability_observations.observed_at is 'When the value was fetched from the OTA.';
 comment on column staging.availability_observations.load_date is 'The UTC date of landing; the partition key.';
-comment on column staging.availability_observations.raw is 'The feed entry as received (a from/to range entry is repeated on each of its nights).';
+comment on column staging.availability_observations.raw is 'The feed entry as received, as JSON text (a from/to range entry is repeated on each of its nights). Text, not jsonb: the typed columns are the parsed copy, and parsing every observation again costs the load a third of its time; cast with raw::jsonb to query it.';
 
 create table staging.rate_observations (
     source             text not null,
@@ -99,7 +99,7 @@ create table staging.rate_observations (
     load_date          date not null,
     batch_id           text not null,
     run_id             text not null,
-    raw                jsonb not null
+    raw                text not null
 ) partition by range (load_date);
 
 comment on table staging.rate_observations is
@@ -120,7 +120,7 @@ comment on column staging.rate_observations.record_hash is 'Hash of the record''
 comment on column staging.rate_observations.source_updated_at is 'The source''s updated_at for the record (cursor feeds).';
 comment on column staging.rate_observations.observed_at is 'When the value was fetched from the OTA.';
 comment on column staging.rate_observations.load_date is 'The UTC date of landing; the partition key.';
-comment on column staging.rate_observations.raw is 'The record as received.';
+comment on column staging.rate_observations.raw is 'The record as received, as JSON text (not jsonb: the typed columns are the parsed copy; cast with raw::jsonb to query it).';
 
 -- Creates the load-date partitions for a day. Table names derive from the
 -- date alone, never from input.

@@ -19,6 +19,14 @@ public enum StagingWriter {
         _ rows: [Row], page: [UInt8], on connection: isolated PostgresConnection
     ) async throws -> [Rejected] {
         var excluded: [Int: String] = [:]
+        // Observation logs keep raw as text (cheaper than jsonb), so refuse here what
+        // jsonb would have refused: a \u0000 escape, which raw::jsonb could never read.
+        page.withUnsafeBytes { bytes in
+            for (index, row) in rows.enumerated()
+            where containsEscapedNul(UnsafeRawBufferPointer(rebasing: bytes[row.raw])) {
+                excluded[index] = "a string holds \\u0000, which PostgreSQL's jsonb cannot store (SQLSTATE 22P05)"
+            }
+        }
         while true {
             let included = rows.indices.filter { excluded[$0] == nil }
             if included.isEmpty { break }
@@ -65,6 +73,27 @@ public enum StagingWriter {
             let right = try await bisect(rows, Array(indices[middle...]), page: page, on: connection)
             return left + right
         }
+    }
+
+    /// Whether JSON text holds the escape `\u0000` (and not an escaped backslash before "u0000").
+    static func containsEscapedNul(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let count = bytes.count
+        var i = 0
+        while i + 5 < count {
+            if bytes[i] == UInt8(ascii: "\\") {
+                if bytes[i + 1] == UInt8(ascii: "u") && bytes[i + 2] == UInt8(ascii: "0")
+                    && bytes[i + 3] == UInt8(ascii: "0")
+                    && bytes[i + 4] == UInt8(ascii: "0") && bytes[i + 5] == UInt8(ascii: "0")
+                {
+                    return true
+                }
+                // Skip the escaped character, so "\\u0000" (a backslash, then text) does not count.
+                i += 2
+                continue
+            }
+            i += 1
+        }
+        return false
     }
 
     /// Errors about a row's content (classes 22 data exception and 23 constraint
