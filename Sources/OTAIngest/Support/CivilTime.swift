@@ -1,4 +1,5 @@
 import Foundation
+import PostgresClient
 
 /// A calendar date without a time zone, as stay dates are ("2026-03-14").
 public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible {
@@ -9,19 +10,19 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
         self.dayNumber = dayNumber
     }
 
-    /// Parses `YYYY-MM-DD`, refusing dates that do not exist (2026-02-30).
+    /// Parses exactly `YYYY-MM-DD`, refusing dates that do not exist (2026-02-30).
+    /// The calendar arithmetic is PostgresClient's, so both sides agree on every day.
     public init?(_ text: some StringProtocol) {
         let bytes = Array(text.utf8)
         guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
             let year = Self.digits(bytes[0..<4]), let month = Self.digits(bytes[5..<7]),
-            let day = Self.digits(bytes[8..<10]),
-            (1...12).contains(month), day >= 1, day <= Self.daysIn(month: month, year: year)
+            let day = Self.digits(bytes[8..<10]), let date = PostgresDate(year: year, month: month, day: day)
         else { return nil }
-        dayNumber = Self.days(year: year, month: month, day: day)
+        dayNumber = date.daysSinceEpoch
     }
 
     public init(_ date: Date) {
-        dayNumber = Int((date.timeIntervalSince1970 / 86400).rounded(.down))
+        dayNumber = PostgresDate(date).daysSinceEpoch
     }
 
     public func adding(days: Int) -> CivilDate { CivilDate(dayNumber: dayNumber + days) }
@@ -31,17 +32,17 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
     /// `YYYY-MM-DD`, built by hand: String(format:) costs microseconds, and the
     /// loaders print a date for every night they land.
     public var description: String {
-        let (y, m, d) = Self.civil(dayNumber)
+        let date = PostgresDate(daysSinceEpoch: dayNumber)
         var bytes: [UInt8] = [0, 0, 0, 0, UInt8(ascii: "-"), 0, 0, UInt8(ascii: "-"), 0, 0]
-        var year = y
+        var year = date.year
         for i in stride(from: 3, through: 0, by: -1) {
             bytes[i] = UInt8(ascii: "0") + UInt8(year % 10)
             year /= 10
         }
-        bytes[5] = UInt8(ascii: "0") + UInt8(m / 10)
-        bytes[6] = UInt8(ascii: "0") + UInt8(m % 10)
-        bytes[8] = UInt8(ascii: "0") + UInt8(d / 10)
-        bytes[9] = UInt8(ascii: "0") + UInt8(d % 10)
+        bytes[5] = UInt8(ascii: "0") + UInt8(date.month / 10)
+        bytes[6] = UInt8(ascii: "0") + UInt8(date.month % 10)
+        bytes[8] = UInt8(ascii: "0") + UInt8(date.day / 10)
+        bytes[9] = UInt8(ascii: "0") + UInt8(date.day % 10)
         return String(decoding: bytes, as: UTF8.self)
     }
 
@@ -52,37 +53,6 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
             value = value * 10 + Int(byte - UInt8(ascii: "0"))
         }
         return value
-    }
-
-    static func daysIn(month: Int, year: Int) -> Int {
-        switch month {
-        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
-        }
-    }
-
-    /// Days from civil (Howard Hinnant's algorithm, proleptic Gregorian).
-    static func days(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146097 + doe - 719468
-    }
-
-    static func civil(_ z0: Int) -> (Int, Int, Int) {
-        let z = z0 + 719468
-        let era = (z >= 0 ? z : z - 146096) / 146097
-        let doe = z - era * 146097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 }
 
