@@ -55,27 +55,32 @@ where (b.price, b.currency, b.closeout, b.min_stay, b.available)
       where (l.property_code, l.rate_id, l.room_code, l.stay_date, l.adults, l.children, l.channel)
           = (b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults, b.children, b.channel));
 
-analyze rate_touched_cells;
-
 -- Second pass, over the touched cells only: their new observations in time
 -- order, and those whose values differ from the ones before them (the
 -- previous new observation of the cell, else the current version).
 -- Several observations of a cell at one instant: the last landed counts.
 -- Only these changes get a row hash. The touched cells are hashed and the batch
--- streams past them once (still no nested loop or merge join).
+-- streams past them once (still no nested loop or merge join). cell_hash only
+-- speeds up sorting by cell (an int8 compares far faster than seven columns);
+-- it is computed for these observations alone and never stored.
 create temp table rate_changes on commit drop as
-with latest_at_instant as (
+with observations as (
     select b.*, t.current_from, t.current_version, t.current_price, t.current_currency, t.current_closeout,
            t.current_min_stay, t.current_available,
-           row_number() over instant as nth
+           hashtextextended(concat_ws('|', b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults,
+                                      b.children, b.channel), 0) as cell_hash
     from rate_batch b
     join rate_touched_cells t
       on (t.property_code, t.rate_id, t.room_code, t.stay_date, t.adults, t.children, t.channel)
        = (b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults, b.children, b.channel)
-    window instant as (partition by b.cell_hash, b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults,
-                       b.children, b.channel, b.valid_from
-                       order by b.loaded_at desc, b.price desc, b.currency desc, b.closeout desc, b.min_stay desc,
-                                b.available desc)
+),
+latest_at_instant as (
+    select o.*, row_number() over instant as nth
+    from observations o
+    window instant as (partition by o.cell_hash, o.property_code, o.rate_id, o.room_code, o.stay_date, o.adults,
+                       o.children, o.channel, o.valid_from
+                       order by o.loaded_at desc, o.price desc, o.currency desc, o.closeout desc, o.min_stay desc,
+                                o.available desc)
 ),
 sequenced as (
     select i.*, row_number() over cell as position,
@@ -102,8 +107,6 @@ where case when s.position = 1
       end;
 set local enable_nestloop = on;
 set local enable_mergejoin = on;
-
-analyze rate_changes;
 
 -- Close the current version of every changed cell at its first change.
 update facts.rates f
