@@ -30,8 +30,9 @@ group by 1, 2, 3, 4, 5, 6, 7;
 
 -- In order, first pass: the cells where some new observation differs from the
 -- version in force. A cell whose new observations all equal its current
--- version gets no version and no write, and in a steady feed that is nearly
--- every cell, so this pass is the only one that reads the whole batch: one
+-- version cannot change (each equals the one before it), so it gets no version
+-- and no write; in a steady feed that is nearly every cell, so this pass is the
+-- only one that reads the whole batch: one
 -- hash join with the current rows and a direct compare of the values (no row
 -- hashes). The planner misjudges a hash join on seven columns and would probe
 -- the index once per observation, or sort both sides by the text key (seconds);
