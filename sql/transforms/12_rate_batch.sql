@@ -1,8 +1,6 @@
 -- New rate observations: those landed by a transaction the previous promotion
 -- could not see (mark and read share one statement's snapshot). A cursor feed's
 -- own updated_at is the OTA time where there is one, else the fetch time.
--- cell_hash only speeds up sorting by cell within this transaction (an int8
--- compares far faster than seven columns); it is never stored.
 
 create temp table rate_batch (
     property_code  text not null,
@@ -13,7 +11,6 @@ create temp table rate_batch (
     children       integer not null,
     channel        text not null,
     valid_from     timestamptz not null,
-    cell_hash      bigint not null,
     price          numeric(12, 2),
     currency       text not null,
     closeout       boolean not null,
@@ -34,7 +31,6 @@ with mark as (
 insert into rate_batch
 select o.property_code, o.rate_id, o.room_code, o.stay_date, o.adults, o.children, o.channel,
     coalesce(o.source_updated_at, o.observed_at),
-    hashtextextended(concat_ws('|', o.property_code, o.rate_id, o.room_code, o.stay_date, o.adults, o.children, o.channel), 0),
     o.price, o.currency, o.closeout, o.min_stay, o.available, o.source, o.stream, o.loaded_at
 from staging.rate_observations o
 cross join mark

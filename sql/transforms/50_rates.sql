@@ -10,8 +10,11 @@
 --             cell's history from the version in force just before the first
 --             late observation, plus every logged observation from then on.
 
--- The batch is sorted and hashed in memory rather than on disk.
+-- The batch is sorted and hashed in memory rather than on disk. JIT compiling
+-- these plans costs up to a second (the estimates below are large) and saves
+-- far less on a million rows.
 set local work_mem = '256MB';
+set local jit = off;
 
 -- Cells with a late observation, and the time of their earliest new one.
 create temp table rate_late_cells on commit drop as
@@ -25,25 +28,60 @@ where (b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults, b.childre
     where l.valid_from <= h.horizon)
 group by 1, 2, 3, 4, 5, 6, 7;
 
--- In order: the observations whose values differ from the ones before them
--- (the previous new observation of the cell, else the current version).
--- Several observations of a cell at one instant: the last landed counts.
--- Only these changes get a row hash; unchanged observations cost a compare.
--- The planner underestimates the windows' output and would probe the index
--- once per observation; one hash join over the current rows is far cheaper.
+-- In order, first pass: the cells where some new observation differs from the
+-- version in force. A cell whose new observations all equal its current
+-- version cannot change (each equals the one before it), so it gets no version
+-- and no write; in a steady feed that is nearly every cell, so this pass is the
+-- only one that reads the whole batch: one
+-- hash join with the current rows and a direct compare of the values (no row
+-- hashes). The planner misjudges a hash join on seven columns and would probe
+-- the index once per observation, or sort both sides by the text key (seconds);
+-- one hash join over the current rows is far cheaper than either.
 set local enable_nestloop = off;
+set local enable_mergejoin = off;
+create temp table rate_touched_cells on commit drop as
+select distinct b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults, b.children, b.channel,
+       c.valid_from as current_from, coalesce(c.version, 0) as current_version,
+       c.price as current_price, c.currency as current_currency, c.closeout as current_closeout,
+       c.min_stay as current_min_stay, c.available as current_available
+from rate_batch b
+left join facts.rates c
+  on (c.property_code, c.rate_id, c.room_code, c.stay_date, c.adults, c.children, c.channel)
+   = (b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults, b.children, b.channel)
+  and c.valid_to is null
+where (b.price, b.currency, b.closeout, b.min_stay, b.available)
+      is distinct from (c.price, c.currency, c.closeout, c.min_stay, c.available)
+  and not exists (
+      select 1 from rate_late_cells l
+      where (l.property_code, l.rate_id, l.room_code, l.stay_date, l.adults, l.children, l.channel)
+          = (b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults, b.children, b.channel));
+
+-- Second pass, over the touched cells only: their new observations in time
+-- order, and those whose values differ from the ones before them (the
+-- previous new observation of the cell, else the current version).
+-- Several observations of a cell at one instant: the last landed counts.
+-- Only these changes get a row hash. The touched cells are hashed and the batch
+-- streams past them once (still no nested loop or merge join). cell_hash only
+-- speeds up sorting by cell (an int8 compares far faster than seven columns);
+-- it is computed for these observations alone and never stored.
 create temp table rate_changes on commit drop as
-with latest_at_instant as (
-    select b.*, row_number() over instant as nth
+with observations as (
+    select b.*, t.current_from, t.current_version, t.current_price, t.current_currency, t.current_closeout,
+           t.current_min_stay, t.current_available,
+           hashtextextended(concat_ws('|', b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults,
+                                      b.children, b.channel), 0) as cell_hash
     from rate_batch b
-    where not exists (
-        select 1 from rate_late_cells l
-        where (l.property_code, l.rate_id, l.room_code, l.stay_date, l.adults, l.children, l.channel)
-            = (b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults, b.children, b.channel))
-    window instant as (partition by b.cell_hash, b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults,
-                       b.children, b.channel, b.valid_from
-                       order by b.loaded_at desc, b.price desc, b.currency desc, b.closeout desc, b.min_stay desc,
-                                b.available desc)
+    join rate_touched_cells t
+      on (t.property_code, t.rate_id, t.room_code, t.stay_date, t.adults, t.children, t.channel)
+       = (b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults, b.children, b.channel)
+),
+latest_at_instant as (
+    select o.*, row_number() over instant as nth
+    from observations o
+    window instant as (partition by o.cell_hash, o.property_code, o.rate_id, o.room_code, o.stay_date, o.adults,
+                       o.children, o.channel, o.valid_from
+                       order by o.loaded_at desc, o.price desc, o.currency desc, o.closeout desc, o.min_stay desc,
+                                o.available desc)
 ),
 sequenced as (
     select i.*, row_number() over cell as position,
@@ -58,20 +96,18 @@ sequenced as (
 select s.property_code, s.rate_id, s.room_code, s.stay_date, s.adults, s.children, s.channel, s.valid_from,
        facts.rate_row_hash(s.price, s.currency, s.closeout, s.min_stay, s.available) as row_hash,
        s.price, s.currency, s.closeout, s.min_stay, s.available, s.source, s.stream, s.loaded_at,
-       c.valid_from as current_from, coalesce(c.version, 0) as current_version
+       s.current_from, s.current_version
 from sequenced s
-left join facts.rates c
-  on (c.property_code, c.rate_id, c.room_code, c.stay_date, c.adults, c.children, c.channel)
-   = (s.property_code, s.rate_id, s.room_code, s.stay_date, s.adults, s.children, s.channel)
-  and c.valid_to is null
 where case when s.position = 1
            then (s.price, s.currency, s.closeout, s.min_stay, s.available)
-                is distinct from (c.price, c.currency, c.closeout, c.min_stay, c.available)
+                is distinct from (s.current_price, s.current_currency, s.current_closeout, s.current_min_stay,
+                                  s.current_available)
            else (s.price, s.currency, s.closeout, s.min_stay, s.available)
                 is distinct from (s.previous_price, s.previous_currency, s.previous_closeout, s.previous_min_stay,
                                   s.previous_available)
       end;
 set local enable_nestloop = on;
+set local enable_mergejoin = on;
 
 -- Close the current version of every changed cell at its first change.
 update facts.rates f
