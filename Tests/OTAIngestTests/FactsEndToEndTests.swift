@@ -1,6 +1,7 @@
 import Foundation
 import OTAIngest
 import OTASandbox
+import TestSupport
 import Testing
 
 /// The whole path: the sandbox's world over several simulated days, pulled at

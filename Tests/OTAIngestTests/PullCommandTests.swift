@@ -1,6 +1,7 @@
 import Foundation
 import OTAIngest
 import OTASandbox
+import TestSupport
 import Testing
 
 /// The pull commands as an operator runs them: flags, logs, exit codes.

@@ -2,6 +2,7 @@ import Foundation
 import HTTPClient
 import OTAIngest
 import OTASandbox
+import TestSupport
 import Testing
 
 /// Faults, crashes and concurrency must not change what lands.

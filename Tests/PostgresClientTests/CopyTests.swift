@@ -12,10 +12,9 @@ struct CopyTests {
     @Test("COPY of 1,000,000 rows streams with flat memory")
     func millionRowsFlatMemory() async throws {
         try await TestDatabase.with { database in
-            let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-                .appendingPathComponent("ota-bench")
-            let output = try await Self.runChild(
-                binary, ["stream", "--rows", "1000000", "--database-url", database.url])
+            let outcome = try await CommandLineRunner.run(
+                ["stream", "--rows", "1000000", "--database-url", database.url], executable: "ota-bench")
+            let output = outcome.stdout
             // ~200 bytes a row, ~200 MB in all: far more than the allowed growth, so only
             // streaming can stay under the bound.
             let fields = Dictionary(
@@ -30,22 +29,6 @@ struct CopyTests {
             let growth = fields["growth_kb"] ?? Int.max
             #expect(growth < 64 * 1024, "peak memory grew by \(growth / 1024) MiB during the COPY")
         }
-    }
-
-    /// Runs a child to completion without blocking Swift's cooperative pool; returns its stdout.
-    static func runChild(_ executable: URL, _ arguments: [String]) async throws -> String {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("probe-\(UUID().uuidString)")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: out) }
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        let (exited, continuation) = AsyncStream<Void>.makeStream()
-        process.terminationHandler = { _ in continuation.finish() }
-        try process.run()
-        for await _ in exited {}
-        return (try? String(contentsOf: out, encoding: .utf8)) ?? ""
     }
 
     @Test("fields with tabs, newlines, carriage returns, backslashes and NULLs land exactly")

@@ -46,32 +46,39 @@ struct PoolAndThreadTests {
         }
     }
 
-    /// Four blocking statements are seen running at the same moment by the server
+    /// Four blocking statements are seen waiting at the same moment by the server
     /// itself (no wall-clock bound, so a busy machine cannot fail it): on Swift's
-    /// two-thread cooperative pool at most two could block at once.
+    /// two-thread cooperative pool at most two could block at once. They wait on an
+    /// advisory lock the observer holds until it has counted them (or gives up).
     @Test("blocking statements on four connections run at once, off Swift's cooperative pool")
     func dedicatedThreads() async throws {
         try await TestDatabase.with { database in
             var connections: [PostgresConnection] = []
             for _ in 0..<4 { connections.append(try await database.connect()) }
             let observer = try await database.connect()
-            let marker = "ota_thread_probe_\(UInt32.random(in: 0...UInt32.max))"
+            let key = Int64.random(in: 1...Int64.max)
+            try await observer.advisoryLock(key)
             let peak = try await withThrowingTaskGroup(of: Int.self) { group in
                 for conn in connections {
                     group.addTask {
-                        _ = try await conn.query("select pg_sleep(3), $1::text", [marker])
+                        try await conn.execute("set lock_timeout = '60s'")
+                        _ = try await conn.query("select pg_advisory_lock_shared($1)", [key])
                         return 0
                     }
                 }
                 group.addTask {
                     var peak = 0
-                    for _ in 0..<60 where peak < 4 {
-                        let running = try await observer.query(
-                            "select count(*)::int from pg_stat_activity where state = 'active' and query like $1",
-                            ["select pg_sleep(3), $1::text%"])
-                        peak = max(peak, try running[0].decode(Int.self, at: 0))
-                        try await Task.sleep(for: .milliseconds(50))
+                    for _ in 0..<400 where peak < 4 {
+                        let waiting = try await observer.query(
+                            """
+                            select count(*)::int from pg_locks
+                            where locktype = 'advisory' and not granted and mode = 'ShareLock'
+                              and database = (select oid from pg_database where datname = current_database())
+                            """)
+                        peak = max(peak, try waiting[0].decode(Int.self, at: 0))
+                        if peak < 4 { try await Task.sleep(for: .milliseconds(50)) }
                     }
+                    _ = try await observer.advisoryUnlock(key)
                     return peak
                 }
                 return try await group.reduce(0) { max($0, $1) }

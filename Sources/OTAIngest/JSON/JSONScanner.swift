@@ -125,13 +125,6 @@ public struct JSONScanner {
         return number
     }
 
-    public func bool(_ value: Value) throws -> Bool {
-        guard value.kind == .bool else {
-            throw JSONScanError(offset: value.range.lowerBound, reason: "expected true or false")
-        }
-        return bytes[value.range.lowerBound] == UInt8(ascii: "t")
-    }
-
     // MARK: - Scanning
 
     private func skipWhitespace(_ start: Int, _ end: Int) -> Int {

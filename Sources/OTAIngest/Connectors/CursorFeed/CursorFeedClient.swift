@@ -28,15 +28,14 @@ public struct CursorFeedClient: Sendable {
         } else if let updatedAfter {
             query.append(("updated_after", updatedAfter))
         }
-        let url =
-            baseURL + "/inventory?" + query.map { "\($0.0)=\(WebHotelierClient.encode($0.1))" }.joined(separator: "&")
+        let url = QueryString.url(baseURL + "/inventory", query)
         let request = HTTPClientRequest(
             url: url, headers: ["Accept": "application/json"], authorization: .bearer(token: token))
         let response = try await caller.send(
             request,
             what: cursor == nil
                 ? "read inventory from \(updatedAfter ?? "the beginning")" : "read the next inventory page",
-            isComplete: { WebHotelierClient.isWholeJSON($0.body) })
+            isComplete: { JSONScanner.isComplete($0.body) })
         return try response.body.withUnsafeBufferPointer { buffer in
             let scanner = JSONScanner(buffer)
             let root = try scanner.value(in: 0..<buffer.count)

@@ -20,45 +20,25 @@ public enum FeedParser {
     public static func availability(
         _ page: WebHotelierClient.Envelope, window: ClosedRange<CivilDate>, stamp: LoadStamp
     ) throws -> (rows: [AvailabilityRow], refused: [Refused]) {
-        try page.read { scanner, data in
-            var rows: [AvailabilityRow] = []
-            var refused: [Refused] = []
-            guard data.kind == .object else { throw EntryError(reason: "availability data is not an object") }
-            try scanner.members(of: data) { keyRange, entries in
-                let room = (try? scanner.key(keyRange)) ?? ""
-                guard entries.kind == .array else {
-                    refused.append(
-                        Refused(raw: entries.range, key: room, reason: "room \(room): entries are not an array"))
-                    return
-                }
-                try scanner.elements(of: entries) { entry in
-                    do {
-                        let nights = try nightsOf(entry, scanner, window: window)
-                        let allot = try int(entry, "allot", scanner, required: true, min: 0)!
-                        let stopSell = try flag(entry, "stopsell", scanner, default: false)
-                        let minStay = try int(entry, "minstay", scanner, required: false, min: 1) ?? 1
-                        let maxStay = try int(entry, "maxstay", scanner, required: false, min: 0) ?? 0
-                        // checkin/checkout say open (1) or closed (0); the columns say closed.
-                        let arrivalOpen = try flag(entry, "checkin", scanner, default: true)
-                        let departureOpen = try flag(entry, "checkout", scanner, default: true)
-                        guard !room.isEmpty else { throw EntryError(reason: "empty room code") }
-                        for night in nights {
-                            rows.append(
-                                AvailabilityRow(
-                                    stamp: stamp, roomCode: room, stayDate: night.description, allotment: allot,
-                                    stopSell: stopSell, minStay: minStay, maxStay: maxStay,
-                                    closedToArrival: !arrivalOpen, closedToDeparture: !departureOpen, raw: entry.range))
-                        }
-                    } catch let error as EntryError {
-                        refused.append(
-                            Refused(
-                                raw: entry.range, key: "\(stamp.propertyCode)/\(room)",
-                                reason: "room \(room): \(error.reason)"))
-                    }
-                }
+        var rows: [AvailabilityRow] = []
+        let refused = try forEachEntry(page, keyName: "room", stamp: stamp) { room, entry, scanner in
+            let nights = try nightsOf(entry, scanner, window: window)
+            let allot = try int(entry, "allot", scanner, required: true, min: 0)!
+            let stopSell = try flag(entry, "stopsell", scanner, default: false)
+            let minStay = try int(entry, "minstay", scanner, required: false, min: 1) ?? 1
+            let maxStay = try int(entry, "maxstay", scanner, required: false, min: 0) ?? 0
+            // checkin/checkout say open (1) or closed (0); the columns say closed.
+            let arrivalOpen = try flag(entry, "checkin", scanner, default: true)
+            let departureOpen = try flag(entry, "checkout", scanner, default: true)
+            for night in nights {
+                rows.append(
+                    AvailabilityRow(
+                        stamp: stamp, roomCode: room, stayDate: night.description, allotment: allot,
+                        stopSell: stopSell, minStay: minStay, maxStay: maxStay,
+                        closedToArrival: !arrivalOpen, closedToDeparture: !departureOpen, raw: entry.range))
             }
-            return (rows, refused)
         }
+        return (rows, refused)
     }
 
     /// `data` is an object keyed by rate id, each an array of entries with a
@@ -67,61 +47,70 @@ public enum FeedParser {
         _ page: WebHotelierClient.Envelope, window: ClosedRange<CivilDate>, stamp: LoadStamp,
         rateRooms: [String: String], currency: String
     ) throws -> (rows: [RateRow], refused: [Refused]) {
+        var rows: [RateRow] = []
+        let refused = try forEachEntry(page, keyName: "rate", stamp: stamp) { rateId, entry, scanner in
+            let nights = try nightsOf(entry, scanner, window: window)
+            let closeout = try flag(entry, "closeout", scanner, default: false)
+            let minStay = try int(entry, "min_stay", scanner, required: false, min: 1) ?? 1
+            guard let pricing = try scanner.member("pricing", of: entry) else {
+                throw EntryError(reason: "missing key pricing")
+            }
+            guard pricing.kind == .array else { throw EntryError(reason: "pricing must be an array") }
+            var prices: [(adults: Int, children: Int, price: String)] = []
+            try scanner.elements(of: pricing) { occupancy in
+                guard occupancy.kind == .object else { throw EntryError(reason: "pricing[] must be objects") }
+                let adults = try int(occupancy, "adults", scanner, required: true, min: 1)!
+                let children = try int(occupancy, "children", scanner, required: false, min: 0) ?? 0
+                guard let price = try scanner.member("price", of: occupancy) else {
+                    throw EntryError(reason: "pricing[].price is missing")
+                }
+                prices.append((adults, children, try decimal(price, scanner, label: "pricing[].price")))
+            }
+            for night in nights {
+                for p in prices {
+                    rows.append(
+                        RateRow(
+                            stamp: stamp, stream: "rates", rateId: rateId, roomCode: rateRooms[rateId] ?? "",
+                            stayDate: night.description, adults: p.adults, children: p.children, channel: "",
+                            price: p.price, currency: currency, closeout: closeout, minStay: minStay,
+                            available: nil, sourceKey: nil, sourceHash: nil, sourceUpdatedAt: nil,
+                            raw: entry.range))
+                }
+            }
+        }
+        return (rows, refused)
+    }
+
+    /// Walks a feed page's `data` object (keyed by room code or rate id, each an
+    /// array of entries) and hands each entry to `body`; an entry the body refuses
+    /// with `EntryError`, or a key without an array, is returned as refused.
+    private static func forEachEntry(
+        _ page: WebHotelierClient.Envelope, keyName: String, stamp: LoadStamp,
+        _ body: (String, JSONScanner.Value, JSONScanner) throws -> Void
+    ) throws -> [Refused] {
         try page.read { scanner, data in
-            var rows: [RateRow] = []
             var refused: [Refused] = []
-            guard data.kind == .object else { throw EntryError(reason: "rates data is not an object") }
+            guard data.kind == .object else { throw EntryError(reason: "feed data is not an object") }
             try scanner.members(of: data) { keyRange, entries in
-                let rateId = (try? scanner.key(keyRange)) ?? ""
+                let key = (try? scanner.key(keyRange)) ?? ""
                 guard entries.kind == .array else {
                     refused.append(
-                        Refused(raw: entries.range, key: rateId, reason: "rate \(rateId): entries are not an array"))
+                        Refused(raw: entries.range, key: key, reason: "\(keyName) \(key): entries are not an array"))
                     return
                 }
                 try scanner.elements(of: entries) { entry in
                     do {
-                        guard !rateId.isEmpty else { throw EntryError(reason: "empty rate id") }
-                        let nights = try nightsOf(entry, scanner, window: window)
-                        let closeout = try flag(entry, "closeout", scanner, default: false)
-                        let minStay = try int(entry, "min_stay", scanner, required: false, min: 1) ?? 1
-                        guard let pricing = try scanner.member("pricing", of: entry) else {
-                            throw EntryError(reason: "missing key pricing")
-                        }
-                        guard pricing.kind == .array else { throw EntryError(reason: "pricing must be an array") }
-                        var prices: [(adults: Int, children: Int, price: String)] = []
-                        try scanner.elements(of: pricing) { occupancy in
-                            guard occupancy.kind == .object else {
-                                throw EntryError(reason: "pricing[] must be objects")
-                            }
-                            let adults = try int(occupancy, "adults", scanner, required: true, min: 1)!
-                            let children = try int(occupancy, "children", scanner, required: false, min: 0) ?? 0
-                            guard let price = try scanner.member("price", of: occupancy) else {
-                                throw EntryError(reason: "pricing[].price is missing")
-                            }
-                            prices.append((adults, children, try decimal(price, scanner, label: "pricing[].price")))
-                        }
-                        for night in nights {
-                            for p in prices {
-                                rows.append(
-                                    RateRow(
-                                        stamp: stamp, stream: "rates", rateId: rateId,
-                                        roomCode: rateRooms[rateId] ?? "",
-                                        stayDate: night.description, adults: p.adults, children: p.children,
-                                        channel: "",
-                                        price: p.price, currency: currency, closeout: closeout, minStay: minStay,
-                                        available: nil, sourceKey: nil, sourceHash: nil, sourceUpdatedAt: nil,
-                                        raw: entry.range))
-                            }
-                        }
+                        guard !key.isEmpty else { throw EntryError(reason: "empty \(keyName) code") }
+                        try body(key, entry, scanner)
                     } catch let error as EntryError {
                         refused.append(
                             Refused(
-                                raw: entry.range, key: "\(stamp.propertyCode)/\(rateId)",
-                                reason: "rate \(rateId): \(error.reason)"))
+                                raw: entry.range, key: "\(stamp.propertyCode)/\(key)",
+                                reason: "\(keyName) \(key): \(error.reason)"))
                     }
                 }
             }
-            return (rows, refused)
+            return refused
         }
     }
 

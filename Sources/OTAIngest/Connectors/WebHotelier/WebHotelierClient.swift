@@ -128,16 +128,13 @@ public struct WebHotelierClient: Sendable {
     // MARK: - Transport
 
     func get(_ path: String, query: [(String, String)] = [], what: String) async throws -> Envelope {
-        var url = baseURL + path
-        if !query.isEmpty {
-            url += "?" + query.map { "\($0.0)=\(Self.encode($0.1))" }.joined(separator: "&")
-        }
+        let url = QueryString.url(baseURL + path, query)
         let request = HTTPClientRequest(
             url: url, headers: ["Accept": "application/json"],
             authorization: .basic(username: account.username, password: account.password))
         let response = try await caller.send(
             request, what: "property \(account.propertyCode): \(what)",
-            errorCode: { Self.errorCode(in: $0.body) }, isComplete: { Self.isWholeJSON($0.body) })
+            errorCode: { Self.errorCode(in: $0.body) }, isComplete: { JSONScanner.isComplete($0.body) })
         return try response.body.withUnsafeBufferPointer { buffer in
             let scanner = JSONScanner(buffer)
             let root = try scanner.value(in: 0..<buffer.count)
@@ -150,11 +147,6 @@ public struct WebHotelierClient: Sendable {
         }
     }
 
-    static func encode(_ value: String) -> String {
-        value.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~")))
-            ?? value
-    }
-
     /// The wrapper's `error_code`, when the body is a wrapper at all.
     static func errorCode(in body: [UInt8]) -> String? {
         body.withUnsafeBufferPointer { buffer in
@@ -163,12 +155,6 @@ public struct WebHotelierClient: Sendable {
                 let code = try? scanner.member("error_code", of: root)
             else { return nil }
             return try? scanner.string(code)
-        }
-    }
-
-    static func isWholeJSON(_ body: [UInt8]) -> Bool {
-        body.withUnsafeBufferPointer { buffer in
-            (try? JSONScanner(buffer).value(in: 0..<buffer.count)) != nil
         }
     }
 }

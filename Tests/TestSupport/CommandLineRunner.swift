@@ -6,19 +6,20 @@ import Foundation
 /// Waiting never blocks a thread of Swift's cooperative pool (two on these
 /// machines): an in-process sandbox the child talks to needs those threads.
 /// Output goes to files, so a chatty child never stalls on a full pipe.
-struct CommandLineRunner {
-    struct Outcome: Sendable {
-        var status: Int32
-        var stdout: String
-        var stderr: String
+public enum CommandLineRunner {
+    /// How a child process ended, with everything it printed.
+    public struct Outcome: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
     }
 
     /// The directory holding the test runner, where SwiftPM also puts the executables.
-    static var binDirectory: URL {
+    public static var binDirectory: URL {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     }
 
-    static func run(
+    public static func run(
         _ arguments: [String], executable: String = "ota-ingest", environment: [String: String] = [:],
         workingDirectory: URL? = nil, executableDirectory: URL? = nil, standardInput: URL? = nil
     ) async throws -> Outcome {
@@ -30,13 +31,13 @@ struct CommandLineRunner {
 }
 
 /// A started child process whose exit can be awaited.
-final class ChildProcess: @unchecked Sendable {
+public final class ChildProcess: @unchecked Sendable {
     private let process = Process()
     private let outURL: URL
     private let errURL: URL
     private let exited: AsyncStream<Int32>
 
-    init(
+    public init(
         _ arguments: [String], executable: String = "ota-ingest", environment: [String: String] = [:],
         workingDirectory: URL? = nil, executableDirectory: URL? = nil, standardInput: URL? = nil
     ) throws {
@@ -67,15 +68,15 @@ final class ChildProcess: @unchecked Sendable {
         try process.run()
     }
 
-    var isRunning: Bool { process.isRunning }
-    var pid: Int32 { process.processIdentifier }
-    var exitedNormally: Bool { process.terminationReason == .exit }
+    public var isRunning: Bool { process.isRunning }
+    public var pid: Int32 { process.processIdentifier }
+    public var exitedNormally: Bool { process.terminationReason == .exit }
 
-    func kill() {
+    public func kill() {
         Foundation.kill(process.processIdentifier, SIGKILL)
     }
 
-    func wait() async throws -> CommandLineRunner.Outcome {
+    public func wait() async throws -> CommandLineRunner.Outcome {
         var iterator = exited.makeAsyncIterator()
         let status = await iterator.next() ?? process.terminationStatus
         defer {
