@@ -37,6 +37,17 @@ public struct FaultSettings: Sendable, Equatable {
     public var outOfOrderChangesRate: Double = 0
     /// Probability that a webhook attempt goes to a dead endpoint (connection refused).
     public var deadEndpointRate: Double = 0
+    /// Probability that a sync is applied and its answer then lost (the connection is
+    /// reset), so the client's retry meets a booking that is no longer pending.
+    public var lostSyncAnswerRate: Double = 0
+    /// Probability that a pending list repeats an id that was already synced.
+    public var repeatSyncedIdRate: Double = 0
+    /// When 1, a sync of a booking that is not pending answers 404 NOT_FOUND instead of
+    /// 200 (the dialect allows both).
+    public var notPendingAnswers404: Int = 0
+    /// Probability that one fetch of a booking serves a malformed body, drawn afresh on
+    /// every fetch (unlike `malformedRecordRate`, whose records are broken on every read).
+    public var malformedFetchRate: Double = 0
 
     public init() {}
 
@@ -59,6 +70,10 @@ public struct FaultSettings: Sendable, Equatable {
         case resentNewRate = "resent_new_rate"
         case outOfOrderChangesRate = "out_of_order_changes_rate"
         case deadEndpointRate = "dead_endpoint_rate"
+        case lostSyncAnswerRate = "lost_sync_answer_rate"
+        case repeatSyncedIdRate = "repeat_synced_id_rate"
+        case notPendingAnswers404 = "not_pending_answers_404"
+        case malformedFetchRate = "malformed_fetch_rate"
     }
 
     /// Decodes a partial update: keys that are absent keep their value in `base`.
@@ -94,6 +109,10 @@ public struct FaultSettings: Sendable, Equatable {
         case .resentNewRate: resentNewRate = v
         case .outOfOrderChangesRate: outOfOrderChangesRate = v
         case .deadEndpointRate: deadEndpointRate = v
+        case .lostSyncAnswerRate: lostSyncAnswerRate = v
+        case .repeatSyncedIdRate: repeatSyncedIdRate = v
+        case .notPendingAnswers404: notPendingAnswers404 = Int(v)
+        case .malformedFetchRate: malformedFetchRate = v
         }
     }
 
@@ -117,6 +136,10 @@ public struct FaultSettings: Sendable, Equatable {
             "resent_new_rate" => .double(resentNewRate),
             "out_of_order_changes_rate" => .double(outOfOrderChangesRate),
             "dead_endpoint_rate" => .double(deadEndpointRate),
+            "lost_sync_answer_rate" => .double(lostSyncAnswerRate),
+            "repeat_synced_id_rate" => .double(repeatSyncedIdRate),
+            "not_pending_answers_404" => .int(notPendingAnswers404),
+            "malformed_fetch_rate" => .double(malformedFetchRate),
         ])
     }
 }

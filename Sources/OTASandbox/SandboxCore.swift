@@ -12,6 +12,9 @@ final class SandboxCore: Sendable {
     let propertyByUsername: [String: Int]
     let webhooks: WebhookDispatcher
     let baseURL = Locked<String?>(nil)
+    /// Called with the booking id before a sync is applied: lets a test act at the
+    /// moment the client acknowledges (e.g. crash the client's database).
+    let syncObserver = Locked<(@Sendable (Int) async -> Void)?>(nil)
 
     init(configuration: SandboxConfiguration) throws {
         self.configuration = configuration

@@ -115,6 +115,27 @@ public final class SandboxServer: Sendable {
 
     public func malformedRecords() -> [MalformedRecord] { core.world.withLock { $0.malformedRecords() } }
 
+    /// Per booking id, what each fetch of GET /reservation/{id} served, in order: the
+    /// malformation's name, or nil for a clean body.
+    public func bookingFetches() -> [Int: [String?]] {
+        core.counters.withLock { $0.bookingFetches.mapValues { $0.map { $0?.rawValue } } }
+    }
+
+    /// Runs `observer` with the booking id before each sync is applied (nil to stop).
+    public func observeSyncs(_ observer: (@Sendable (Int) async -> Void)?) {
+        core.syncObserver.withLock { $0 = observer }
+    }
+
+    /// Booking ids still in their property's sync queue, per property code.
+    public func syncQueue() -> [String: [Int]] {
+        core.world.withLock { state in
+            Dictionary(
+                uniqueKeysWithValues: state.layout.properties.enumerated().map { index, property in
+                    (property.code, state.queues[index].keys.sorted())
+                })
+        }
+    }
+
     /// Pending-list calls quicker than the minimum interval, per property code.
     public func minimumIntervalViolations() -> [String: Int] {
         core.world.withLock { state in

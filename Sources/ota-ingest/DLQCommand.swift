@@ -70,9 +70,11 @@ struct DLQCommand: AsyncParsableCommand {
                 A landed record gets replayed_at; one still refused gets attempts + 1, last_seen and \
                 the current reason. The bytes never change, so a replay succeeds only after a fix: a \
                 corrected parser or rule (a new release), or a corrected schema. A record that is itself \
-                wrong stays dead: land a corrected copy with `ota-ingest load`. Pulled availability and \
-                rate feed entries lack their room, rate and currency context and are not replayed: pull \
-                their dates again. Exit status 3 when some stay refused (0 with --allow-dead-letters).
+                wrong stays dead: land a corrected copy with `ota-ingest load`, or, for a WebHotelier \
+                booking, --refetch its current body from the OTA (needs --config with the source's \
+                credentials). Pulled availability and rate feed entries replay with the room, rate, \
+                currency and dates kept beside them. Exit status 3 when some stay refused (0 with \
+                --allow-dead-letters).
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -89,6 +91,10 @@ struct DLQCommand: AsyncParsableCommand {
         @Flag(help: "Exit 0 even when dead letters stay refused.")
         var allowDeadLetters = false
 
+        @Flag(
+            help: "Reservations: fetch each booking's current body from its OTA and land that (needs --config).")
+        var refetch = false
+
         @Option(help: "Log format on stderr: text or json.")
         var logFormat: String = "text"
 
@@ -96,10 +102,19 @@ struct DLQCommand: AsyncParsableCommand {
             guard let format = RunLog.Format(rawValue: logFormat) else {
                 throw ConfigError("--log-format \(logFormat) is unknown; fix: use text or json")
             }
+            var refetcher: BookingRefetcher?
+            if refetch {
+                guard let config = try global.loadConfig() else {
+                    throw ConfigError(
+                        "--refetch reads bookings from the OTA and needs its credentials; fix: pass --config or set OTA_INGEST_CONFIG"
+                    )
+                }
+                refetcher = try BookingRefetcher(config: config, secrets: SecretResolver())
+            }
             let replay = DeadLetterReplay(
                 databaseURL: try global.resolvedDatabaseURL(),
                 filter: DeadLetterQueue.Filter(source: source, stream: stream, id: id),
-                allowDeadLetters: allowDeadLetters, logFormat: format)
+                allowDeadLetters: allowDeadLetters, logFormat: format, refetch: refetcher)
             let outcome = try await replay.run()
             print(outcome.summary)
             if outcome.status != .success { throw RunOutcome(status: outcome.status) }

@@ -12,6 +12,17 @@ public struct TestDatabase: Sendable {
     public let url: String
     private let adminURL: String
 
+    /// A database that exists already (e.g. on a scratch cluster); `drop` is the owner's business.
+    public init(name: String, url: String) {
+        self.init(name: name, url: url, adminURL: url)
+    }
+
+    private init(name: String, url: String, adminURL: String) {
+        self.name = name
+        self.url = url
+        self.adminURL = adminURL
+    }
+
     /// Creates the database; it is empty (no schemas beyond `public`).
     public static func create() async throws -> TestDatabase {
         let adminURL = try Self.adminURL()

@@ -111,15 +111,18 @@ public struct DeadLetterReplay: Sendable {
     public var filter: DeadLetterQueue.Filter
     public var allowDeadLetters: Bool
     public var logFormat: RunLog.Format
+    /// With `--refetch`: where reservation dead letters are read again from.
+    public var refetch: BookingRefetcher?
 
     public init(
         databaseURL: String, filter: DeadLetterQueue.Filter, allowDeadLetters: Bool = false,
-        logFormat: RunLog.Format = .text
+        logFormat: RunLog.Format = .text, refetch: BookingRefetcher? = nil
     ) {
         self.databaseURL = databaseURL
         self.filter = filter
         self.allowDeadLetters = allowDeadLetters
         self.logFormat = logFormat
+        self.refetch = refetch
     }
 
     struct Candidate: Sendable {
@@ -127,9 +130,11 @@ public struct DeadLetterReplay: Sendable {
         var source: String
         var stream: String
         var property: String
+        var recordKey: String?
         var raw: [UInt8]
         var batchId: String
         var firstSeen: String
+        var context: [String: String]
     }
 
     enum Verdict {
@@ -201,7 +206,25 @@ public struct DeadLetterReplay: Sendable {
             let page = try await candidates(after: after, on: connection)
             guard let last = page.last else { break }
             after = last.id
-            for candidate in page {
+            for var candidate in page {
+                if let refetch, candidate.stream == "reservations" {
+                    // The bytes of a dead letter never change; --refetch lands the booking as
+                    // the OTA serves it now instead, through the same landing code.
+                    switch await refetch.currentBody(of: candidate, stats: stats) {
+                    case .success(let body):
+                        candidate.raw = body
+                        candidate.batchId = "\(run.id)/reservations/\(candidate.property)/recovery:refetch"
+                    case .failure(let refusal):
+                        let refused = candidate
+                        try await connection.withIsolation { conn in
+                            try await Self.stillRefused(refused, reason: refusal.reason, run: run, on: conn)
+                        }
+                        stats.add(.records)
+                        stats.add(.deadLetters)
+                        log.info("dead letter \(candidate.id) not refetched: \(refusal.reason)")
+                        continue
+                    }
+                }
                 let key = BatchLedger.Key(
                     runId: run.id, source: candidate.source, stream: candidate.stream, propertyCode: candidate.property,
                     range: "dead-letter:\(candidate.id)")
@@ -214,12 +237,7 @@ public struct DeadLetterReplay: Sendable {
                     case .notReplayable:
                         return verdict
                     case .refused(let reason):
-                        try await conn.execute(
-                            """
-                            update ops.dead_letters set attempts = attempts + 1, last_seen = now(), reason = $2,
-                                   run_id = $3
-                            where dead_letter_id = $1
-                            """, [candidate.id, reason, run.id])
+                        try await Self.stillRefused(candidate, reason: reason, run: run, on: conn)
                     case .landed:
                         try await conn.execute(
                             "update ops.dead_letters set replayed_at = now(), run_id = $2 where dead_letter_id = $1",
@@ -253,11 +271,22 @@ public struct DeadLetterReplay: Sendable {
         return notReplayable
     }
 
+    /// A dead letter that is refused again: one more attempt, and today's reason.
+    static func stillRefused(_ candidate: Candidate, reason: String, run: Run, on conn: isolated PostgresConnection)
+        async throws
+    {
+        try await conn.execute(
+            """
+            update ops.dead_letters set attempts = attempts + 1, last_seen = now(), reason = $2, run_id = $3
+            where dead_letter_id = $1
+            """, [candidate.id, reason, run.id])
+    }
+
     private func candidates(after: Int64, on connection: PostgresConnection) async throws -> [Candidate] {
         let rows = try await connection.query(
             """
             select dead_letter_id, source, stream, property_code, raw, coalesce(batch_id, ''),
-                   to_char(first_seen at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+                   to_char(first_seen at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), record_key, context::text
             from ops.dead_letters
             where replayed_at is null and dead_letter_id > $5 and \(DeadLetterQueue.Filter.condition)
             order by dead_letter_id limit 500
@@ -266,9 +295,14 @@ public struct DeadLetterReplay: Sendable {
             Candidate(
                 id: try row.decode(Int64.self, at: 0), source: try row.decode(String.self, at: 1),
                 stream: try row.decode(String.self, at: 2), property: try row.decode(String.self, at: 3),
-                raw: try row.decode([UInt8].self, at: 4), batchId: try row.decode(String.self, at: 5),
-                firstSeen: try row.decode(String.self, at: 6))
+                recordKey: try row.decode(String?.self, at: 7), raw: try row.decode([UInt8].self, at: 4),
+                batchId: try row.decode(String.self, at: 5), firstSeen: try row.decode(String.self, at: 6),
+                context: Self.context(try row.decode(String.self, at: 8)))
         }
+    }
+
+    private static func context(_ json: String) -> [String: String] {
+        (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: String] ?? [:]
     }
 
     /// Re-reads one dead letter with the current rules and lands it if it passes.
@@ -328,19 +362,44 @@ public struct DeadLetterReplay: Sendable {
             case .failure(let refusal): return .refused(refusal.reason)
             case .success(let row): return try await land(row, raw, on: conn)
             }
+        case "availability", "rates":
+            // A pulled WebHotelier feed entry: its room, rate and currency are in its context.
+            var entryStamp = stamp
+            entryStamp.propertyCode = candidate.property
+            switch FeedParser.replayEntry(raw, stream: candidate.stream, context: candidate.context, stamp: entryStamp) {
+            case .failure(let refusal): return .refused(refusal.reason)
+            case .success(.availability(let rows)): return try await land(rows, raw, on: conn)
+            case .success(.rates(let rows)): return try await land(rows, raw, on: conn)
+            }
         default:
-            return .notReplayable(
-                "a pulled \(candidate.stream) feed entry does not carry its room, rate or currency; pull its dates again"
-            )
+            return .notReplayable("stream \(candidate.stream) has no replay rule")
         }
     }
 
     private static func land<Row: StagingRow>(_ row: Row, _ raw: [UInt8], on conn: isolated PostgresConnection)
         async throws -> Verdict
     {
-        let rejected = try await StagingWriter.land([row], page: raw, on: conn)
-        if let first = rejected.first { return .refused(first.reason) }
-        return .landed(.landed)
+        try await land([row], raw, on: conn)
+    }
+
+    /// Lands a record's rows all or none: a replay that PostgreSQL refuses in part stays a dead letter.
+    private static func land<Row: StagingRow>(_ rows: [Row], _ raw: [UInt8], on conn: isolated PostgresConnection)
+        async throws -> Verdict
+    {
+        do {
+            // A savepoint, so the rows of a partly refused entry are undone together.
+            try await conn.transaction { conn in
+                let rejected = try await StagingWriter.land(rows, page: raw, on: conn)
+                if let first = rejected.first { throw RowsRefused(reason: first.reason) }
+            }
+            return .landed(.landed)
+        } catch let refused as RowsRefused {
+            return .refused(refused.reason)
+        }
+    }
+
+    private struct RowsRefused: Error {
+        var reason: String
     }
 
     /// How the record first arrived, read from its batch id (see the batch keys of pulls and loads).

@@ -7,6 +7,10 @@ public final class PullStats: Sendable {
         case requests, pages, records, landed, duplicates, deadLetters = "dead_letters", retries
         case rateLimited = "rate_limited", collisions, synced, skippedProperties = "skipped_properties"
         case batchesSkipped = "batches_skipped"
+        /// Syncs answered "no longer pending": an earlier answer was lost, or the list repeated an id.
+        case alreadySynced = "already_synced"
+        /// Booking bodies fetched again because a fetch failed validation or PostgreSQL refused it.
+        case validationRetries = "validation_retries"
     }
 
     private let values = Mutex<[Counter: Int]>([:])

@@ -23,11 +23,14 @@ public struct SourceCaller: Sendable {
 
     /// Sends `request` until it succeeds, fails for good, or runs out of attempts.
     /// `errorCode` reads the dialect's error code from a body (nil where there is none);
-    /// `isComplete` tells a whole body from one cut short, which is retried like a reset.
+    /// `isComplete` tells a whole body from one cut short, which is retried like a reset;
+    /// `isAnswer` names error responses that are a meaningful answer for this call (e.g.
+    /// "not pending" to a sync), handed back as they are instead of failing the call.
     public func send(
         _ request: HTTPClientRequest, what: String,
         errorCode: @Sendable (HTTPClientResponse) -> String? = { _ in nil },
-        isComplete: @Sendable (HTTPClientResponse) -> Bool = { _ in true }
+        isComplete: @Sendable (HTTPClientResponse) -> Bool = { _ in true },
+        isAnswer: @Sendable (HTTPClientResponse) -> Bool = { _ in false }
     ) async throws -> HTTPClientResponse {
         var attempt = 0
         while true {
@@ -46,7 +49,9 @@ public struct SourceCaller: Sendable {
                     stats.add(.rateLimited)
                     if let retryAfter { await bucket.pause(for: retryAfter) }
                 }
-                if classified == .success && !isComplete(received) {
+                if classified != .success && isAnswer(received) {
+                    outcome = .success
+                } else if classified == .success && !isComplete(received) {
                     outcome = .retry(reason: "response body incomplete or malformed", after: nil)
                 } else {
                     outcome = classified

@@ -1,3 +1,4 @@
+import Foundation
 import PostgresClient
 
 /// A record refused at the boundary or by PostgreSQL, bound for ops.dead_letters.
@@ -7,13 +8,25 @@ public struct DeadLetter: Sendable {
     public var recordKey: String?
     public var raw: [UInt8]
     public var reason: String
+    /// What replay needs beside the bytes (see ops.dead_letters.context); part of its identity.
+    public var context: [String: String]
 
-    public init(stream: String, propertyCode: String, recordKey: String?, raw: [UInt8], reason: String) {
+    public init(
+        stream: String, propertyCode: String, recordKey: String?, raw: [UInt8], reason: String,
+        context: [String: String] = [:]
+    ) {
         self.stream = stream
         self.propertyCode = propertyCode
         self.recordKey = recordKey
         self.raw = raw
         self.reason = reason
+        self.context = context
+    }
+
+    /// The context as JSON text for a jsonb parameter.
+    var contextJSON: String {
+        let data = try? JSONSerialization.data(withJSONObject: context, options: [.sortedKeys])
+        return data.map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 }
 
@@ -26,15 +39,16 @@ public enum DeadLetterWriter {
         for letter in letters {
             try await connection.execute(
                 """
-                insert into ops.dead_letters (source, stream, property_code, record_key, raw, raw_hash, reason, run_id, batch_id)
-                values ($1, $2, $3, $4, $5, encode(sha256($5), 'hex'), $6, $7, $8)
-                on conflict (source, stream, raw_hash) do update
+                insert into ops.dead_letters
+                       (source, stream, property_code, record_key, raw, raw_hash, reason, run_id, batch_id, context)
+                values ($1, $2, $3, $4, $5, encode(sha256($5), 'hex'), $6, $7, $8, $9::jsonb)
+                on conflict (source, stream, property_code, context, raw_hash) do update
                    set attempts = ops.dead_letters.attempts + 1, last_seen = now(),
                        reason = excluded.reason, run_id = excluded.run_id, batch_id = excluded.batch_id
                 """,
                 [
                     source, letter.stream, letter.propertyCode, letter.recordKey, letter.raw, letter.reason, runId,
-                    batchId,
+                    batchId, letter.contextJSON,
                 ])
         }
     }

@@ -84,13 +84,18 @@ public enum FeedPull {
                 let page = try await client.availability(from: chunkStart, to: chunkEnd)
                 let parsed = try FeedParser.availability(page, window: window, stamp: stamp)
                 try await land(
-                    parsed.rows, parsed.refused, page: page.body, key: key, connection: connection, context: context)
+                    parsed.rows, parsed.refused, page: page.body, key: key, connection: connection, context: context,
+                    entryContext: { FeedParser.EntryContext.availability(room: $0.roomCode, window: window) })
             case .rates:
                 let page = try await client.rates(from: chunkStart, to: chunkEnd)
                 let parsed = try FeedParser.rates(
                     page, window: window, stamp: stamp, rateRooms: rateRooms, currency: currency)
                 try await land(
-                    parsed.rows, parsed.refused, page: page.body, key: key, connection: connection, context: context)
+                    parsed.rows, parsed.refused, page: page.body, key: key, connection: connection, context: context,
+                    entryContext: {
+                        FeedParser.EntryContext.rate(
+                            id: $0.rateId, room: $0.roomCode, currency: $0.currency, window: window)
+                    })
             }
             context.stats.add(.pages)
         }
@@ -99,23 +104,28 @@ public enum FeedPull {
     /// Lands one chunk: rows, dead letters and the batch's ledger entry commit together.
     static func land<Row: StagingRow>(
         _ rows: [Row], _ refused: [FeedParser.Refused], page: [UInt8], key: BatchLedger.Key,
-        connection: PostgresConnection, context: PullContext
+        connection: PostgresConnection, context: PullContext, entryContext: @escaping @Sendable (Row) -> [String: String]
     ) async throws {
         try await connection.transaction { conn in
-            try await landRows(rows, refused, page: page, key: key, duplicates: 0, context: context.landing, on: conn)
+            try await landRows(
+                rows, refused, page: page, key: key, duplicates: 0, context: context.landing,
+                entryContext: entryContext, on: conn)
         }
     }
 
     /// Lands rows and dead letters and records the batch, inside the caller's transaction.
+    /// `entryContext` gives a row PostgreSQL refused the context its dead letter needs
+    /// to be replayed (none where the bytes say everything).
     static func landRows<Row: StagingRow>(
         _ rows: [Row], _ refused: [FeedParser.Refused], page: [UInt8], key: BatchLedger.Key, duplicates: Int,
-        context: LandingContext, on conn: isolated PostgresConnection
+        context: LandingContext, entryContext: @Sendable (Row) -> [String: String] = { _ in [:] },
+        on conn: isolated PostgresConnection
     ) async throws {
         let rejected = try await StagingWriter.land(rows, page: page, on: conn)
         var letters = refused.map {
             DeadLetter(
                 stream: key.stream, propertyCode: $0.property ?? key.propertyCode, recordKey: $0.key,
-                raw: Array(page[$0.raw]), reason: $0.reason)
+                raw: Array(page[$0.raw]), reason: $0.reason, context: $0.context)
         }
         // One bad night of a from/to entry spoils the entry: dead-letter it once.
         var seen = Set<Range<Int>>()
@@ -123,7 +133,7 @@ public enum FeedPull {
             letters.append(
                 DeadLetter(
                     stream: key.stream, propertyCode: rows[r.index].propertyCode, recordKey: rows[r.index].recordKey,
-                    raw: Array(page[rows[r.index].raw]), reason: r.reason))
+                    raw: Array(page[rows[r.index].raw]), reason: r.reason, context: entryContext(rows[r.index])))
         }
         try await DeadLetterWriter.write(
             letters, source: context.sourceName, runId: context.runId, batchId: key.batchId, on: conn)

@@ -154,6 +154,7 @@ public struct PullRunner: Sendable {
                 [
                     ("requests", n("requests")), ("pages", n("pages")), ("retries", n("retries")),
                     ("rate limited", n("rate_limited")), ("synced", n("synced")),
+                    ("already synced", n("already_synced")), ("validation retries", n("validation_retries")),
                 ],
                 [
                     ("properties", properties), ("skipped", n("skipped_properties")),

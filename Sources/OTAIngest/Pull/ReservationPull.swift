@@ -46,17 +46,23 @@ public enum ReservationPull {
         context.stats.add(.pages)
         context.log.info("pending list read", property: code, ["count": String(pending.count)])
         for entry in pending {
-            let envelope = try await client.reservation(entry.id)
             let batch = BatchLedger.Key(
                 runId: context.run.id, source: context.source.name, stream: "reservations", propertyCode: code,
                 range: "pending:\(entry.id)@\(entry.timestamp)")
-            try await landBooking(
-                envelope, expectedId: entry.id, eventType: ReservationLanding.eventType(forSyncType: entry.syncType),
+            try await fetchAndLand(
+                entry.id, eventType: ReservationLanding.eventType(forSyncType: entry.syncType),
                 syncType: entry.syncType, origin: "pull", batch: batch, client: client, connection: connection,
                 context: context)
-            // Only now is the version (or its dead letter) committed: acknowledge it.
-            try await client.markSynced(entry.id)
-            context.stats.add(.synced)
+            // Only now is the version (or its dead letter) committed, durably: acknowledge it.
+            switch try await client.markSynced(entry.id) {
+            case .synced:
+                context.stats.add(.synced)
+            case .notPending(let answer):
+                context.stats.add(.alreadySynced)
+                context.log.info(
+                    "reservation \(entry.id) was no longer pending (\(answer)): already synced, counted and skipped",
+                    property: code)
+            }
         }
     }
 
@@ -73,56 +79,86 @@ public enum ReservationPull {
             let (ids, total) = try await client.modifiedSince(since, page: page, rows: rows)
             context.stats.add(.pages)
             for id in ids {
-                let envelope = try await client.reservation(id)
                 let batch = BatchLedger.Key(
                     runId: context.run.id, source: context.source.name, stream: "reservations", propertyCode: code,
                     range: "recovery:\(since):\(id)")
-                try await landBooking(
-                    envelope, expectedId: id, eventType: "update", syncType: nil, origin: "recovery", batch: batch,
-                    client: client, connection: connection, context: context)
+                try await fetchAndLand(
+                    id, eventType: "update", syncType: nil, origin: "recovery", batch: batch, client: client,
+                    connection: connection, context: context)
             }
             if ids.isEmpty || page * rows >= total { break }
             page += 1
         }
     }
 
-    private static func landBooking(
-        _ envelope: WebHotelierClient.Envelope, expectedId: Int, eventType: String, syncType: String?, origin: String,
-        batch: BatchLedger.Key, client: WebHotelierClient, connection: PostgresConnection, context: PullContext
+    /// Fetches a body that failed validation (or that PostgreSQL refused) again this
+    /// many times before dead-lettering it: "dead-letter queues for payloads that fail
+    /// schema validation after three retries" (seeds/000). A server that served one bad
+    /// body often serves a good one next.
+    static let validationRetries = 3
+
+    /// Fetches one booking and lands its version, fetching again after a refused body
+    /// (with the source's backoff) up to `validationRetries` times; after the last
+    /// refusal the body goes to dead letters. Either way something is durably
+    /// committed when this returns, so the caller may acknowledge the booking.
+    static func fetchAndLand(
+        _ id: Int, eventType: String, syncType: String?, origin: String, batch: BatchLedger.Key,
+        client: WebHotelierClient, connection: PostgresConnection, context: PullContext
     ) async throws {
         let code = client.account.propertyCode
         context.stats.add(.records)
-        let raw = Array(envelope.body[envelope.data.range])
-        switch BookingParser.parse(envelope.body, data: envelope.data, expectedId: expectedId, expectedProperty: code) {
-        case .failure(let refusal):
-            try await deadLetter(raw, id: expectedId, reason: refusal.reason, batch: batch, connection, context)
-        case .success(let version):
-            let event = ReservationLanding.Event(
-                source: context.source.name, version: version, eventType: eventType, syncType: syncType,
-                origin: origin, raw: raw, batchId: batch.batchId, runId: context.run.id)
-            do {
-                let outcome = try await connection.transaction { conn in
-                    let outcome = try await ReservationLanding.land(event, on: conn)
-                    try await BatchLedger.record(
-                        batch, rows: outcome == .duplicate ? 0 : 1, duplicates: outcome == .duplicate ? 1 : 0,
-                        deadLetters: 0, on: conn)
-                    return outcome
+        var fetches = 0
+        while true {
+            fetches += 1
+            let envelope = try await client.reservation(id)
+            let raw = Array(envelope.body[envelope.data.range])
+            let refusal: String
+            switch BookingParser.parse(envelope.body, data: envelope.data, expectedId: id, expectedProperty: code) {
+            case .failure(let parserRefusal):
+                refusal = parserRefusal.reason
+            case .success(let version):
+                let event = ReservationLanding.Event(
+                    source: context.source.name, version: version, eventType: eventType, syncType: syncType,
+                    origin: origin, raw: raw, batchId: batch.batchId, runId: context.run.id)
+                do {
+                    try await land(event, batch: batch, code: code, connection: connection, context: context)
+                    return
+                } catch let error as PostgresError where StagingWriter.isDataError(error) {
+                    refusal = "rejected by PostgreSQL (SQLSTATE \(error.sqlState.rawValue)): \(error.message)"
                 }
-                switch outcome {
-                case .landed: context.stats.add(.landed)
-                case .duplicate: context.stats.add(.duplicates)
-                case .collision:
-                    context.stats.add(.collisions)
-                    context.log.warning(
-                        "\"new\" for known confirmation number \(expectedId) with other content: kept for audit as a collision",
-                        property: code)
-                }
-            } catch let error as PostgresError where StagingWriter.isDataError(error) {
-                try await deadLetter(
-                    raw, id: expectedId,
-                    reason: "rejected by PostgreSQL (SQLSTATE \(error.sqlState.rawValue)): \(error.message)",
-                    batch: batch, connection, context)
             }
+            guard fetches <= validationRetries else {
+                let reason = fetches > 1 ? "\(refusal) (refused on all \(fetches) fetches)" : refusal
+                try await deadLetter(raw, id: id, reason: reason, batch: batch, connection, context)
+                return
+            }
+            context.stats.add(.validationRetries)
+            context.log.info(
+                "reservation \(id) refused (\(refusal)); fetching it again (retry \(fetches) of \(validationRetries))",
+                property: code)
+            try await Task.sleep(for: client.caller.policy.delay(afterAttempt: fetches, retryAfter: nil))
+        }
+    }
+
+    private static func land(
+        _ event: ReservationLanding.Event, batch: BatchLedger.Key, code: String, connection: PostgresConnection,
+        context: PullContext
+    ) async throws {
+        let outcome = try await connection.durableTransaction { conn in
+            let outcome = try await ReservationLanding.land(event, on: conn)
+            try await BatchLedger.record(
+                batch, rows: outcome == .duplicate ? 0 : 1, duplicates: outcome == .duplicate ? 1 : 0,
+                deadLetters: 0, on: conn)
+            return outcome
+        }
+        switch outcome {
+        case .landed: context.stats.add(.landed)
+        case .duplicate: context.stats.add(.duplicates)
+        case .collision:
+            context.stats.add(.collisions)
+            context.log.warning(
+                "\"new\" for known confirmation number \(event.version.confirmationId) with other content: kept for audit as a collision",
+                property: code)
         }
     }
 
@@ -132,7 +168,7 @@ public enum ReservationPull {
     ) async throws {
         let letter = DeadLetter(
             stream: "reservations", propertyCode: batch.propertyCode, recordKey: String(id), raw: raw, reason: reason)
-        try await connection.transaction { conn in
+        try await connection.durableTransaction { conn in
             try await DeadLetterWriter.write(
                 [letter], source: context.source.name, runId: context.run.id, batchId: batch.batchId, on: conn)
             try await BatchLedger.record(batch, rows: 0, duplicates: 0, deadLetters: 1, on: conn)

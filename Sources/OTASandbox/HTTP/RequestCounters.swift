@@ -2,6 +2,9 @@
 struct RequestCounters: Sendable {
     var requests: [String: Int] = [:]
     var faults: [String: Int] = [:]
+    /// Per booking id, each fetch of GET /reservation/{id} in order: the malformation it
+    /// served (`malformed_fetch_rate` or the record's own), or nil for a clean body.
+    var bookingFetches: [Int: [MalformationKind?]] = [:]
 }
 
 /// The cursor feed's quota: a token bucket refilled on the wall clock.

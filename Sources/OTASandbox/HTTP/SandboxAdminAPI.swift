@@ -79,6 +79,20 @@ struct SandboxAdminAPI: Sendable {
         case "/_sandbox/truth/malformed" where get:
             let records = core.world.withLock { $0.malformedRecords() }
             return ok(.object(["now" => nowJSON, "records" => .array(records.map(\.jsonValue))]))
+        case "/_sandbox/truth/fetches" where get:
+            let fetches = core.counters.withLock { $0.bookingFetches }
+            return ok(
+                .object([
+                    "now" => nowJSON,
+                    "fetches"
+                        => .array(
+                            fetches.keys.sorted().map { id in
+                                .object([
+                                    "id" => .int(id),
+                                    "served" => .array(fetches[id]!.map { .string($0?.rawValue ?? "clean") }),
+                                ])
+                            }),
+                ]))
         case "/_sandbox/truth/queue" where get:
             return ok(queueTruth(property: query["property"]))
         case "/_sandbox/stats" where get:

@@ -95,8 +95,17 @@ struct WebHotelierAPI: Sendable {
                     retryAfter: retryAfter)
             default: break
             }
+            if case .sync(let id) = route, let observer = core.syncObserver.withLock({ $0 }) {
+                await observer(Int(id) ?? 0)
+            }
             let data = try handle(route, call: call, property: property)
-            let after = core.dice.withLock { dice in dice.after(core.faults) { core.countFault($0) } }
+            var after = core.dice.withLock { dice in dice.after(core.faults) { core.countFault($0) } }
+            if case .sync = route, after == nil, core.dice.withLock({ $0.rng.chance(core.faults.lostSyncAnswerRate) })
+            {
+                // The sync above was applied; only its answer is lost.
+                core.countFault("lost_sync_answer")
+                after = .connectionReset
+            }
             return ResponseMaking.json(call.envelope(status: .ok, code: "OK", message: "", data: data), fault: after)
         } catch let error as WebHotelierError {
             return call.errorResponse(error)

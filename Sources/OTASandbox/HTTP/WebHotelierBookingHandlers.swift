@@ -1,7 +1,8 @@
 /// The booking pull flow: pending list, retrieval, sync and search.
 extension WebHotelierAPI {
     func pendingList(property: Int) -> JSONValue {
-        let entries = core.world.withLock { $0.pendingList(property: property) }
+        var entries = core.world.withLock { $0.pendingList(property: property) }
+        if let repeated = repeatedSyncedEntry(property: property) { entries.append(repeated) }
         return .object([
             "records" => .int(entries.count),
             "reservations"
@@ -16,6 +17,21 @@ extension WebHotelierAPI {
         ])
     }
 
+    /// The `repeat_synced_id_rate` fault: one booking of the property that a sync call
+    /// removed and that has not changed since, listed again as if the queue still held it.
+    private func repeatedSyncedEntry(property: Int) -> SyncQueueEntry? {
+        let rate = core.faults.repeatSyncedIdRate
+        guard rate > 0, core.dice.withLock({ $0.rng.chance(rate) }) else { return nil }
+        let candidates = core.world.withLock { state in
+            state.syncedByCall[property].filter { state.queues[property][$0] == nil }.sorted()
+        }
+        guard !candidates.isEmpty else { return nil }
+        let id = candidates[core.dice.withLock { $0.rng.int(0..<candidates.count) }]
+        core.countFault("repeated_synced_id")
+        let now = core.world.withLock { $0.now }
+        return SyncQueueEntry(id: id, timestamp: now, syncType: "MOD", listed: true, versionCount: 0)
+    }
+
     func reservation(id text: String, property: Int) throws -> JSONValue {
         guard let id = Int(text) else { throw WebHotelierError.invalidParam("Reservation id must be an integer.") }
         let version = core.world.withLock { state -> BookingVersion? in
@@ -23,7 +39,18 @@ extension WebHotelierAPI {
             return record.versions.last
         }
         guard let version else { throw WebHotelierError.notFound("Reservation not found.") }
-        return version.body.json(malformation: version.malformation)
+        var malformation = version.malformation
+        let rate = core.faults.malformedFetchRate
+        if malformation == nil, rate > 0 {
+            // Drawn afresh per fetch, so a retry may get a clean body.
+            let kinds = Malformation.kinds(for: .bookings)
+            malformation = core.dice.withLock { dice in
+                dice.rng.chance(rate) ? kinds[dice.rng.int(0..<kinds.count)] : nil
+            }
+            if malformation != nil { core.countFault("malformed_fetch") }
+        }
+        core.counters.withLock { $0.bookingFetches[id, default: []].append(malformation) }
+        return version.body.json(malformation: malformation)
     }
 
     func sync(id text: String, property: Int) throws -> JSONValue {
@@ -32,7 +59,12 @@ extension WebHotelierAPI {
         switch outcome {
         case .unknownBooking: throw WebHotelierError.notFound("Reservation not found.")
         case .removed: return .object(["id" => .int(id), "synced" => .bool(true)])
-        case .notQueued: return .object(["id" => .int(id), "synced" => .bool(true)])
+        case .notQueued:
+            if core.faults.notPendingAnswers404 != 0 {
+                core.countFault("not_pending_404")
+                throw WebHotelierError.notFound("Reservation is not pending.")
+            }
+            return .object(["id" => .int(id), "synced" => .bool(true)])
         case .keptChangedSinceListing:
             core.countFault("sync_before_listing")
             return .object(["id" => .int(id), "synced" => .bool(false)])

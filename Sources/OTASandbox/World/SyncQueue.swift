@@ -51,6 +51,7 @@ extension WorldState {
         guard entry.listed else { return .keptChangedSinceListing }
         queues[property][id] = nil
         bookings[id]!.everSynced = true
+        syncedByCall[property].insert(id)
         return .removed
     }
 

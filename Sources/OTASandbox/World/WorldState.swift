@@ -51,6 +51,9 @@ struct WorldState: Sendable {
     var queues: [[Int: SyncQueueEntry]]
     var lastPendingList: [Int64?]
     var violations: [Int]
+    /// Per property, the bookings a sync call removed from the queue (what the
+    /// `repeat_synced_id_rate` fault may list again).
+    var syncedByCall: [Set<Int>]
     var resentNew: [ResentNew] = []
     var driftCount = 0
     var behaviourFaults: [String: Int] = [:]
@@ -73,6 +76,7 @@ struct WorldState: Sendable {
         queues = Array(repeating: [:], count: count)
         lastPendingList = Array(repeating: nil, count: count)
         violations = Array(repeating: 0, count: count)
+        syncedByCall = Array(repeating: [], count: count)
         for p in 0..<count {
             var rng = SeededGenerator(layout.seed, 6, UInt64(p))
             for _ in 0..<configuration.initialBookingsPerProperty {

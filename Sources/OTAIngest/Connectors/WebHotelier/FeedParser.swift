@@ -10,10 +10,38 @@ public enum FeedParser {
         public var reason: String
         /// The record's own property, where it names one (backfill files hold many).
         public var property: String? = nil
+        /// What a replay needs beside the bytes (see `EntryContext`).
+        public var context: [String: String] = [:]
     }
 
     struct EntryError: Error {
         var reason: String
+    }
+
+    /// What a pulled feed entry needs beside its own bytes to become rows again: the
+    /// feed's key (room code or rate id), the rate's room, the property's currency and
+    /// the requested dates. Kept with its dead letter, so `dlq replay` can land it.
+    public enum EntryContext {
+        public static func availability(room: String, window: ClosedRange<CivilDate>) -> [String: String] {
+            ["room": room, "from": window.lowerBound.description, "to": window.upperBound.description]
+        }
+
+        public static func rate(id: String, room: String, currency: String, window: ClosedRange<CivilDate>)
+            -> [String: String]
+        {
+            [
+                "rate": id, "room": room, "currency": currency, "from": window.lowerBound.description,
+                "to": window.upperBound.description,
+            ]
+        }
+
+        /// The requested dates back from a context, if it has them.
+        public static func window(_ context: [String: String]) -> ClosedRange<CivilDate>? {
+            guard let from = context["from"].flatMap(CivilDate.init), let to = context["to"].flatMap(CivilDate.init),
+                from <= to
+            else { return nil }
+            return from...to
+        }
     }
 
     /// `data` is an object keyed by room code, each an array of entries (dialect).
@@ -21,24 +49,33 @@ public enum FeedParser {
         _ page: WebHotelierClient.Envelope, window: ClosedRange<CivilDate>, stamp: LoadStamp
     ) throws -> (rows: [AvailabilityRow], refused: [Refused]) {
         var rows: [AvailabilityRow] = []
-        let refused = try forEachEntry(page, keyName: "room", stamp: stamp) { room, entry, scanner in
-            let nights = try nightsOf(entry, scanner, window: window)
-            let allot = try int(entry, "allot", scanner, required: true, min: 0)!
-            let stopSell = try flag(entry, "stopsell", scanner, default: false)
-            let minStay = try int(entry, "minstay", scanner, required: false, min: 1) ?? 1
-            let maxStay = try int(entry, "maxstay", scanner, required: false, min: 0) ?? 0
-            // checkin/checkout say open (1) or closed (0); the columns say closed.
-            let arrivalOpen = try flag(entry, "checkin", scanner, default: true)
-            let departureOpen = try flag(entry, "checkout", scanner, default: true)
-            for night in nights {
-                rows.append(
-                    AvailabilityRow(
-                        stamp: stamp, roomCode: room, stayDate: night.description, allotment: allot,
-                        stopSell: stopSell, minStay: minStay, maxStay: maxStay,
-                        closedToArrival: !arrivalOpen, closedToDeparture: !departureOpen, raw: entry.range))
-            }
+        let refused = try forEachEntry(
+            page, keyName: "room", stamp: stamp, context: { EntryContext.availability(room: $0, window: window) }
+        ) { room, entry, scanner in
+            rows += try availabilityEntry(entry, room: room, scanner, window: window, stamp: stamp)
         }
         return (rows, refused)
+    }
+
+    /// One availability entry of `room` as rows, one per night.
+    static func availabilityEntry(
+        _ entry: JSONScanner.Value, room: String, _ scanner: JSONScanner, window: ClosedRange<CivilDate>,
+        stamp: LoadStamp
+    ) throws -> [AvailabilityRow] {
+        let nights = try nightsOf(entry, scanner, window: window)
+        let allot = try int(entry, "allot", scanner, required: true, min: 0)!
+        let stopSell = try flag(entry, "stopsell", scanner, default: false)
+        let minStay = try int(entry, "minstay", scanner, required: false, min: 1) ?? 1
+        let maxStay = try int(entry, "maxstay", scanner, required: false, min: 0) ?? 0
+        // checkin/checkout say open (1) or closed (0); the columns say closed.
+        let arrivalOpen = try flag(entry, "checkin", scanner, default: true)
+        let departureOpen = try flag(entry, "checkout", scanner, default: true)
+        return nights.map { night in
+            AvailabilityRow(
+                stamp: stamp, roomCode: room, stayDate: night.description, allotment: allot,
+                stopSell: stopSell, minStay: minStay, maxStay: maxStay,
+                closedToArrival: !arrivalOpen, closedToDeparture: !departureOpen, raw: entry.range)
+        }
     }
 
     /// `data` is an object keyed by rate id, each an array of entries with a
@@ -48,44 +85,100 @@ public enum FeedParser {
         rateRooms: [String: String], currency: String
     ) throws -> (rows: [RateRow], refused: [Refused]) {
         var rows: [RateRow] = []
-        let refused = try forEachEntry(page, keyName: "rate", stamp: stamp) { rateId, entry, scanner in
-            let nights = try nightsOf(entry, scanner, window: window)
-            let closeout = try flag(entry, "closeout", scanner, default: false)
-            let minStay = try int(entry, "min_stay", scanner, required: false, min: 1) ?? 1
-            guard let pricing = try scanner.member("pricing", of: entry) else {
-                throw EntryError(reason: "missing key pricing")
-            }
-            guard pricing.kind == .array else { throw EntryError(reason: "pricing must be an array") }
-            var prices: [(adults: Int, children: Int, price: String)] = []
-            try scanner.elements(of: pricing) { occupancy in
-                guard occupancy.kind == .object else { throw EntryError(reason: "pricing[] must be objects") }
-                let adults = try int(occupancy, "adults", scanner, required: true, min: 1)!
-                let children = try int(occupancy, "children", scanner, required: false, min: 0) ?? 0
-                guard let price = try scanner.member("price", of: occupancy) else {
-                    throw EntryError(reason: "pricing[].price is missing")
-                }
-                prices.append((adults, children, try decimal(price, scanner, label: "pricing[].price")))
-            }
-            for night in nights {
-                for p in prices {
-                    rows.append(
-                        RateRow(
-                            stamp: stamp, stream: "rates", rateId: rateId, roomCode: rateRooms[rateId] ?? "",
-                            stayDate: night.description, adults: p.adults, children: p.children, channel: "",
-                            price: p.price, currency: currency, closeout: closeout, minStay: minStay,
-                            available: nil, sourceKey: nil, sourceHash: nil, sourceUpdatedAt: nil,
-                            raw: entry.range))
-                }
-            }
+        let refused = try forEachEntry(
+            page, keyName: "rate", stamp: stamp,
+            context: { EntryContext.rate(id: $0, room: rateRooms[$0] ?? "", currency: currency, window: window) }
+        ) { rateId, entry, scanner in
+            rows += try rateEntry(
+                entry, rateId: rateId, room: rateRooms[rateId] ?? "", currency: currency, scanner, window: window,
+                stamp: stamp)
         }
         return (rows, refused)
     }
 
+    /// One rate entry as rows, one per night and occupancy.
+    static func rateEntry(
+        _ entry: JSONScanner.Value, rateId: String, room: String, currency: String, _ scanner: JSONScanner,
+        window: ClosedRange<CivilDate>, stamp: LoadStamp
+    ) throws -> [RateRow] {
+        let nights = try nightsOf(entry, scanner, window: window)
+        let closeout = try flag(entry, "closeout", scanner, default: false)
+        let minStay = try int(entry, "min_stay", scanner, required: false, min: 1) ?? 1
+        guard let pricing = try scanner.member("pricing", of: entry) else {
+            throw EntryError(reason: "missing key pricing")
+        }
+        guard pricing.kind == .array else { throw EntryError(reason: "pricing must be an array") }
+        var prices: [(adults: Int, children: Int, price: String)] = []
+        try scanner.elements(of: pricing) { occupancy in
+            guard occupancy.kind == .object else { throw EntryError(reason: "pricing[] must be objects") }
+            let adults = try int(occupancy, "adults", scanner, required: true, min: 1)!
+            let children = try int(occupancy, "children", scanner, required: false, min: 0) ?? 0
+            guard let price = try scanner.member("price", of: occupancy) else {
+                throw EntryError(reason: "pricing[].price is missing")
+            }
+            prices.append((adults, children, try decimal(price, scanner, label: "pricing[].price")))
+        }
+        var rows: [RateRow] = []
+        for night in nights {
+            for p in prices {
+                rows.append(
+                    RateRow(
+                        stamp: stamp, stream: "rates", rateId: rateId, roomCode: room,
+                        stayDate: night.description, adults: p.adults, children: p.children, channel: "",
+                        price: p.price, currency: currency, closeout: closeout, minStay: minStay,
+                        available: nil, sourceKey: nil, sourceHash: nil, sourceUpdatedAt: nil,
+                        raw: entry.range))
+            }
+        }
+        return rows
+    }
+
+    /// The rows a replayed feed entry becomes.
+    public enum ReplayedEntry: Sendable {
+        case availability([AvailabilityRow])
+        case rates([RateRow])
+    }
+
+    /// A dead-lettered feed entry read again with today's rules, given the context it
+    /// was kept with: its rows, or why it is still refused.
+    public static func replayEntry(
+        _ raw: [UInt8], stream: String, context: [String: String], stamp: LoadStamp
+    ) -> Result<ReplayedEntry, BackfillRecords.Refusal> {
+        guard let window = EntryContext.window(context) else {
+            return .failure(BackfillRecords.Refusal(reason: "the dead letter has no requested dates in its context"))
+        }
+        return raw.withUnsafeBufferPointer { buffer in
+            let scanner = JSONScanner(buffer)
+            do {
+                let entry = try scanner.value(in: 0..<buffer.count)
+                switch (stream, context["room"], context["rate"]) {
+                case ("availability", let room?, _):
+                    return .success(
+                        .availability(try availabilityEntry(entry, room: room, scanner, window: window, stamp: stamp)))
+                case ("rates", let room?, let rate?):
+                    return .success(
+                        .rates(
+                            try rateEntry(
+                                entry, rateId: rate, room: room, currency: context["currency"] ?? "", scanner,
+                                window: window, stamp: stamp)))
+                default:
+                    return .failure(BackfillRecords.Refusal(reason: "the context names no room or rate"))
+                }
+            } catch let error as EntryError {
+                return .failure(BackfillRecords.Refusal(reason: error.reason))
+            } catch {
+                return .failure(BackfillRecords.Refusal(reason: "not a JSON entry: \(error)"))
+            }
+        }
+    }
+
     /// Walks a feed page's `data` object (keyed by room code or rate id, each an
     /// array of entries) and hands each entry to `body`; an entry the body refuses
-    /// with `EntryError`, or a key without an array, is returned as refused.
+    /// with `EntryError`, or a key without an array, is returned as refused, with the
+    /// context `context` gives for its key.
     private static func forEachEntry(
         _ page: WebHotelierClient.Envelope, keyName: String, stamp: LoadStamp,
+        context: (String) -> [String: String],
         _ body: (String, JSONScanner.Value, JSONScanner) throws -> Void
     ) throws -> [Refused] {
         try page.read { scanner, data in
@@ -95,7 +188,9 @@ public enum FeedParser {
                 let key = (try? scanner.key(keyRange)) ?? ""
                 guard entries.kind == .array else {
                     refused.append(
-                        Refused(raw: entries.range, key: key, reason: "\(keyName) \(key): entries are not an array"))
+                        Refused(
+                            raw: entries.range, key: key, reason: "\(keyName) \(key): entries are not an array",
+                            context: context(key)))
                     return
                 }
                 try scanner.elements(of: entries) { entry in
@@ -106,7 +201,7 @@ public enum FeedParser {
                         refused.append(
                             Refused(
                                 raw: entry.range, key: "\(stamp.propertyCode)/\(key)",
-                                reason: "\(keyName) \(key): \(error.reason)"))
+                                reason: "\(keyName) \(key): \(error.reason)", context: context(key)))
                     }
                 }
             }

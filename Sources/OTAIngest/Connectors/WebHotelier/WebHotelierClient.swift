@@ -55,9 +55,26 @@ public struct WebHotelierClient: Sendable {
         try await get("/reservation/\(id)", what: "fetch reservation \(id)")
     }
 
-    /// Removes the booking from the sync queue. Called only after its version is committed.
-    public func markSynced(_ id: Int) async throws {
-        _ = try await get("/reservation/sync/\(id)", what: "mark reservation \(id) synced")
+    /// What a sync call answered.
+    public enum SyncAnswer: Sendable, Equatable {
+        case synced
+        /// The booking is no longer pending (dialect: 404 NOT_FOUND, or 200 with
+        /// `synced: false`): an earlier sync's answer was lost, or the list repeated it.
+        case notPending(String)
+    }
+
+    /// Removes the booking from the sync queue. Called only after its version is
+    /// committed, and only for an id listed and fetched for this account in this run,
+    /// which is what lets a 404 mean "no longer pending" rather than "unknown".
+    public func markSynced(_ id: Int) async throws -> SyncAnswer {
+        let envelope = try await get(
+            "/reservation/sync/\(id)", what: "mark reservation \(id) synced",
+            isAnswer: { $0.status == 404 && (Self.errorCode(in: $0.body) ?? "NOT_FOUND") == "NOT_FOUND" })
+        guard let envelope else { return .notPending("HTTP 404 NOT_FOUND") }
+        let synced = envelope.read { scanner, data in
+            (try? scanner.member("synced", of: data)).flatMap { $0 }.map { scanner.text($0) }
+        }
+        return synced == "false" ? .notPending("HTTP 200 with synced: false") : .synced
     }
 
     /// One page of bookings modified since `since`, oldest first; ids only.
@@ -128,13 +145,23 @@ public struct WebHotelierClient: Sendable {
     // MARK: - Transport
 
     func get(_ path: String, query: [(String, String)] = [], what: String) async throws -> Envelope {
+        try await get(path, query: query, what: what, isAnswer: { _ in false })!
+    }
+
+    /// As `get`, but an error response that `isAnswer` accepts returns nil instead of failing.
+    func get(
+        _ path: String, query: [(String, String)] = [], what: String,
+        isAnswer: @escaping @Sendable (HTTPClientResponse) -> Bool
+    ) async throws -> Envelope? {
         let url = QueryString.url(baseURL + path, query)
         let request = HTTPClientRequest(
             url: url, headers: ["Accept": "application/json"],
             authorization: .basic(username: account.username, password: account.password))
         let response = try await caller.send(
             request, what: "property \(account.propertyCode): \(what)",
-            errorCode: { Self.errorCode(in: $0.body) }, isComplete: { JSONScanner.isComplete($0.body) })
+            errorCode: { Self.errorCode(in: $0.body) }, isComplete: { JSONScanner.isComplete($0.body) },
+            isAnswer: isAnswer)
+        if !(200..<300).contains(response.status) { return nil }
         return try response.body.withUnsafeBufferPointer { buffer in
             let scanner = JSONScanner(buffer)
             let root = try scanner.value(in: 0..<buffer.count)
