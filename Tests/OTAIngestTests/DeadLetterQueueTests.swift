@@ -100,7 +100,7 @@ import Testing
             )
             #expect(try await b.load(["reservations", "--source", "webhotelier", "--file", file.path]).status == 3)
             #expect(try await b.strings("select reason from ops.dead_letters")[0].contains("23514"))
-            // A pulled feed entry has no room or rate context in its bytes: left alone.
+            // A pulled feed entry without its context (dead-lettered before it was kept): left alone.
             try await b.execute(
                 """
                 insert into ops.dead_letters (source, stream, property_code, record_key, raw, raw_hash, reason, run_id, batch_id)

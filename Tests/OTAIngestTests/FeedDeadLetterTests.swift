@@ -76,13 +76,15 @@ import Testing
             try await DeadLetterWriter.write(
                 [letter("DBL"), letter("TWN")], source: "webhotelier", runId: "r1", batchId: nil, on: conn)
             // The same entry of the same room seen again is the same dead letter, attempted twice.
-            try await DeadLetterWriter.write([letter("DBL")], source: "webhotelier", runId: "r2", batchId: nil, on: conn)
+            try await DeadLetterWriter.write(
+                [letter("DBL")], source: "webhotelier", runId: "r2", batchId: nil, on: conn)
             let rows = try await conn.query(
                 "select context->>'room', attempts from ops.dead_letters order by 1")
             #expect(rows.count == 2)
-            #expect(try rows.map { "\(try $0.decode(String.self, at: 0)) \(try $0.decode(Int.self, at: 1))" } == [
-                "DBL 2", "TWN 1",
-            ])
+            #expect(
+                try rows.map { "\(try $0.decode(String.self, at: 0)) \(try $0.decode(Int.self, at: 1))" } == [
+                    "DBL 2", "TWN 1",
+                ])
             await conn.close()
         }
     }

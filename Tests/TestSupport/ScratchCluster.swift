@@ -46,7 +46,8 @@ public final class ScratchCluster: Sendable {
         let options =
             "-p \(port) -c listen_addresses=127.0.0.1 -k \(directory.path) -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         try await asOwner(
-            "pg_ctl", ["-D", dataPath, "-o", options, "-l", directory.appendingPathComponent("log").path, "-w", "start"])
+            "pg_ctl",
+            ["-D", dataPath, "-o", options, "-l", directory.appendingPathComponent("log").path, "-w", "start"])
     }
 
     /// `pg_ctl stop -m immediate`: the server quits at once, without a checkpoint, as
@@ -64,7 +65,8 @@ public final class ScratchCluster: Sendable {
     private func asOwner(_ tool: String, _ arguments: [String]) async throws {
         let path = bin.appendingPathComponent(tool).path
         if getuid() == 0 {
-            try await Self.run("runuser", ["-u", "postgres", "--", path] + arguments, in: URL(fileURLWithPath: "/usr/sbin"))
+            try await Self.run(
+                "runuser", ["-u", "postgres", "--", path] + arguments, in: URL(fileURLWithPath: "/usr/sbin"))
         } else {
             try await Self.run(tool, arguments, in: bin)
         }
@@ -83,7 +85,8 @@ public final class ScratchCluster: Sendable {
         let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         try? FileManager.default.removeItem(at: log)
         guard status == 0 else {
-            throw ScratchClusterError(message: "\(tool) \(arguments.joined(separator: " ")) exited \(status): \(output)")
+            throw ScratchClusterError(
+                message: "\(tool) \(arguments.joined(separator: " ")) exited \(status): \(output)")
         }
     }
 

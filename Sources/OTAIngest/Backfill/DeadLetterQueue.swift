@@ -364,9 +364,15 @@ public struct DeadLetterReplay: Sendable {
             }
         case "availability", "rates":
             // A pulled WebHotelier feed entry: its room, rate and currency are in its context.
+            if candidate.context.isEmpty {
+                return .notReplayable(
+                    "a pulled \(candidate.stream) feed entry dead-lettered before its room, rate and currency were kept; pull its dates again"
+                )
+            }
             var entryStamp = stamp
             entryStamp.propertyCode = candidate.property
-            switch FeedParser.replayEntry(raw, stream: candidate.stream, context: candidate.context, stamp: entryStamp) {
+            switch FeedParser.replayEntry(raw, stream: candidate.stream, context: candidate.context, stamp: entryStamp)
+            {
             case .failure(let refusal): return .refused(refusal.reason)
             case .success(.availability(let rows)): return try await land(rows, raw, on: conn)
             case .success(.rates(let rows)): return try await land(rows, raw, on: conn)

@@ -104,7 +104,8 @@ public enum FeedPull {
     /// Lands one chunk: rows, dead letters and the batch's ledger entry commit together.
     static func land<Row: StagingRow>(
         _ rows: [Row], _ refused: [FeedParser.Refused], page: [UInt8], key: BatchLedger.Key,
-        connection: PostgresConnection, context: PullContext, entryContext: @escaping @Sendable (Row) -> [String: String]
+        connection: PostgresConnection, context: PullContext,
+        entryContext: @escaping @Sendable (Row) -> [String: String]
     ) async throws {
         try await connection.transaction { conn in
             try await landRows(

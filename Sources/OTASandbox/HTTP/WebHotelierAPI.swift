@@ -100,8 +100,7 @@ struct WebHotelierAPI: Sendable {
             }
             let data = try handle(route, call: call, property: property)
             var after = core.dice.withLock { dice in dice.after(core.faults) { core.countFault($0) } }
-            if case .sync = route, after == nil, core.dice.withLock({ $0.rng.chance(core.faults.lostSyncAnswerRate) })
-            {
+            if case .sync = route, after == nil, core.dice.withLock({ $0.rng.chance(core.faults.lostSyncAnswerRate) }) {
                 // The sync above was applied; only its answer is lost.
                 core.countFault("lost_sync_answer")
                 after = .connectionReset
