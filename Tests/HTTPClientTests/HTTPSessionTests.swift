@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+    import Glibc
+#endif
 import HTTPClient
 import HTTPTypes
 import Hummingbird
@@ -112,9 +115,11 @@ private func testRouter() -> Router<BasicRequestContext> {
     }
 
     @Test func refusedConnectionNamesTheTargetAndTheFix() async throws {
-        let server = try await LocalServer.start(testRouter())
-        let url = server.baseURL + "/hello?token=secret"
-        await server.stop()
+        // A port bound but never listened on refuses connections for as long as it is
+        // held; a stopped server's port could be taken by a parallel test's server.
+        let (socket, port) = try Self.boundButNotListening()
+        defer { close(socket) }
+        let url = "http://127.0.0.1:\(port)/hello?token=secret"
         let error = await #expect(throws: HTTPClientError.self) {
             try await HTTPSession().send(HTTPClientRequest(url: url))
         }
@@ -141,5 +146,23 @@ private func testRouter() -> Router<BasicRequestContext> {
         }
         #expect(error?.kind == .reset)
         #expect(error?.isTransient == true)
+    }
+
+    static func boundButNotListening() throws -> (Int32, Int) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+            }
+        }
+        guard bound else {
+            close(fd)
+            throw POSIXError(.EADDRNOTAVAIL)
+        }
+        return (fd, Int(UInt16(bigEndian: address.sin_port)))
     }
 }
