@@ -1,11 +1,12 @@
 import Foundation
-#if canImport(Glibc)
-    import Glibc
-#endif
 import HTTPClient
 import HTTPTypes
 import Hummingbird
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// "compressed hello " twenty times, gzipped once by Python's gzip module.
 private let gzippedHello: [UInt8] = Array(
