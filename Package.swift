@@ -25,6 +25,10 @@ let package = Package(
         // Already pulled in by Hummingbird; named here so tests can read a bound port.
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        // The webhook receiver: graceful shutdown on signals, and /metrics.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
     ],
     targets: [
         // C libraries: libpq and libcurl, each with a shim for what Swift cannot call.
@@ -58,10 +62,23 @@ let package = Package(
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             swiftSettings: strict),
+        // `ota-ingest serve`, in a target of its own so Hummingbird stays out of the batch code.
+        .target(
+            name: "Receiver",
+            dependencies: [
+                "OTAIngest", "PostgresClient",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         .executableTarget(
             name: "ota-ingest",
             dependencies: [
-                "OTAIngest",
+                "OTAIngest", "Receiver",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -106,6 +123,13 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "OTAIngestTests", dependencies: ["OTAIngest", "OTASandbox", "TestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "ReceiverTests",
+            dependencies: [
+                "Receiver", "OTAIngest", "OTASandbox", "TestSupport", "HTTPClient",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict),
         // Hummingbird (and its Logging) runs the small webhook receiver the tests listen
         // with; Crypto checks the signatures independently of the sandbox's own code.

@@ -11,7 +11,7 @@ struct OTAIngestCommand: AsyncParsableCommand {
             """,
         subcommands: [
             MigrateCommand.self, PullCommand.self, LoadCommand.self, SeedCommand.self, TransformCommand.self,
-            DLQCommand.self, PurgeCommand.self, EraseGuestCommand.self,
+            DLQCommand.self, PurgeCommand.self, EraseGuestCommand.self, ServeCommand.self,
         ]
     )
 }

@@ -202,9 +202,10 @@ public enum BackfillRecords {
                 key = String(id)
                 let typeValue = try scanner.member("type", of: value)
                 let type = typeValue.flatMap { try? scanner.string($0) } ?? ""
-                guard ["new", "update", "cancel", "restore"].contains(type) else {
+                // "transaction" (a payment on the booking) carries the booking as it is now, like an update.
+                guard ["new", "update", "cancel", "restore", "transaction"].contains(type) else {
                     throw FeedParser.EntryError(
-                        reason: "the notification's type must be new, update, cancel or restore")
+                        reason: "the notification's type must be new, update, cancel, restore or transaction")
                 }
                 return .success((data, id, type))
             } catch {

@@ -29,6 +29,7 @@ public enum ConfigLoader {
         }
         var reader = TableReader(table: root, path: "", file: file)
         let sourcesTable = try reader.table("sources")
+        let serveTable = try reader.table("serve")
         try reader.rejectUnknownKeys()
 
         var sources: [SourceConfig] = []
@@ -40,7 +41,9 @@ public enum ConfigLoader {
                 sources.append(try source(name: name, table: table, file: file))
             }
         }
-        return IngestConfig(sources: sources)
+        var config = IngestConfig(sources: sources)
+        if let serveTable { config.serve = try serve(serveTable, file: file) }
+        return config
     }
 
     private static func source(name: String, table: TOMLTable, file: String) throws -> SourceConfig {
@@ -121,7 +124,7 @@ public enum ConfigLoader {
 
 /// Reads typed keys from one TOML table and remembers which were read, so the
 /// rest can be reported as unknown.
-private struct TableReader {
+struct TableReader {
     let table: TOMLTable
     let path: String
     let file: String

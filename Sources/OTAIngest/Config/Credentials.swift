@@ -17,7 +17,7 @@ public struct PropertyAccount: Sendable, Equatable {
 ///
 /// Messages name the variable, file or property and never the secret itself.
 public struct SecretResolver: Sendable {
-    private let environment: [String: String]
+    let environment: [String: String]
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.environment = environment

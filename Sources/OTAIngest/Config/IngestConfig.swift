@@ -6,9 +6,12 @@ import Foundation
 /// environment variable, a file, or a directory of files).
 public struct IngestConfig: Sendable {
     public var sources: [SourceConfig]
+    /// `[serve]`: the webhook receiver; defaults when the file has none.
+    public var serve: ServeConfig
 
-    public init(sources: [SourceConfig] = []) {
+    public init(sources: [SourceConfig] = [], serve: ServeConfig = ServeConfig()) {
         self.sources = sources
+        self.serve = serve
     }
 
     public func source(named name: String) throws -> SourceConfig {

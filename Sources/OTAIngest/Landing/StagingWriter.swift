@@ -98,7 +98,7 @@ public enum StagingWriter {
 
     /// Errors about a row's content (classes 22 data exception and 23 constraint
     /// violation), as opposed to the server or the statement failing.
-    static func isDataError(_ error: PostgresError) -> Bool {
+    public static func isDataError(_ error: PostgresError) -> Bool {
         error.kind == .server && (error.sqlState.rawValue.hasPrefix("22") || error.sqlState.rawValue.hasPrefix("23"))
     }
 

@@ -51,7 +51,7 @@ public struct PullContext: Sendable {
 enum PropertyWorkers {
     /// Returns the failures by property code; a failing property does not stop the others.
     static func run(
-        _ accounts: [PropertyAccount], context: PullContext,
+        _ accounts: [PropertyAccount], context: PullContext, waitForLock: Bool = false,
         _ body: @escaping @Sendable (PropertyAccount, PostgresConnection, SourceCaller) async throws -> Void
     ) async -> [String: any Error] {
         await withTaskGroup(of: (String, (any Error)?).self) { group in
@@ -61,7 +61,7 @@ enum PropertyWorkers {
                 guard let account = pending.popFirst() else { return }
                 group.addTask {
                     do {
-                        try await work(account, context: context, body)
+                        try await work(account, context: context, waitForLock: waitForLock, body)
                         return (account.propertyCode, nil)
                     } catch {
                         return (account.propertyCode, error)
@@ -81,14 +81,16 @@ enum PropertyWorkers {
     }
 
     private static func work(
-        _ account: PropertyAccount, context: PullContext,
+        _ account: PropertyAccount, context: PullContext, waitForLock: Bool,
         _ body: @Sendable (PropertyAccount, PostgresConnection, SourceCaller) async throws -> Void
     ) async throws {
         let connection = try await PostgresConnection.connect(context.databaseURL)
         let key = PostgresConnection.advisoryLockKey(
             "ota-ingest property: \(context.source.name)/\(account.propertyCode)")
         do {
-            guard try await connection.tryAdvisoryLock(key) else {
+            if waitForLock {
+                try await connection.advisoryLock(key)
+            } else if !(try await connection.tryAdvisoryLock(key)) {
                 context.stats.add(.skippedProperties)
                 context.log.warning("being worked by another process; skipped", property: account.propertyCode)
                 await connection.close()

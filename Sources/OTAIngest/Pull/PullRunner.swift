@@ -6,6 +6,11 @@ import PostgresClient
 public struct PullRunner: Sendable {
     public enum Job: Sendable {
         case reservations(since: CivilDate?)
+        /// The pull a WebHotelier PING asks for: one property, its pending list read
+        /// under its own call-log key at most every `gap` (exempt from the polling
+        /// interval, per the dialect), waiting for the property's lock if a scheduled
+        /// pull holds it.
+        case pingReservations(property: String, gap: Duration)
         case feeds([FeedPull.Stream])
         case inventory
     }
@@ -49,6 +54,9 @@ public struct PullRunner: Sendable {
         case .reservations(let since):
             kind = .webhotelier
             command = since == nil ? "pull reservations" : "pull reservations --since"
+        case .pingReservations(let property, _):
+            kind = .webhotelier
+            command = "pull reservations --ping \(property)"
         case .feeds:
             kind = .webhotelier
             command = "pull rates"
@@ -62,6 +70,14 @@ public struct PullRunner: Sendable {
         var token = ""
         if kind == .webhotelier {
             accounts = try secrets.accounts(for: source)
+            if case .pingReservations(let property, _) = job {
+                accounts = accounts.filter { $0.propertyCode == property }
+                guard !accounts.isEmpty else {
+                    throw ConfigError(
+                        "source \"\(source.name)\": no credentials for pinged property \(property); fix: add them to the source's secrets"
+                    )
+                }
+            }
         } else {
             token = try secrets.token(for: source)
         }
@@ -88,6 +104,8 @@ public struct PullRunner: Sendable {
             switch job {
             case .reservations(let since):
                 failures = await ReservationPull.run(context, accounts: accounts, since: since)
+            case .pingReservations(_, let gap):
+                failures = await ReservationPull.run(context, accounts: accounts, pingGap: gap)
             case .feeds(let streams):
                 failures = await FeedPull.run(context, accounts: accounts, streams: streams)
             case .inventory:

@@ -9,38 +9,52 @@ import PostgresClient
 public enum ReservationPull {
     static let pendingEndpoint = "reservation/new"
 
+    /// PING-driven reads are logged under their own key (dialect: exempt from the
+    /// scheduled polling interval, bounded by their own gap).
+    static let pingPendingEndpoint = "reservation/new#ping"
+
     public static func run(
-        _ context: PullContext, accounts: [PropertyAccount], since: CivilDate? = nil
+        _ context: PullContext, accounts: [PropertyAccount], since: CivilDate? = nil, pingGap: Duration? = nil
     ) async -> [String: any Error] {
-        await PropertyWorkers.run(accounts, context: context) { account, connection, caller in
+        await PropertyWorkers.run(accounts, context: context, waitForLock: pingGap != nil) {
+            account, connection, caller in
             let client = WebHotelierClient(account: account, baseURL: context.source.baseURL, caller: caller)
             if let since {
                 try await recover(since: since, client: client, connection: connection, context: context)
             } else {
-                try await pullPending(client: client, connection: connection, context: context)
+                try await pullPending(client: client, connection: connection, context: context, pingGap: pingGap)
             }
         }
     }
 
     private static func pullPending(
-        client: WebHotelierClient, connection: PostgresConnection, context: PullContext
+        client: WebHotelierClient, connection: PostgresConnection, context: PullContext, pingGap: Duration?
     ) async throws {
         let code = client.account.propertyCode
-        let now = context.clock.now()
+        let endpoint = pingGap == nil ? pendingEndpoint : pingPendingEndpoint
+        let firstLook = context.clock.now()
+        var now = firstLook
         if let next = try await connection.withIsolation({ conn in
             try await CallLog.notBefore(
-                source: context.source.name, property: code, endpoint: pendingEndpoint,
-                interval: context.source.pendingListInterval, now: now, on: conn)
+                source: context.source.name, property: code, endpoint: endpoint,
+                interval: pingGap ?? context.source.pendingListInterval, now: firstLook, on: conn)
         }) {
-            context.stats.add(.skippedProperties)
-            context.log.info(
-                "pending list was read less than the minimum interval ago; next allowed at \(Timestamps.format(next))",
-                property: code)
-            return
+            guard let pingGap else {
+                context.stats.add(.skippedProperties)
+                context.log.info(
+                    "pending list was read less than the minimum interval ago; next allowed at \(Timestamps.format(next))",
+                    property: code)
+                return
+            }
+            // A PING must be answered by a read: wait out the (short) gap instead of skipping.
+            let wait = min(pingGap, .seconds(max(0, next.timeIntervalSince(now))))
+            try await Task.sleep(for: wait)
+            now = context.clock.now()
         }
+        let readAt = now
         try await connection.withIsolation { conn in
             try await CallLog.record(
-                source: context.source.name, property: code, endpoint: pendingEndpoint, at: now, on: conn)
+                source: context.source.name, property: code, endpoint: endpoint, at: readAt, on: conn)
         }
         let pending = try await client.pendingReservations()
         context.stats.add(.pages)

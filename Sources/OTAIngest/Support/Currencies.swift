@@ -1,6 +1,6 @@
 /// ISO 4217 codes in current use; a price in anything else is refused at the boundary.
-enum Currencies {
-    static func isKnown(_ code: String) -> Bool { known.contains(code) }
+public enum Currencies {
+    public static func isKnown(_ code: String) -> Bool { known.contains(code) }
 
     private static let known: Set<String> = Set(
         """

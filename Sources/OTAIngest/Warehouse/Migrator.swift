@@ -41,6 +41,15 @@ public struct Migrator: Sendable {
         }
     }
 
+    /// The shipped migrations the database has not applied (all of them on an empty database).
+    public func pending(_ connection: PostgresConnection) async throws -> [String] {
+        let exists = try await connection.query("select to_regclass('ops.schema_migrations') is not null")
+        guard try exists[0].decode(Bool.self, at: 0) else { return migrations.map(\.name) }
+        let applied = Set(
+            try await connection.query("select version from ops.schema_migrations").map { try $0.decode(Int.self, at: 0) })
+        return migrations.filter { !applied.contains($0.version) }.map(\.name)
+    }
+
     private func applyPending(_ connection: PostgresConnection) async throws -> Report {
         try await connection.executeScript(bootstrap)
         let rows = try await connection.query("select version, name, checksum from ops.schema_migrations")

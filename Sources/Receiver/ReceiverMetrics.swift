@@ -1,0 +1,63 @@
+import Metrics
+import Prometheus
+
+/// The receiver's figures for `/metrics`: swift-metrics instruments on a Prometheus
+/// registry of this receiver's own (tests run several receivers in one process, and
+/// the global MetricsSystem can be bootstrapped only once).
+final class ReceiverMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    private let factory: PrometheusMetricsFactory
+    private let commitLatency: Metrics.Timer
+    private let batchSize: Metrics.Recorder
+    let inFlight: Metrics.Meter
+    let pingPullsRun: Metrics.Counter
+    let pingsCoalesced: Metrics.Counter
+    private let eventLag: Metrics.Timer
+
+    init() {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(20),
+            .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(1000), .seconds(5),
+        ]
+        factory.valueHistogramBuckets["ota_receiver_commit_batch_size"] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
+        factory.durationHistogramBuckets["ota_receiver_event_lag_seconds"] = [
+            .seconds(1), .seconds(10), .seconds(60), .seconds(600), .seconds(3600), .seconds(86400),
+        ]
+        self.factory = factory
+        commitLatency = Metrics.Timer(label: "ota_receiver_commit_latency_seconds", factory: factory)
+        batchSize = Metrics.Recorder(label: "ota_receiver_commit_batch_size", aggregate: true, factory: factory)
+        inFlight = Metrics.Meter(label: "ota_receiver_in_flight_requests", factory: factory)
+        pingPullsRun = Metrics.Counter(label: "ota_receiver_ping_pulls_total", factory: factory)
+        pingsCoalesced = Metrics.Counter(label: "ota_receiver_pings_coalesced_total", factory: factory)
+        eventLag = Metrics.Timer(label: "ota_receiver_event_lag_seconds", factory: factory)
+    }
+
+    /// One request answered: by endpoint and outcome (stored, duplicate, collision,
+    /// unauthorized, bad_signature, invalid, too_large, unsupported_type, unknown_property, unavailable, ...).
+    func request(_ endpoint: String, _ outcome: String) {
+        Metrics.Counter(
+            label: "ota_receiver_requests_total", dimensions: [("endpoint", endpoint), ("outcome", outcome)],
+            factory: factory
+        ).increment()
+    }
+
+    func committed(batch: Int, latency: Duration) {
+        batchSize.record(batch)
+        commitLatency.recordNanoseconds(latency.nanoseconds)
+    }
+
+    /// From the OTA's event time to our commit.
+    func lag(_ duration: Duration) {
+        if duration > .zero { eventLag.recordNanoseconds(duration.nanoseconds) }
+    }
+
+    var text: [UInt8] { registry.emitToBuffer() }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

@@ -1,0 +1,235 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import OTAIngest
+import PostgresClient
+
+/// The receiver's endpoints. Every answer is JSON `{"status": ..., "detail": ...}`
+/// and every outcome is counted in /metrics.
+struct ReceiverRoutes: Sendable {
+    let server: ReceiverServer
+    let run: Run
+
+    var settings: ReceiverSettings { server.settings }
+    var metrics: ReceiverMetrics { server.metrics }
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.post("/webhooks/webhotelier") { request, _ in await self.counted("push") { try await push(request) } }
+        router.get("/webhooks/webhotelier") { request, _ in ping(request) }
+        router.post("/webhooks/ota/:source") { request, context in
+            await self.counted("rates") {
+                try await rateUpdate(request, source: context.parameters.get("source") ?? "")
+            }
+        }
+        router.get("/healthz") { _, _ in answer(.ok, "ok") }
+        router.get("/readyz") { _, _ in await ready() }
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(byteBuffer: ByteBuffer(bytes: metrics.text)))
+        }
+        // The right path with the wrong method is named as such, not "not found".
+        for path in ["/webhooks/webhotelier", "/webhooks/ota/:source"] {
+            for method in [HTTPRequest.Method.put, .delete, .patch] {
+                router.on(RouterPath(path), method: method) { _, _ in
+                    metrics.request("other", "wrong_method")
+                    return answer(.methodNotAllowed, "method not allowed; fix: POST a body (GET for a PING)")
+                }
+            }
+        }
+        return router
+    }
+
+    /// A refusal that carries its HTTP status and the counter it is counted under.
+    struct Refused: Error {
+        var status: HTTPResponse.Status
+        var outcome: String
+        var detail: String
+    }
+
+    private func counted(_ endpoint: String, _ body: () async throws -> (Response, String)) async -> Response {
+        metrics.inFlight.increment()
+        defer { metrics.inFlight.decrement() }
+        do {
+            let (response, outcome) = try await body()
+            metrics.request(endpoint, outcome)
+            return response
+        } catch let refused as Refused {
+            metrics.request(endpoint, refused.outcome)
+            return answer(refused.status, refused.detail)
+        } catch {
+            metrics.request(endpoint, "unavailable")
+            server.logger.error("\(endpoint): could not store the request: \(error)")
+            // Not stored, so not acknowledged: the sender keeps it and retries.
+            return answer(.serviceUnavailable, "not stored; retry later")
+        }
+    }
+
+    // MARK: - WebHotelier PUSH
+
+    private func push(_ request: Request) async throws -> (Response, String) {
+        try checkBasic(request)
+        let format: PushDecoding.Format
+        switch mediaType(request) {
+        case "application/json": format = .json
+        case "application/xml", "text/xml": format = .xml
+        default:
+            throw Refused(
+                status: .unsupportedMediaType, outcome: "unsupported_type",
+                detail: "Content-Type must be application/json or application/xml")
+        }
+        let body = try await collect(request)
+        switch PushDecoding.push(body, format: format) {
+        case .failure(let refusal):
+            try await deadLetter(body, stream: "reservations", key: refusal.key, property: refusal.property, refusal.reason)
+            throw Refused(status: .badRequest, outcome: "invalid", detail: refusal.reason)
+        case .success(let booking):
+            let event = ReservationLanding.Event(
+                source: settings.webhotelier?.name ?? "webhotelier", version: booking.version,
+                eventType: booking.eventType, syncType: nil, origin: "push", raw: body, rawFormat: format.rawValue,
+                batchId: "\(run.id)/reservations/\(booking.version.propertyCode)/push:\(booking.version.confirmationId)",
+                runId: run.id)
+            let landed = try await server.queue.submit(.booking(event))
+            if let time = booking.version.otaTime { metrics.lag(.seconds(Date().timeIntervalSince(time))) }
+            return try outcome(landed)
+        }
+    }
+
+    // MARK: - WebHotelier PING
+
+    private func ping(_ request: Request) -> Response {
+        guard let property = request.headers[HTTPField.Name("x-wh-property")!], !property.isEmpty else {
+            metrics.request("ping", "invalid")
+            return answer(.badRequest, "a PING names its property in the x-wh-property header")
+        }
+        guard settings.properties.contains(property) else {
+            metrics.request("ping", "unknown_property")
+            return answer(.notFound, "unknown property; fix: add its credentials to the WebHotelier source")
+        }
+        // Answered at once (WebHotelier bans slow PING endpoints); the pull runs behind.
+        metrics.request("ping", "accepted")
+        let pings = server.pings
+        Task { await pings.ping(property) }
+        return answer(.ok, "accepted")
+    }
+
+    // MARK: - Signed rate updates
+
+    private func rateUpdate(_ request: Request, source: String) async throws -> (Response, String) {
+        guard let signing = settings.signing[source] else {
+            throw Refused(
+                status: .notFound, outcome: "unknown_source", detail: "no [serve.signing.NAME] for this source")
+        }
+        guard mediaType(request) == "application/json" else {
+            throw Refused(
+                status: .unsupportedMediaType, outcome: "unsupported_type", detail: "Content-Type must be application/json")
+        }
+        let body = try await collect(request)
+        let headers = request.headers
+        var key: String?
+        do {
+            switch signing.scheme {
+            case .hmac:
+                try Signatures.verifyHMAC(
+                    body: body, header: headers[HTTPField.Name("X-OTA-Signature")!], secrets: signing.keys)
+            case .standard:
+                key = headers[HTTPField.Name("webhook-id")!]
+                try Signatures.verifyStandard(
+                    body: body, id: key, timestamp: headers[HTTPField.Name("webhook-timestamp")!],
+                    signature: headers[HTTPField.Name("webhook-signature")!], secrets: signing.keys,
+                    tolerance: signing.tolerance, now: Date())
+            }
+        } catch let failure as Signatures.Failure {
+            let outcome: String
+            switch failure {
+            case .stale: outcome = "stale_timestamp"
+            case .missing: outcome = "missing_signature"
+            default: outcome = "bad_signature"
+            }
+            throw Refused(status: .unauthorized, outcome: outcome, detail: "signature refused: \(failure)")
+        }
+        switch PushDecoding.rateUpdate(body, source: source, idempotencyKey: key) {
+        case .failure(let refusal):
+            try await deadLetter(body, stream: "rates", key: key, property: nil, refusal.reason)
+            throw Refused(status: .badRequest, outcome: "invalid", detail: refusal.reason)
+        case .success(let rate):
+            let landed = try await server.queue.submit(.rate(rate))
+            if let time = Timestamps.parse(rate.eventTime) { metrics.lag(.seconds(Date().timeIntervalSince(time))) }
+            return try outcome(landed)
+        }
+    }
+
+    // MARK: - Health
+
+    private func ready() async -> Response {
+        do {
+            let connection = try await PostgresConnection.connect(server.databaseURL)
+            defer { Task { await connection.close() } }
+            let pending = try await Migrator().pending(connection)
+            guard pending.isEmpty else {
+                return answer(.serviceUnavailable, "\(pending.count) migrations pending; fix: run ota-ingest migrate")
+            }
+            return answer(.ok, "ready")
+        } catch {
+            return answer(.serviceUnavailable, "database unreachable")
+        }
+    }
+
+    // MARK: - Parts
+
+    private func outcome(_ landed: Landed) throws -> (Response, String) {
+        switch landed {
+        case .stored: return (answer(.ok, "stored"), "stored")
+        case .duplicate: return (answer(.ok, "duplicate: already stored"), "duplicate")
+        case .collision: return (answer(.ok, "collision: kept for audit"), "collision")
+        case .refused(let reason): throw Refused(status: .badRequest, outcome: "invalid", detail: reason)
+        }
+    }
+
+    /// The refused body's raw bytes go to ops.dead_letters before the 400 is sent.
+    private func deadLetter(_ body: [UInt8], stream: String, key: String?, property: String?, _ reason: String)
+        async throws
+    {
+        let letter = DeadLetter(
+            stream: stream, propertyCode: property ?? "", recordKey: key, raw: body, reason: reason)
+        _ = try await server.queue.submit(.deadLetter(letter, source: settings.webhotelier?.name ?? "webhotelier"))
+    }
+
+    private func collect(_ request: Request) async throws -> [UInt8] {
+        do {
+            let buffer = try await request.body.collect(upTo: settings.bodyLimit)
+            return Array(buffer.readableBytesView)
+        } catch is NIOTooManyBytesError {
+            throw Refused(
+                status: .contentTooLarge, outcome: "too_large",
+                detail: "body over \(settings.bodyLimit) bytes; fix: raise serve.body_limit_bytes if it is legitimate")
+        }
+    }
+
+    /// Basic auth, when configured, compared in constant time.
+    private func checkBasic(_ request: Request) throws {
+        guard let (username, password) = settings.basic else { return }
+        let expected = username + [UInt8(ascii: ":")] + password
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("basic "),
+            let decoded = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
+            Signatures.constantTimeEqual(Array(decoded), expected)
+        else {
+            throw Refused(status: .unauthorized, outcome: "unauthorized", detail: "bad or missing Basic credentials")
+        }
+    }
+
+    private func mediaType(_ request: Request) -> String {
+        let value = request.headers[.contentType] ?? ""
+        return value.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+    }
+}
+
+/// A JSON answer with a status word and a one-line detail.
+func answer(_ status: HTTPResponse.Status, _ detail: String) -> Response {
+    let escaped = detail.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+    return Response(
+        status: status, headers: [.contentType: "application/json"],
+        body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\(status.code),\"detail\":\"\(escaped)\"}\n")))
+}

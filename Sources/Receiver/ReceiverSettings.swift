@@ -1,0 +1,59 @@
+import Foundation
+import OTAIngest
+
+/// `[serve]` with its secrets resolved: what the request handlers need.
+struct ReceiverSettings: Sendable {
+    var listen: String
+    var port: Int
+    var bodyLimit: Int
+    var pingGap: Duration
+    var commitConnections: Int
+    var maxBatch: Int
+    /// The WebHotelier source PUSH and PING are for, and the property codes it has credentials for.
+    var webhotelier: SourceConfig?
+    var properties: Set<String>
+    var basic: (username: [UInt8], password: [UInt8])?
+    var signing: [String: Signing]
+
+    struct Signing: Sendable {
+        var scheme: SigningConfig.Scheme
+        var keys: [[UInt8]]
+        var tolerance: Duration
+    }
+
+    init(config: IngestConfig, secrets: SecretResolver) throws {
+        let serve = config.serve
+        listen = serve.listen
+        port = serve.port
+        bodyLimit = serve.bodyLimitBytes
+        pingGap = serve.pingGap
+        commitConnections = serve.commitConnections
+        maxBatch = serve.maxBatch
+        let candidates = config.sources.filter { $0.kind == .webhotelier }
+        if let name = serve.source {
+            let source = try config.source(named: name)
+            guard source.kind == .webhotelier else {
+                throw ConfigError("serve.source \"\(name)\" is a \(source.kind.rawValue) source; fix: name a webhotelier source")
+            }
+            webhotelier = source
+        } else if candidates.count > 1 {
+            throw ConfigError(
+                "serve: several webhotelier sources (\(candidates.map(\.name).joined(separator: ", "))); fix: choose one with serve.source"
+            )
+        } else {
+            webhotelier = candidates.first
+        }
+        properties = Set(try webhotelier.map { try secrets.accounts(for: $0).map(\.propertyCode) } ?? [])
+        if let username = serve.basicUsername, let reference = serve.basicPassword {
+            let password = try secrets.secret(reference, what: "serve.basic_password")
+            basic = (Array(username.utf8), Array(password.utf8))
+        }
+        signing = [:]
+        for (name, config) in serve.signing {
+            let keys = try config.secrets.map {
+                Signatures.keyBytes(try secrets.secret($0, what: "serve.signing.\(name)"))
+            }
+            signing[name] = Signing(scheme: config.scheme, keys: keys, tolerance: config.tolerance)
+        }
+    }
+}

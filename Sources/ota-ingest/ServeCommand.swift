@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import OTAIngest
+import Receiver
+
+/// `ota-ingest serve`: the webhook receiver (WebHotelier PUSH and PING, signed rate updates).
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Receive WebHotelier PUSH/PING and signed rate updates; store before answering 200.",
+        discussion: """
+            Endpoints: POST /webhooks/webhotelier (PUSH, JSON or XML, Basic auth when configured), \
+            GET /webhooks/webhotelier with x-wh-property (PING: answered at once, the property's \
+            pending list pulled in the background, bursts coalesced), POST /webhooks/ota/{source} \
+            (rate updates signed with X-OTA-Signature or Standard Webhooks), GET /healthz, /readyz, \
+            /metrics (Prometheus).
+
+            A request is answered 200 only after its body is committed with synchronous_commit = on \
+            (concurrent requests share one commit); a failure to store answers 503 so the sender \
+            retries. Bodies over the limit 413, unknown Content-Type 415, malformed or invalid 400 \
+            (raw bytes kept in ops.dead_letters), bad credentials or signatures 401. XML with a \
+            DTD or entity declarations is refused. SIGTERM or SIGINT: stop accepting, answer what \
+            is in flight, finish running PING pulls, exit 0.
+
+            Configuration, in the file's [serve] table (secrets by reference only):
+              listen = "127.0.0.1"          port = 8080
+              body_limit_bytes = 1048576    ping_gap_seconds = 10
+              source = "webhotelier"        (the WebHotelier source PUSH/PING belong to)
+              basic_username = "wh"         basic_password_env = "VAR" | basic_password_file = "/path"
+              commit_connections = 4        max_batch = 512
+              [serve.signing.NAME]          (NAME is the {source} in /webhooks/ota/{source})
+              scheme = "hmac" | "standard"  secrets_env = ["VAR", ...] | secrets_files = ["/path", ...]
+              tolerance_seconds = 300       (Standard Webhooks timestamps, either way)
+            """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "Listen on this port instead of serve.port (0 picks a free one).")
+    var port: Int?
+
+    func run() async throws {
+        guard var config = try global.loadConfig() else {
+            throw ConfigError("serve needs a configuration file; fix: pass --config or set OTA_INGEST_CONFIG")
+        }
+        if let port { config.serve.port = port }
+        let server = try ReceiverServer(config: config, databaseURL: try global.resolvedDatabaseURL())
+        try await server.start(handleSignals: true)
+        print("ota-ingest serve: listening on \(config.serve.listen):\(server.port ?? 0)")
+        try await server.run()
+    }
+}
