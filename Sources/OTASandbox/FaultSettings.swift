@@ -37,6 +37,10 @@ public struct FaultSettings: Sendable, Equatable {
     public var outOfOrderChangesRate: Double = 0
     /// Probability that a webhook attempt goes to a dead endpoint (connection refused).
     public var deadEndpointRate: Double = 0
+    /// Probability that a booking change (modification, cancellation, restore) happens
+    /// silently: the version exists at the OTA, but the booking never enters the sync
+    /// queue and no webhook fires. Only a search (reconciliation) can see it.
+    public var silentChangeRate: Double = 0
 
     public init() {}
 
@@ -59,6 +63,7 @@ public struct FaultSettings: Sendable, Equatable {
         case resentNewRate = "resent_new_rate"
         case outOfOrderChangesRate = "out_of_order_changes_rate"
         case deadEndpointRate = "dead_endpoint_rate"
+        case silentChangeRate = "silent_change_rate"
     }
 
     /// Decodes a partial update: keys that are absent keep their value in `base`.
@@ -94,6 +99,7 @@ public struct FaultSettings: Sendable, Equatable {
         case .resentNewRate: resentNewRate = v
         case .outOfOrderChangesRate: outOfOrderChangesRate = v
         case .deadEndpointRate: deadEndpointRate = v
+        case .silentChangeRate: silentChangeRate = v
         }
     }
 
@@ -117,6 +123,7 @@ public struct FaultSettings: Sendable, Equatable {
             "resent_new_rate" => .double(resentNewRate),
             "out_of_order_changes_rate" => .double(outOfOrderChangesRate),
             "dead_endpoint_rate" => .double(deadEndpointRate),
+            "silent_change_rate" => .double(silentChangeRate),
         ])
     }
 }

@@ -136,7 +136,7 @@ public final class SandboxServer: Sendable {
         }
         return SandboxStats(
             requests: counters.requests, faults: counters.faults.merging(behaviour, uniquingKeysWith: +),
-            violations: violations, priceDrifts: drifts)
+            violations: violations, priceDrifts: drifts, feedReads: counters.feedReads)
     }
 
     public var faults: FaultSettings { core.faults }

@@ -2,6 +2,9 @@
 struct RequestCounters: Sendable {
     var requests: [String: Int] = [:]
     var faults: [String: Int] = [:]
+    /// Authenticated reads of /manage/availability and /manage/rates per property code,
+    /// so tests can check that the feeds are read no more often than allowed.
+    var feedReads: [String: Int] = [:]
 }
 
 /// The cursor feed's quota: a token bucket refilled on the wall clock.

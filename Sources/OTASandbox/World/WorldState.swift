@@ -52,6 +52,8 @@ struct WorldState: Sendable {
     var lastPendingList: [Int64?]
     var violations: [Int]
     var resentNew: [ResentNew] = []
+    /// Changes made without entering the sync queue (the silent-change fault).
+    var silentChanges: [ResentNew] = []
     var driftCount = 0
     var behaviourFaults: [String: Int] = [:]
     /// Collected while a step runs when webhooks want them.
