@@ -115,6 +115,15 @@ public final class SandboxServer: Sendable {
 
     public func malformedRecords() -> [MalformedRecord] { core.world.withLock { $0.malformedRecords() } }
 
+    /// Bookings changed silently (the silent-change fault): the version exists, the queue never heard of it.
+    public func silentChanges() -> [(id: Int, property: String, time: Date)] {
+        core.world.withLock { state in
+            state.silentChanges.map {
+                ($0.id, state.layout.properties[$0.property].code, Date(timeIntervalSince1970: TimeInterval($0.time)))
+            }
+        }
+    }
+
     /// Pending-list calls quicker than the minimum interval, per property code.
     public func minimumIntervalViolations() -> [String: Int] {
         core.world.withLock { state in

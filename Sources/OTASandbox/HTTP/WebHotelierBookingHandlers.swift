@@ -23,7 +23,13 @@ extension WebHotelierAPI {
             return record.versions.last
         }
         guard let version else { throw WebHotelierError.notFound("Reservation not found.") }
-        return version.body.json(malformation: version.malformation)
+        return version.body.json(malformation: servedMalformation(version))
+    }
+
+    /// A version is served broken only while the malformation fault is on, so a test can
+    /// switch it off and see the intact body (the truth keeps which versions were broken).
+    private func servedMalformation(_ version: BookingVersion) -> MalformationKind? {
+        core.faults.malformedRecordRate > 0 ? version.malformation : nil
     }
 
     func sync(id text: String, property: Int) throws -> JSONValue {
@@ -108,7 +114,7 @@ extension WebHotelierAPI {
                 "price" => .cents(body.roomsWithTaxCents + body.extrasCents), "currency" => .string(body.currency),
                 "source" => .string(body.source),
             ])
-        default: return body.json(malformation: version.malformation)
+        default: return body.json(malformation: servedMalformation(version))
         }
     }
 }
