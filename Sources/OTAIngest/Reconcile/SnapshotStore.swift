@@ -92,6 +92,6 @@ enum SnapshotStore {
 
     /// Keeps the newest `keep` unpinned snapshots per scope; returns how many were dropped.
     static func prune(keep: Int, on connection: PostgresConnection) async throws -> Int {
-        try await connection.query("select recon.prune_snapshots($1)", [keep])[0].decode(Int.self, at: 0)
+        try await connection.query("select recon.prune_snapshots($1::integer)", [keep])[0].decode(Int.self, at: 0)
     }
 }
