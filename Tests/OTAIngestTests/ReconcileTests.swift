@@ -220,6 +220,7 @@ import Testing
             let interval: (inout SourceConfig) -> Void = { $0.feedInterval = .seconds(6 * 3600) }
             let code = h.server.accounts()[0].code
             try await h.pull(.feeds(FeedPull.Stream.allCases), interval)
+            try await h.pull(.reservations(since: CivilDate(h.server.now.addingTimeInterval(-400 * 86400))))
             let afterPull = h.server.stats().feedReads[code] ?? 0
             #expect(afterPull > 0)
 
@@ -315,7 +316,7 @@ import Testing
             #expect(
                 try await h.int(
                     """
-                    select count(*)::int from (select record_key from staging.rate_observations where origin = 'reconcile'
+                    select count(*)::int from (select 1 from staging.rate_observations where origin = 'reconcile'
                     group by property_code, rate_id, room_code, stay_date, adults having count(*) > 1) d
                     """) == 0)
             #expect(try await factPrices(h) == truePrices(h))
