@@ -29,7 +29,9 @@ struct ReconcileCommand: AsyncParsableCommand {
     @Flag(help: "Land the OTA's values of breached scopes in staging (origin reconcile), transform, verify.")
     var repair = false
 
-    @Flag(help: "Pin the snapshots this run compares as references: never pruned; the retraining feeds compare with them.")
+    @Flag(
+        help: "Pin the snapshots this run compares as references: never pruned; the retraining feeds compare with them."
+    )
     var pinReference = false
 
     @Option(help: "Log format on stderr: text or json.")

@@ -46,10 +46,11 @@ import Testing
             select concat_ws(':', property_code, room_code, rate_id, stay_date, adults) || '=' || price
             from facts.rates where is_current and stream = 'inventory'
             """)
-        return Dictionary(uniqueKeysWithValues: rows.map { row in
-            let parts = row.split(separator: "=")
-            return (String(parts[0]), String(parts[1]))
-        })
+        return Dictionary(
+            uniqueKeysWithValues: rows.map { row in
+                let parts = row.split(separator: "=")
+                return (String(parts[0]), String(parts[1]))
+            })
     }
 
     @Test func cursorFeedPriceDriftAndLostUpdatesAreFoundRepairedAndVerified() async throws {
@@ -155,7 +156,8 @@ import Testing
                 }.map { String($0.bookingID) })
             #expect(!broken.isEmpty)
             #expect(
-                try await h.int("select count(*)::int from ops.dead_letters where stream = 'reservations'") >= broken.count)
+                try await h.int("select count(*)::int from ops.dead_letters where stream = 'reservations'")
+                    >= broken.count)
 
             // Switched off before the repair: the search and the refetch see intact bodies.
             faults.malformedRecordRate = 0
@@ -194,7 +196,8 @@ import Testing
     /// (by content hash, computed by PostgreSQL the way staging computes it).
     private func truthDiff(_ h: PullHarness) async throws -> Set<String> {
         let current = h.server.bookingVersions().filter { $0.validTo == nil }
-        let document = "[" + current.map { "{\"id\":\"\($0.bookingID)\",\"body\":\($0.body.text)}" }.joined(separator: ",") + "]"
+        let document =
+            "[" + current.map { "{\"id\":\"\($0.bookingID)\",\"body\":\($0.body.text)}" }.joined(separator: ",") + "]"
         return Set(
             try await h.strings(
                 """
@@ -263,7 +266,8 @@ import Testing
             let metrics = try #require(outcome.scopes.first?.metrics, "\(outcome.summary)")
             let stats = h.server.stats()
             let requests = stats.requests.filter { !$0.key.contains("/_sandbox") }.values.reduce(0, +)
-            let saturated = (stats.faults["server_error"] ?? 0) + (stats.faults["rate_limited"] ?? 0)
+            let saturated =
+                (stats.faults["server_error"] ?? 0) + (stats.faults["rate_limited"] ?? 0)
                 + (stats.faults["unavailable"] ?? 0)
             #expect(saturated > 0)
             #expect(metrics["health.requests"] == Double(requests))
@@ -271,7 +275,8 @@ import Testing
             #expect(metrics["health.retry_saturation"] == expectedSaturation)
 
             // Every booking changed since the start was queued and fetched once; the broken ones died.
-            let changed = Dictionary(grouping: h.server.bookingVersions().filter { $0.validFrom > start }, by: \.bookingID)
+            let changed = Dictionary(
+                grouping: h.server.bookingVersions().filter { $0.validFrom > start }, by: \.bookingID)
             let current = h.server.bookingVersions().filter { $0.validTo == nil }
             let dead = current.filter { changed[$0.bookingID] != nil && $0.malformation != nil }.count
             #expect(dead > 0)

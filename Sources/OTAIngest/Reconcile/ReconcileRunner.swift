@@ -274,13 +274,17 @@ public struct ReconcileRunner: Sendable {
             if let index = pullConfig.sources.firstIndex(where: { $0.name == source.name }) {
                 pullConfig.sources[index].properties = stale
             }
-            context.log.info("no feed read younger than the feed interval for \(stale.joined(separator: ", ")); reading the feeds once as `pull rates`")
+            context.log.info(
+                "no feed read younger than the feed interval for \(stale.joined(separator: ", ")); reading the feeds once as `pull rates`"
+            )
             let pull = PullRunner(
                 databaseURL: databaseURL, config: pullConfig, sourceName: source.name, clock: clock,
                 logFormat: logFormat, allowDeadLetters: true, secrets: secrets)
             let outcome = try await pull.run(.feeds(streams.compactMap(FeedPull.Stream.init(rawValue:))))
             FileHandle.standardError.write(Data((outcome.summary + "\n").utf8))
-            if outcome.status == .failure { pullProblem = "failed: the feed read failed (see the pull rates run above)" }
+            if outcome.status == .failure {
+                pullProblem = "failed: the feed read failed (see the pull rates run above)"
+            }
         }
         var scopes: [Scope] = []
         for account in accounts {
@@ -335,7 +339,8 @@ public struct ReconcileRunner: Sendable {
             scopes[index].breached = result.breached
             guard repair && result.breached else { continue }
             var repairedKeys = result.repairedKeys
-            if scope.stream == "reservations", let account = accounts.first(where: { $0.propertyCode == scope.property })
+            if scope.stream == "reservations",
+                let account = accounts.first(where: { $0.propertyCode == scope.property })
             {
                 repairedKeys = try await BookingRepair.repair(
                     result.bookingsToRepair, snapshotID: scope.snapshotID!, account: account, context: context,

@@ -85,7 +85,8 @@ enum ReservationSnapshot {
             if case .failure = BookingParser.parse(page, data: value, expectedId: nil, expectedProperty: nil) {
                 return false
             }
-            return !StagingWriter.containsEscapedNul(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[range]))
+            return !StagingWriter.containsEscapedNul(
+                UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[range]))
         }
         return valid ? Array(page[range]) : nil
     }

@@ -52,7 +52,9 @@ struct SnapshotComparison: Sendable {
             }
             var metrics: [String: Double] = [:]
             for row in try await conn.query("select metric, value::float8 from recon_results") {
-                if let value = try row.decode(Double?.self, at: 1) { metrics[try row.decode(String.self, at: 0)] = value }
+                if let value = try row.decode(Double?.self, at: 1) {
+                    metrics[try row.decode(String.self, at: 0)] = value
+                }
             }
             let breached = (metrics["mismatched_share"] ?? 0) > threshold
             var repaired = 0
