@@ -4,6 +4,11 @@
 -- ota-ingest sets recon.snapshot_id, recon.threshold, recon.after_repair and
 -- recon.repair; by hand: select set_config('recon.snapshot_id', '42', true), ...
 
+-- The full outer joins below hash a million keys a side: in memory, not in
+-- batches on disk; JIT compiling them costs more than it saves.
+set local work_mem = '256MB';
+set local jit = off;
+
 create temp table recon_scope on commit drop as
 select s.snapshot_id, s.source, s.stream, s.property_code, s.taken_at, s.stay_from, s.stay_to, s.modified_since,
        s.keys,
