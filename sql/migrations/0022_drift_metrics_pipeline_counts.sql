@@ -46,6 +46,18 @@ from recon.drift_metrics m
 order by m.source, m.stream, m.property_code, m.metric, m.compared_at desc, m.after_repair desc;
 comment on view recon.latest_drift is
     'Each metric of the latest comparison per source, stream and property (after a repair, the comparison after it).';
+comment on column recon.latest_drift.source is 'As recon.drift_metrics.source.';
+comment on column recon.latest_drift.stream is 'As recon.drift_metrics.stream.';
+comment on column recon.latest_drift.property_code is 'As recon.drift_metrics.property_code.';
+comment on column recon.latest_drift.metric is 'As recon.drift_metrics.metric.';
+comment on column recon.latest_drift.kind is 'As recon.drift_metrics.kind.';
+comment on column recon.latest_drift.value is 'As recon.drift_metrics.value.';
+comment on column recon.latest_drift.threshold is 'As recon.drift_metrics.threshold.';
+comment on column recon.latest_drift.breached is 'As recon.drift_metrics.breached.';
+comment on column recon.latest_drift.after_repair is 'As recon.drift_metrics.after_repair.';
+comment on column recon.latest_drift.snapshot_id is 'As recon.drift_metrics.snapshot_id.';
+comment on column recon.latest_drift.run_id is 'As recon.drift_metrics.run_id.';
+comment on column recon.latest_drift.compared_at is 'As recon.drift_metrics.compared_at.';
 
 create table ops.pipeline_counts (
     run_id         text not null,
