@@ -7,7 +7,7 @@ PG := scripts/pg.sh
 # Every target that talks to the database reads the throwaway server's address.
 WITH_PG := set -a && . .local/pg.env && set +a &&
 
-.PHONY: deps build build-release db-start db-stop db-reset psql demo test lint format docs bench bench-copy bench-sandbox bench-pull bench-load bench-transform
+.PHONY: deps build build-release db-start db-stop db-reset psql demo test lint format docs bench bench-copy bench-sandbox bench-pull bench-load bench-transform bench-reconcile
 
 deps:
 	@bash scripts/deps.sh
@@ -64,10 +64,14 @@ bench-load: deps db-start
 bench-transform: deps db-start
 	@$(WITH_PG) bash scripts/bench-transform.sh
 
+# Compare a 1,000,000-key snapshot with 1,000,000 fact cells (1% different) beside a full-outer-join floor.
+bench-reconcile: deps db-start
+	@$(WITH_PG) bash scripts/bench-reconcile.sh
+
 # Rebuild docs/data-dictionary.md from the catalog's COMMENT ON text.
 docs: deps db-start
 	@$(WITH_PG) bash scripts/data-dictionary.sh
 	@echo "query plans: run make demo, then scripts/query-plans.sh (writes docs/query-plans.md)"
 
 # Speed is measured here, never in timed unit tests.
-bench: bench-copy bench-sandbox bench-pull bench-load bench-transform
+bench: bench-copy bench-sandbox bench-pull bench-load bench-transform bench-reconcile

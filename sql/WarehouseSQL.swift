@@ -25,6 +25,11 @@ public enum WarehouseSQL {
         Bundle.module.resourceURL!.appendingPathComponent("checks", isDirectory: true)
     }
 
+    /// The directory holding `NN_name.sql` comparison and repair files, run in name order per snapshot.
+    public static var reconcileDirectory: URL {
+        Bundle.module.resourceURL!.appendingPathComponent("reconcile", isDirectory: true)
+    }
+
     /// The directory holding the SQL that merges `seeds/*.csv` into dims.
     public static var seedsDirectory: URL {
         Bundle.module.resourceURL!.appendingPathComponent("seeds", isDirectory: true)

@@ -48,6 +48,10 @@ public struct FaultSettings: Sendable, Equatable {
     /// Probability that one fetch of a booking serves a malformed body, drawn afresh on
     /// every fetch (unlike `malformedRecordRate`, whose records are broken on every read).
     public var malformedFetchRate: Double = 0
+    /// Probability that a booking change (modification, cancellation, restore) happens
+    /// silently: the version exists at the OTA, but the booking never enters the sync
+    /// queue and no webhook fires. Only a search (reconciliation) can see it.
+    public var silentChangeRate: Double = 0
 
     public init() {}
 
@@ -74,6 +78,7 @@ public struct FaultSettings: Sendable, Equatable {
         case repeatSyncedIdRate = "repeat_synced_id_rate"
         case notPendingAnswers404 = "not_pending_answers_404"
         case malformedFetchRate = "malformed_fetch_rate"
+        case silentChangeRate = "silent_change_rate"
     }
 
     /// Decodes a partial update: keys that are absent keep their value in `base`.
@@ -113,6 +118,7 @@ public struct FaultSettings: Sendable, Equatable {
         case .repeatSyncedIdRate: repeatSyncedIdRate = v
         case .notPendingAnswers404: notPendingAnswers404 = Int(v)
         case .malformedFetchRate: malformedFetchRate = v
+        case .silentChangeRate: silentChangeRate = v
         }
     }
 
@@ -140,6 +146,7 @@ public struct FaultSettings: Sendable, Equatable {
             "repeat_synced_id_rate" => .double(repeatSyncedIdRate),
             "not_pending_answers_404" => .int(notPendingAnswers404),
             "malformed_fetch_rate" => .double(malformedFetchRate),
+            "silent_change_rate" => .double(silentChangeRate),
         ])
     }
 }

@@ -46,6 +46,11 @@ final class SandboxCore: Sendable {
         counters.withLock { $0.requests[endpoint, default: 0] += 1 }
     }
 
+    func countFeedRead(property: Int) {
+        let code = layout.properties[property].code
+        counters.withLock { $0.feedReads[code, default: 0] += 1 }
+    }
+
     func countFault(_ kind: String) {
         counters.withLock { $0.faults[kind, default: 0] += 1 }
     }

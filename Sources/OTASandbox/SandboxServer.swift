@@ -136,6 +136,15 @@ public final class SandboxServer: Sendable {
         }
     }
 
+    /// Bookings changed silently (the silent-change fault): the version exists, the queue never heard of it.
+    public func silentChanges() -> [(id: Int, property: String, time: Date)] {
+        core.world.withLock { state in
+            state.silentChanges.map {
+                ($0.id, state.layout.properties[$0.property].code, Date(timeIntervalSince1970: TimeInterval($0.time)))
+            }
+        }
+    }
+
     /// Pending-list calls quicker than the minimum interval, per property code.
     public func minimumIntervalViolations() -> [String: Int] {
         core.world.withLock { state in
@@ -157,7 +166,7 @@ public final class SandboxServer: Sendable {
         }
         return SandboxStats(
             requests: counters.requests, faults: counters.faults.merging(behaviour, uniquingKeysWith: +),
-            violations: violations, priceDrifts: drifts)
+            violations: violations, priceDrifts: drifts, feedReads: counters.feedReads)
     }
 
     public var faults: FaultSettings { core.faults }

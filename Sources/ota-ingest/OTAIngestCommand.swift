@@ -7,11 +7,12 @@ struct OTAIngestCommand: AsyncParsableCommand {
         abstract: "Keeps a PostgreSQL warehouse of hotel rates, availability and reservations in step with OTAs.",
         discussion: """
             Exit codes: 0 success; 1 failure (database down, retries exhausted, SQL error); \
-            2 usage or configuration error; 3 finished, but records went to ops.dead_letters.
+            2 usage or configuration error; 3 finished, but records went to ops.dead_letters; \
+            4 reconcile found drift above a threshold and did not repair it.
             """,
         subcommands: [
             MigrateCommand.self, PullCommand.self, LoadCommand.self, SeedCommand.self, TransformCommand.self,
-            DLQCommand.self, PurgeCommand.self, EraseGuestCommand.self, ServeCommand.self,
+            DLQCommand.self, PurgeCommand.self, EraseGuestCommand.self, ReconcileCommand.self, ServeCommand.self,
         ]
     )
 }

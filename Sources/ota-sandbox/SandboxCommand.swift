@@ -59,6 +59,8 @@ struct SandboxCommand: AsyncParsableCommand {
     var faultOutOfOrderChanges = 0.0
     @Option(help: "Behaviour: probability that a webhook attempt goes to a dead endpoint.")
     var faultDeadEndpoint = 0.0
+    @Option(help: "Behaviour: probability that a booking change never enters the sync queue (a silent change).")
+    var faultSilentChange = 0.0
 
     @Option(
         name: .customLong("webhook"),
@@ -79,6 +81,7 @@ struct SandboxCommand: AsyncParsableCommand {
             ("malformed", faultMalformed), ("duplicate-page-record", faultDuplicatePageRecord),
             ("duplicate-push", faultDuplicatePush), ("resent-new", faultResentNew),
             ("out-of-order-changes", faultOutOfOrderChanges), ("dead-endpoint", faultDeadEndpoint),
+            ("silent-change", faultSilentChange),
         ]
         for (name, rate) in rates where !(0...1).contains(rate) {
             throw ValidationError("--fault-\(name) is a probability: give a number in 0...1, not \(rate)")
@@ -127,6 +130,7 @@ struct SandboxCommand: AsyncParsableCommand {
         f.resentNewRate = faultResentNew
         f.outOfOrderChangesRate = faultOutOfOrderChanges
         f.deadEndpointRate = faultDeadEndpoint
+        f.silentChangeRate = faultSilentChange
         c.faults = f
         c.webhooks = try webhooks.map(Self.parseWebhook)
         c.webhookRetry = WebhookRetryPolicy(maxAttempts: webhookAttempts, initialBackoffMilliseconds: webhookBackoffMs)

@@ -37,6 +37,33 @@ import Testing
         #expect(acme.requestsPerSecond == 2.5)
     }
 
+    @Test func readsReconcileSettingsPerSourceAndStream() throws {
+        let config = try ConfigLoader.parse(
+            example + """
+
+                [sources.acme.reconcile]
+                keep_snapshots = 5
+                window_days = 10
+                snapshot_reuse_minutes = 0
+                max_mismatched_share = 0.01
+                thresholds = { inventory = 0.002 }
+                """, file: "ota.toml")
+        let acme = try config.source(named: "acme").reconcile
+        #expect(acme.keepSnapshots == 5)
+        #expect(acme.reservationWindowDays == 10)
+        #expect(acme.snapshotReuse == .zero)
+        #expect(acme.threshold(for: "inventory") == 0.002)
+        #expect(acme.threshold(for: "rates") == 0.01)
+        // Unconfigured: the seed's 0.5% and 14 snapshots.
+        let wh = try config.source(named: "webhotelier").reconcile
+        #expect(wh.threshold(for: "reservations") == 0.005)
+        #expect(wh.keepSnapshots == 14)
+        #expect(throws: ConfigError.self) {
+            try ConfigLoader.parse(
+                example + "\n[sources.acme.reconcile]\nthresholds = { invntory = 0.1 }\n", file: "ota.toml")
+        }
+    }
+
     @Test func unknownKeyIsNamed() {
         let text = example.replacingOccurrences(of: "concurrency = 8", with: "concurency = 8")
         #expect(throws: ConfigError.self) { try ConfigLoader.parse(text, file: "ota.toml") }

@@ -15,6 +15,7 @@ create temp table availability_batch (
     closed_to_arrival    boolean not null,
     closed_to_departure  boolean not null,
     source               text not null,
+    origin               text not null,
     loaded_at            timestamptz not null
 ) on commit drop;
 
@@ -29,7 +30,7 @@ insert into availability_batch
 select o.property_code, o.room_code, o.stay_date, o.observed_at,
     hashtextextended(concat_ws('|', o.property_code, o.room_code, o.stay_date), 0),
     o.allotment, o.stop_sell, o.min_stay, o.max_stay, o.closed_to_arrival, o.closed_to_departure,
-    o.source, o.loaded_at
+    o.source, o.origin, o.loaded_at
 from staging.availability_observations o
 cross join mark
 where o.landed_xid >= pg_snapshot_xmin(mark.seen)

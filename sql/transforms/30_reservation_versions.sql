@@ -7,7 +7,8 @@
 
 create temp table reservation_versions on commit drop as
 with ordered as (
-    select e.event_id, e.property_code, e.confirmation_id, e.event_type, e.source, e.content_hash, e.loaded_at, e.data,
+    select e.event_id, e.property_code, e.confirmation_id, e.event_type, e.source, e.origin, e.content_hash, e.loaded_at,
+           e.data,
            coalesce(e.ota_time, e.loaded_at) as valid_from,
            lead(coalesce(e.ota_time, e.loaded_at)) over booking as valid_to,
            row_number() over booking as version,
@@ -24,7 +25,7 @@ select o.property_code, o.confirmation_id, o.valid_from, o.content_hash, o.valid
             when o.previous_status_code = '1' and o.status_code = '0' then 'cancel'
             when o.previous_status_code = '0' and o.status_code = '1' then 'restore'
             else 'update' end as lifecycle,
-       o.event_type, o.source,
+       o.event_type, o.source, o.origin,
        case o.status_code when '1' then 'confirmed' when '0' then 'cancelled' end as status,
        (o.data #>> '{roomStay,from}')::date as check_in,
        (o.data #>> '{roomStay,to}')::date as check_out,

@@ -24,14 +24,14 @@ with inserted as (
         status, check_in, check_out, nights, rooms, room_nights, adults, children, room_code, rate_id, board,
         channel_code, channel_source_id, booked_at, currency, room_revenue_gross, room_revenue_net, extras_amount,
         total_gross, taxes, reporting_currency, room_revenue_gross_rc, room_revenue_net_rc, total_gross_rc,
-        guest_hash, loaded_at, staging_event_id)
+        guest_hash, origin, loaded_at, staging_event_id)
     select v.property_code, v.confirmation_id, v.valid_from, v.content_hash, v.valid_to, v.version, v.lifecycle,
            v.event_type, v.source, v.status, v.check_in, v.check_out, v.check_out - v.check_in,
            n.rooms, n.rooms * (v.check_out - v.check_in), n.adults, n.children, v.room_code, v.rate_id, v.board,
            v.channel_code, v.channel_source_id, v.booked_at, v.currency, n.gross, n.net, v.extras_amount,
            v.total_gross, v.taxes, v.reporting_currency, n.gross_rc, n.net_rc,
            n.gross_rc + coalesce(dims.convert_amount(v.extras_amount, v.currency, v.reporting_currency, v.check_in), 0),
-           v.guest_hash, v.loaded_at, v.staging_event_id
+           v.guest_hash, v.origin, v.loaded_at, v.staging_event_id
     from reservation_versions v
     left join lateral (
         select count(distinct x.room_no)::integer as rooms,

@@ -57,7 +57,7 @@ select s.property_code, s.room_code, s.stay_date, s.valid_from,
        facts.availability_row_hash(s.allotment, s.stop_sell, s.min_stay, s.max_stay, s.closed_to_arrival,
                                    s.closed_to_departure) as row_hash,
        s.allotment, s.stop_sell, s.min_stay, s.max_stay, s.closed_to_arrival, s.closed_to_departure, s.source,
-       s.loaded_at, c.valid_from as current_from, coalesce(c.version, 0) as current_version
+       s.origin, s.loaded_at, c.valid_from as current_from, coalesce(c.version, 0) as current_version
 from sequenced s
 left join facts.availability c
   on (c.property_code, c.room_code, c.stay_date) = (s.property_code, s.room_code, s.stay_date)
@@ -88,11 +88,11 @@ where (f.property_code, f.room_code, f.stay_date, f.valid_from)
 -- Append the changes; each holds until the next change of its cell.
 insert into facts.availability (
     property_code, room_code, stay_date, valid_from, row_hash, valid_to,
-    version, allotment, stop_sell, min_stay, max_stay, closed_to_arrival, closed_to_departure, source, loaded_at)
+    version, allotment, stop_sell, min_stay, max_stay, closed_to_arrival, closed_to_departure, source, origin, loaded_at)
 select property_code, room_code, stay_date, valid_from, row_hash,
        lead(valid_from) over cell,
        current_version + row_number() over cell,
-       allotment, stop_sell, min_stay, max_stay, closed_to_arrival, closed_to_departure, source, loaded_at
+       allotment, stop_sell, min_stay, max_stay, closed_to_arrival, closed_to_departure, source, origin, loaded_at
 from availability_changes
 window cell as (partition by property_code, room_code, stay_date
                 order by valid_from);
@@ -102,7 +102,7 @@ create temp table availability_late_history on commit drop as
 with start as (
     select f.property_code, f.room_code, f.stay_date, f.valid_from,
            f.row_hash, f.version, f.allotment, f.stop_sell, f.min_stay, f.max_stay, f.closed_to_arrival, f.closed_to_departure, f.source,
-           f.loaded_at
+           f.origin, f.loaded_at
     from facts.availability f
     join availability_late_cells l
       on (l.property_code, l.room_code, l.stay_date)
@@ -117,7 +117,7 @@ logged as (
            facts.availability_row_hash(o.allotment, o.stop_sell, o.min_stay, o.max_stay, o.closed_to_arrival, o.closed_to_departure) as row_hash,
            null::integer as version, o.allotment, o.stop_sell, o.min_stay, o.max_stay, o.closed_to_arrival,
            o.closed_to_departure, o.source,
-           o.loaded_at
+           o.origin, o.loaded_at
     from staging.availability_observations o
     join availability_late_cells l
       on (l.property_code, l.room_code, l.stay_date)
@@ -142,7 +142,7 @@ select v.property_code, v.room_code, v.stay_date, v.valid_from,
        v.row_hash, lead(v.valid_from) over cell as valid_to,
        (coalesce(first_value(v.version) over cell, 1) - 1 + row_number() over cell)::integer as version,
        v.allotment, v.stop_sell, v.min_stay, v.max_stay, v.closed_to_arrival, v.closed_to_departure, v.source,
-       v.loaded_at
+       v.origin, v.loaded_at
 from versions v
 window cell as (partition by v.property_code, v.room_code, v.stay_date
                 order by v.valid_from);
@@ -166,10 +166,10 @@ where (h.property_code, h.room_code, h.stay_date, h.valid_from, h.row_hash)
 
 insert into facts.availability (
     property_code, room_code, stay_date, valid_from, row_hash, valid_to,
-    version, allotment, stop_sell, min_stay, max_stay, closed_to_arrival, closed_to_departure, source, loaded_at)
+    version, allotment, stop_sell, min_stay, max_stay, closed_to_arrival, closed_to_departure, source, origin, loaded_at)
 select h.property_code, h.room_code, h.stay_date, h.valid_from,
        h.row_hash, h.valid_to, h.version, h.allotment, h.stop_sell, h.min_stay, h.max_stay, h.closed_to_arrival,
-       h.closed_to_departure, h.source, h.loaded_at
+       h.closed_to_departure, h.source, h.origin, h.loaded_at
 from availability_late_history h
 where not exists (
     select 1 from facts.availability f

@@ -95,7 +95,7 @@ sequenced as (
 )
 select s.property_code, s.rate_id, s.room_code, s.stay_date, s.adults, s.children, s.channel, s.valid_from,
        facts.rate_row_hash(s.price, s.currency, s.closeout, s.min_stay, s.available) as row_hash,
-       s.price, s.currency, s.closeout, s.min_stay, s.available, s.source, s.stream, s.loaded_at,
+       s.price, s.currency, s.closeout, s.min_stay, s.available, s.source, s.stream, s.origin, s.loaded_at,
        s.current_from, s.current_version
 from sequenced s
 where case when s.position = 1
@@ -125,11 +125,11 @@ where (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.childre
 -- Append the changes; each holds until the next change of its cell.
 insert into facts.rates (
     property_code, rate_id, room_code, stay_date, adults, children, channel, valid_from, row_hash, valid_to,
-    version, price, currency, closeout, min_stay, available, source, stream, loaded_at)
+    version, price, currency, closeout, min_stay, available, source, stream, origin, loaded_at)
 select property_code, rate_id, room_code, stay_date, adults, children, channel, valid_from, row_hash,
        lead(valid_from) over cell,
        current_version + row_number() over cell,
-       price, currency, closeout, min_stay, available, source, stream, loaded_at
+       price, currency, closeout, min_stay, available, source, stream, origin, loaded_at
 from rate_changes
 window cell as (partition by property_code, rate_id, room_code, stay_date, adults, children, channel
                 order by valid_from);
@@ -139,7 +139,7 @@ create temp table rate_late_history on commit drop as
 with start as (
     select f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel, f.valid_from,
            f.row_hash, f.version, f.price, f.currency, f.closeout, f.min_stay, f.available, f.source, f.stream,
-           f.loaded_at
+           f.origin, f.loaded_at
     from facts.rates f
     join rate_late_cells l
       on (l.property_code, l.rate_id, l.room_code, l.stay_date, l.adults, l.children, l.channel)
@@ -153,7 +153,7 @@ logged as (
            coalesce(o.source_updated_at, o.observed_at) as valid_from,
            facts.rate_row_hash(o.price, o.currency, o.closeout, o.min_stay, o.available) as row_hash,
            null::integer as version, o.price, o.currency, o.closeout, o.min_stay, o.available, o.source, o.stream,
-           o.loaded_at
+           o.origin, o.loaded_at
     from staging.rate_observations o
     join rate_late_cells l
       on (l.property_code, l.rate_id, l.room_code, l.stay_date, l.adults, l.children, l.channel)
@@ -177,7 +177,7 @@ versions as (
 select v.property_code, v.rate_id, v.room_code, v.stay_date, v.adults, v.children, v.channel, v.valid_from,
        v.row_hash, lead(v.valid_from) over cell as valid_to,
        (coalesce(first_value(v.version) over cell, 1) - 1 + row_number() over cell)::integer as version,
-       v.price, v.currency, v.closeout, v.min_stay, v.available, v.source, v.stream, v.loaded_at
+       v.price, v.currency, v.closeout, v.min_stay, v.available, v.source, v.stream, v.origin, v.loaded_at
 from versions v
 window cell as (partition by v.property_code, v.rate_id, v.room_code, v.stay_date, v.adults, v.children, v.channel
                 order by v.valid_from);
@@ -201,10 +201,10 @@ where (h.property_code, h.rate_id, h.room_code, h.stay_date, h.adults, h.childre
 
 insert into facts.rates (
     property_code, rate_id, room_code, stay_date, adults, children, channel, valid_from, row_hash, valid_to,
-    version, price, currency, closeout, min_stay, available, source, stream, loaded_at)
+    version, price, currency, closeout, min_stay, available, source, stream, origin, loaded_at)
 select h.property_code, h.rate_id, h.room_code, h.stay_date, h.adults, h.children, h.channel, h.valid_from,
        h.row_hash, h.valid_to, h.version, h.price, h.currency, h.closeout, h.min_stay, h.available, h.source,
-       h.stream, h.loaded_at
+       h.stream, h.origin, h.loaded_at
 from rate_late_history h
 where not exists (
     select 1 from facts.rates f

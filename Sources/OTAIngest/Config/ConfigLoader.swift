@@ -94,8 +94,36 @@ public enum ConfigLoader {
         if let seconds = try reader.int("request_timeout_seconds", in: 1...3600) {
             source.requestTimeout = .seconds(seconds)
         }
+        if let table = try reader.table("reconcile") {
+            source.reconcile = try reconcileSettings(table, path: "sources.\(name).reconcile", file: file)
+        }
         try reader.rejectUnknownKeys()
         return source
+    }
+
+    /// `[sources.NAME.reconcile]`: keep_snapshots, window_days, snapshot_reuse_minutes,
+    /// max_mismatched_share, and a `thresholds` table of per-stream shares.
+    private static func reconcileSettings(_ table: TOMLTable, path: String, file: String) throws
+        -> ReconcileSettings
+    {
+        var reader = TableReader(table: table, path: path, file: file)
+        var settings = ReconcileSettings()
+        settings.keepSnapshots = try reader.int("keep_snapshots", in: 1...1000) ?? settings.keepSnapshots
+        settings.reservationWindowDays = try reader.int("window_days", in: 1...3650) ?? settings.reservationWindowDays
+        if let minutes = try reader.int("snapshot_reuse_minutes", in: 0...10080) {
+            settings.snapshotReuse = .seconds(minutes * 60)
+        }
+        settings.defaultMaxMismatchedShare =
+            try reader.double("max_mismatched_share", in: 0...1) ?? settings.defaultMaxMismatchedShare
+        if let thresholds = try reader.table("thresholds") {
+            var inner = TableReader(table: thresholds, path: path + ".thresholds", file: file)
+            for stream in ReconcileSettings.streams {
+                if let share = try inner.double(stream, in: 0...1) { settings.maxMismatchedShare[stream] = share }
+            }
+            try inner.rejectUnknownKeys()
+        }
+        try reader.rejectUnknownKeys()
+        return settings
     }
 
     private static func secretReference(_ reader: inout TableReader, kind: SourceConfig.Kind) throws

@@ -60,6 +60,8 @@ public struct SourceConfig: Sendable {
     public var retryBaseDelay: Duration = .milliseconds(200)
     public var retryMaxDelay: Duration = .seconds(30)
     public var requestTimeout: Duration
+    /// Snapshot retention, the reservations search window and drift thresholds.
+    public var reconcile = ReconcileSettings()
 
     public init(
         name: String, kind: Kind, baseURL: String, secrets: SecretReference, properties: [String] = [],

@@ -12,6 +12,9 @@ public struct SourceCaller: Sendable {
     let bucket: TokenBucket
     let policy: RetryPolicy
     let stats: PullStats
+    /// Where answers are counted for pipeline health, and the property they count under.
+    public var answers: AnswerCounts?
+    public var answersProperty = ""
 
     public init(sourceName: String, session: HTTPSession, bucket: TokenBucket, policy: RetryPolicy, stats: PullStats) {
         self.sourceName = sourceName
@@ -37,11 +40,13 @@ public struct SourceCaller: Sendable {
             attempt += 1
             try await bucket.acquire()
             stats.add(.requests)
+            answers?.add(property: answersProperty, "requests")
             let outcome: CallOutcome
             var response: HTTPClientResponse?
             do {
                 let received = try await session.send(request)
                 response = received
+                answers?.add(property: answersProperty, AnswerCounts.metric(forStatus: received.status))
                 let retryAfter = RetryPolicy.retryAfter(received.headers)
                 let classified = RetryPolicy.classify(
                     status: received.status, errorCode: errorCode(received), retryAfter: retryAfter)
@@ -57,6 +62,7 @@ public struct SourceCaller: Sendable {
                     outcome = classified
                 }
             } catch let error as HTTPClientError {
+                answers?.add(property: answersProperty, "transport_errors")
                 outcome = RetryPolicy.classify(error)
             }
             switch outcome {

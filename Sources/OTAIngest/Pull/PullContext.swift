@@ -11,6 +11,10 @@ public struct PullContext: Sendable {
     public var clock: WallClock
     public var log: RunLog
     public var bucket: TokenBucket
+    /// Requests and answers per property, written to ops.pipeline_counts under `callStream`.
+    public var answers = AnswerCounts()
+    /// reservations, feeds or inventory: the stream pipeline health files the calls under.
+    public var callStream = ""
 
     public init(databaseURL: String, source: SourceConfig, run: Run, stats: PullStats, clock: WallClock, log: RunLog) {
         self.databaseURL = databaseURL
@@ -23,14 +27,17 @@ public struct PullContext: Sendable {
     }
 
     /// A caller with its own HTTP session, for one worker.
-    func makeCaller() -> SourceCaller {
-        SourceCaller(
+    func makeCaller(property: String = "") -> SourceCaller {
+        var caller = SourceCaller(
             sourceName: source.name,
             session: HTTPSession(configuration: HTTPSessionConfiguration(requestTimeout: source.requestTimeout)),
             bucket: bucket,
             policy: RetryPolicy(
                 maxAttempts: source.maxAttempts, baseDelay: source.retryBaseDelay, maxDelay: source.retryMaxDelay),
             stats: stats)
+        caller.answers = answers
+        caller.answersProperty = property
+        return caller
     }
 
     /// What landing needs of this run.
@@ -96,7 +103,7 @@ enum PropertyWorkers {
                 await connection.close()
                 return
             }
-            try await body(account, connection, context.makeCaller())
+            try await body(account, connection, context.makeCaller(property: account.propertyCode))
             _ = try await connection.advisoryUnlock(key)
             await connection.close()
         } catch {

@@ -93,8 +93,13 @@ public struct PullRunner: Sendable {
         }
         let stats = PullStats()
         let log = RunLog(format: logFormat, runId: run.id)
-        let context = PullContext(
+        var context = PullContext(
             databaseURL: databaseURL, source: source, run: run, stats: stats, clock: clock, log: log)
+        switch job {
+        case .reservations, .pingReservations: context.callStream = "reservations"
+        case .feeds: context.callStream = "feeds"
+        case .inventory: context.callStream = "inventory"
+        }
         log.info("\(run.resumed ? "resuming" : "starting") \(fullCommand)")
         let started = ContinuousClock.now
         var failures: [String: any Error] = [:]
@@ -115,6 +120,13 @@ public struct PullRunner: Sendable {
             failures[""] = error
         }
         await progress.stop()
+        // Pipeline health reads these; losing them must not fail a pull that landed its data.
+        do {
+            try await context.answers.write(
+                runId: run.id, source: source.name, stream: context.callStream, on: ledger)
+        } catch {
+            log.warning("could not record request counts in ops.pipeline_counts: \(error)")
+        }
         let elapsed = ContinuousClock.now - started
         var counts = stats.snapshot
         counts["elapsed_ms"] = Int(elapsed.seconds * 1000)

@@ -7,6 +7,8 @@ public enum ExitStatus: Int32, Sendable {
     case usage = 2
     /// The run finished, but some records went to ops.dead_letters.
     case finishedWithDeadLetters = 3
+    /// Reconciliation found drift above a threshold and did not (or could not) repair it.
+    case driftBreached = 4
 }
 
 /// An error meant for the person at the terminal: one line naming the thing,

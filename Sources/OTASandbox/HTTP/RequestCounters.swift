@@ -5,6 +5,9 @@ struct RequestCounters: Sendable {
     /// Per booking id, each fetch of GET /reservation/{id} in order: the malformation it
     /// served (`malformed_fetch_rate` or the record's own), or nil for a clean body.
     var bookingFetches: [Int: [MalformationKind?]] = [:]
+    /// Authenticated reads of /manage/availability and /manage/rates per property code,
+    /// so tests can check that the feeds are read no more often than allowed.
+    var feedReads: [String: Int] = [:]
 }
 
 /// The cursor feed's quota: a token bucket refilled on the wall clock.

@@ -47,8 +47,14 @@ struct SandboxAdminAPI: Sendable {
         case "/_sandbox/truth" where get, "/_sandbox/truth/clock" where get:
             return ok(truthSummary())
         case "/_sandbox/truth/bookings" where get:
-            let (versions, resent) = core.world.withLock { state in
-                (state.bookingVersions(property: query["property"]), state.resentNew)
+            let (versions, resent, silent) = core.world.withLock { state in
+                (state.bookingVersions(property: query["property"]), state.resentNew, state.silentChanges)
+            }
+            let changeJSON: (ResentNew) -> JSONValue = {
+                .object([
+                    "id" => .int($0.id), "property" => .string(core.layout.properties[$0.property].code),
+                    "time" => .string(CivilCalendar.timestampString(seconds: $0.time)),
+                ])
             }
             return ok(
                 .object([
@@ -62,6 +68,7 @@ struct SandboxAdminAPI: Sendable {
                                     "time" => .string(CivilCalendar.timestampString(seconds: $0.time)),
                                 ])
                             }),
+                    "silent_changes" => .array(silent.map(changeJSON)),
                 ]))
         case "/_sandbox/truth/availability" where get, "/_sandbox/truth/rates" where get:
             guard let nights = nightRange(query) else {

@@ -78,6 +78,10 @@ struct WebHotelierAPI: Sendable {
                 throw WebHotelierError.forbidden("INVALID_RESPONSE_TYPE", "Only application/json is served here.")
             }
             let property = try authenticate(request)
+            switch route {
+            case .availability, .rates: core.countFeedRead(property: property)
+            default: break
+            }
             let (fault, latency) = core.dice.withLock { dice in
                 dice.before(core.faults) { core.countFault($0) }
             }

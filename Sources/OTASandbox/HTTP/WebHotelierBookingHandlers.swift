@@ -39,7 +39,7 @@ extension WebHotelierAPI {
             return record.versions.last
         }
         guard let version else { throw WebHotelierError.notFound("Reservation not found.") }
-        var malformation = version.malformation
+        var malformation = servedMalformation(version)
         let rate = core.faults.malformedFetchRate
         if malformation == nil, rate > 0 {
             // Drawn afresh per fetch, so a retry may get a clean body.
@@ -51,6 +51,12 @@ extension WebHotelierAPI {
         }
         core.counters.withLock { $0.bookingFetches[id, default: []].append(malformation) }
         return version.body.json(malformation: malformation)
+    }
+
+    /// A version is served broken only while the malformation fault is on, so a test can
+    /// switch it off and see the intact body (the truth keeps which versions were broken).
+    private func servedMalformation(_ version: BookingVersion) -> MalformationKind? {
+        core.faults.malformedRecordRate > 0 ? version.malformation : nil
     }
 
     func sync(id text: String, property: Int) throws -> JSONValue {
@@ -140,7 +146,7 @@ extension WebHotelierAPI {
                 "price" => .cents(body.roomsWithTaxCents + body.extrasCents), "currency" => .string(body.currency),
                 "source" => .string(body.source),
             ])
-        default: return body.json(malformation: version.malformation)
+        default: return body.json(malformation: servedMalformation(version))
         }
     }
 }

@@ -98,7 +98,7 @@ extension SandboxStats {
         }
         return .object([
             "requests" => counts(requests), "faults" => counts(faults), "violations" => counts(violations),
-            "price_drifts" => .int(priceDrifts),
+            "price_drifts" => .int(priceDrifts), "feed_reads" => counts(feedReads),
         ])
     }
 }

@@ -111,4 +111,6 @@ public struct SandboxStats: Sendable, Equatable {
     public var faults: [String: Int]
     public var violations: [String: Int]
     public var priceDrifts: Int
+    /// Feed reads (availability and rates requests) per property code.
+    public var feedReads: [String: Int] = [:]
 }

@@ -71,8 +71,15 @@ extension WorldState {
 
     // MARK: versions
 
-    private mutating func addVersion(id: Int, body: BookingBody, event: BookingEvent, at time: Int64) {
+    /// Returns false for a silent change (the fault): the version exists, but no
+    /// queue entry and no webhook may follow it.
+    @discardableResult
+    private mutating func addVersion(id: Int, body: BookingBody, event: BookingEvent, at time: Int64) -> Bool {
         let number = (bookings[id]?.versions.count ?? 0) + 1
+        // Drawn from the booking and version, not the minute's stream, so switching
+        // the fault on does not change the rest of the world.
+        var silentDraw = SeededGenerator(layout.seed, 11, UInt64(id), UInt64(number))
+        let silent = event != .created && silentDraw.chance(faults.silentChangeRate)
         let malformation = Malformation.decide(
             seed: layout.seed, rate: faults.malformedRecordRate, surface: .bookings,
             key: [UInt64(id), UInt64(number)])
@@ -86,6 +93,11 @@ extension WorldState {
             bookings[id]!.versions[number - 2].validTo = time
             bookings[id]!.versions.append(version)
         }
+        if silent {
+            silentChanges.append(ResentNew(id: id, property: bookings[id]!.property, time: time))
+            countBehaviourFault("silent_change")
+            return false
+        }
         if wantsBookingEvents {
             let type = ["created": "new", "modified": "update", "cancelled": "cancel", "restored": "restore"][
                 event.rawValue]!
@@ -94,6 +106,7 @@ extension WorldState {
                     property: bookings[id]!.property, id: id, type: type, version: number,
                     body: body.json(malformation: malformation)))
         }
+        return true
     }
 
     private mutating func appendChange(
@@ -241,8 +254,9 @@ extension WorldState {
         }
         appendChange(&body, type: "modify", at: time, rng: &rng)
         moveAllotment(body, by: -1)
-        addVersion(id: id, body: body, event: .modified, at: time)
-        enqueue(bookingID: id, event: .modified, at: time)
+        if addVersion(id: id, body: body, event: .modified, at: time) {
+            enqueue(bookingID: id, event: .modified, at: time)
+        }
     }
 
     mutating func cancelBooking(property p: Int, at time: Int64, rng: inout SeededGenerator) {
@@ -251,8 +265,9 @@ extension WorldState {
         body.confirmed = false
         appendChange(&body, type: "cancel", at: time, rng: &rng)
         moveAllotment(body, by: 1)
-        addVersion(id: id, body: body, event: .cancelled, at: time)
-        enqueue(bookingID: id, event: .cancelled, at: time)
+        if addVersion(id: id, body: body, event: .cancelled, at: time) {
+            enqueue(bookingID: id, event: .cancelled, at: time)
+        }
     }
 
     mutating func restoreBooking(property p: Int, at time: Int64, rng: inout SeededGenerator) {
@@ -266,8 +281,9 @@ extension WorldState {
         body.confirmed = true
         appendChange(&body, type: "restore", at: time, rng: &rng)
         moveAllotment(body, by: -1)
-        addVersion(id: id, body: body, event: .restored, at: time)
-        enqueue(bookingID: id, event: .restored, at: time)
+        if addVersion(id: id, body: body, event: .restored, at: time) {
+            enqueue(bookingID: id, event: .restored, at: time)
+        }
     }
 
     /// The behaviour fault: a booking already synced shows up again as NEW, unchanged.

@@ -55,6 +55,8 @@ struct WorldState: Sendable {
     /// `repeat_synced_id_rate` fault may list again).
     var syncedByCall: [Set<Int>]
     var resentNew: [ResentNew] = []
+    /// Changes made without entering the sync queue (the silent-change fault).
+    var silentChanges: [ResentNew] = []
     var driftCount = 0
     var behaviourFaults: [String: Int] = [:]
     /// Collected while a step runs when webhooks want them.

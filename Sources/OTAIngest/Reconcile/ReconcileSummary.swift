@@ -1,0 +1,60 @@
+import Foundation
+
+/// The one-screen summary of a reconcile: a line per source, stream and
+/// property with what was compared, found and repaired.
+enum ReconcileSummary {
+    static func render(
+        scopes: [ReconcileRunner.Scope], runIDs: [String], failures: [String], elapsed: Duration, status: ExitStatus
+    ) -> String {
+        var lines = ["reconcile  run \(runIDs.isEmpty ? "-" : runIDs.joined(separator: ", "))"]
+        let header = [
+            pad("source", 12), pad("stream", 13), pad("property", 9), lpad("compared", 9), lpad("missing", 8),
+            lpad("extra", 6), lpad("mismatched", 11), lpad("share", 8), lpad("movement", 9), "  breached  repaired",
+        ].joined()
+        lines.append("  " + header)
+        for scope in scopes {
+            guard scope.snapshotID != nil else {
+                lines.append(
+                    "  " + pad(scope.source, 12) + pad(scope.stream, 13) + pad(scope.property, 9)
+                        + "not compared: \(scope.problem ?? "no snapshot")")
+                continue
+            }
+            let m = scope.metrics
+            func count(_ key: String) -> String { m[key].map { String(Int($0)) } ?? "-" }
+            let share = m["mismatched_share"].map { String(format: "%.2f%%", $0 * 100) } ?? "-"
+            let movement = m["movement_share"].map { String(format: "%.2f%%", $0 * 100) } ?? "-"
+            let repaired =
+                scope.repaired
+                ? "yes (\(scope.repairedKeys))" : (scope.breached && scope.afterRepair != nil ? "NO" : "-")
+            lines.append(
+                "  "
+                    + [
+                        pad(scope.source, 12), pad(scope.stream, 13), pad(scope.property, 9),
+                        lpad(count("compared_keys"), 9), lpad(count("missing_keys"), 8), lpad(count("extra_keys"), 6),
+                        lpad(count("mismatched_keys"), 11), lpad(share, 8), lpad(movement, 9),
+                        "  " + pad(scope.breached ? "YES" : "no", 10), repaired,
+                        scope.reusedSnapshot ? "  (stored snapshot \(scope.snapshotID!))" : "",
+                    ].joined())
+        }
+        let breached = scopes.filter(\.unrepairedBreach)
+        if !breached.isEmpty {
+            lines.append(
+                "  \(breached.count) scopes breached their threshold and are not repaired; fix: run `ota-ingest reconcile --repair`, "
+                    + "or see recon.drift_metrics for the fields")
+        }
+        for scope in scopes where scope.snapshotID == nil && scope.problem?.hasPrefix("failed") == true {
+            lines.append("  error: \(scope.source) \(scope.stream) \(scope.property): \(scope.problem!)")
+        }
+        lines += failures.map { "  error: " + $0 }
+        lines.append(String(format: "  elapsed %.1f s  exit status %d", elapsed.seconds, status.rawValue))
+        return lines.joined(separator: "\n")
+    }
+
+    private static func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+    }
+
+    private static func lpad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? " " + text : String(repeating: " ", count: width - text.count) + text
+    }
+}

@@ -1,0 +1,39 @@
+-- The snapshot being compared and what the comparison needs to know about it:
+-- the previous snapshot of the same scope (for movement), when this scope was
+-- last reconciled (the start of the pipeline-health period) and the threshold.
+-- ota-ingest sets recon.snapshot_id, recon.threshold, recon.after_repair and
+-- recon.repair; by hand: select set_config('recon.snapshot_id', '42', true), ...
+
+-- The full outer joins below hash a million keys a side: in memory, not in
+-- batches on disk; JIT compiling them costs more than it saves.
+set local work_mem = '256MB';
+set local jit = off;
+
+create temp table recon_scope on commit drop as
+select s.snapshot_id, s.source, s.stream, s.property_code, s.taken_at, s.stay_from, s.stay_to, s.modified_since,
+       s.keys,
+       (select max(p.snapshot_id) from recon.snapshots p
+        where (p.source, p.stream, p.property_code) = (s.source, s.stream, s.property_code)
+          and p.snapshot_id < s.snapshot_id) as previous_snapshot_id,
+       coalesce((select max(m.compared_at) from recon.drift_metrics m
+                 where (m.source, m.stream, m.property_code) = (s.source, s.stream, s.property_code)
+                   and m.run_id <> ops.current_run_id()), '-infinity'::timestamptz) as health_since,
+       coalesce(nullif(current_setting('recon.threshold', true), ''), '0.005')::numeric as threshold,
+       coalesce(nullif(current_setting('recon.after_repair', true), ''), 'off') = 'on' as after_repair,
+       coalesce(nullif(current_setting('recon.repair', true), ''), 'off') = 'on' as repair
+from recon.snapshots s
+where s.snapshot_id = current_setting('recon.snapshot_id')::bigint;
+
+select ops.fail_if((select count(*) from recon_scope) <> 1,
+                   'recon.snapshot_id names no snapshot; set it to a recon.snapshots.snapshot_id');
+
+-- Every file below adds its figures here; 90_record.sql writes them out.
+create temp table recon_results (
+    metric     text primary key,
+    kind       text not null,
+    value      numeric,
+    threshold  numeric
+) on commit drop;
+
+comment on table recon_scope is 'The snapshot this comparison is about (one row), its previous snapshot, the health period start and the threshold.';
+comment on table recon_results is 'The figures of this comparison, one row per metric, before they are written to recon.drift_metrics.';

@@ -1,0 +1,34 @@
+-- Rates and cursor-feed cells: every key where the snapshot and the facts
+-- disagree, in one pass over both. The facts are the versions in force at the
+-- snapshot's time (valid_from <= taken_at < valid_to) that this source and
+-- stream wrote, inside the snapshot's stay dates. Equal row hashes mean equal
+-- compared fields (the same facts.rate_row_hash), so the fields are looked at
+-- only for the keys that differ.
+
+create temp table recon_rate_diffs on commit drop as
+select coalesce(s.property_code, f.property_code) as property_code, coalesce(s.rate_id, f.rate_id) as rate_id,
+       coalesce(s.room_code, f.room_code) as room_code, coalesce(s.stay_date, f.stay_date) as stay_date,
+       coalesce(s.adults, f.adults) as adults, coalesce(s.children, f.children) as children,
+       coalesce(s.channel, f.channel) as channel,
+       case when f.row_hash is null then 'missing' when s.row_hash is null then 'extra' else 'mismatch' end as kind,
+       s.price, s.currency, s.closeout, s.min_stay, s.available,
+       f.price as fact_price, f.currency as fact_currency, f.closeout as fact_closeout, f.min_stay as fact_min_stay,
+       f.available as fact_available
+from (select r.* from recon.snapshot_rates r join recon_scope c on r.snapshot_id = c.snapshot_id
+      where c.stream in ('rates', 'inventory')) s
+full join (
+    select f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel, f.row_hash,
+           f.price, f.currency, f.closeout, f.min_stay, f.available
+    from facts.rates f
+    join recon_scope c
+      on c.stream in ('rates', 'inventory') and f.property_code = c.property_code and f.source = c.source
+     and f.stream = c.stream
+    where f.valid_from <= c.taken_at and (f.valid_to is null or f.valid_to > c.taken_at)
+      and (c.stay_from is null or f.stay_date >= c.stay_from) and (c.stay_to is null or f.stay_date <= c.stay_to)
+) f
+  on (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel)
+   = (s.property_code, s.rate_id, s.room_code, s.stay_date, s.adults, s.children, s.channel)
+where s.row_hash is distinct from f.row_hash;
+
+comment on table recon_rate_diffs is
+    'Rate keys where snapshot and facts disagree: missing (not in the warehouse), extra (in the warehouse, not at the OTA) or mismatch (both, other values), with both sides'' fields.';

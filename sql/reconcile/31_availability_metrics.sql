@@ -1,0 +1,43 @@
+-- Drift and movement figures of an availability snapshot. "restrictions"
+-- counts keys whose max stay or closed to arrival/departure differ.
+
+insert into recon_results (metric, kind, value, threshold)
+select m.metric, 'drift', m.value, case when m.metric = 'mismatched_share' then c.threshold end
+from recon_scope c
+cross join lateral (
+    select count(*) filter (where d.kind = 'missing') as missing,
+           count(*) filter (where d.kind = 'extra') as extra,
+           count(*) as differing,
+           count(*) filter (where d.kind = 'mismatch' and d.allotment <> d.fact_allotment) as allotment,
+           count(*) filter (where d.kind = 'mismatch' and d.stop_sell <> d.fact_stop_sell) as stop_sell,
+           count(*) filter (where d.kind = 'mismatch' and d.min_stay <> d.fact_min_stay) as min_stay,
+           count(*) filter (where d.kind = 'mismatch'
+                            and (d.max_stay, d.closed_to_arrival, d.closed_to_departure)
+                                <> (d.fact_max_stay, d.fact_closed_to_arrival, d.fact_closed_to_departure)) as restrictions
+    from recon_availability_diffs d
+) x
+cross join lateral (values
+    ('compared_keys', (c.keys + x.extra)::numeric),
+    ('snapshot_keys', c.keys::numeric),
+    ('missing_keys', x.missing::numeric),
+    ('extra_keys', x.extra::numeric),
+    ('mismatched_keys', x.differing::numeric),
+    ('mismatched_share', round(x.differing::numeric / greatest(c.keys + x.extra, 1), 6)),
+    ('mismatch.allotment', x.allotment::numeric),
+    ('mismatch.stop_sell', x.stop_sell::numeric),
+    ('mismatch.min_stay', x.min_stay::numeric),
+    ('mismatch.restrictions', x.restrictions::numeric)
+) as m(metric, value)
+where c.stream = 'availability';
+
+insert into recon_results (metric, kind, value)
+select 'movement_share', 'movement',
+       case when c.previous_snapshot_id is not null then
+           (select round(count(*) filter (where s.row_hash is distinct from p.row_hash)::numeric
+                         / greatest(count(*), 1), 6)
+            from (select * from recon.snapshot_availability where snapshot_id = c.snapshot_id) s
+            full join (select * from recon.snapshot_availability where snapshot_id = c.previous_snapshot_id) p
+              on (p.property_code, p.room_code, p.stay_date) = (s.property_code, s.room_code, s.stay_date))
+       end
+from recon_scope c
+where c.stream = 'availability';

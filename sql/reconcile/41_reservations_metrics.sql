@@ -1,0 +1,53 @@
+-- Drift and movement figures of a reservations snapshot. mismatch.content
+-- counts bookings whose body differs in fields not compared one by one (the
+-- warehouse lacks that version even when status, dates and total agree).
+
+insert into recon_results (metric, kind, value, threshold)
+select m.metric, 'drift', m.value, case when m.metric = 'mismatched_share' then c.threshold end
+from recon_scope c
+cross join lateral (
+    select count(*) filter (where d.kind = 'missing') as missing,
+           count(*) filter (where d.kind = 'extra') as extra,
+           count(*) as differing,
+           count(*) filter (where d.kind = 'mismatch' and d.status is distinct from d.fact_status) as status,
+           count(*) filter (where d.kind = 'mismatch'
+                            and (d.check_in, d.check_out) is distinct from (d.fact_check_in, d.fact_check_out)) as dates,
+           count(*) filter (where d.kind = 'mismatch' and d.room_nights is distinct from d.fact_room_nights) as room_nights,
+           count(*) filter (where d.kind = 'mismatch' and d.total_gross is distinct from d.fact_total_gross) as total,
+           count(*) filter (where d.kind = 'mismatch' and d.currency is distinct from d.fact_currency) as currency,
+           count(*) filter (where d.kind = 'mismatch') as content,
+           avg(abs(d.total_gross - d.fact_total_gross))
+               filter (where d.kind = 'mismatch' and d.total_gross <> d.fact_total_gross) as diff_mean,
+           max(abs(d.total_gross - d.fact_total_gross))
+               filter (where d.kind = 'mismatch' and d.total_gross <> d.fact_total_gross) as diff_max
+    from recon_reservation_diffs d
+) x
+cross join lateral (values
+    ('compared_keys', (c.keys + x.extra)::numeric),
+    ('snapshot_keys', c.keys::numeric),
+    ('missing_keys', x.missing::numeric),
+    ('extra_keys', x.extra::numeric),
+    ('mismatched_keys', x.differing::numeric),
+    ('mismatched_share', round(x.differing::numeric / greatest(c.keys + x.extra, 1), 6)),
+    ('mismatch.status', x.status::numeric),
+    ('mismatch.dates', x.dates::numeric),
+    ('mismatch.room_nights', x.room_nights::numeric),
+    ('mismatch.total', x.total::numeric),
+    ('mismatch.currency', x.currency::numeric),
+    ('mismatch.content', x.content::numeric),
+    ('price_diff_mean', round(x.diff_mean, 4)),
+    ('price_diff_max', x.diff_max)
+) as m(metric, value)
+where c.stream = 'reservations';
+
+insert into recon_results (metric, kind, value)
+select 'movement_share', 'movement',
+       case when c.previous_snapshot_id is not null then
+           (select round(count(*) filter (where s.content_hash is distinct from p.content_hash)::numeric
+                         / greatest(count(*), 1), 6)
+            from (select * from recon.snapshot_reservations where snapshot_id = c.snapshot_id) s
+            full join (select * from recon.snapshot_reservations where snapshot_id = c.previous_snapshot_id) p
+              on (p.property_code, p.confirmation_id) = (s.property_code, s.confirmation_id))
+       end
+from recon_scope c
+where c.stream = 'reservations';
