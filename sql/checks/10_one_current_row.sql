@@ -1,9 +1,10 @@
 -- Every key has exactly one current version (valid_to IS NULL). The partial
 -- unique indexes already refuse two; this also catches a key with none.
+-- Reads the checked_* tables of 00_scope.sql: the keys the run touched, or all.
 
 with bad as (
     select property_code, confirmation_id, count(*) filter (where valid_to is null) as current_rows
-    from facts.reservations group by 1, 2
+    from checked_reservations group by 1, 2
     having count(*) filter (where valid_to is null) <> 1
 )
 insert into ops.dq_results (run_id, check_name, severity, failures, sample)
@@ -14,7 +15,7 @@ set failures = excluded.failures, sample = excluded.sample, checked_at = now();
 
 with bad as (
     select property_code, room_code, stay_date, count(*) filter (where valid_to is null) as current_rows
-    from facts.availability group by 1, 2, 3
+    from checked_availability group by 1, 2, 3
     having count(*) filter (where valid_to is null) <> 1
 )
 insert into ops.dq_results (run_id, check_name, severity, failures, sample)
@@ -26,7 +27,7 @@ set failures = excluded.failures, sample = excluded.sample, checked_at = now();
 with bad as (
     select property_code, rate_id, room_code, stay_date, adults, children, channel,
            count(*) filter (where valid_to is null) as current_rows
-    from facts.rates group by 1, 2, 3, 4, 5, 6, 7
+    from checked_rates group by 1, 2, 3, 4, 5, 6, 7
     having count(*) filter (where valid_to is null) <> 1
 )
 insert into ops.dq_results (run_id, check_name, severity, failures, sample)

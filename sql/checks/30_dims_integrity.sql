@@ -1,10 +1,11 @@
 -- Every code in facts is known to dims (transforms register unknown ones, so
 -- a failure here means dims rows were deleted by hand). Auto-registered codes
 -- are a warning: the seed files should name them.
+-- Reads the checked_* tables of 00_scope.sql: the keys the run touched, or all.
 
 with bad as (
     select distinct r.property_code, r.room_code, r.rate_id, r.channel_code
-    from facts.reservations r
+    from checked_reservations r
     where not exists (select 1 from dims.properties p where p.property_code = r.property_code)
        or (r.room_code is not null and not exists (
               select 1 from dims.rooms d where (d.property_code, d.room_code) = (r.property_code, r.room_code)))
@@ -19,7 +20,7 @@ on conflict (run_id, check_name) do update
 set failures = excluded.failures, sample = excluded.sample, checked_at = now();
 
 with bad as (
-    select k.* from (select distinct property_code, room_code from facts.availability) k
+    select k.* from (select distinct property_code, room_code from checked_availability) k
     where not exists (select 1 from dims.rooms d where (d.property_code, d.room_code) = (k.property_code, k.room_code))
 )
 insert into ops.dq_results (run_id, check_name, severity, failures, sample)
@@ -29,7 +30,7 @@ on conflict (run_id, check_name) do update
 set failures = excluded.failures, sample = excluded.sample, checked_at = now();
 
 with bad as (
-    select k.* from (select distinct property_code, rate_id, room_code, channel from facts.rates) k
+    select k.* from (select distinct property_code, rate_id, room_code, channel from checked_rates) k
     where not exists (select 1 from dims.rate_plans d where (d.property_code, d.rate_id) = (k.property_code, k.rate_id))
        or not exists (select 1 from dims.rooms d where (d.property_code, d.room_code) = (k.property_code, k.room_code))
        or not exists (select 1 from dims.channels c where c.channel_code = k.channel)

@@ -1,10 +1,11 @@
 -- Nights, rooms, amounts, prices and allotments are never negative; a stay
 -- never ends before it starts. Amounts the reporting currency could not be
 -- computed for (no FX rate) are a warning.
+-- Reads the checked_* tables of 00_scope.sql: the keys the run touched, or all.
 
 with bad as (
     select property_code, confirmation_id, valid_from, nights, rooms, room_revenue_gross, total_gross
-    from facts.reservations
+    from checked_reservations
     where nights < 0 or rooms < 0 or room_nights < 0 or room_revenue_gross < 0 or room_revenue_net < 0
        or extras_amount < 0 or total_gross < 0 or taxes < 0
 )
@@ -16,7 +17,7 @@ set failures = excluded.failures, sample = excluded.sample, checked_at = now();
 
 with bad as (
     select property_code, confirmation_id, valid_from, room_no, business_date, revenue_gross, revenue_net
-    from facts.reservation_nights
+    from checked_reservation_nights
     where revenue_gross < 0 or revenue_net < 0
 )
 insert into ops.dq_results (run_id, check_name, severity, failures, sample)
@@ -27,7 +28,7 @@ set failures = excluded.failures, sample = excluded.sample, checked_at = now();
 
 with bad as (
     select property_code, room_code, stay_date, valid_from, allotment, min_stay, max_stay
-    from facts.availability
+    from checked_availability
     where allotment < 0 or min_stay < 0 or max_stay < 0
 )
 insert into ops.dq_results (run_id, check_name, severity, failures, sample)
@@ -38,7 +39,7 @@ set failures = excluded.failures, sample = excluded.sample, checked_at = now();
 
 with bad as (
     select property_code, rate_id, room_code, stay_date, adults, children, channel, valid_from, price, min_stay
-    from facts.rates
+    from checked_rates
     where price < 0 or min_stay < 0 or available < 0 or adults < 0 or children < 0
 )
 insert into ops.dq_results (run_id, check_name, severity, failures, sample)
@@ -49,7 +50,7 @@ set failures = excluded.failures, sample = excluded.sample, checked_at = now();
 
 with bad as (
     select property_code, confirmation_id, valid_from, currency, reporting_currency
-    from facts.reservations
+    from checked_reservations
     where total_gross is not null and total_gross_rc is null
 )
 insert into ops.dq_results (run_id, check_name, severity, failures, sample)

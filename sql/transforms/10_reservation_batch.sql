@@ -4,6 +4,11 @@
 -- in between is skipped. Collisions (a "new" reusing a known number with other
 -- content) are kept in staging for audit and never promoted.
 
+-- No JIT for the whole run (the files share one transaction): the estimates of
+-- the set-based statements are large enough to trigger it, compiling costs
+-- 0.1-0.5 s a statement, and it saves less than that even on a million rows.
+set local jit = off;
+
 create temp table reservation_batch (
     property_code    text not null,
     confirmation_id  text not null,

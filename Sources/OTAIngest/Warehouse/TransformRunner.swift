@@ -8,9 +8,12 @@ import WarehouseSQL
 /// The promotion is one transaction holding a transaction-level advisory lock:
 /// a second transform waits, then sees the first one's facts and marks, so two
 /// runs can never both create a current row (dbt-core #4661). A crash leaves the
-/// whole batch or none of it. The checks run afterwards in their own transaction
-/// and are timed apart from the promotion; every file's time goes to
-/// `ops.transform_steps`, the checks' results to `ops.dq_results`.
+/// whole batch or none of it. The checks run last in the same transaction, so
+/// they can read the keys the transforms touched from their temporary tables
+/// and look at those alone (`checkAll` looks at every key: the weekly full
+/// scan); they only write `ops.dq_results`, so a failing check fails the run
+/// but keeps the promoted facts. Checks are timed apart from the promotion;
+/// every file's time goes to `ops.transform_steps`.
 public struct TransformRunner: Sendable {
     /// A data-quality check's outcome for one run.
     public struct CheckResult: Sendable, Equatable {
@@ -24,6 +27,8 @@ public struct TransformRunner: Sendable {
     public struct Summary: Sendable {
         public var runID: String
         public var fullRefresh: Bool
+        /// The checks looked at every key, not only those the run touched.
+        public var checkedAll: Bool = false
         public var promoteSeconds: Double
         public var checkSeconds: Double
         /// ops.transform_counts of the run, e.g. `rates.versions_appended`.
@@ -42,7 +47,7 @@ public struct TransformRunner: Sendable {
             var lines = [
                 "transform \(runID)\(fullRefresh ? " (full refresh)" : ""): promoted in "
                     + String(format: "%.2f s", promoteSeconds) + ", checked in "
-                    + String(format: "%.2f s", checkSeconds)
+                    + String(format: "%.2f s", checkSeconds) + (checkedAll ? " (every key)" : " (keys touched)")
             ]
             for (metric, value) in counts.sorted(by: { $0.key < $1.key }) {
                 lines.append("  \(metric): \(value)")
@@ -82,15 +87,18 @@ public struct TransformRunner: Sendable {
     /// The transform files in the order they run.
     public var transformNames: [String] { transforms.files.map(\.name) }
 
-    public func run(_ connection: PostgresConnection, fullRefresh: Bool = false, runID: String? = nil) async throws
-        -> Summary
-    {
+    /// - Parameter checkAll: check every key in facts (`transform --check-all`), not only the keys this run touched.
+    public func run(
+        _ connection: PostgresConnection, fullRefresh: Bool = false, checkAll: Bool = false, runID: String? = nil
+    ) async throws -> Summary {
         let runID = runID ?? Self.newRunID()
+        let command = ["transform"] + (fullRefresh ? ["--full-refresh"] : []) + (checkAll ? ["--check-all"] : [])
         try await connection.execute(
             "insert into ops.runs (run_id, command) values ($1, $2) on conflict (run_id) do update set started_at = now(), status = 'running', finished_at = null",
-            [runID, fullRefresh ? "transform --full-refresh" : "transform"])
+            [runID, command.joined(separator: " ")])
         do {
-            let summary = try await promoteAndCheck(connection, fullRefresh: fullRefresh, runID: runID)
+            let summary = try await promoteAndCheck(
+                connection, fullRefresh: fullRefresh, checkAll: checkAll, runID: runID)
             try await connection.execute(
                 "update ops.runs set finished_at = now(), status = $2, counts = $3::jsonb where run_id = $1",
                 [runID, summary.failedChecks.isEmpty ? "succeeded" : "failed", PostgresJSON(Self.countsJSON(summary))])
@@ -104,31 +112,29 @@ public struct TransformRunner: Sendable {
         }
     }
 
-    private func promoteAndCheck(_ connection: PostgresConnection, fullRefresh: Bool, runID: String) async throws
-        -> Summary
-    {
+    private func promoteAndCheck(
+        _ connection: PostgresConnection, fullRefresh: Bool, checkAll: Bool, runID: String
+    ) async throws -> Summary {
         let transforms = self.transforms.files
         let checks = self.checks.files
         let fullRefreshSQL = self.fullRefreshSQL
-        let promoteStart = ContinuousClock.now
-        try await connection.transaction { conn in
+        let (promoteSeconds, checkSeconds) = try await connection.transaction { conn in
+            let promoteStart = ContinuousClock.now
             _ = try await conn.query("select pg_advisory_xact_lock($1)", [Self.lockKey])
             _ = try await conn.query("select set_config('ota.run_id', $1, true)", [runID])
+            _ = try await conn.query("select set_config('ota.check_all', $1, true)", [checkAll ? "on" : "off"])
             var steps = fullRefresh ? [SQLFileSet.File(name: "full_refresh.sql", sql: fullRefreshSQL)] : []
             steps += transforms
             for step in steps {
                 try await Self.timed(step, phase: "promote", runID: runID, on: conn)
             }
-        }
-        let promoteSeconds = Self.seconds(since: promoteStart)
-        let checkStart = ContinuousClock.now
-        try await connection.transaction { conn in
-            _ = try await conn.query("select set_config('ota.run_id', $1, true)", [runID])
+            let promoteSeconds = Self.seconds(since: promoteStart)
+            let checkStart = ContinuousClock.now
             for check in checks {
                 try await Self.timed(check, phase: "check", runID: runID, on: conn, namePrefix: "checks/")
             }
+            return (promoteSeconds, Self.seconds(since: checkStart))
         }
-        let checkSeconds = Self.seconds(since: checkStart)
 
         var counts: [String: Int] = [:]
         for row in try await connection.query(
@@ -145,7 +151,7 @@ public struct TransformRunner: Sendable {
                 failures: try row.decode(Int.self, at: 2), sample: try row.decode(String.self, at: 3))
         }
         return Summary(
-            runID: runID, fullRefresh: fullRefresh, promoteSeconds: promoteSeconds, checkSeconds: checkSeconds,
+            runID: runID, fullRefresh: fullRefresh, checkedAll: checkAll, promoteSeconds: promoteSeconds, checkSeconds: checkSeconds,
             counts: counts, checks: results)
     }
 

@@ -1,0 +1,55 @@
+-- The fact rows the checks look at, copied once so each check reads a small
+-- table: every version of each key this run's transforms touched, read from
+-- their temporary tables (the checks run last in the transforms' transaction),
+-- or, with ota.check_all on (`ota-ingest transform --check-all`, the weekly
+-- nightly), every row. Each table has one branch per mode; the other's
+-- condition holds for no row, so PostgreSQL tests it once and reads nothing.
+--
+-- By hand: `cat sql/transforms/*.sql sql/checks/*.sql | psql -1 -v ON_ERROR_STOP=1`,
+-- with `set ota.check_all = on;` in front for the full scan.
+
+set local jit = off;
+set local work_mem = '256MB';
+
+create temp table checked_reservations on commit drop as
+select f.* from facts.reservations f where ops.check_all()
+union all
+select f.* from facts.reservations f
+join reservation_batch b on (b.property_code, b.confirmation_id) = (f.property_code, f.confirmation_id)
+where not ops.check_all();
+
+create temp table checked_reservation_nights on commit drop as
+select f.* from facts.reservation_nights f where ops.check_all()
+union all
+select f.* from facts.reservation_nights f
+join reservation_batch b on (b.property_code, b.confirmation_id) = (f.property_code, f.confirmation_id)
+where not ops.check_all();
+
+analyze availability_changes;
+create temp table checked_availability on commit drop as
+select f.* from facts.availability f where ops.check_all()
+union all
+select f.* from facts.availability f
+where (f.property_code, f.room_code, f.stay_date) in (
+          select c.property_code, c.room_code, c.stay_date from availability_changes c
+          union
+          select l.property_code, l.room_code, l.stay_date from availability_late_cells l)
+  and not ops.check_all();
+
+create temp table checked_rates on commit drop as
+select f.* from facts.rates f where ops.check_all()
+union all
+select f.* from facts.rates f
+where (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel) in (
+          select d.property_code, d.rate_id, d.room_code, d.stay_date, d.adults, d.children, d.channel
+          from rate_differing d
+          union
+          select l.property_code, l.rate_id, l.room_code, l.stay_date, l.adults, l.children, l.channel
+          from rate_late_cells l)
+  and not ops.check_all();
+
+insert into ops.transform_counts (run_id, metric, value)
+values (ops.current_run_id(), 'checks.rate_versions_checked', (select count(*) from checked_rates)),
+       (ops.current_run_id(), 'checks.availability_versions_checked', (select count(*) from checked_availability)),
+       (ops.current_run_id(), 'checks.reservation_versions_checked', (select count(*) from checked_reservations))
+on conflict (run_id, metric) do update set value = excluded.value;
