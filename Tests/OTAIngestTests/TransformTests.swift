@@ -246,12 +246,34 @@ import Testing
             #expect(summary.failedChecks.isEmpty, "\(summary.rendered)")
             #expect(summary.checks.contains { $0.name == "rates.no_overlap" && $0.failures == 0 })
             #expect(summary.exitStatus == .success)
-            // Break a chain by hand: the check must see it and fail the run.
+            #expect(summary.counts["checks.rate_versions_checked"] == 40, "the run touched 40 cells")
+            // Break a chain by hand: a run that touches nothing looks at no key, so it
+            // passes; the full scan (--check-all, weekly in the nightly) must see it.
             try await w.connection.execute(
                 "update facts.rates set valid_to = valid_from + interval '1 hour' where stay_date = '2025-05-02'")
-            let broken = try await w.transform()
+            let scoped = try await w.transform()
+            #expect(scoped.counts["checks.rate_versions_checked"] == 0)
+            #expect(scoped.failedChecks.isEmpty, "\(scoped.rendered)")
+            let broken = try await w.transform(checkAll: true)
+            #expect(broken.checkedAll)
+            #expect(broken.counts["checks.rate_versions_checked"] == 40)
             #expect(broken.failedChecks.map(\.name).contains("rates.no_overlap"))
             #expect(broken.exitStatus == .failure)
+        }
+    }
+
+    @Test func aRunChecksTheKeysItTouched() async throws {
+        try await W.with { w in
+            try await Self.stageWorld(w)
+            #expect(try await w.transform().failedChecks.isEmpty)
+            // One cell gets a negative price: the run touches it, so its check sees it.
+            try await w.stageRates(
+                nights: ["2025-05-03"], price: { _ in -1 }, observedAt: "2025-03-02 06:00Z",
+                loadedAt: "2025-03-02 06:01Z")
+            let summary = try await w.transform()
+            #expect(summary.counts["checks.rate_versions_checked"] == 2, "both versions of the one touched cell")
+            #expect(summary.failedChecks.map(\.name) == ["rates.non_negative"])
+            #expect(!summary.checkedAll)
         }
     }
 

@@ -31,10 +31,10 @@ struct WarehouseFixture {
     }
 
     @discardableResult
-    func transform(fullRefresh: Bool = false, on other: PostgresConnection? = nil) async throws
-        -> TransformRunner.Summary
+    func transform(fullRefresh: Bool = false, checkAll: Bool = false, on other: PostgresConnection? = nil)
+        async throws -> TransformRunner.Summary
     {
-        try await TransformRunner().run(other ?? connection, fullRefresh: fullRefresh)
+        try await TransformRunner().run(other ?? connection, fullRefresh: fullRefresh, checkAll: checkAll)
     }
 
     /// A WebHotelier booking body: one room, nightly prices, a named guest.

@@ -8,6 +8,6 @@ select ops.current_run_id(), c.snapshot_id, c.source, c.stream, c.property_code,
        r.threshold, coalesce(r.value > r.threshold, false), c.after_repair
 from recon_results r
 cross join recon_scope c
-on conflict (run_id, snapshot_id, metric, after_repair) do update
+on conflict (property_code, run_id, snapshot_id, metric, after_repair) do update
     set value = excluded.value, threshold = excluded.threshold, breached = excluded.breached,
         compared_at = now();

@@ -7,4 +7,4 @@ select v.staging_event_id, v.property_code, v.confirmation_id, v.valid_from, v.c
        v.total_gross, v.loaded_at
 from reservation_versions v
 where v.event_type = 'transaction'
-on conflict (staging_event_id) do nothing;
+on conflict (property_code, staging_event_id) do nothing;

@@ -70,7 +70,7 @@ public enum ReservationLanding {
                          and e.content_hash <> h.content_hash),
                    $8, $9, h.data, $10, $12
             from hashed h
-            on conflict (source, confirmation_id, content_hash) do nothing
+            on conflict (source, property_code, confirmation_id, content_hash) do nothing
             returning is_collision
             """,
             [
