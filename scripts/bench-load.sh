@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# Times `ota-ingest load rates` on a generated NDJSON file against `psql \copy`
-# of the same file into a one-jsonb-column table, and reports ota-ingest's peak
-# memory. Targets (issue 4): within 1.3x of psql's time, peak RSS under 256 MB.
+# Times `ota-ingest load rates` on a generated NDJSON file against two floors
+# measured in the same run, and reports ota-ingest's peak memory:
+#   psql \copy of the file into a one-jsonb-column table (what a user would do
+#     by hand; target within 1.3x, issue 4);
+#   psql \copy of the same records already rendered as the staging table's
+#     typed rows into staging.rate_observations (the server's own cost of
+#     landing them; target within 1.1x, issue 12).
+# Peak RSS under 256 MB.
 #
 # Usage: scripts/bench-load.sh [BIN_DIR] [RECORDS] [SEED]
 # BIN_DIR defaults to the release build (`swift build -c release --product ota-ingest`).
@@ -71,9 +76,22 @@ landed=$(psql -Atq "$bench_url" -c "select count(*) from staging.rate_observatio
 rss_kb=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$timing")
 cpu_s=$(awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.1f", s }' "$timing")
 
-awk -v n="$records" -v p="$psql_s" -v o="$ota_s" -v rss="$rss_kb" -v cpu="$cpu_s" 'BEGIN {
-    printf "psql \\copy (jsonb):      %6.2f s  %9.0f records/s\n", p, n / p
-    printf "ota-ingest load rates:  %6.2f s  %9.0f records/s  (%s CPU-s in ota-ingest)\n", o, n / o, cpu
-    printf "ratio ota-ingest/psql:  %6.2f   (target <= 1.30)\n", o / p
-    printf "ota-ingest peak RSS:    %6.1f MB (target < 256 MB)\n", rss / 1024
+# The rows ota-ingest landed, as typed COPY text (the columns it writes; the
+# server fills loaded_at and landed_xid), then landed again by psql.
+cols="source, stream, property_code, rate_id, room_code, stay_date, adults, children, channel, price, currency"
+cols="$cols, closeout, min_stay, available, record_key, record_hash, source_updated_at, observed_at, load_date"
+cols="$cols, batch_id, run_id, raw, origin" # one line: psql's \copy takes no line breaks
+typed="$work/typed.copy"
+psql -q "$bench_url" -c "\\copy (select $cols from staging.rate_observations) to '$typed'"
+psql -q "$bench_url" -c "truncate staging.rate_observations" -c "vacuum staging.rate_observations"
+t0=$(now)
+psql -q "$bench_url" -c "\\copy staging.rate_observations ($cols) from '$typed'"
+t1=$(now)
+typed_s=$(awk -v a="$t1" -v b="$t0" 'BEGIN { print a - b }')
+
+awk -v n="$records" -v p="$psql_s" -v t="$typed_s" -v o="$ota_s" -v rss="$rss_kb" -v cpu="$cpu_s" 'BEGIN {
+    printf "ota-ingest load rates:         %6.2f s  %9.0f records/s  (%s CPU-s in ota-ingest)\n", o, n / o, cpu
+    printf "floor psql \\copy NDJSON->jsonb: %6.2f s  %9.0f records/s  ratio %.2fx (target <= 1.30x)\n", p, n / p, o / p
+    printf "floor psql \\copy typed rows:    %6.2f s  %9.0f records/s  ratio %.2fx (target <= 1.10x)\n", t, n / t, o / t
+    printf "ota-ingest peak RSS:           %6.1f MB (target < 256 MB)\n", rss / 1024
 }'
