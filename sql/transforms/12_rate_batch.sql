@@ -40,8 +40,17 @@ where o.landed_xid >= pg_snapshot_xmin(mark.seen)
 
 analyze rate_batch;
 
-select facts.ensure_stay_partitions(min(stay_date), max(stay_date)) from rate_batch;
+-- What the later statements need per property, in one pass over the batch: the
+-- stay dates (partitions), the first and last observation times (late cells,
+-- horizons) and the count.
+create temp table rate_batch_properties on commit drop as
+select property_code, min(stay_date) as first_stay, max(stay_date) as last_stay,
+       min(valid_from) as first_from, max(valid_from) as last_from, count(*) as observations
+from rate_batch
+group by property_code;
+
+select facts.ensure_stay_partitions(min(first_stay), max(last_stay)) from rate_batch_properties;
 
 insert into ops.transform_counts (run_id, metric, value)
-select ops.current_run_id(), 'rates.observations', count(*) from rate_batch
+select ops.current_run_id(), 'rates.observations', coalesce(sum(observations), 0) from rate_batch_properties
 on conflict (run_id, metric) do update set value = excluded.value;

@@ -18,16 +18,26 @@
 set local work_mem = '256MB';
 set local jit = off;
 
+-- The properties that can have a late cell: their earliest new observation is
+-- at or before their horizon. A first load, a full refresh or a steady feed
+-- has none, and then the batch is not read for late cells at all (the
+-- "exists" below holds for no row, so PostgreSQL skips the statement's plan).
+create temp table rate_late_properties on commit drop as
+select p.property_code, h.horizon
+from rate_batch_properties p
+join ops.transform_horizons h on h.stream = 'rates' and h.property_code = p.property_code
+where p.first_from <= h.horizon;
+
 -- Cells with a late observation, and the time of their earliest new one.
--- A first load or a full refresh has no horizons, so none.
 create temp table rate_late_cells on commit drop as
 select b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults, b.children, b.channel,
        min(b.valid_from) as first_new
 from rate_batch b
-where (b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults, b.children, b.channel) in (
+where exists (select 1 from rate_late_properties)
+  and (b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults, b.children, b.channel) in (
     select l.property_code, l.rate_id, l.room_code, l.stay_date, l.adults, l.children, l.channel
     from rate_batch l
-    join ops.transform_horizons h on h.stream = 'rates' and h.property_code = l.property_code
+    join rate_late_properties h on h.property_code = l.property_code
     where l.valid_from <= h.horizon)
 group by 1, 2, 3, 4, 5, 6, 7;
 analyze rate_late_cells;
@@ -307,7 +317,7 @@ select ops.fail_if(exists (
 
 -- Move each property's horizon to its latest promoted observation.
 insert into ops.transform_horizons (stream, property_code, horizon)
-select 'rates', property_code, max(valid_from) from rate_batch group by property_code
+select 'rates', property_code, last_from from rate_batch_properties
 on conflict (stream, property_code) do update set horizon = excluded.horizon
 where ops.transform_horizons.horizon < excluded.horizon;
 

@@ -118,6 +118,11 @@ public struct TransformRunner: Sendable {
         let transforms = self.transforms.files
         let checks = self.checks.files
         let fullRefreshSQL = self.fullRefreshSQL
+        // The batch tables are temporary; with the default 8 MB of temp buffers a
+        // million-row batch is written out and read back page by page (a quarter of
+        // reading the batch). PostgreSQL only takes this before the session's first
+        // temporary table, so a connection that already used one keeps its setting.
+        _ = try? await connection.query("select set_config('temp_buffers', '256MB', false)")
         let (promoteSeconds, checkSeconds) = try await connection.transaction { conn in
             let promoteStart = ContinuousClock.now
             _ = try await conn.query("select pg_advisory_xact_lock($1)", [Self.lockKey])
