@@ -24,25 +24,7 @@ base=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$log")
 [ -n "$base" ] || { echo "bench-pull: the sandbox did not start:"; cat "$log"; exit 1; }
 
 db=bench_pull
-
-# The same records as `ota-ingest load rates` takes them, landed in the same run.
-psql "$url" -Atc "copy (select json_build_object('property', property_code, 'rate_id', rate_id, 'room', room_code,
-    'date', stay_date, 'adults', adults, 'children', children, 'price', price, 'currency', currency,
-    'closeout', closeout::int, 'min_stay', min_stay) from staging.rate_observations) to stdout" >"$work/same.ndjson"
-psql "$OTA_TEST_ADMIN_URL" -qc "drop database if exists $db with (force)"
-load_db=bench_pull_load
-psql "$OTA_TEST_ADMIN_URL" -qc "drop database if exists $load_db with (force)" -c "create database $load_db"
-load_url="${OTA_TEST_ADMIN_URL%/*}/$load_db"
-"$BIN/ota-ingest" migrate --database-url "$load_url" >/dev/null
-{ time "$BIN/ota-ingest" load rates --source bench --file "$work/same.ndjson" --database-url "$load_url" \
-    >"$work/load.txt" 2>&1; } 2>"$work/load-time.txt"
-read -r load_wall _ _ <"$work/load-time.txt"
-loaded=$(psql "$load_url" -Atc "select count(*) from staging.rate_observations")
-awk -v r="$records" -v w="$wall" -v l="$loaded" -v lw="$load_wall" 'BEGIN {
-    printf "ota-ingest load rates of the same %d records from a file: %.1f s = %d records/s\n", l, lw, l / lw
-    printf "ratio pull/load: %.2fx (target >= 0.70x)\n", (r / w) / (l / lw)
-}'
-psql "$OTA_TEST_ADMIN_URL" -qc "drop database if exists $load_db with (force)" -c "create database $db"
+psql "$OTA_TEST_ADMIN_URL" -qc "drop database if exists $db with (force)" -c "create database $db"
 url="${OTA_TEST_ADMIN_URL%/*}/$db"
 "$BIN/ota-ingest" migrate --database-url "$url" >/dev/null
 cat >"$work/bench.toml" <<TOML
@@ -70,7 +52,7 @@ pg_cpu() {
     done
     echo $((total + $(cpu_of "$postmaster")))
 }
-quiesce() { # until no backend of database $1 is left but this one, then a moment for the reaping
+quiesce() { # until no backend of database $1 is left, then a moment for the reaping
     for _ in $(seq 1 100); do
         [ "$(psql "$OTA_TEST_ADMIN_URL" -Atc "select count(*) from pg_stat_activity where datname = '$1'")" = 0 ] && break
         sleep 0.1
