@@ -83,13 +83,15 @@ struct ReceiverRoutes: Sendable {
         let body = try await collect(request)
         switch PushDecoding.push(body, format: format) {
         case .failure(let refusal):
-            try await deadLetter(body, stream: "reservations", key: refusal.key, property: refusal.property, refusal.reason)
+            try await deadLetter(
+                body, stream: "reservations", key: refusal.key, property: refusal.property, refusal.reason)
             throw Refused(status: .badRequest, outcome: "invalid", detail: refusal.reason)
         case .success(let booking):
             let event = ReservationLanding.Event(
                 source: settings.webhotelier?.name ?? "webhotelier", version: booking.version,
                 eventType: booking.eventType, syncType: nil, origin: "push", raw: body, rawFormat: format.rawValue,
-                batchId: "\(run.id)/reservations/\(booking.version.propertyCode)/push:\(booking.version.confirmationId)",
+                batchId:
+                    "\(run.id)/reservations/\(booking.version.propertyCode)/push:\(booking.version.confirmationId)",
                 runId: run.id)
             let landed = try await server.queue.submit(.booking(event))
             if let time = booking.version.otaTime { metrics.lag(.seconds(Date().timeIntervalSince(time))) }
@@ -124,7 +126,8 @@ struct ReceiverRoutes: Sendable {
         }
         guard mediaType(request) == "application/json" else {
             throw Refused(
-                status: .unsupportedMediaType, outcome: "unsupported_type", detail: "Content-Type must be application/json")
+                status: .unsupportedMediaType, outcome: "unsupported_type",
+                detail: "Content-Type must be application/json")
         }
         let body = try await collect(request)
         let headers = request.headers

@@ -46,7 +46,7 @@ public final class ReceiverServer: Sendable {
             guard let source = settings.webhotelier else { return }
             let runner = PullRunner(
                 databaseURL: databaseURL, config: IngestConfig(sources: [source]), sourceName: source.name,
-                logFormat: logFormat, allowDeadLetters: true, secrets: secrets)
+                logFormat: logFormat, allowDeadLetters: true, forceNewRun: true, secrets: secrets)
             do {
                 let outcome = try await runner.run(.pingReservations(property: property, gap: settings.pingGap))
                 if outcome.status == .failure { logger.error("PING pull of \(property) failed: \(outcome.summary)") }
@@ -137,4 +137,12 @@ public final class ReceiverServer: Sendable {
     }
 
     public var port: Int? { state.withLock { $0?.port } }
+
+    /// Waits until no PING-driven pull runs or is due (for tests and orderly restarts).
+    public func waitForPingPulls() async {
+        while !(await pings.busy.isEmpty) { try? await Task.sleep(for: .milliseconds(10)) }
+    }
+
+    /// The Prometheus text of /metrics.
+    public var metricsText: String { String(decoding: metrics.text, as: UTF8.self) }
 }
