@@ -92,7 +92,8 @@ final class WebhookDispatcher: Sendable {
                             add(
                                 &s, registration: index + 1, r, property: code, bookingID: id, type: type,
                                 duplicate: copy == 1, request: request,
-                                acknowledge: r.mode == .push ? (p, id, version) : nil, pinged: r.mode == .ping ? p : nil)
+                                acknowledge: r.mode == .push ? (p, id, version) : nil, pinged: r.mode == .ping ? p : nil
+                            )
                         }
                     case (.rateUpdate(let p, let rate, let night, let time, let cents), .rates):
                         let code = layout.properties[p].code
