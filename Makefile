@@ -7,7 +7,7 @@ PG := scripts/pg.sh
 # Every target that talks to the database reads the throwaway server's address.
 WITH_PG := set -a && . .local/pg.env && set +a &&
 
-.PHONY: deps build build-release db-start db-stop db-reset psql demo test lint format docs bench bench-copy bench-sandbox bench-pull bench-load bench-transform bench-reconcile
+.PHONY: deps build build-release db-start db-stop db-reset psql demo test lint format docs bench bench-copy bench-sandbox bench-pull bench-load bench-transform bench-serve bench-reconcile
 
 deps:
 	@bash scripts/deps.sh
@@ -73,5 +73,11 @@ docs: deps db-start
 	@$(WITH_PG) bash scripts/data-dictionary.sh
 	@echo "query plans: run make demo, then scripts/query-plans.sh (writes docs/query-plans.md)"
 
+# Durable pushes/s through `ota-ingest serve` under wrk, beside a pgbench floor, on a
+# cluster of its own with fsync and synchronous_commit on.
+bench-serve: deps
+	$(SWIFT) build -c release --product ota-ingest
+	bash scripts/bench-serve.sh "$$($(SWIFT) build -c release --show-bin-path)"
+
 # Speed is measured here, never in timed unit tests.
-bench: bench-copy bench-sandbox bench-pull bench-load bench-transform bench-reconcile
+bench: bench-copy bench-sandbox bench-pull bench-load bench-transform bench-reconcile bench-serve
