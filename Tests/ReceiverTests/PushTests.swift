@@ -83,6 +83,10 @@ import Testing
             #expect(try await h.int("select count(*)::int from staging.reservation_events") == 2)
             #expect(try await h.int("select count(*)::int from staging.reservation_events where is_collision") == 1)
             #expect(h.metric("push", "collision") == 1)
+            #expect(try await h.send("GET", "/readyz").status == 200)
+            let metrics = try await h.send("GET", "/metrics")
+            #expect(metrics.bodyText.contains(#"ota_receiver_requests_total{endpoint="push",outcome="stored"} 1"#))
+            #expect(metrics.bodyText.contains("ota_receiver_commit_latency_seconds_bucket"))
         }
     }
 

@@ -28,6 +28,14 @@ import Testing
             #expect(try await post(good, signature: nil).status == 401)
             #expect(h.metric("rates", "bad_signature") == 2)
             #expect(h.metric("rates", "missing_signature") == 1)
+            // What reconciliation's pipeline health reads: received, refused, redelivered.
+            try await h.receiver.flushPipelineCounts()
+            let counts = try await h.strings(
+                """
+                select metric || '=' || sum(value) from ops.pipeline_counts where source = 'acme' and stream = 'rates'
+                group by metric order by metric
+                """)
+            #expect(counts == ["pushes_received=5", "pushes_refused=3", "redeliveries=1"])
             let rows = try await h.strings(
                 """
                 select concat_ws('|', property_code, rate_id, room_code, stay_date, adults, price, currency, origin, record_key,
