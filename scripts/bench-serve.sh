@@ -131,12 +131,13 @@ kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true; serve_pid=
     echo "BEGIN;"
     echo "SET LOCAL synchronous_commit = on;"
     for i in $(seq 1 "$batch"); do
-        echo "insert into staging.reservation_events (source, property_code, confirmation_id, event_type, origin, content_hash, raw, data, batch_id, run_id) select 'webhotelier', 'HTL001', (:id * 1000 + $i)::text, 'new', 'push', encode(sha256(convert_to(d::text, 'UTF8')), 'hex'), convert_to(d::text, 'UTF8'), d, 'pgbench', 'pgbench' from (select jsonb_build_object('id', :id * 1000 + $i, 'status', 1) d) x on conflict do nothing;"
+        echo "insert into staging.reservation_events (source, property_code, confirmation_id, event_type, origin, content_hash, raw, data, batch_id, run_id) select 'webhotelier', 'HTL001', (:id::bigint * 1000 + $i)::text, 'new', 'push', encode(sha256(convert_to(d::text, 'UTF8')), 'hex'), convert_to(d::text, 'UTF8'), d, 'pgbench', 'pgbench' from (select jsonb_build_object('id', :id::bigint * 1000 + $i, 'status', 1) d) x on conflict do nothing;"
     done
     echo "COMMIT;"
 } >"$work/floor.sql"
-tps=$(as_owner "$PGBIN/pgbench" -h 127.0.0.1 -p "$port" -U postgres -n -c 4 -j 2 -T "$SECONDS_RUN" -f "$work/floor.sql" postgres 2>/dev/null |
-    awk '/^tps/ {print $3}')
+as_owner "$PGBIN/pgbench" -h 127.0.0.1 -p "$port" -U postgres -n -c 4 -j 2 -T "$SECONDS_RUN" -f "$work/floor.sql" postgres \
+    >"$work/pgbench.log" 2>&1 || { echo "bench-serve: pgbench failed:"; cat "$work/pgbench.log"; exit 1; }
+tps=$(awk '/^tps/ {print $3}' "$work/pgbench.log")
 floor=$(python3 -c "print(round($tps * $batch))")
 
 push_rate=$(python3 -c "print(round(($push_requests - $push_bad) / $SECONDS_RUN))")
