@@ -56,6 +56,11 @@ public final class ScratchCluster: Sendable {
         try await asOwner("pg_ctl", ["-D", dataPath, "-m", "immediate", "-w", "stop"])
     }
 
+    /// `pg_ctl stop -m fast`: sessions are ended and a checkpoint written, as in an orderly restart.
+    public func stopFast() async throws {
+        try await asOwner("pg_ctl", ["-D", dataPath, "-m", "fast", "-w", "stop"])
+    }
+
     /// Stops the server and removes its files.
     public func destroy() async {
         try? await asOwner("pg_ctl", ["-D", dataPath, "-m", "immediate", "-w", "stop"])

@@ -158,7 +158,7 @@ public struct TransformRunner: Sendable {
         do {
             try await conn.executeScript(file.sql)
         } catch let error as PostgresError {
-            throw TransformError(file: namePrefix + file.name, error: error)
+            throw TransformError(file: namePrefix + file.name, error: error, promotionCommitted: phase == "check")
         }
         try await conn.execute(
             """
@@ -187,14 +187,22 @@ public struct TransformRunner: Sendable {
     }
 }
 
-/// A transform or check file failed; its transaction was rolled back, so facts are as before the run.
+/// A transform or check file failed. A transform file's failure rolls the whole
+/// promotion back (facts are as before the run); a check file that cannot run (e.g.
+/// out of temporary space) fails after the promotion committed, and says so.
 public struct TransformError: UserFacingError {
     public var file: String
     public var error: PostgresError
+    public var promotionCommitted: Bool = false
 
     public var exitStatus: ExitStatus { .failure }
     public var description: String {
-        "transform: \(file) failed and the whole batch was rolled back: \(error.message) (SQLSTATE \(error.sqlState.rawValue)); "
+        let cause = "\(error.message) (SQLSTATE \(error.sqlState.rawValue))"
+        if promotionCommitted {
+            return "transform: the promotion committed, but check \(file) could not run: \(cause); "
+                + "fix: give the server what the check needs (e.g. temp_file_limit, statement_timeout), then run transform again to re-check"
+        }
+        return "transform: \(file) failed and the whole batch was rolled back: \(cause); "
             + "fix: correct the data or the SQL named, then run transform again"
     }
 }
