@@ -29,12 +29,18 @@ import Testing
             #expect(h.metric("rates", "bad_signature") == 2)
             #expect(h.metric("rates", "missing_signature") == 1)
             // What reconciliation's pipeline health reads: received, refused, redelivered.
+            // (The periodic writer may be writing them at this moment: wait for the rows, not a time.)
             try await h.receiver.flushPipelineCounts()
-            let counts = try await h.strings(
-                """
-                select metric || '=' || sum(value) from ops.pipeline_counts where source = 'acme' and stream = 'rates'
-                group by metric order by metric
-                """)
+            var counts: [String] = []
+            for _ in 0..<500 {
+                counts = try await h.strings(
+                    """
+                    select metric || '=' || sum(value) from ops.pipeline_counts where source = 'acme' and stream = 'rates'
+                    group by metric order by metric
+                    """)
+                if counts.count == 3 { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
             #expect(counts == ["pushes_received=5", "pushes_refused=3", "redeliveries=1"])
             let rows = try await h.strings(
                 """
