@@ -123,23 +123,15 @@ import Testing
         let trials = Torture.trials(short: 2, full: 8)
         var violations = 0
         for trial in 0..<trials {
-            let cluster = try await ScratchCluster.start()
-            var configuration = SandboxConfiguration()
-            configuration.minimumPendingIntervalMinutes = 0
-            configuration.seed = UInt64(93 + trial)
-            configuration.propertyCount = 4
-            configuration.faults.latencyRate = 1
-            configuration.faults.latencyMilliseconds = 3
-            let server = try SandboxServer(configuration: configuration)
-            _ = try await server.start()
-            do {
-                let migrate = try await PostgresConnection.connect(cluster.url)
-                _ = try await Migrator().migrate(migrate)
-                await migrate.close()
-                server.advance(minutes: 24 * 60)
-                let h = PullHarness(server: server, db: TestDatabase(name: "postgres", url: cluster.url))
+            try await PullHarness.withScratchCluster({ c in
+                c.seed = UInt64(93 + trial)
+                c.propertyCount = 4
+                c.faults.latencyRate = 1
+                c.faults.latencyMilliseconds = 3
+            }) { h, cluster in
+                h.server.advance(minutes: 24 * 60)
                 let config = try h.writeConfig(stayWindowDays: 120, chunkDays: 5)
-                let wasQueued = Set(server.syncQueue().values.flatMap { $0 })
+                let wasQueued = Set(h.server.syncQueue().values.flatMap { $0 })
                 let child = try ChildProcess(h.cliArguments("reservations", config: config), environment: h.environment)
                 try await Task.sleep(for: .milliseconds(Int.random(in: 100...600)))
                 if trial % 2 == 0 { try await cluster.stopImmediately() } else { try await cluster.stopFast() }
@@ -149,25 +141,16 @@ import Testing
                 // Right after the restart, before any rerun: nothing the OTA forgot is missing.
                 let lost = try await Self.syncedNotStored(h, wasQueued: wasQueued)
                 if lost > 0 { Issue.record("trial \(trial): \(lost) synced, not stored; first run: \(first.stderr)") }
-                violations += lost
                 let rerun = try await CommandLineRunner.run(
                     h.cliArguments("reservations", config: config), environment: h.environment)
                 #expect([0, 3].contains(rerun.status), "\(rerun.stderr)")
                 let lostAfter = try await Self.syncedNotStored(h, wasQueued: wasQueued)
-                let queued = server.syncQueue().values.map(\.count).reduce(0, +)
+                let queued = h.server.syncQueue().values.map(\.count).reduce(0, +)
                 if lostAfter + queued > 0 {
-                    Issue.record(
-                        "trial \(trial): after rerun \(lostAfter) lost, \(queued) queued; \(rerun.stdout) \(rerun.stderr)"
-                    )
+                    Issue.record("trial \(trial): after rerun \(lostAfter) lost, \(queued) queued; \(rerun.stderr)")
                 }
-                violations += lostAfter + queued
-            } catch {
-                await server.stop()
-                await cluster.destroy()
-                throw error
+                violations += lost + lostAfter + queued
             }
-            await server.stop()
-            await cluster.destroy()
         }
         Torture.record(
             "PostgreSQL restarted (fast and immediate) in the middle of a pull", trials: trials, violations: violations,

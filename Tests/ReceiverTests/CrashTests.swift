@@ -66,12 +66,6 @@ import Testing
         return Set(ids)
     }
 
-    static func freePort() throws -> Int {
-        let (socket, port) = try boundSocket()
-        close(socket)
-        return port
-    }
-
     /// A TOML config for `ota-ingest serve` on `port`; the password stays in the environment.
     static func configFile(port: Int) throws -> URL {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("serve-\(UUID().uuidString).toml")
@@ -113,7 +107,7 @@ import Testing
             _ = try await Migrator().migrate(connection)
             await connection.close()
             for trial in 0..<trials {
-                let port = try Self.freePort()
+                let port = try LoopbackPort.free()
                 let serve = try await Self.startServe(port: port, databaseURL: db.url)
                 let load = Load()
                 let clients = Task {
@@ -174,7 +168,7 @@ import Testing
             let connection = try await db.connect()
             _ = try await Migrator().migrate(connection)
             await connection.close()
-            let port = try Self.freePort()
+            let port = try LoopbackPort.free()
             let serve = try await Self.startServe(port: port, databaseURL: db.url)
             let load = Load()
             let clients = Task { await load.run("http://127.0.0.1:\(port)", clients: 8, firstId: 1) }
@@ -208,23 +202,4 @@ extension ReceiverHarness {
         serve.basicPassword = .environment(variable: "PUSH_PASSWORD")
         return (IngestConfig(sources: [], serve: serve), ["PUSH_PASSWORD": basic.password])
     }
-}
-
-/// A loopback socket bound to a free port (not listening).
-func boundSocket() throws -> (Int32, Int) {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-            bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-        }
-    }
-    guard bound else {
-        close(fd)
-        throw POSIXError(.EADDRNOTAVAIL)
-    }
-    return (fd, Int(UInt16(bigEndian: address.sin_port)))
 }
