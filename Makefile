@@ -7,7 +7,7 @@ PG := scripts/pg.sh
 # Every target that talks to the database reads the throwaway server's address.
 WITH_PG := set -a && . .local/pg.env && set +a &&
 
-.PHONY: deps build build-release db-start db-stop db-reset psql demo test lint format docs bench bench-copy bench-sandbox bench-pull bench-load bench-transform bench-reconcile
+.PHONY: deps build build-release db-start db-stop db-reset psql demo test lint format docs bench bench-copy bench-sandbox bench-pull bench-load bench-transform bench-serve bench-reconcile torture
 
 deps:
 	@bash scripts/deps.sh
@@ -38,6 +38,16 @@ demo: build-release db-start
 test: deps db-start
 	@$(WITH_PG) $(SWIFT) build --build-tests
 	@$(WITH_PG) $(SWIFT) test --skip-build
+
+# The invariants under faults, many trials each (make test runs a few of each);
+# prints the table and writes docs/reliability.md.
+TORTURE_FILTER := TortureTests|CrashTests|HostileInputTests|PullResilienceTests|ndjsonRatesLandExactly
+torture: deps db-start
+	@$(WITH_PG) $(SWIFT) build --build-tests
+	@rm -f .local/torture.jsonl
+	@$(WITH_PG) OTA_TORTURE=1 OTA_TORTURE_REPORT=$(CURDIR)/.local/torture.jsonl \
+		$(SWIFT) test --skip-build --filter "$(TORTURE_FILTER)"; status=$$?; \
+		bash scripts/reliability-report.sh .local/torture.jsonl docs/reliability.md "make torture"; exit $$status
 
 lint:
 	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests sql/WarehouseSQL.swift
@@ -73,5 +83,11 @@ docs: deps db-start
 	@$(WITH_PG) bash scripts/data-dictionary.sh
 	@echo "query plans: run make demo, then scripts/query-plans.sh (writes docs/query-plans.md)"
 
+# Durable pushes/s through `ota-ingest serve` under wrk, beside a pgbench floor, on a
+# cluster of its own with fsync and synchronous_commit on.
+bench-serve: deps
+	$(SWIFT) build -c release --product ota-ingest
+	bash scripts/bench-serve.sh "$$($(SWIFT) build -c release --show-bin-path)"
+
 # Speed is measured here, never in timed unit tests.
-bench: bench-copy bench-sandbox bench-pull bench-load bench-transform bench-reconcile
+bench: bench-copy bench-sandbox bench-pull bench-load bench-transform bench-reconcile bench-serve

@@ -34,6 +34,7 @@ final class SandboxCore: Sendable {
             acknowledge: { property, id, versions in
                 world.withLock { $0.acknowledgePush(property: property, id: id, versionCount: versions) }
             },
+            pinged: { property in world.withLock { $0.pingCredits[property] += 1 } },
             faults: { world.withLock { $0.faults } })
         for registration in configuration.webhooks {
             _ = try webhooks.register(registration, layout: layout)

@@ -66,19 +66,26 @@ struct Committer: Sendable {
                 for landing in landings { results.append(try await Self.land(landing, runId: runId, on: tx)) }
                 return results
             }
-        } catch let error as PostgresError where StagingWriter.isDataError(error) && landings.count > 1 {
+        } catch let error as PostgresError where Self.isRecordError(error) && landings.count > 1 {
             var results: [Landed] = []
             for landing in landings { results.append(try await commitAlone(landing, on: conn)) }
             return results
-        } catch let error as PostgresError where StagingWriter.isDataError(error) {
+        } catch let error as PostgresError where Self.isRecordError(error) {
             return [try await refuse(landings[0], error, on: conn)]
         }
+    }
+
+    /// PostgreSQL refused the record itself, not the request: bad data (22), a broken
+    /// constraint (23), or a program limit such as jsonb nesting (54). One such record
+    /// must not fail the others committed with it.
+    static func isRecordError(_ error: PostgresError) -> Bool {
+        StagingWriter.isDataError(error) || (error.kind == .server && error.sqlState.rawValue.hasPrefix("54"))
     }
 
     private func commitAlone(_ landing: Landing, on conn: PostgresConnection) async throws -> Landed {
         do {
             return try await conn.durableTransaction { tx in try await Self.land(landing, runId: runId, on: tx) }
-        } catch let error as PostgresError where StagingWriter.isDataError(error) {
+        } catch let error as PostgresError where Self.isRecordError(error) {
             return try await refuse(landing, error, on: conn)
         }
     }

@@ -31,6 +31,9 @@ enum PushDecoding {
                 return .failure(Refusal(reason: "XML: \(error)"))
             }
         }
+        guard nestingDepth(json) <= maxDepth else {
+            return .failure(Refusal(reason: "the body nests deeper than \(maxDepth) levels"))
+        }
         let hasData = json.withUnsafeBufferPointer { buffer -> Bool in
             let scanner = JSONScanner(buffer)
             guard let root = try? scanner.value(in: 0..<buffer.count), root.kind == .object else { return false }
@@ -46,10 +49,46 @@ enum PushDecoding {
         }
     }
 
+    /// No documented body nests deeper than a handful of levels; deeper is an attack
+    /// on the parsers after us (PostgreSQL's jsonb input among them).
+    static let maxDepth = 64
+
+    /// The deepest bracket nesting outside strings.
+    static func nestingDepth(_ bytes: [UInt8]) -> Int {
+        var depth = 0
+        var deepest = 0
+        var inString = false
+        var escaped = false
+        for b in bytes {
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if b == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if b == UInt8(ascii: "\"") {
+                    inString = false
+                }
+                continue
+            }
+            switch b {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                depth += 1
+                deepest = max(deepest, depth)
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
+            default: break
+            }
+        }
+        return deepest
+    }
+
     /// The seed's rate update: `property_id, rate_plan_code, base_rate, currency,
     /// effective_date, event_timestamp` (+ `event_id`, and `room_code` where the OTA sends it).
     static func rateUpdate(_ body: [UInt8], source: String, idempotencyKey: String?) -> Result<PushedRate, Refusal> {
-        body.withUnsafeBufferPointer { buffer in
+        guard nestingDepth(body) <= maxDepth else {
+            return .failure(Refusal(reason: "the body nests deeper than \(maxDepth) levels"))
+        }
+        return body.withUnsafeBufferPointer { buffer in
             let scanner = JSONScanner(buffer)
             do {
                 let root = try scanner.value(in: 0..<buffer.count)

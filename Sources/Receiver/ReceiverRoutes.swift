@@ -83,16 +83,22 @@ struct ReceiverRoutes: Sendable {
         let body = try await collect(request)
         switch PushDecoding.push(body, format: format) {
         case .failure(let refusal):
-            try await deadLetter(body, stream: "reservations", key: refusal.key, property: refusal.property, refusal.reason)
+            try await deadLetter(
+                body, stream: "reservations", key: refusal.key, property: refusal.property, refusal.reason)
+            server.counts.add(
+                source: pushSource, stream: "reservations", property: refusal.property ?? "", "pushes_received",
+                "pushes_refused")
             throw Refused(status: .badRequest, outcome: "invalid", detail: refusal.reason)
         case .success(let booking):
             let event = ReservationLanding.Event(
                 source: settings.webhotelier?.name ?? "webhotelier", version: booking.version,
                 eventType: booking.eventType, syncType: nil, origin: "push", raw: body, rawFormat: format.rawValue,
-                batchId: "\(run.id)/reservations/\(booking.version.propertyCode)/push:\(booking.version.confirmationId)",
+                batchId:
+                    "\(run.id)/reservations/\(booking.version.propertyCode)/push:\(booking.version.confirmationId)",
                 runId: run.id)
             let landed = try await server.queue.submit(.booking(event))
             if let time = booking.version.otaTime { metrics.lag(.seconds(Date().timeIntervalSince(time))) }
+            count(landed, stream: "reservations", property: booking.version.propertyCode)
             return try outcome(landed)
         }
     }
@@ -124,7 +130,8 @@ struct ReceiverRoutes: Sendable {
         }
         guard mediaType(request) == "application/json" else {
             throw Refused(
-                status: .unsupportedMediaType, outcome: "unsupported_type", detail: "Content-Type must be application/json")
+                status: .unsupportedMediaType, outcome: "unsupported_type",
+                detail: "Content-Type must be application/json")
         }
         let body = try await collect(request)
         let headers = request.headers
@@ -148,15 +155,18 @@ struct ReceiverRoutes: Sendable {
             case .missing: outcome = "missing_signature"
             default: outcome = "bad_signature"
             }
+            server.counts.add(source: source, stream: "rates", property: "", "pushes_received", "pushes_refused")
             throw Refused(status: .unauthorized, outcome: outcome, detail: "signature refused: \(failure)")
         }
         switch PushDecoding.rateUpdate(body, source: source, idempotencyKey: key) {
         case .failure(let refusal):
             try await deadLetter(body, stream: "rates", key: key, property: nil, refusal.reason)
+            server.counts.add(source: source, stream: "rates", property: "", "pushes_received", "pushes_refused")
             throw Refused(status: .badRequest, outcome: "invalid", detail: refusal.reason)
         case .success(let rate):
             let landed = try await server.queue.submit(.rate(rate))
             if let time = Timestamps.parse(rate.eventTime) { metrics.lag(.seconds(Date().timeIntervalSince(time))) }
+            count(landed, source: source, stream: "rates", property: rate.propertyCode)
             return try outcome(landed)
         }
     }
@@ -164,20 +174,34 @@ struct ReceiverRoutes: Sendable {
     // MARK: - Health
 
     private func ready() async -> Response {
-        do {
-            let connection = try await PostgresConnection.connect(server.databaseURL)
-            defer { Task { await connection.close() } }
-            let pending = try await Migrator().pending(connection)
-            guard pending.isEmpty else {
-                return answer(.serviceUnavailable, "\(pending.count) migrations pending; fix: run ota-ingest migrate")
-            }
-            return answer(.ok, "ready")
-        } catch {
+        guard let connection = try? await PostgresConnection.connect(server.databaseURL) else {
             return answer(.serviceUnavailable, "database unreachable")
         }
+        let pending = try? await Migrator().pending(connection)
+        await connection.close()
+        guard let pending else { return answer(.serviceUnavailable, "database unreachable") }
+        guard pending.isEmpty else {
+            return answer(.serviceUnavailable, "\(pending.count) migrations pending; fix: run ota-ingest migrate")
+        }
+        return answer(.ok, "ready")
     }
 
     // MARK: - Parts
+
+    private var pushSource: String { settings.webhotelier?.name ?? "webhotelier" }
+
+    /// A stored request is received; a duplicate also a redelivery (the same id and hash again).
+    private func count(_ landed: Landed, source: String? = nil, stream: String, property: String) {
+        let source = source ?? pushSource
+        switch landed {
+        case .stored, .collision:
+            server.counts.add(source: source, stream: stream, property: property, "pushes_received")
+        case .duplicate:
+            server.counts.add(source: source, stream: stream, property: property, "pushes_received", "redeliveries")
+        case .refused:
+            server.counts.add(source: source, stream: stream, property: property, "pushes_received", "pushes_refused")
+        }
+    }
 
     private func outcome(_ landed: Landed) throws -> (Response, String) {
         switch landed {
@@ -194,7 +218,7 @@ struct ReceiverRoutes: Sendable {
     {
         let letter = DeadLetter(
             stream: stream, propertyCode: property ?? "", recordKey: key, raw: body, reason: reason)
-        _ = try await server.queue.submit(.deadLetter(letter, source: settings.webhotelier?.name ?? "webhotelier"))
+        _ = try await server.queue.submit(.deadLetter(letter, source: pushSource))
     }
 
     private func collect(_ request: Request) async throws -> [UInt8] {
@@ -216,6 +240,8 @@ struct ReceiverRoutes: Sendable {
             let decoded = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
             Signatures.constantTimeEqual(Array(decoded), expected)
         else {
+            server.counts.add(
+                source: pushSource, stream: "reservations", property: "", "pushes_received", "pushes_refused")
             throw Refused(status: .unauthorized, outcome: "unauthorized", detail: "bad or missing Basic credentials")
         }
     }

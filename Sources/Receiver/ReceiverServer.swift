@@ -16,6 +16,7 @@ public final class ReceiverServer: Sendable {
     let databaseURL: String
     let queue = CommitQueue()
     let metrics = ReceiverMetrics()
+    let counts = PipelineCounts()
     let pings: PingScheduler
     let logger: Logger
     private let state = Mutex<Running?>(nil)
@@ -26,6 +27,7 @@ public final class ReceiverServer: Sendable {
         var port: Int
         var run: Run
         var committers: Task<Void, Never>
+        var flusher: Task<Void, Never>
     }
 
     /// Resolves every secret now, so a missing one is a configuration error (exit 2)
@@ -46,7 +48,7 @@ public final class ReceiverServer: Sendable {
             guard let source = settings.webhotelier else { return }
             let runner = PullRunner(
                 databaseURL: databaseURL, config: IngestConfig(sources: [source]), sourceName: source.name,
-                logFormat: logFormat, allowDeadLetters: true, secrets: secrets)
+                logFormat: logFormat, allowDeadLetters: true, forceNewRun: true, secrets: secrets)
             do {
                 let outcome = try await runner.run(.pingReservations(property: property, gap: settings.pingGap))
                 if outcome.status == .failure { logger.error("PING pull of \(property) failed: \(outcome.summary)") }
@@ -80,8 +82,25 @@ public final class ReceiverServer: Sendable {
                     }
                 }
             }
+            try? await counts.flush(runId: run.id, on: ledger)
             _ = try? await RunLedger.finish(run, status: "succeeded", counts: [:], error: nil, on: ledger)
             await ledger.close()
+        }
+        // Pipeline-health counts every few seconds on a connection of their own.
+        let flusher = Task { [counts, databaseURL, logger] in
+            var connection: PostgresConnection?
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(5))
+                do {
+                    if connection == nil { connection = try await PostgresConnection.connect(databaseURL) }
+                    try await counts.flush(runId: run.id, on: connection!)
+                } catch {
+                    logger.warning("pipeline counts not written yet: \(error)")
+                    if let dead = connection { await dead.close() }
+                    connection = nil
+                }
+            }
+            if let connection { await connection.close() }
         }
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
@@ -103,12 +122,15 @@ public final class ReceiverServer: Sendable {
         var port = 0
         for await bound in portStream { port = bound }
         guard port > 0 else {
+            flusher.cancel()
             await queue.close()
             _ = await committers.value
             if case .failure(let error) = await task.result { throw error }
             throw ConfigError("serve: could not listen on \(settings.listen):\(settings.port); fix: pick a free port")
         }
-        state.withLock { $0 = Running(group: group, task: task, port: port, run: run, committers: committers) }
+        state.withLock {
+            $0 = Running(group: group, task: task, port: port, run: run, committers: committers, flusher: flusher)
+        }
         return port
     }
 
@@ -129,6 +151,8 @@ public final class ReceiverServer: Sendable {
     private func waitUntilStopped() async throws {
         guard let running = state.withLock({ $0 }) else { return }
         let result = await running.task.result
+        running.flusher.cancel()
+        await running.flusher.value
         await queue.close()
         await running.committers.value
         await pings.drain()
@@ -137,4 +161,25 @@ public final class ReceiverServer: Sendable {
     }
 
     public var port: Int? { state.withLock { $0?.port } }
+
+    /// Waits until no PING-driven pull runs or is due (for tests and orderly restarts).
+    public func waitForPingPulls() async {
+        while !(await pings.busy.isEmpty) { try? await Task.sleep(for: .milliseconds(10)) }
+    }
+
+    /// Writes the pipeline-health counts now instead of at the next tick.
+    public func flushPipelineCounts() async throws {
+        guard let run = state.withLock({ $0?.run }) else { return }
+        let connection = try await PostgresConnection.connect(databaseURL)
+        do {
+            try await counts.flush(runId: run.id, on: connection)
+        } catch {
+            await connection.close()
+            throw error
+        }
+        await connection.close()
+    }
+
+    /// The Prometheus text of /metrics.
+    public var metricsText: String { String(decoding: metrics.text, as: UTF8.self) }
 }

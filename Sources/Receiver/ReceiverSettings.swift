@@ -33,7 +33,8 @@ struct ReceiverSettings: Sendable {
         if let name = serve.source {
             let source = try config.source(named: name)
             guard source.kind == .webhotelier else {
-                throw ConfigError("serve.source \"\(name)\" is a \(source.kind.rawValue) source; fix: name a webhotelier source")
+                throw ConfigError(
+                    "serve.source \"\(name)\" is a \(source.kind.rawValue) source; fix: name a webhotelier source")
             }
             webhotelier = source
         } else if candidates.count > 1 {
@@ -50,8 +51,10 @@ struct ReceiverSettings: Sendable {
         }
         signing = [:]
         for (name, config) in serve.signing {
-            let keys = try config.secrets.map {
-                Signatures.keyBytes(try secrets.secret($0, what: "serve.signing.\(name)"))
+            let keys = try config.secrets.map { reference -> [UInt8] in
+                let secret = try secrets.secret(reference, what: "serve.signing.\(name)")
+                // Only Standard Webhooks gives `whsec_` secrets a meaning (base64 of the key).
+                return config.scheme == .standard ? Signatures.keyBytes(secret) : Array(secret.utf8)
             }
             signing[name] = Signing(scheme: config.scheme, keys: keys, tolerance: config.tolerance)
         }

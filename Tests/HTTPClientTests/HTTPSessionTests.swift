@@ -2,11 +2,8 @@ import Foundation
 import HTTPClient
 import HTTPTypes
 import Hummingbird
+import TestSupport
 import Testing
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// "compressed hello " twenty times, gzipped once by Python's gzip module.
 private let gzippedHello: [UInt8] = Array(
@@ -118,7 +115,7 @@ private func testRouter() -> Router<BasicRequestContext> {
     @Test func refusedConnectionNamesTheTargetAndTheFix() async throws {
         // A port bound but never listened on refuses connections for as long as it is
         // held; a stopped server's port could be taken by a parallel test's server.
-        let (socket, port) = try Self.boundButNotListening()
+        let (socket, port) = try LoopbackPort.bound()
         defer { close(socket) }
         let url = "http://127.0.0.1:\(port)/hello?token=secret"
         let error = await #expect(throws: HTTPClientError.self) {
@@ -147,23 +144,5 @@ private func testRouter() -> Router<BasicRequestContext> {
         }
         #expect(error?.kind == .reset)
         #expect(error?.isTransient == true)
-    }
-
-    static func boundButNotListening() throws -> (Int32, Int) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-            }
-        }
-        guard bound else {
-            close(fd)
-            throw POSIXError(.EADDRNOTAVAIL)
-        }
-        return (fd, Int(UInt16(bigEndian: address.sin_port)))
     }
 }

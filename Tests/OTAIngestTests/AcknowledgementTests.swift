@@ -138,29 +138,21 @@ import Testing
     /// each of the first syncs, and every booking the sandbox then removed from its
     /// queue must still be in staging after the restart.
     @Test func aBookingMarkedSyncedSurvivesAnImmediateShutdownAtTheSync() async throws {
-        let cluster = try await ScratchCluster.start()
-        var configuration = SandboxConfiguration()
-        configuration.minimumPendingIntervalMinutes = 0
-        configuration.seed = 63
-        configuration.propertyCount = 1
-        let server = try SandboxServer(configuration: configuration)
-        _ = try await server.start()
-        do {
-            let migrate = try await PostgresConnection.connect(cluster.url)
-            _ = try await Migrator().migrate(migrate)
-            await migrate.close()
-            server.advance(minutes: 24 * 60)
+        try await PullHarness.withScratchCluster({ c in
+            c.seed = 63
+            c.propertyCount = 1
+        }) { h, cluster in
+            h.server.advance(minutes: 24 * 60)
             let crashes = Crashes(limit: 3)
-            server.observeSyncs { id in
+            h.server.observeSyncs { id in
                 guard crashes.claim() else { return }
                 try? await cluster.stopImmediately()
                 try? await cluster.startServer()
                 crashes.record(id)
             }
-            let h = PullHarness(server: server, db: TestDatabase(name: "postgres", url: cluster.url))
             // Each crash kills the run's connections: rerun until the queue is empty.
             var runs = 0
-            while runs < 8, server.syncQueue().values.contains(where: { !$0.isEmpty }) {
+            while runs < 8, h.server.syncQueue().values.contains(where: { !$0.isEmpty }) {
                 runs += 1
                 _ = try? await h.pull(.reservations(since: nil)) { $0.concurrency = 1 }
             }
@@ -169,15 +161,9 @@ import Testing
             for id in crashes.ids {
                 #expect(stored.contains(String(id)), "booking \(id) was acknowledged, then lost in the crash")
             }
-            let everyBooking = Set(server.bookingVersions().map { String($0.bookingID) })
+            let everyBooking = Set(h.server.bookingVersions().map { String($0.bookingID) })
             #expect(stored == everyBooking)
-        } catch {
-            await server.stop()
-            await cluster.destroy()
-            throw error
         }
-        await server.stop()
-        await cluster.destroy()
     }
 }
 

@@ -168,3 +168,31 @@ func expectSameStaging(_ actual: [String: [String]], _ expected: [String: [Strin
         )
     }
 }
+
+extension PullHarness {
+    /// A sandbox and a migrated PostgreSQL cluster of the test's own, for tests that
+    /// shut the server down under a pull (the shared server must never go away).
+    static func withScratchCluster(
+        _ configure: (inout SandboxConfiguration) -> Void,
+        _ body: (PullHarness, ScratchCluster) async throws -> Void
+    ) async throws {
+        let cluster = try await ScratchCluster.start()
+        var configuration = SandboxConfiguration()
+        configuration.minimumPendingIntervalMinutes = 0
+        configure(&configuration)
+        let server = try SandboxServer(configuration: configuration)
+        _ = try await server.start()
+        do {
+            let migrate = try await PostgresConnection.connect(cluster.url)
+            _ = try await Migrator().migrate(migrate)
+            await migrate.close()
+            try await body(PullHarness(server: server, db: TestDatabase(name: "postgres", url: cluster.url)), cluster)
+        } catch {
+            await server.stop()
+            await cluster.destroy()
+            throw error
+        }
+        await server.stop()
+        await cluster.destroy()
+    }
+}

@@ -32,7 +32,7 @@ public final class ScratchCluster: Sendable {
         if getuid() == 0 {
             try await run("chown", ["postgres:postgres", directory.path], in: URL(fileURLWithPath: "/usr/bin"))
         }
-        let cluster = ScratchCluster(port: try freePort(), directory: directory, bin: bin)
+        let cluster = ScratchCluster(port: try LoopbackPort.free(), directory: directory, bin: bin)
         try await cluster.asOwner(
             "initdb", ["-D", cluster.dataPath, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"])
         try await cluster.startServer()
@@ -54,6 +54,11 @@ public final class ScratchCluster: Sendable {
     /// in a crash; whatever WAL it had not written yet is gone.
     public func stopImmediately() async throws {
         try await asOwner("pg_ctl", ["-D", dataPath, "-m", "immediate", "-w", "stop"])
+    }
+
+    /// `pg_ctl stop -m fast`: sessions are ended and a checkpoint written, as in an orderly restart.
+    public func stopFast() async throws {
+        try await asOwner("pg_ctl", ["-D", dataPath, "-m", "fast", "-w", "stop"])
     }
 
     /// Stops the server and removes its files.
@@ -107,23 +112,6 @@ public final class ScratchCluster: Sendable {
         }
         // WIFEXITED / WEXITSTATUS, which Swift does not import as macros.
         return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-    }
-
-    private static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-            }
-        }
-        guard bound else { throw ScratchClusterError(message: "no free loopback port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 

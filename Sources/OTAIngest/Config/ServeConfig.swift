@@ -77,7 +77,8 @@ extension ConfigLoader {
         if let signing = try reader.table("signing") {
             for name in signing.keys.sorted() {
                 guard let inner = signing[name]?.table else {
-                    throw ConfigError("\(file): serve.signing.\(name) must be a table; fix: write [serve.signing.\(name)]")
+                    throw ConfigError(
+                        "\(file): serve.signing.\(name) must be a table; fix: write [serve.signing.\(name)]")
                 }
                 serve.signing[name] = try signingConfig(name: name, table: inner, file: file)
             }
@@ -95,7 +96,8 @@ extension ConfigLoader {
         }
         let schemeName = try reader.requiredString("scheme")
         guard let scheme = SigningConfig.Scheme(rawValue: schemeName) else {
-            throw ConfigError("\(file): serve.signing.\(name).scheme \"\(schemeName)\" is unknown; fix: use hmac or standard")
+            throw ConfigError(
+                "\(file): serve.signing.\(name).scheme \"\(schemeName)\" is unknown; fix: use hmac or standard")
         }
         let secrets =
             (try reader.stringArray("secrets_env") ?? []).map { SecretReference.environment(variable: $0) }

@@ -198,14 +198,20 @@ public struct TransformRunner: Sendable {
     }
 }
 
-/// A transform or check file failed; its transaction was rolled back, so facts are as before the run.
+/// A transform or check file failed. The checks run in the promotion's transaction
+/// (they read the keys it touched from its temporary tables), so either failure rolls
+/// the whole promotion back: facts are as before the run, and a rerun promotes the
+/// same batch. (A check that runs and finds offending rows is not a failure here: it
+/// fails the run through `ops.dq_results` and keeps the facts.)
 public struct TransformError: UserFacingError {
     public var file: String
     public var error: PostgresError
 
     public var exitStatus: ExitStatus { .failure }
     public var description: String {
-        "transform: \(file) failed and the whole batch was rolled back: \(error.message) (SQLSTATE \(error.sqlState.rawValue)); "
-            + "fix: correct the data or the SQL named, then run transform again"
+        let cause = "\(error.message) (SQLSTATE \(error.sqlState.rawValue))"
+        return "transform: \(file) failed and the whole batch was rolled back: \(cause); "
+            + "fix: correct the data or the SQL named (or give the server what it needs, e.g. temp_file_limit, "
+            + "statement_timeout), then run transform again"
     }
 }

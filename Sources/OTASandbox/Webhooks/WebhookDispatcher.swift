@@ -9,6 +9,8 @@ final class WebhookDispatcher: Sendable {
         var notBefore: ContinuousClock.Instant
         /// For PUSH: (property, booking, versions) to acknowledge on a 200.
         var acknowledge: (Int, Int, Int)?
+        /// For PING: the property, whose next pending-list read answers this PING.
+        var pinged: Int?
     }
 
     private struct State: Sendable {
@@ -27,18 +29,21 @@ final class WebhookDispatcher: Sendable {
     private let sender = WebhookSender()
     private let count: @Sendable (String) -> Void
     private let acknowledge: @Sendable (Int, Int, Int) -> Void
+    private let pinged: @Sendable (Int) -> Void
     private let faults: @Sendable () -> FaultSettings
     private static let workerCount = 4
     private static let deadEndpoint = "http://127.0.0.1:9/dead"
 
     init(
         seed: UInt64, retry: WebhookRetryPolicy, count: @escaping @Sendable (String) -> Void,
-        acknowledge: @escaping @Sendable (Int, Int, Int) -> Void, faults: @escaping @Sendable () -> FaultSettings
+        acknowledge: @escaping @Sendable (Int, Int, Int) -> Void, pinged: @escaping @Sendable (Int) -> Void = { _ in },
+        faults: @escaping @Sendable () -> FaultSettings
     ) {
         state = Locked(State(rng: SeededGenerator(seed, 60)))
         self.retry = retry
         self.count = count
         self.acknowledge = acknowledge
+        self.pinged = pinged
         self.faults = faults
     }
 
@@ -87,7 +92,8 @@ final class WebhookDispatcher: Sendable {
                             add(
                                 &s, registration: index + 1, r, property: code, bookingID: id, type: type,
                                 duplicate: copy == 1, request: request,
-                                acknowledge: r.mode == .push ? (p, id, version) : nil)
+                                acknowledge: r.mode == .push ? (p, id, version) : nil, pinged: r.mode == .ping ? p : nil
+                            )
                         }
                     case (.rateUpdate(let p, let rate, let night, let time, let cents), .rates):
                         let code = layout.properties[p].code
@@ -117,14 +123,14 @@ final class WebhookDispatcher: Sendable {
 
     private func add(
         _ s: inout State, registration: Int, _ r: WebhookRegistration, property: String, bookingID: Int?, type: String,
-        duplicate: Bool, request: OutgoingRequest, acknowledge: (Int, Int, Int)?
+        duplicate: Bool, request: OutgoingRequest, acknowledge: (Int, Int, Int)?, pinged: Int? = nil
     ) {
         let id = s.deliveries.count + 1
         s.deliveries.append(
             WebhookDelivery(
                 id: id, registration: registration, mode: r.mode, url: r.url, property: property, bookingID: bookingID,
                 type: type, duplicate: duplicate, attempts: [], outcome: .pending))
-        s.queue.append(Job(delivery: id, request: request, notBefore: .now, acknowledge: acknowledge))
+        s.queue.append(Job(delivery: id, request: request, notBefore: .now, acknowledge: acknowledge, pinged: pinged))
     }
 
     private func startWorkersIfNeeded(_ s: inout State) {
@@ -160,6 +166,8 @@ final class WebhookDispatcher: Sendable {
             count("dead_endpoint")
             request.url = Self.deadEndpoint
         }
+        // Credited before sending: the receiver answers at once and reads the list behind.
+        if let property = job.pinged, !dead { pinged(property) }
         var status: Int?
         var failure: String?
         do {

@@ -35,7 +35,11 @@ extension WorldState {
     /// The pending list: oldest first. Listing marks entries as listed and checks the
     /// minimum interval between two lists of one property.
     mutating func pendingList(property: Int) -> [SyncQueueEntry] {
-        if let last = lastPendingList[property], minimumPendingInterval > 0, now - last < minimumPendingInterval {
+        if pingCredits[property] > 0 {
+            pingCredits[property] -= 1
+        } else if let last = lastPendingList[property], minimumPendingInterval > 0,
+            now - last < minimumPendingInterval
+        {
             violations[property] += 1
         }
         lastPendingList[property] = now

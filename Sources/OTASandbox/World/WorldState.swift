@@ -54,6 +54,9 @@ struct WorldState: Sendable {
     /// Per property, the bookings a sync call removed from the queue (what the
     /// `repeat_synced_id_rate` fault may list again).
     var syncedByCall: [Set<Int>]
+    /// Per property, PINGs sent whose pending-list read has not come yet: such a read
+    /// is exempt from the minimum interval (dialect), and is not a violation.
+    var pingCredits: [Int]
     var resentNew: [ResentNew] = []
     /// Changes made without entering the sync queue (the silent-change fault).
     var silentChanges: [ResentNew] = []
@@ -79,6 +82,7 @@ struct WorldState: Sendable {
         lastPendingList = Array(repeating: nil, count: count)
         violations = Array(repeating: 0, count: count)
         syncedByCall = Array(repeating: [], count: count)
+        pingCredits = Array(repeating: 0, count: count)
         for p in 0..<count {
             var rng = SeededGenerator(layout.seed, 6, UInt64(p))
             for _ in 0..<configuration.initialBookingsPerProperty {

@@ -193,15 +193,21 @@ public enum FeedParser {
                             context: context(key)))
                     return
                 }
+                var position = 0
                 try scanner.elements(of: entries) { entry in
+                    position += 1
                     do {
                         guard !key.isEmpty else { throw EntryError(reason: "empty \(keyName) code") }
                         try body(key, entry, scanner)
                     } catch let error as EntryError {
+                        // The entry's place in its array is part of the context: two nights of one
+                        // room can be broken into the same bytes, and they are two records.
+                        var entryContext = context(key)
+                        entryContext["entry"] = String(position)
                         refused.append(
                             Refused(
                                 raw: entry.range, key: "\(stamp.propertyCode)/\(key)",
-                                reason: "\(keyName) \(key): \(error.reason)", context: context(key)))
+                                reason: "\(keyName) \(key): \(error.reason)", context: entryContext))
                     }
                 }
             }

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# `make bench-serve`: durable pushes per second through `ota-ingest serve`, driven by
+# wrk at 64 connections for 30 s, beside a pgbench floor doing the same inserts in the
+# same batch sizes over the same number of connections, on a PostgreSQL cluster of
+# its own with durability ON (fsync and synchronous_commit at their defaults).
+#
+#   scripts/bench-serve.sh BIN_DIR [SECONDS] [CONNECTIONS]
+set -euo pipefail
+BIN=${1:?usage: scripts/bench-serve.sh BIN_DIR [SECONDS] [CONNECTIONS]}
+SECONDS_RUN=${2:-30}
+CONNECTIONS=${3:-64}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+
+if ! command -v wrk >/dev/null; then
+    echo "installing wrk (Debian package)"
+    if [ "$(id -u)" = 0 ]; then sudo=(); else sudo=(sudo); fi
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends wrk >/dev/null ||
+        { "${sudo[@]}" apt-get update -q && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends wrk; }
+fi
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+as_owner() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+work=$(mktemp -d /tmp/ota-bench-serve.XXXXXX)
+chmod 755 "$work"
+[ "$(id -u)" = 0 ] && chown postgres "$work"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cleanup() {
+    [ -n "${serve_pid:-}" ] && kill "$serve_pid" 2>/dev/null || true
+    as_owner "$PGBIN/pg_ctl" -D "$work/data" -m immediate -w stop >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+as_owner "$PGBIN/initdb" -D "$work/data" -U postgres --auth=trust -E UTF8 >/dev/null
+# Durable: fsync and synchronous_commit are left at their defaults (on).
+as_owner "$PGBIN/pg_ctl" -D "$work/data" -l "$work/pg.log" -w \
+    -o "-p $port -c listen_addresses=127.0.0.1 -k $work -c max_connections=200 -c shared_buffers=512MB -c max_wal_size=4GB" \
+    start >/dev/null
+url="host=127.0.0.1 port=$port dbname=postgres user=postgres"
+"$BIN/ota-ingest" migrate --database-url "$url" >/dev/null
+
+serve_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+secret="whsec_$(printf 'bench-signing-key' | base64)"
+cat >"$work/serve.toml" <<TOML
+[serve]
+port = $serve_port
+basic_username = "wh"
+basic_password_env = "BENCH_PUSH_PASSWORD"
+commit_connections = 4
+
+[serve.signing.bench]
+scheme = "standard"
+secrets_env = ["BENCH_SIGNING_SECRET"]
+TOML
+BENCH_PUSH_PASSWORD=bench BENCH_SIGNING_SECRET="$secret" \
+    "$BIN/ota-ingest" serve --config "$work/serve.toml" --database-url "$url" >"$work/serve.log" 2>&1 &
+serve_pid=$!
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$serve_port/healthz" >/dev/null && break; sleep 0.1; done
+base="http://127.0.0.1:$serve_port"
+
+auth="Basic $(printf 'wh:bench' | base64)"
+cat >"$work/push.lua" <<LUA
+-- A distinct booking per request, so every push is a new durable insert.
+local threads = 0
+function setup(thread) thread:set("tid", threads); threads = threads + 1 end
+local n = 0
+request = function()
+  n = n + 1
+  local id = 100000000 + tid * 100000000 + n
+  local body = string.format('{"id":%d,"type":"new","data":{"id":%d,"property":"HTL001","status":1,"roomStay":{"from":"2026-05-01","to":"2026-05-03"},"bookInfo":{"book_date":"2026-04-01T10:00:00Z"}}}', id, id)
+  return wrk.format("POST", "/webhooks/webhotelier", {["Content-Type"]="application/json", ["Authorization"]="$auth"}, body)
+end
+LUA
+
+# Standard Webhooks rate updates, signed ahead of the run (HMAC in wrk's Lua would
+# take the same two cores); timestamps stay inside the 5-minute tolerance for a 30 s run.
+python3 - "$work" "$secret" 2 400000 <<'PY'
+import base64, hashlib, hmac, sys, time
+work, secret, threads, per_thread = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+key = base64.b64decode(secret[len("whsec_"):])
+now = str(int(time.time()))
+for t in range(threads):
+    with open(f"{work}/signed{t}.txt", "w") as out:
+        for n in range(per_thread):
+            mid = f"msg_{t}_{n}"
+            body = ('{"property_id":"HTL001","rate_plan_code":"%d","room_code":"DBL","base_rate":%d.50,'
+                    '"currency":"EUR","effective_date":"2026-%02d-%02d","event_timestamp":"2026-01-01T10:05:00Z"}'
+                    % (n % 40, 50 + n % 200, 1 + n % 12, 1 + n % 28))
+            mac = hmac.new(key, f"{mid}.{now}.{body}".encode(), hashlib.sha256).digest()
+            out.write(f"{mid}\t{now}\tv1,{base64.b64encode(mac).decode()}\t{body}\n")
+PY
+cat >"$work/rates.lua" <<LUA
+local threads = 0
+function setup(thread) thread:set("tid", threads); threads = threads + 1 end
+local lines = nil
+request = function()
+  if lines == nil then lines = io.lines("$work/signed" .. tid .. ".txt") end
+  local line = lines()
+  local id, ts, sig, body = line:match("([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)")
+  return wrk.format("POST", "/webhooks/ota/bench",
+    {["Content-Type"]="application/json", ["webhook-id"]=id, ["webhook-timestamp"]=ts, ["webhook-signature"]=sig}, body)
+end
+LUA
+
+run_wrk() {  # $1 lua script; prints "requests non2xx p50_ms p99_ms"
+    local out
+    out=$(wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_RUN}s" --latency -s "$1" "$base")
+    echo "$out" >>"$work/wrk.log"
+    local requests non2xx p50 p99
+    requests=$(echo "$out" | awk '/requests in/ {print $1}')
+    non2xx=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
+    p50=$(echo "$out" | awk '$1=="50%" {print $2}')
+    p99=$(echo "$out" | awk '$1=="99%" {print $2}')
+    echo "$requests ${non2xx:-0} $p50 $p99"
+}
+to_ms() { python3 -c "import sys; v=sys.argv[1]; print(float(v[:-2]) if v.endswith('ms') else float(v[:-2])/1000 if v.endswith('us') else float(v[:-1])*1000)" "$1"; }
+
+read -r push_requests push_bad push_p50 push_p99 < <(run_wrk "$work/push.lua")
+read -r rate_requests rate_bad rate_p50 rate_p99 < <(run_wrk "$work/rates.lua")
+stored_pushes=$(psql "$url" -Atc "select count(*) from staging.reservation_events")
+stored_rates=$(psql "$url" -Atc "select count(*) from staging.rate_observations")
+metrics=$(curl -s "$base/metrics")
+batch_sum=$(echo "$metrics" | awk '/^ota_receiver_commit_batch_size_sum/ {print $2}')
+batch_count=$(echo "$metrics" | awk '/^ota_receiver_commit_batch_size_count/ {print $2}')
+batch=$(python3 -c "print(max(1, round($batch_sum / $batch_count)))")
+kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true; serve_pid=
+
+# The floor: pgbench running the same single-row inserts, $batch per durable commit,
+# over the receiver's 4 commit connections.
+{
+    echo "\\set id random(1, 1000000000000)"
+    echo "BEGIN;"
+    echo "SET LOCAL synchronous_commit = on;"
+    for i in $(seq 1 "$batch"); do
+        echo "insert into staging.reservation_events (source, property_code, confirmation_id, event_type, origin, content_hash, raw, data, batch_id, run_id) select 'webhotelier', 'HTL001', (:id::bigint * 1000 + $i)::text, 'new', 'push', encode(sha256(convert_to(d::text, 'UTF8')), 'hex'), convert_to(d::text, 'UTF8'), d, 'pgbench', 'pgbench' from (select jsonb_build_object('id', :id::bigint * 1000 + $i, 'status', 1) d) x on conflict do nothing;"
+    done
+    echo "COMMIT;"
+} >"$work/floor.sql"
+as_owner "$PGBIN/pgbench" -h 127.0.0.1 -p "$port" -U postgres -n -c 4 -j 2 -T "$SECONDS_RUN" -f "$work/floor.sql" postgres \
+    >"$work/pgbench.log" 2>&1 || { echo "bench-serve: pgbench failed:"; cat "$work/pgbench.log"; exit 1; }
+tps=$(awk '/^tps/ {print $3}' "$work/pgbench.log")
+floor=$(python3 -c "print(round($tps * $batch))")
+
+push_rate=$(python3 -c "print(round(($push_requests - $push_bad) / $SECONDS_RUN))")
+rate_rate=$(python3 -c "print(round(($rate_requests - $rate_bad) / $SECONDS_RUN))")
+ratio=$(python3 -c "print(f'{$push_rate / $floor:.2f}')")
+cat <<REPORT
+bench-serve: wrk -t2 -c$CONNECTIONS -d${SECONDS_RUN}s, PostgreSQL with fsync and synchronous_commit on
+  WebHotelier JSON PUSH, Basic auth:   $push_rate durable pushes/s  p50 $(to_ms "$push_p50") ms  p99 $(to_ms "$push_p99") ms  (non-2xx $push_bad; rows stored $stored_pushes)
+  Standard Webhooks rate updates:      $rate_rate durable updates/s p50 $(to_ms "$rate_p50") ms  p99 $(to_ms "$rate_p99") ms  (non-2xx $rate_bad; rows stored $stored_rates)
+  floor: pgbench, 4 connections, $batch inserts per durable commit (the receiver's mean batch): $floor rows/s
+  ratio pushes/floor: $ratio   (targets: >= 10000/s, p99 < 50 ms, ratio >= 0.5)
+REPORT
