@@ -156,8 +156,8 @@ public struct TransformRunner: Sendable {
                 failures: try row.decode(Int.self, at: 2), sample: try row.decode(String.self, at: 3))
         }
         return Summary(
-            runID: runID, fullRefresh: fullRefresh, checkedAll: checkAll, promoteSeconds: promoteSeconds, checkSeconds: checkSeconds,
-            counts: counts, checks: results)
+            runID: runID, fullRefresh: fullRefresh, checkedAll: checkAll, promoteSeconds: promoteSeconds,
+            checkSeconds: checkSeconds, counts: counts, checks: results)
     }
 
     private static func timed(
