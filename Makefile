@@ -65,12 +65,14 @@ bench-sandbox: build-release
 bench-pull: build-release db-start
 	@$(WITH_PG) bash scripts/bench-pull.sh "$$($(SWIFT) build -c release --show-bin-path)"
 
-# `ota-ingest load` of 1,000,000 rate records against psql \copy of the same file.
+# `ota-ingest load` of 1,000,000 rate records beside two psql \copy floors: the file into a jsonb
+# column, and the same records as the staging table's typed rows.
 bench-load: deps db-start
 	$(SWIFT) build -c release --product ota-ingest
 	@$(WITH_PG) bash scripts/bench-load.sh "$$($(SWIFT) build -c release --show-bin-path)"
 
-# Promote 1,000,000 staged rate observations (10% changed) over 1,000,000 cells, then nothing new.
+# First load, 10% changed, re-landed unchanged and nothing new over 1,000,000 cells, each beside a
+# floor measured in the same run; checks over the keys touched and --check-all. SCALE=10 for 10x.
 bench-transform: deps db-start
 	@$(WITH_PG) bash scripts/bench-transform.sh
 
