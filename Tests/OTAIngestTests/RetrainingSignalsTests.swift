@@ -13,8 +13,9 @@ struct RetrainingSignalsTests {
     static func psi(reference: [Double], actual: [Double]) -> Double {
         let sorted = reference.sorted()
         var edges: [Double] = []
-        for p in stride(from: 0.1, through: 0.9001, by: 0.1) {
-            let edge = sorted[max(Int((p * Double(sorted.count)).rounded(.up)) - 1, 0)]
+        for tenth in 1...9 {
+            // ceil(p * n) in integers, so 0.1 * 3 never becomes 0.30000000000000004.
+            let edge = sorted[max((tenth * sorted.count + 9) / 10 - 1, 0)]
             if edges.last != edge { edges.append(edge) }
         }
         func shares(_ values: [Double]) -> [Double] {
@@ -61,7 +62,7 @@ struct RetrainingSignalsTests {
         let id = try await fixture.connection.query(
             """
             insert into recon.snapshots (source, stream, property_code, scope, read_kind, taken_at, keys, run_id, pinned)
-            values ('webhotelier', 'rates', 'HTL001', 'test', 'feed_read', now() - make_interval(hours => $1), $2, 'test', $3)
+            values ('webhotelier', 'rates', 'HTL001', 'test', 'feed_read', now() - make_interval(hours => $1::int), $2, 'test', $3)
             returning snapshot_id
             """, [hoursAgo, prices.count, pinned])[0].decode(Int64.self, at: 0)
         for (index, price) in prices.enumerated() {

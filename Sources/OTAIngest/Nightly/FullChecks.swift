@@ -13,7 +13,7 @@ enum FullChecks {
             """
             select max(started_at) from ops.runs
             where command = 'nightly: checks' and status = 'succeeded' and coalesce((counts->>'skipped')::int, 0) = 0
-              and started_at > now() - make_interval(days => $1)
+              and started_at > now() - make_interval(days => $1::int)
             """, [settings.fullChecksEveryDays])
         if try recent[0].decode(Date?.self, at: 0) != nil {
             return StepResult(

@@ -13,7 +13,7 @@ enum LedgerRetention {
         let row = try await connection.transaction { conn in
             try await conn.query(
                 """
-                with cutoff as (select now() - make_interval(days => $1) as at),
+                with cutoff as (select now() - make_interval(days => $1::int) as at),
                 live as (select run_id from ops.runs where status = 'running'),
                 runs as (
                     delete from ops.runs r using cutoff

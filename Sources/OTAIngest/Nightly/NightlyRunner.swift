@@ -84,7 +84,6 @@ public struct NightlyRunner: Sendable {
             try await ledger.begin(.migrate)
             try await ledger.record(migrate)
             results.append(migrate)
-            let nightStartedAt = try await ledger.nightStartedAt()
             for step in plan.dropFirst() {
                 if let done = earlier[step.name], done.status != "failed" {
                     results.append(done)
@@ -103,7 +102,7 @@ public struct NightlyRunner: Sendable {
                     continue
                 }
                 if let inner = step.innerCommand,
-                    var finished = try await ledger.innerRunFinished(inner, since: nightStartedAt, step: step)
+                    var finished = try await ledger.innerRunFinished(inner, step: step)
                 {
                     finished.fromEarlierAttempt = true
                     try await ledger.record(finished)

@@ -42,11 +42,6 @@ struct StepLedger: Sendable {
             """, [runID(of: result.step), "nightly: " + result.step.name, night.id, status, json, result.error])
     }
 
-    func nightStartedAt() async throws -> Date {
-        try await connection.query("select started_at from ops.runs where run_id = $1", [night.id])[0].decode(
-            Date.self, at: 0)
-    }
-
     /// The steps an earlier attempt of this night finished, by step name.
     func earlierResults(plan: [NightlyStep]) async throws -> [String: StepResult] {
         guard night.resumed else { return [:] }
@@ -75,15 +70,19 @@ struct StepLedger: Sendable {
         return results
     }
 
-    /// A pull or reconcile of this night whose own run finished although the
-    /// step's row never heard (the process was killed in between).
-    func innerRunFinished(_ command: String, since: Date, step: NightlyStep) async throws -> StepResult? {
+    /// A pull or reconcile whose own run finished although the step's row
+    /// never heard: the process was killed in between. Only a step left
+    /// 'running' qualifies, and only a run that began after the step did, so
+    /// a run started by a later step (reconcile reads the feeds itself when
+    /// none is fresh) or by an earlier, failed attempt is never mistaken for it.
+    func innerRunFinished(_ command: String, step: NightlyStep) async throws -> StepResult? {
         let rows = try await connection.query(
             """
-            select status, counts::text from ops.runs
-            where command = $1 and started_at >= $2 and status in ('succeeded', 'dead_letters')
-            order by started_at desc limit 1
-            """, [command, since])
+            select i.status, i.counts::text from ops.runs s
+            join ops.runs i on i.command = $2 and i.started_at >= s.started_at
+            where s.run_id = $1 and s.status = 'running' and i.status in ('succeeded', 'dead_letters')
+            order by i.started_at limit 1
+            """, [runID(of: step), command])
         guard let row = rows.first else { return nil }
         let status = try row.decode(String.self, at: 0)
         let counts = Self.counts(try row.decode(String.self, at: 1))

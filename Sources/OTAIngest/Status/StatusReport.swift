@@ -98,8 +98,10 @@ public enum StatusReport {
     public static func json(property: String?, on connection: PostgresConnection) async throws -> String {
         var parts: [String] = []
         for section in sections {
+            // Sections that do not filter by property take no parameter (an unused $1 has no type).
             let rows = try await connection.query(
-                "select coalesce(json_agg(t), '[]'::json)::text from (\(section.sql)) t", [property])
+                "select coalesce(json_agg(t), '[]'::json)::text from (\(section.sql)) t",
+                section.sql.contains("$1") ? [property] : [])
             parts.append("\"\(section.key)\": " + (try rows[0].decode(String.self, at: 0)))
         }
         return "{" + parts.joined(separator: ", ") + "}"
