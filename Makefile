@@ -7,7 +7,7 @@ PG := scripts/pg.sh
 # Every target that talks to the database reads the throwaway server's address.
 WITH_PG := set -a && . .local/pg.env && set +a &&
 
-.PHONY: deps build build-release db-start db-stop db-reset psql demo test lint format docs bench bench-copy bench-sandbox bench-pull bench-load bench-transform bench-reconcile
+.PHONY: deps build build-release db-start db-stop db-reset psql demo test lint format docs bench bench-copy bench-sandbox bench-pull bench-load bench-transform bench-reconcile bench-export bench-nightly
 
 deps:
 	@bash scripts/deps.sh
@@ -68,10 +68,18 @@ bench-transform: deps db-start
 bench-reconcile: deps db-start
 	@$(WITH_PG) bash scripts/bench-reconcile.sh
 
+# `ota-ingest export` of 1,000,000 rate rows against psql \copy of the same query.
+bench-export: build-release db-start
+	@$(WITH_PG) bash scripts/bench-export.sh "$$($(SWIFT) build -c release --show-bin-path)"
+
+# One full nightly over a sandbox of 50 properties x 365 days: its time and each step's share.
+bench-nightly: build-release db-start
+	@$(WITH_PG) bash scripts/bench-nightly.sh "$$($(SWIFT) build -c release --show-bin-path)"
+
 # Rebuild docs/data-dictionary.md from the catalog's COMMENT ON text.
 docs: deps db-start
 	@$(WITH_PG) bash scripts/data-dictionary.sh
 	@echo "query plans: run make demo, then scripts/query-plans.sh (writes docs/query-plans.md)"
 
 # Speed is measured here, never in timed unit tests.
-bench: bench-copy bench-sandbox bench-pull bench-load bench-transform bench-reconcile
+bench: bench-copy bench-sandbox bench-pull bench-load bench-transform bench-reconcile bench-export bench-nightly

@@ -43,7 +43,7 @@ struct NightlyTests {
         kind = "cursor"
         base_url = "\(h.baseURL)/v2"
         token_env = "FEED_TOKEN"
-        page_size = 100
+        page_size = 1000
         requests_per_second = 5000
         burst = 5000
         max_attempts = 3
