@@ -28,13 +28,16 @@ struct NightlyCommand: AsyncParsableCommand {
     @Option(help: "Drop raw observations loaded more than this many days ago.")
     var retainObservationsDays = 90
 
-    @Option(help: "Delete ops.runs, batches, call_log, pipeline_counts, webhook_receipts and drift metrics older than this.")
+    @Option(
+        help: "Delete ops.runs, batches, call_log, pipeline_counts, webhook_receipts and drift metrics older than this."
+    )
     var retainLedgersDays = 90
 
     @Option(help: "Run the full data-quality checks when they last ran more than this many days ago.")
     var fullChecksEveryDays = 7
 
-    @Option(help: ArgumentHelp("Write the night's figures here in Prometheus text format (atomically).", valueName: "PATH"))
+    @Option(
+        help: ArgumentHelp("Write the night's figures here in Prometheus text format (atomically).", valueName: "PATH"))
     var metricsFile: String?
 
     @Option(help: "Log format on stderr: text or json.")

@@ -52,7 +52,9 @@ struct BookingPaceTests {
         }
     }
 
-    @Test("pace, pickup and last year equal the hand-computed figures; a late version changes an earlier as-of only with include_late")
+    @Test(
+        "pace, pickup and last year equal the hand-computed figures; a late version changes an earlier as-of only with include_late"
+    )
     func handComputed() async throws {
         try await WarehouseFixture.with { fixture in
             // A: 3 nights from 07-10 at 100, booked 06-01.

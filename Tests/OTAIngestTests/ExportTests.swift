@@ -29,9 +29,11 @@ struct ExportTests {
     static let world: [Load] = [
         Load(loadedAt: "2025-06-01T08:05:00Z") { f in
             try await f.stageRates(
-                nights: nights, price: { _ in 100 }, observedAt: "2025-06-01T08:00:00Z", loadedAt: "2025-06-01T08:05:00Z")
+                nights: nights, price: { _ in 100 }, observedAt: "2025-06-01T08:00:00Z",
+                loadedAt: "2025-06-01T08:05:00Z")
             try await f.stageAvailability(
-                nights: nights, allotment: { _ in 5 }, observedAt: "2025-06-01T08:00:00Z", loadedAt: "2025-06-01T08:05:00Z")
+                nights: nights, allotment: { _ in 5 }, observedAt: "2025-06-01T08:00:00Z",
+                loadedAt: "2025-06-01T08:05:00Z")
             try await booking(f, nights: 2, at: "2025-06-01T08:00:00Z", loaded: "2025-06-01T08:05:00Z")
         },
         Load(loadedAt: "2025-06-02T08:05:00Z") { f in
@@ -46,9 +48,11 @@ struct ExportTests {
         // Late: seen at the OTA between the two loads above, loaded after T1.
         Load(loadedAt: "2025-06-03T09:00:00Z") { f in
             try await f.stageRates(
-                nights: nights, price: { _ in 105 }, observedAt: "2025-06-01T20:00:00Z", loadedAt: "2025-06-03T09:00:00Z")
+                nights: nights, price: { _ in 105 }, observedAt: "2025-06-01T20:00:00Z",
+                loadedAt: "2025-06-03T09:00:00Z")
             try await f.stageAvailability(
-                nights: nights, allotment: { _ in 3 }, observedAt: "2025-06-01T20:00:00Z", loadedAt: "2025-06-03T09:00:00Z")
+                nights: nights, allotment: { _ in 3 }, observedAt: "2025-06-01T20:00:00Z",
+                loadedAt: "2025-06-03T09:00:00Z")
             try await booking(f, nights: 4, at: "2025-06-01T20:00:00Z", loaded: "2025-06-03T09:00:00Z")
         },
         // Corrective: a newer reading of one night's price.
@@ -59,7 +63,8 @@ struct ExportTests {
         },
         Load(loadedAt: "2025-06-05T08:05:00Z") { f in
             try await f.stageRates(
-                nights: nights, price: { _ in 120 }, observedAt: "2025-06-05T08:00:00Z", loadedAt: "2025-06-05T08:05:00Z")
+                nights: nights, price: { _ in 120 }, observedAt: "2025-06-05T08:00:00Z",
+                loadedAt: "2025-06-05T08:05:00Z")
             try await booking(f, nights: 1, at: "2025-06-05T08:00:00Z", loaded: "2025-06-05T08:05:00Z")
         },
     ]
@@ -80,7 +85,8 @@ struct ExportTests {
             for t in [Self.t1, Self.t2] {
                 try await WarehouseFixture.with { scratch in
                     // The same warehouse rebuilt: its guest-hash salt is part of it.
-                    let salt = try await full.strings("select value from ops.settings where name = 'guest_hash_salt'")[0]
+                    let salt = try await full.strings("select value from ops.settings where name = 'guest_hash_salt'")[
+                        0]
                     try await scratch.connection.execute(
                         "update ops.settings set value = $1 where name = 'guest_hash_salt'", [salt])
                     for load in Self.world where Timestamps.parse(load.loadedAt)! <= Timestamps.parse(t)! {
@@ -89,7 +95,8 @@ struct ExportTests {
                     try await scratch.transform(fullRefresh: true)
                     for feed in ["rates", "availability", "reservations", "booking_pace"] {
                         for format in ["csv", "ndjson"] {
-                            let exported = try await export(full.database.url, [feed, "--as-of", t, "--format", format])
+                            let exported = try await export(
+                                full.database.url, [feed, "--as-of", t, "--format", format])
                             let rebuilt = try await export(
                                 scratch.database.url, [feed, "--as-of", t, "--format", format])
                             #expect(exported == rebuilt, "\(feed) \(format) as of \(t)")
@@ -115,7 +122,9 @@ struct ExportTests {
         }
     }
 
-    @Test("an unknown feed, an --as-of in the future, and --as-of on a present-only feed each get one line naming the fix")
+    @Test(
+        "an unknown feed, an --as-of in the future, and --as-of on a present-only feed each get one line naming the fix"
+    )
     func refusals() async throws {
         try await WarehouseFixture.with { fixture in
             let url = fixture.database.url
@@ -161,8 +170,10 @@ struct ExportTests {
             let large = directory.appendingPathComponent("large.ndjson").path
             let url = fixture.database.url
             let smallRun = try await CommandLineRunner.run(
-                ["export", "pricing_current_rates", "--format", "ndjson", "--property", "HTL002", "--out", small,
-                 "--database-url", url])
+                [
+                    "export", "pricing_current_rates", "--format", "ndjson", "--property", "HTL002", "--out", small,
+                    "--database-url", url,
+                ])
             let largeRun = try await CommandLineRunner.run(
                 ["export", "pricing_current_rates", "--format", "ndjson", "--out", large, "--database-url", url])
             #expect(smallRun.status == 0 && largeRun.status == 0, "\(smallRun.stderr) \(largeRun.stderr)")

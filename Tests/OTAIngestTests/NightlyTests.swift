@@ -120,7 +120,7 @@ struct NightlyTests {
             let midStep = trial % 2 == 1
             try await PullHarness.with(Self.world) { h in
                 h.server.advance(minutes: 1440)
-            try await Self.seed(h)
+                try await Self.seed(h)
                 let config = try Self.config(h)
                 let child = try ChildProcess(Self.arguments(h, config), environment: h.environment)
                 try await Self.waitUntil {
@@ -172,7 +172,9 @@ struct NightlyTests {
         }
     }
 
-    @Test("a step past its deadline fails the night (exit 1) and frees the lock; the next nightly runs; status names the failed step")
+    @Test(
+        "a step past its deadline fails the night (exit 1) and frees the lock; the next nightly runs; status names the failed step"
+    )
     func deadlineThenNextNight() async throws {
         try await PullHarness.with(Self.world) { h in
             h.server.advance(minutes: 600)
@@ -190,7 +192,8 @@ struct NightlyTests {
             #expect(hung.status == 1, "\(hung.stdout) \(hung.stderr)")
             // Attention first: the failed step's deadline is the summary's first item.
             let lines = hung.stdout.split(separator: "\n").map(String.init)
-            #expect(lines.count > 2 && lines[1] == "needs attention:" && lines[2].contains("deadline"), "\(hung.stdout)")
+            #expect(
+                lines.count > 2 && lines[1] == "needs attention:" && lines[2].contains("deadline"), "\(hung.stdout)")
             let prom = try String(contentsOf: metrics, encoding: .utf8)
             #expect(prom.contains("ota_ingest_nightly_exit_status 1"))
             #expect(prom.contains("ota_ingest_nightly_step_success{step=\"pull reservations webhotelier\"} 0"))

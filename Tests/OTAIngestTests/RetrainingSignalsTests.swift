@@ -29,8 +29,10 @@ struct RetrainingSignalsTests {
     func psi(_ connection: PostgresConnection, _ reference: [Double], _ actual: [Double]) async throws -> Double {
         let text = try await connection.query(
             "select feeds.population_stability($1::numeric[], $2::numeric[])::text",
-            ["{" + reference.map { String($0) }.joined(separator: ",") + "}",
-             "{" + actual.map { String($0) }.joined(separator: ",") + "}"])[0].decode(String.self, at: 0)
+            [
+                "{" + reference.map { String($0) }.joined(separator: ",") + "}",
+                "{" + actual.map { String($0) }.joined(separator: ",") + "}",
+            ])[0].decode(String.self, at: 0)
         return Double(text)!
     }
 
@@ -82,7 +84,9 @@ struct RetrainingSignalsTests {
             select should_retrain, psi_status, array_to_string(reasons, '; ') from feeds.retraining_signals
             where source = 'webhotelier' and stream = 'rates' and property_code = 'HTL001'
             """)[0]
-        return (try row.decode(Bool.self, at: 0), try row.decode(String.self, at: 1), try row.decode(String.self, at: 2))
+        return (
+            try row.decode(Bool.self, at: 0), try row.decode(String.self, at: 1), try row.decode(String.self, at: 2)
+        )
     }
 
     @Test("should_retrain stays off on a clean world, turns on for a shifted distribution and for a breach")
@@ -116,7 +120,8 @@ struct RetrainingSignalsTests {
             // Pinning the unshifted first snapshot as the reference, then a latest equal to the shifted one:
             // against the previous (shifted) one it would be stable, against the pinned reference it is not.
             try await fixture.connection.execute(
-                "update recon.snapshots set pinned = true where snapshot_id = (select min(snapshot_id) from recon.snapshots)")
+                "update recon.snapshots set pinned = true where snapshot_id = (select min(snapshot_id) from recon.snapshots)"
+            )
             _ = try await snapshot(fixture, prices: prices.map { $0 * 1.3 }, hoursAgo: 0)
             let pinned = try await signal(fixture)
             #expect(pinned.on && pinned.status == "retrain", "\(pinned)")

@@ -37,10 +37,12 @@ enum FullChecks {
         let total = try await connection.query("select count(*) from ops.dq_results where run_id = $1", [runID])[0]
             .decode(Int.self, at: 0)
         var result = StepResult(
-            step: step, status: failed.isEmpty ? "succeeded" : "failed", exitStatus: failed.isEmpty ? .success : .failure,
+            step: step, status: failed.isEmpty ? "succeeded" : "failed",
+            exitStatus: failed.isEmpty ? .success : .failure,
             seconds: 0, counts: ["checks": total, "checks_failed": failed.count], error: nil)
         if !failed.isEmpty {
-            result.error = "checks failed: \(failed.joined(separator: ", ")); see ops.dq_results where run_id = '\(runID)'"
+            result.error =
+                "checks failed: \(failed.joined(separator: ", ")); see ops.dq_results where run_id = '\(runID)'"
             result.attention.append(Attention(.failedStep, "checks failed: \(result.error!)"))
         }
         return result

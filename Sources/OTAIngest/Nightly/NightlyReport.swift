@@ -33,7 +33,8 @@ public enum NightlyReport {
         let width = max(steps.map(\.step.name.count).max() ?? 0, 4)
         for step in steps {
             let counts = ["records", "landed", "dead_letters", "repaired_keys", "unrepaired_breaches"].compactMap {
-                key in step.counts[key].flatMap { $0 > 0 ? "\(key.replacingOccurrences(of: "_", with: " ")) \($0)" : nil }
+                key in
+                step.counts[key].flatMap { $0 > 0 ? "\(key.replacingOccurrences(of: "_", with: " ")) \($0)" : nil }
             }
             lines.append(
                 "  " + step.step.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
@@ -66,12 +67,17 @@ public enum NightlyReport {
                 .replacingOccurrences(of: "\"", with: "\\\"")
             return "{step=\"\(escaped)\"}"
         }
-        gauge("exit_status", "Exit status of the last night (1 failed, 4 drift, 3 dead letters, 0 ok).", [("", Double(status.rawValue))])
-        gauge("finished_timestamp_seconds", "When the last night finished (Unix time).", [("", Date().timeIntervalSince1970)])
+        gauge(
+            "exit_status", "Exit status of the last night (1 failed, 4 drift, 3 dead letters, 0 ok).",
+            [("", Double(status.rawValue))])
+        gauge(
+            "finished_timestamp_seconds", "When the last night finished (Unix time).",
+            [("", Date().timeIntervalSince1970)])
         gauge("duration_seconds", "How long the last night took.", [("", seconds)])
         gauge("records", "Records read by the night's pulls.", [("", Double(totals["records"] ?? 0))])
         gauge("landed", "Records landed in staging by the night's pulls.", [("", Double(totals["landed"] ?? 0))])
-        gauge("dead_letters", "Records the night sent to ops.dead_letters.", [("", Double(totals["dead_letters"] ?? 0))])
+        gauge(
+            "dead_letters", "Records the night sent to ops.dead_letters.", [("", Double(totals["dead_letters"] ?? 0))])
         gauge(
             "unrepaired_breaches", "Reconciliation scopes breached and not repaired.",
             [("", Double(totals["unrepaired_breaches"] ?? 0))])
@@ -80,7 +86,9 @@ public enum NightlyReport {
             [("", Double(totals["auto_registered"] ?? 0))])
         gauge("steps_failed", "Steps that failed.", [("", Double(totals["steps_failed"] ?? 0))])
         gauge("step_duration_seconds", "How long each step took.", steps.map { (label($0), $0.seconds) })
-        gauge("step_success", "1 when the step succeeded (or was not due), else 0.", steps.map { (label($0), $0.status == "failed" ? 0 : 1) })
+        gauge(
+            "step_success", "1 when the step succeeded (or was not due), else 0.",
+            steps.map { (label($0), $0.status == "failed" ? 0 : 1) })
         return out.joined(separator: "\n") + "\n"
     }
 
@@ -98,13 +106,15 @@ public enum NightlyReport {
             try Data(text.utf8).write(to: temporary)
             if rename(temporary.path, url.path) != 0 {
                 throw ConfigError(
-                    "--metrics-file \(path): cannot rename into place (\(String(cString: strerror(errno)))); fix: name a file in a writable directory")
+                    "--metrics-file \(path): cannot rename into place (\(String(cString: strerror(errno)))); fix: name a file in a writable directory"
+                )
             }
         } catch let error as ConfigError {
             try? FileManager.default.removeItem(at: temporary)
             throw error
         } catch {
-            throw ConfigError("--metrics-file \(path): \(error.localizedDescription); fix: name a file in a writable directory")
+            throw ConfigError(
+                "--metrics-file \(path): \(error.localizedDescription); fix: name a file in a writable directory")
         }
     }
 }

@@ -27,7 +27,9 @@ struct StepExecutor: Sendable {
         case .reconcile(let source):
             return try await reconcile(step, source: source)
         case .checks:
-            return try await withConnection { try await FullChecks.runIfDue(step, settings: settings, runID: stepRunID, on: $0) }
+            return try await withConnection {
+                try await FullChecks.runIfDue(step, settings: settings, runID: stepRunID, on: $0)
+            }
         case .retention:
             return try await withConnection { connection in
                 let counts = try await LedgerRetention.apply(settings, on: connection)
@@ -67,7 +69,9 @@ struct StepExecutor: Sendable {
         guard outcome.run != nil else {
             return StepResult.failed(
                 step, seconds: 0,
-                error: "another `\(step.name)` run is in progress, so this night pulled nothing; fix: let it finish, then rerun ota-ingest nightly")
+                error:
+                    "another `\(step.name)` run is in progress, so this night pulled nothing; fix: let it finish, then rerun ota-ingest nightly"
+            )
         }
         let counts = outcome.counts
         var result = StepResult(
@@ -81,7 +85,9 @@ struct StepExecutor: Sendable {
         }
         if let letters = counts["dead_letters"], letters > 0 {
             result.attention.append(
-                Attention(.deadLetters, "\(letters) records of \(step.name) went to dead letters: ota-ingest dlq list --source \(source)"))
+                Attention(
+                    .deadLetters,
+                    "\(letters) records of \(step.name) went to dead letters: ota-ingest dlq list --source \(source)"))
         }
         let notPulled = (counts["failed_properties"] ?? 0) + (counts["skipped_properties"] ?? 0)
         if notPulled > 0 {

@@ -39,11 +39,13 @@ public enum FeedPull {
             ).isEmpty
         }
         if !started {
-            if !run.resumed, let next = try await connection.withIsolation({ conn in
-                try await CallLog.notBefore(
-                    source: source.name, property: code, endpoint: stream.endpoint, interval: source.feedInterval,
-                    now: now, on: conn)
-            }) {
+            if !run.resumed,
+                let next = try await connection.withIsolation({ conn in
+                    try await CallLog.notBefore(
+                        source: source.name, property: code, endpoint: stream.endpoint, interval: source.feedInterval,
+                        now: now, on: conn)
+                })
+            {
                 context.log.info(
                     "\(stream.rawValue) feed was read less than the minimum interval ago; next allowed at \(Timestamps.format(next))",
                     property: code)

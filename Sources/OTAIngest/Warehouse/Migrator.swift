@@ -51,7 +51,9 @@ public struct Migrator: Sendable {
         let exists = try await connection.query("select to_regclass('ops.schema_migrations') is not null")
         guard try exists[0].decode(Bool.self, at: 0) else { return migrations.map(\.name) }
         let applied = Set(
-            try await connection.query("select version from ops.schema_migrations").map { try $0.decode(Int.self, at: 0) })
+            try await connection.query("select version from ops.schema_migrations").map {
+                try $0.decode(Int.self, at: 0)
+            })
         return migrations.filter { !applied.contains($0.version) }.map(\.name)
     }
 
