@@ -49,29 +49,42 @@ public struct FeedExporter: Sendable {
     }
 }
 
-/// Gathers COPY's row-sized chunks into large writes. Used only on the
-/// connection's thread during one copyOut, hence unchecked.
+/// Gathers COPY's row-sized chunks into large writes: one memcpy per row into
+/// a fixed 1 MiB buffer (no Array growth checks on the hot path), one write(2)
+/// per MiB. Used only on the connection's thread during one copyOut, hence unchecked.
 final class BufferedSink: @unchecked Sendable {
     private let descriptor: Int32
-    private var buffer: [UInt8] = []
     private let capacity = 1 << 20
+    private let buffer: UnsafeMutableRawPointer
+    private var count = 0
 
     init(descriptor: Int32) {
         self.descriptor = descriptor
-        buffer.reserveCapacity(capacity)
+        buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
     }
 
+    deinit { buffer.deallocate() }
+
     func append(_ chunk: UnsafeRawBufferPointer) throws {
-        if buffer.count + chunk.count > capacity { try flush() }
-        buffer.append(contentsOf: chunk)
+        guard let base = chunk.baseAddress, chunk.count > 0 else { return }
+        if count + chunk.count > capacity { try flush() }
+        if chunk.count > capacity {
+            try writeAll(base, chunk.count)
+            return
+        }
+        (buffer + count).copyMemory(from: base, byteCount: chunk.count)
+        count += chunk.count
     }
 
     func flush() throws {
+        try writeAll(UnsafeRawPointer(buffer), count)
+        count = 0
+    }
+
+    private func writeAll(_ start: UnsafeRawPointer, _ length: Int) throws {
         var offset = 0
-        while offset < buffer.count {
-            let written = buffer.withUnsafeBytes { bytes in
-                write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-            }
+        while offset < length {
+            let written = write(descriptor, start + offset, length - offset)
             if written < 0 {
                 if errno == EINTR { continue }
                 throw ExportError(
@@ -80,7 +93,6 @@ final class BufferedSink: @unchecked Sendable {
             }
             offset += written
         }
-        buffer.removeAll(keepingCapacity: true)
     }
 }
 
