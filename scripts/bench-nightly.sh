@@ -26,6 +26,7 @@ cleanup() {
 trap cleanup EXIT
 psql -q "$DATABASE_URL" -c "create database $db" >/dev/null
 
+: >"$work/sandbox.log"
 "$bin_dir/ota-sandbox" --port 0 --seed 7 --properties "$properties" --min-interval 0 >"$work/sandbox.log" 2>&1 &
 sandbox_pid=$!
 for _ in $(seq 1 100); do
@@ -58,6 +59,7 @@ burst = 1000
 TOML
 curl -fsS -X POST "$url/_sandbox/advance?minutes=1440" >/dev/null
 now=$(curl -fsS "$url/_sandbox/clock" | sed -n 's/.*"now":"\([^"]*\)".*/\1/p')
+"$bin_dir/ota-ingest" migrate --database-url "$bench_url" >/dev/null
 "$bin_dir/ota-ingest" seed --dir "$ROOT/seeds" --database-url "$bench_url" >/dev/null
 
 start=$(date +%s.%N)
