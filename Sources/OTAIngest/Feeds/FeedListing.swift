@@ -13,8 +13,9 @@ public enum FeedListing {
                 ? "select obj_description(to_regclass($1), 'pg_class')"
                 : "select obj_description(to_regprocedure($1), 'pg_proc')"
             let comment = try await connection.query(sql, [feed.object])[0].decode(String?.self, at: 0) ?? ""
-            let first = comment.split(separator: ":", maxSplits: 1).first.map(String.init) ?? comment
-            let sentence = first.split(separator: ".", maxSplits: 1).first.map(String.init) ?? first
+            // The first sentence, kept to one line of a terminal.
+            let first = comment.components(separatedBy: ". ").first ?? comment
+            let sentence = first.count > 110 ? String(first.prefix(109)) + "…" : first
             lines.append(
                 feed.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
                     + (feed.takesAsOf ? "[--as-of] " : "") + sentence.trimmingCharacters(in: .whitespaces))
