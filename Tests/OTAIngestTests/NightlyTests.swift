@@ -214,4 +214,44 @@ struct NightlyTests {
             #expect(table.status == 0 && table.stdout.contains("== the last nightly's steps"), "\(table.stderr)")
         }
     }
+
+    @Test("retention deletes ledger rows past their age, keeps a running run's rows and everything recent")
+    func retention() async throws {
+        try await PullHarness.with(Self.world) { h in
+            h.server.advance(minutes: 600)
+            try await Self.seed(h)
+            let connection = try await h.db.connect()
+            try await connection.executeScript(
+                """
+                insert into ops.runs (run_id, command, started_at, finished_at, status) values
+                    ('old-done', 'pull rates webhotelier', now() - interval '40 days', now() - interval '40 days', 'succeeded'),
+                    ('old-live', 'load rates x', now() - interval '40 days', null, 'running');
+                insert into ops.batches (run_id, source, stream, property_code, batch_range, rows_landed, landed_at) values
+                    ('old-done', 'webhotelier', 'rates', 'HTL001', 'a', 1, now() - interval '40 days'),
+                    ('old-live', 'webhotelier', 'rates', 'HTL001', 'b', 1, now() - interval '40 days');
+                insert into ops.call_log values ('old', 'HTL009', 'availability', now() - interval '40 days');
+                insert into ops.pipeline_counts (run_id, source, stream, property_code, metric, value, recorded_at)
+                    values ('old-done', 'webhotelier', 'feeds', 'HTL001', 'requests', 1, now() - interval '40 days');
+                insert into ops.webhook_receipts (source, property_code, idempotency_key, body_hash, received_at, run_id)
+                    values ('webhotelier', 'HTL001', 'k1', 'h', now() - interval '40 days', 'old-done');
+                insert into recon.drift_metrics (run_id, snapshot_id, source, stream, property_code, metric, kind, value,
+                    compared_at) values ('old-done', 1, 'webhotelier', 'rates', 'HTL001', 'compared_keys', 'drift', 1,
+                    now() - interval '40 days');
+                """)
+            await connection.close()
+            let night = try await CommandLineRunner.run(
+                Self.arguments(h, try Self.config(h), ["--retain-ledgers-days", "30"]), environment: h.environment)
+            #expect([0, 3].contains(night.status), "\(night.stdout) \(night.stderr)")
+            #expect(
+                try await h.strings("select run_id from ops.runs where run_id like 'old-%' order by 1") == ["old-live"])
+            #expect(try await h.strings("select batch_range from ops.batches where run_id like 'old-%'") == ["b"])
+            #expect(try await h.int("select count(*)::int from ops.call_log where source = 'old'") == 0)
+            #expect(try await h.int("select count(*)::int from ops.webhook_receipts where idempotency_key = 'k1'") == 0)
+            #expect(try await h.int("select count(*)::int from ops.pipeline_counts where run_id = 'old-done'") == 0)
+            #expect(try await h.int("select count(*)::int from recon.drift_metrics where run_id = 'old-done'") == 0)
+            // The night's own rows are recent and stay.
+            #expect(try await h.int("select count(*)::int from ops.batches") > 0)
+            #expect(try await h.int("select count(*)::int from recon.drift_metrics") > 0)
+        }
+    }
 }
