@@ -254,4 +254,38 @@ struct NightlyTests {
             #expect(try await h.int("select count(*)::int from recon.drift_metrics") > 0)
         }
     }
+
+    @Test("a failing source fails its own steps only: the other source is pulled, transformed and reconciled")
+    func failingSourceDoesNotStopTheOthers() async throws {
+        try await PullHarness.with(Self.world) { h in
+            h.server.advance(minutes: 600)
+            try await Self.seed(h)
+            // A second cursor source whose token is refused: its pull and reconcile fail.
+            let config = try Self.config(h)
+            let text = try String(contentsOf: config, encoding: .utf8)
+            try
+                (text + """
+
+                    [sources.broken]
+                    kind = "cursor"
+                    base_url = "\(h.baseURL)/v2"
+                    token_env = "BROKEN_TOKEN"
+                    max_attempts = 1
+                    """).write(to: config, atomically: true, encoding: .utf8)
+            var environment = h.environment
+            environment["BROKEN_TOKEN"] = "not-the-token"
+            let night = try await CommandLineRunner.run(Self.arguments(h, config), environment: environment)
+            #expect(night.status == 1, "\(night.stdout) \(night.stderr)")
+            let statuses = try await h.strings(
+                "select substr(command, 10) || ' ' || status from ops.runs where night_run_id is not null order by 1")
+            #expect(statuses.contains("pull inventory broken failed"), "\(statuses)")
+            #expect(statuses.contains("pull inventory acme succeeded"), "\(statuses)")
+            #expect(statuses.contains("pull rates webhotelier succeeded"), "\(statuses)")
+            #expect(statuses.contains("transform succeeded"), "\(statuses)")
+            #expect(statuses.contains("reconcile webhotelier succeeded"), "\(statuses)")
+            #expect(try await h.int("select count(*)::int from facts.rates") > 0)
+            let lines = night.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.count > 2 && lines[2].contains("pull inventory broken failed"), "\(night.stdout)")
+        }
+    }
 }
