@@ -7,7 +7,7 @@ PG := scripts/pg.sh
 # Every target that talks to the database reads the throwaway server's address.
 WITH_PG := set -a && . .local/pg.env && set +a &&
 
-.PHONY: deps build build-release db-start db-stop db-reset psql demo test lint format docs bench bench-copy bench-sandbox bench-pull bench-load bench-transform bench-serve bench-reconcile torture
+.PHONY: deps build build-release db-start db-stop db-reset psql demo test lint format docs bench bench-copy bench-sandbox bench-pull bench-load bench-transform bench-reconcile bench-export bench-nightly bench-serve torture
 
 deps:
 	@bash scripts/deps.sh
@@ -80,6 +80,14 @@ bench-transform: deps db-start
 bench-reconcile: deps db-start
 	@$(WITH_PG) bash scripts/bench-reconcile.sh
 
+# `ota-ingest export` of 1,000,000 rate rows against psql \copy of the same query.
+bench-export: build-release db-start
+	@$(WITH_PG) bash scripts/bench-export.sh "$$($(SWIFT) build -c release --show-bin-path)"
+
+# One full nightly over a sandbox of 50 properties x 365 days: its time and each step's share.
+bench-nightly: build-release db-start
+	@$(WITH_PG) bash scripts/bench-nightly.sh "$$($(SWIFT) build -c release --show-bin-path)"
+
 # Rebuild docs/data-dictionary.md from the catalog's COMMENT ON text.
 docs: deps db-start
 	@$(WITH_PG) bash scripts/data-dictionary.sh
@@ -92,4 +100,4 @@ bench-serve: deps
 	bash scripts/bench-serve.sh "$$($(SWIFT) build -c release --show-bin-path)"
 
 # Speed is measured here, never in timed unit tests.
-bench: bench-copy bench-sandbox bench-pull bench-load bench-transform bench-reconcile bench-serve
+bench: bench-copy bench-sandbox bench-pull bench-load bench-transform bench-reconcile bench-export bench-nightly bench-serve

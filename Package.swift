@@ -50,7 +50,7 @@ let package = Package(
             sources: ["WarehouseSQL.swift"],
             resources: [
                 .copy("bootstrap.sql"), .copy("migrations"), .copy("transforms"), .copy("checks"), .copy("seeds"),
-                .copy("reconcile"),
+                .copy("reconcile"), .copy("feeds"),
                 .copy("full_refresh.sql"),
             ],
             swiftSettings: strict),

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Writes docs/data-dictionary.md from the catalog's COMMENT ON text: builds a
-# scratch database from sql/bootstrap.sql and sql/migrations with psql, reads
+# scratch database from sql/bootstrap.sql, sql/migrations and sql/feeds with psql, reads
 # pg_description, and drops the database again.
 #
 #   scripts/data-dictionary.sh            (make docs)
@@ -12,7 +12,10 @@ URL="${OTA_TEST_ADMIN_URL%/*}/$DB"
 OUT=docs/data-dictionary.md
 psql "$OTA_TEST_ADMIN_URL" -X -q -c "drop database if exists $DB with (force)" -c "create database $DB"
 trap 'psql "$OTA_TEST_ADMIN_URL" -X -q -c "drop database if exists $DB with (force)"' EXIT
-for f in sql/bootstrap.sql sql/migrations/*.sql; do psql "$URL" -X -q -1 -v ON_ERROR_STOP=1 -f "$f" >/dev/null; done
+# Feeds (sql/feeds/) after the migrations, as ota-ingest migrate applies them.
+for f in sql/bootstrap.sql sql/migrations/*.sql sql/feeds/*.sql; do
+    PGOPTIONS='-c client_min_messages=warning' psql "$URL" -X -q -1 -v ON_ERROR_STOP=1 -f "$f" >/dev/null
+done
 mkdir -p docs
 psql "$URL" -X -At -v ON_ERROR_STOP=1 >"$OUT" <<'SQL'
 with layers(name, position) as (

@@ -3,8 +3,9 @@
 # `make demo` with the release binaries' directory and DATABASE_URL set.
 #
 # It configures ota-ingest the way a deployment would (a TOML file plus a
-# credentials directory with one file per property), lets a simulated day pass
-# at the sandbox, and runs the pulls.
+# credentials directory with one file per property, as systemd's
+# LoadCredential= gives), then lets three simulated days pass at the sandbox
+# with one `ota-ingest nightly` after each, and shows what the users get.
 set -euo pipefail
 BIN=${1:?usage: scripts/demo.sh BIN_DIR}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,9 +21,9 @@ echo "== ota-ingest migrate"
 "$BIN/ota-ingest" migrate
 
 echo
-echo "== ota-sandbox: a local OTA with 5 properties"
+echo "== ota-sandbox: a local OTA with 3 properties; silent booking changes on (drift only a search sees)"
 bash "$ROOT/scripts/sandbox.sh" stop
-bash "$ROOT/scripts/sandbox.sh" start "$BIN" --seed 1 --properties 5 --min-interval 5
+bash "$ROOT/scripts/sandbox.sh" start "$BIN" --seed 1 --properties 3 --min-interval 5 --fault-silent-change 0.05
 # shellcheck disable=SC1091
 . "$ROOT/.local/sandbox.env"
 
@@ -39,6 +40,9 @@ SQL
         printf '%s\n' "$secret" >"$DEMO/credentials/$code"
         chmod 600 "$DEMO/credentials/$code"
     done
+# One source: the sandbox's cursor feed (/v2/inventory) serves the very same
+# rate cells as its WebHotelier feeds, and two sources writing one fact cell
+# would each "repair" the other's version every night (see Known limits).
 cat >"$DEMO/ota-ingest.toml" <<TOML
 [sources.webhotelier]
 kind = "webhotelier"
@@ -49,51 +53,90 @@ stay_window_days = 365
 requests_per_second = 100
 burst = 100
 
-[sources.sandbox-feed]
-kind = "cursor"
-base_url = "$OTA_SANDBOX_URL/v2"
-token_env = "OTA_SANDBOX_TOKEN"
-page_size = 5000
-requests_per_second = 50
-burst = 50
 TOML
-export OTA_INGEST_CONFIG="$DEMO/ota-ingest.toml" OTA_SANDBOX_TOKEN
+export OTA_INGEST_CONFIG="$DEMO/ota-ingest.toml"
 
 advance() { curl -fsS -X POST "$OTA_SANDBOX_URL/_sandbox/advance?minutes=$1" >/dev/null; }
 sandbox_now() { curl -fsS "$OTA_SANDBOX_URL/_sandbox/clock" | sed -n 's/.*"now":"\([^"]*\)".*/\1/p'; }
 
+echo
+echo "== ota-ingest seed: reference data for every code the sandbox world uses"
+"$BIN/ota-ingest" seed --dir "$ROOT/seeds"
+
+# Three simulated days, one nightly after each, as cron would run it. The
+# sandbox's clock is simulated, so each night is told the OTA's time (--now).
+# The worst exit status of the nights: 1 > 4 > 3 > 0, as nightly ranks its steps.
+worst() {
+    rank() { case $1 in 1) echo 3 ;; 4) echo 2 ;; 3) echo 1 ;; *) echo 0 ;; esac; }
+    if [ "$(rank "$2")" -gt "$(rank "$1")" ]; then echo "$2"; else echo "$1"; fi
+}
 status=0
-for day in 1 2; do
+for day in 1 2 3; do
     advance 1440
     now=$(sandbox_now)
     echo
-    echo "== day $day at the OTA ($now): ota-ingest pull reservations / rates / inventory"
-    "$BIN/ota-ingest" pull reservations --now "$now" || status=$?
-    "$BIN/ota-ingest" pull rates --now "$now" || status=$?
-    "$BIN/ota-ingest" pull inventory --now "$now" || status=$?
+    echo "== night $day at the OTA ($now): ota-ingest nightly"
+    night=0
+    "$BIN/ota-ingest" nightly --now "$now" --metrics-file "$DEMO/nightly.prom" 2>"$DEMO/night-$day.log" || night=$?
+    status=$(worst "$status" "$night")
 done
 
 echo
-echo "== ota-ingest seed && ota-ingest transform: staging -> versioned facts"
-"$BIN/ota-ingest" seed --dir "$ROOT/seeds" || status=$?
-"$BIN/ota-ingest" transform || status=$?
+echo "== the night's figures for node_exporter ($DEMO/nightly.prom)"
+grep -E '^ota_ingest_nightly_(exit_status|duration_seconds|records|landed|dead_letters|unrepaired_breaches) ' "$DEMO/nightly.prom"
 
 echo
-echo "== the warehouse"
+echo "== drift: the latest reconciliation of every scope (recon.latest_drift)"
 psql "$DATABASE_URL" -q -P pager=off <<'SQL'
-select 'staging.reservation_events' as "table", count(*) as rows from staging.reservation_events
-union all select 'staging.availability_observations', count(*) from staging.availability_observations
-union all select 'staging.rate_observations', count(*) from staging.rate_observations
-union all select 'facts.reservations (versions)', count(*) from facts.reservations
-union all select 'facts.availability (versions)', count(*) from facts.availability
-union all select 'facts.rates (versions)', count(*) from facts.rates
-union all select 'ops.dead_letters', count(*) from ops.dead_letters;
-select command, status, counts->>'records' as records, counts->>'landed' as landed,
-       counts->>'dead_letters' as dead_letters, counts->>'elapsed_ms' as ms
-from ops.runs order by started_at;
+select source, stream, property_code,
+       max(value) filter (where metric = 'compared_keys')::int as compared,
+       max(value) filter (where metric = 'mismatched_keys')::int as mismatched,
+       round(100 * max(value) filter (where metric = 'mismatched_share'), 2) as "share %",
+       bool_or(breached) filter (where kind = 'drift') as breached,
+       bool_or(after_repair) as "after repair"
+from recon.latest_drift
+group by 1, 2, 3 order by 1, 2, 3;
 SQL
+
+# The sandbox's days are simulated while loaded_at is the real time of each
+# load, so the report reads the OTA's time line: include_late => true places
+# every version by OTA time, as a revenue manager's history report would.
+echo
+echo "== booking pace for the next 30 days, as of the OTA's now (feeds.booking_pace_as_of), all properties in EUR/USD"
+psql "$DATABASE_URL" -q -P pager=off -v now="$now" <<'SQL'
+select stay_date, to_char(stay_date, 'Dy') as dow, min(dba_bucket) as dba, sum(room_nights) as rn,
+       round(sum(revenue_net_rc)) as revenue_net_rc, round(sum(revenue_net_rc) / nullif(sum(room_nights), 0), 2) as adr_rc,
+       sum(pickup_1d) as pickup_1d, sum(pickup_7d) as pickup_7d, sum(ly_room_nights) as ly_rn
+from feeds.booking_pace_as_of(:'now'::timestamptz, (:'now'::timestamptz)::date, (:'now'::timestamptz)::date + 30,
+                              include_late => true)
+group by 1 order by 1;
+SQL
+
+echo
+echo "== analyst query 1: room nights, net revenue and ADR per property, the next 14 nights (facts.reservation_nights)"
+psql "$DATABASE_URL" -q -P pager=off -v now="$now" <<'SQL'
+select n.property_code, count(*) as room_nights, sum(n.revenue_net) as revenue_net,
+       round(sum(n.revenue_net) / count(*), 2) as adr_net, min(n.currency) as currency
+from facts.reservation_nights n
+where n.is_current and n.status = 'confirmed'
+  and n.business_date >= (:'now'::timestamptz)::date and n.business_date < (:'now'::timestamptz)::date + 14
+group by 1 order by 1;
+SQL
+echo "== analyst query 2: what pricing reads (feeds.pricing_current_rates): cells, average price, drift status"
+psql "$DATABASE_URL" -q -P pager=off <<'SQL'
+select property_code, source, count(*) as cells, round(avg(price), 2) as avg_price, min(currency) as currency,
+       max(drift_status) as drift_status
+from feeds.pricing_current_rates group by 1, 2 order by 1, 2;
+SQL
+echo "== analyst query 3: what a retraining pipeline polls (feeds.retraining_signals)"
+psql "$DATABASE_URL" -q -P pager=off <<'SQL'
+select source, stream, property_code, round(psi, 4) as psi, psi_status, breaches_7d, should_retrain,
+       array_to_string(reasons, '; ') as reasons
+from feeds.retraining_signals order by 1, 2, 3;
+SQL
+
 bash "$ROOT/scripts/sandbox.sh" stop
 echo
 echo "Explore it: psql $DATABASE_URL   (or make psql for the ota_ingest database)"
-# Dead letters are expected here only if the sandbox was told to serve malformed records.
+# Exit 4 here means drift was found and could not be repaired (see the drift table).
 exit "$status"

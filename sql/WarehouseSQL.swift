@@ -30,6 +30,11 @@ public enum WarehouseSQL {
         Bundle.module.resourceURL!.appendingPathComponent("reconcile", isDirectory: true)
     }
 
+    /// The directory holding `NN_name.sql` feed definitions (views and functions), re-applied when changed.
+    public static var feedsDirectory: URL {
+        Bundle.module.resourceURL!.appendingPathComponent("feeds", isDirectory: true)
+    }
+
     /// The directory holding the SQL that merges `seeds/*.csv` into dims.
     public static var seedsDirectory: URL {
         Bundle.module.resourceURL!.appendingPathComponent("seeds", isDirectory: true)

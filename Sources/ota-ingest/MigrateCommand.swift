@@ -31,6 +31,7 @@ struct MigrateCommand: AsyncParsableCommand {
         } else {
             for name in report.applied { print("applied \(name)") }
         }
+        for name in report.feedsApplied { print("applied \(name)") }
         print(try await SchemaSummary.read(connection).rendered)
         await connection.close()
     }

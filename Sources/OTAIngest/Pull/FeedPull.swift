@@ -29,7 +29,9 @@ public enum FeedPull {
         let source = context.source
         let now = context.clock.now()
         let run = context.run
-        // A resumed run finishes what it started, whatever the interval says.
+        // A resumed run finishes what it started, whatever the interval says: also a
+        // property whose read it began (recording the call) but died before a batch landed,
+        // or a rerun after a kill would skip that property until the interval passed.
         let started = try await connection.withIsolation { conn in
             try await !conn.query(
                 "select 1 from ops.batches where run_id = $1 and source = $2 and stream = $3 and property_code = $4 limit 1",
@@ -37,11 +39,13 @@ public enum FeedPull {
             ).isEmpty
         }
         if !started {
-            if let next = try await connection.withIsolation({ conn in
-                try await CallLog.notBefore(
-                    source: source.name, property: code, endpoint: stream.endpoint, interval: source.feedInterval,
-                    now: now, on: conn)
-            }) {
+            if !run.resumed,
+                let next = try await connection.withIsolation({ conn in
+                    try await CallLog.notBefore(
+                        source: source.name, property: code, endpoint: stream.endpoint, interval: source.feedInterval,
+                        now: now, on: conn)
+                })
+            {
                 context.log.info(
                     "\(stream.rawValue) feed was read less than the minimum interval ago; next allowed at \(Timestamps.format(next))",
                     property: code)

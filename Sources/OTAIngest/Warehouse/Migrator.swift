@@ -19,6 +19,8 @@ public struct Migrator: Sendable {
     public struct Report: Sendable {
         public var applied: [String]
         public var alreadyApplied: Int
+        /// The sql/feeds/ files (re)applied because they were new or changed.
+        public var feedsApplied: [String] = []
     }
 
     /// Fixed, never derived from input: "ota-ingest migrate" as a lock key.
@@ -37,7 +39,10 @@ public struct Migrator: Sendable {
 
     public func migrate(_ connection: PostgresConnection) async throws -> Report {
         try await connection.withAdvisoryLock(Self.lockKey) { conn in
-            try await applyPending(conn)
+            var report = try await applyPending(conn)
+            // Feeds are rebuilt in place after the schema they read is current.
+            report.feedsApplied = try await FeedInstaller().install(conn)
+            return report
         }
     }
 

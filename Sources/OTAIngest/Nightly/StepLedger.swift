@@ -1,0 +1,113 @@
+import Foundation
+import PostgresClient
+
+/// The night's steps in ops.runs: one row per step, command "nightly: STEP",
+/// run id "NIGHT/STEP", linked to the night by night_run_id. A resumed night
+/// reads them back to skip what already finished.
+struct StepLedger: Sendable {
+    let night: Run
+    let connection: PostgresConnection
+
+    func runID(of step: NightlyStep) -> String {
+        night.id + "/" + step.name.replacingOccurrences(of: " ", with: "-")
+    }
+
+    func begin(_ step: NightlyStep) async throws {
+        try await connection.execute(
+            """
+            insert into ops.runs (run_id, command, night_run_id) values ($1, $2, $3)
+            on conflict (run_id) do update set status = 'running', started_at = now(), finished_at = null, error = null
+            """, [runID(of: step), "nightly: " + step.name, night.id])
+    }
+
+    func record(_ result: StepResult) async throws {
+        var counts = result.counts
+        counts["exit_status"] = Int(result.exitStatus.rawValue)
+        counts["step_ms"] = Int(result.seconds * 1000)
+        counts["skipped"] = result.status == "skipped" ? 1 : 0
+        if result.fromEarlierAttempt { counts["from_earlier_attempt"] = 1 }
+        let attention = result.attention.map { "\($0.kind.rawValue)\t\($0.text)" }.joined(separator: "\n")
+        var object: [String: Any] = counts
+        if !attention.isEmpty { object["attention"] = attention }
+        let json = try String(
+            decoding: JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+        // 'skipped' is not an ops.runs status: a step not due this night succeeded at doing nothing.
+        let status = result.status == "skipped" ? "succeeded" : result.status
+        try await connection.execute(
+            """
+            insert into ops.runs (run_id, command, night_run_id, status, finished_at, counts, error)
+            values ($1, $2, $3, $4, now(), $5::jsonb, $6)
+            on conflict (run_id) do update set status = excluded.status, finished_at = now(),
+                counts = excluded.counts, error = excluded.error
+            """, [runID(of: result.step), "nightly: " + result.step.name, night.id, status, json, result.error])
+    }
+
+    /// The steps an earlier attempt of this night finished, by step name.
+    func earlierResults(plan: [NightlyStep]) async throws -> [String: StepResult] {
+        guard night.resumed else { return [:] }
+        let rows = try await connection.query(
+            """
+            select command, status, counts::text, error from ops.runs
+            where night_run_id = $1 and status <> 'running'
+            """, [night.id])
+        var results: [String: StepResult] = [:]
+        let steps = Dictionary(plan.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        for row in rows {
+            let command = try row.decode(String.self, at: 0)
+            let name = String(command.dropFirst("nightly: ".count))
+            guard let step = steps[name] else { continue }
+            let counts = Self.counts(try row.decode(String.self, at: 2))
+            let status = try row.decode(String.self, at: 1)
+            var result = StepResult(
+                step: step, status: counts["skipped"] == 1 ? "skipped" : status,
+                exitStatus: ExitStatus(rawValue: Int32(counts["exit_status"] ?? 0)) ?? .success,
+                seconds: Double(counts["step_ms"] ?? 0) / 1000, counts: counts,
+                error: try row.decode(String?.self, at: 3))
+            result.fromEarlierAttempt = true
+            result.attention = Self.attention(try row.decode(String.self, at: 2))
+            results[name] = result
+        }
+        return results
+    }
+
+    /// A pull or reconcile whose own run finished although the step's row
+    /// never heard: the process was killed in between. Only a step left
+    /// 'running' qualifies, and only a run that began after the step did, so
+    /// a run started by a later step (reconcile reads the feeds itself when
+    /// none is fresh) or by an earlier, failed attempt is never mistaken for it.
+    func innerRunFinished(_ command: String, step: NightlyStep) async throws -> StepResult? {
+        let rows = try await connection.query(
+            """
+            select i.status, i.counts::text from ops.runs s
+            join ops.runs i on i.command = $2 and i.started_at >= s.started_at
+            where s.run_id = $1 and s.status = 'running' and i.status in ('succeeded', 'dead_letters')
+            order by i.started_at limit 1
+            """, [runID(of: step), command])
+        guard let row = rows.first else { return nil }
+        let status = try row.decode(String.self, at: 0)
+        let counts = Self.counts(try row.decode(String.self, at: 1))
+        var exit: ExitStatus = status == "dead_letters" ? .finishedWithDeadLetters : .success
+        if (counts["unrepaired_breaches"] ?? 0) > 0 { exit = .driftBreached }
+        return StepResult(step: step, status: status, exitStatus: exit, seconds: 0, counts: counts, error: nil)
+    }
+
+    static func counts(_ json: String) -> [String: Int] {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
+            return [:]
+        }
+        return object.compactMapValues { ($0 as? NSNumber)?.intValue }
+    }
+
+    static func attention(_ json: String) -> [Attention] {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
+            let text = object["attention"] as? String, !text.isEmpty
+        else { return [] }
+        return text.split(separator: "\n").compactMap { line in
+            let parts = line.split(separator: "\t", maxSplits: 1)
+            guard parts.count == 2, let raw = Int(parts[0]), let kind = Attention.Kind(rawValue: raw) else {
+                return nil
+            }
+            return Attention(kind, String(parts[1]))
+        }
+    }
+}

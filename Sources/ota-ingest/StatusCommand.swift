@@ -1,0 +1,31 @@
+import ArgumentParser
+import OTAIngest
+
+/// `ota-ingest status`: the morning look at the pipeline.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Last runs, the last nightly's steps, watermarks, lag, dead letters, drift breaches.",
+        discussion: "--format json gives the same sections as one JSON object, for monitoring.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "Only this property code (watermarks, health, dead letters, breaches).")
+    var property: String?
+
+    @Option(help: "table or json.")
+    var format: String = "table"
+
+    func run() async throws {
+        _ = try global.loadConfig()
+        guard format == "table" || format == "json" else {
+            throw ConfigError("--format \(format) is unknown; fix: use table or json")
+        }
+        let text = try await global.withConnection { connection in
+            format == "json"
+                ? try await StatusReport.json(property: property, on: connection)
+                : try await StatusReport.table(property: property, on: connection)
+        }
+        print(text)
+    }
+}
