@@ -1,9 +1,8 @@
 import Foundation
 import PostgresClient
-import WarehouseSQL
 
-/// The full data-quality checks (sql/checks/), once every
-/// `fullChecksEveryDays`: the transform checks what it promoted each run,
+/// The full data-quality checks (`transform --check-all`), once every
+/// `fullChecksEveryDays`: the transform checks the keys it touched each run,
 /// this step checks everything.
 enum FullChecks {
     static func runIfDue(
@@ -19,30 +18,20 @@ enum FullChecks {
             return StepResult(
                 step: step, status: "skipped", exitStatus: .success, seconds: 0, counts: [:], error: nil)
         }
-        let checks = try SQLFileSet(directory: WarehouseSQL.checksDirectory).files
-        try await connection.transaction { conn in
-            _ = try await conn.query("select set_config('ota.run_id', $1, true)", [runID])
-            for check in checks {
-                do {
-                    try await conn.executeScript(check.sql)
-                } catch let error as PostgresError {
-                    throw TransformError(file: "checks/" + check.name, error: error)
-                }
-            }
-        }
-        let failed = try await connection.query(
-            "select check_name from ops.dq_results where run_id = $1 and severity = 'error' and failures > 0 order by 1",
-            [runID]
-        ).map { try $0.decode(String.self, at: 0) }
-        let total = try await connection.query("select count(*) from ops.dq_results where run_id = $1", [runID])[0]
-            .decode(Int.self, at: 0)
+        // The checks read the scope the transform sets up (sql/checks/00_scope.sql), so
+        // the full scan is a transform with --check-all: nothing new to promote by now,
+        // every key checked, in the promotion's transaction.
+        let summary = try await TransformRunner().run(connection, checkAll: true)
+        let failed = summary.failedChecks.map(\.name)
+        let total = summary.checks.count
+        let checksRunID = summary.runID
         var result = StepResult(
             step: step, status: failed.isEmpty ? "succeeded" : "failed",
             exitStatus: failed.isEmpty ? .success : .failure,
             seconds: 0, counts: ["checks": total, "checks_failed": failed.count], error: nil)
         if !failed.isEmpty {
             result.error =
-                "checks failed: \(failed.joined(separator: ", ")); see ops.dq_results where run_id = '\(runID)'"
+                "checks failed: \(failed.joined(separator: ", ")); see ops.dq_results where run_id = '\(checksRunID)'"
             result.attention.append(Attention(.failedStep, "checks failed: \(result.error!)"))
         }
         return result
