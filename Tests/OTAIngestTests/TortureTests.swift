@@ -210,7 +210,7 @@ import Testing
         }
         Torture.record(
             "every sandbox fault at 20% (retry budget 20)", trials: trials, violations: violations,
-            note: "failed pulls plus |feed dead letters - malformed feed records|")
+            note: "failed pulls, plus the difference between feed dead letters and malformed feed records")
         #expect(violations == 0)
     }
 
