@@ -45,7 +45,7 @@ cat >"$work/serve.toml" <<TOML
 port = $serve_port
 basic_username = "wh"
 basic_password_env = "BENCH_PUSH_PASSWORD"
-commit_connections = 4
+commit_connections = ${COMMIT_CONNECTIONS:-4}
 
 [serve.signing.bench]
 scheme = "standard"
@@ -135,7 +135,7 @@ kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true; serve_pid=
     done
     echo "COMMIT;"
 } >"$work/floor.sql"
-as_owner "$PGBIN/pgbench" -h 127.0.0.1 -p "$port" -U postgres -n -c 4 -j 2 -T "$SECONDS_RUN" -f "$work/floor.sql" postgres \
+as_owner "$PGBIN/pgbench" -h 127.0.0.1 -p "$port" -U postgres -n -c "${COMMIT_CONNECTIONS:-4}" -j 2 -T "$SECONDS_RUN" -f "$work/floor.sql" postgres \
     >"$work/pgbench.log" 2>&1 || { echo "bench-serve: pgbench failed:"; cat "$work/pgbench.log"; exit 1; }
 tps=$(awk '/^tps/ {print $3}' "$work/pgbench.log")
 floor=$(python3 -c "print(round($tps * $batch))")
@@ -147,6 +147,6 @@ cat <<REPORT
 bench-serve: wrk -t2 -c$CONNECTIONS -d${SECONDS_RUN}s, PostgreSQL with fsync and synchronous_commit on
   WebHotelier JSON PUSH, Basic auth:   $push_rate durable pushes/s  p50 $(to_ms "$push_p50") ms  p99 $(to_ms "$push_p99") ms  (non-2xx $push_bad; rows stored $stored_pushes)
   Standard Webhooks rate updates:      $rate_rate durable updates/s p50 $(to_ms "$rate_p50") ms  p99 $(to_ms "$rate_p99") ms  (non-2xx $rate_bad; rows stored $stored_rates)
-  floor: pgbench, 4 connections, $batch inserts per durable commit (the receiver's mean batch): $floor rows/s
+  floor: pgbench, ${COMMIT_CONNECTIONS:-4} connections, $batch inserts per durable commit (the receiver's mean batch): $floor rows/s
   ratio pushes/floor: $ratio   (targets: >= 10000/s, p99 < 50 ms, ratio >= 0.5)
 REPORT

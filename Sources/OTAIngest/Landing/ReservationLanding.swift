@@ -66,7 +66,10 @@ public enum ReservationLanding {
             select $1, $2, $3, $4, $5, $6, $7::timestamptz, h.content_hash,
                    $4 = 'new' and exists (
                        select 1 from staging.reservation_events e
-                       where e.source = $1 and e.confirmation_id = $3 and not e.is_collision
+                       -- The property (a booking never changes it) lets the version key's
+                       -- index answer this; without it every "new" scans the table.
+                       where e.source = $1 and e.property_code = $2 and e.confirmation_id = $3
+                         and not e.is_collision
                          and e.content_hash <> h.content_hash),
                    $8, $9, h.data, $10, $12
             from hashed h
