@@ -12,6 +12,12 @@ public enum CommandLineRunner {
         public var status: Int32
         public var stdout: String
         public var stderr: String
+
+        public init(status: Int32, stdout: String, stderr: String) {
+            self.status = status
+            self.stdout = stdout
+            self.stderr = stderr
+        }
     }
 
     /// The directory holding the test runner, where SwiftPM also puts the executables.
