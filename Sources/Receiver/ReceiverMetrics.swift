@@ -1,5 +1,6 @@
 import Metrics
 import Prometheus
+import Synchronization
 
 /// The receiver's figures for `/metrics`: swift-metrics instruments on a Prometheus
 /// registry of this receiver's own (tests run several receivers in one process, and
@@ -13,6 +14,7 @@ final class ReceiverMetrics: Sendable {
     let pingPullsRun: Metrics.Counter
     let pingsCoalesced: Metrics.Counter
     private let eventLag: Metrics.Timer
+    private let requestCounters = Mutex<[String: Metrics.Counter]>([:])
 
     init() {
         var factory = PrometheusMetricsFactory(registry: registry)
@@ -36,10 +38,17 @@ final class ReceiverMetrics: Sendable {
     /// One request answered: by endpoint and outcome (stored, duplicate, collision,
     /// unauthorized, bad_signature, invalid, too_large, unsupported_type, unknown_property, unavailable, ...).
     func request(_ endpoint: String, _ outcome: String) {
-        Metrics.Counter(
-            label: "ota_receiver_requests_total", dimensions: [("endpoint", endpoint), ("outcome", outcome)],
-            factory: factory
-        ).increment()
+        // One counter per (endpoint, outcome), made once: this runs on every request.
+        let counter = requestCounters.withLock { counters in
+            let key = endpoint + "|" + outcome
+            if let counter = counters[key] { return counter }
+            let counter = Metrics.Counter(
+                label: "ota_receiver_requests_total", dimensions: [("endpoint", endpoint), ("outcome", outcome)],
+                factory: factory)
+            counters[key] = counter
+            return counter
+        }
+        counter.increment()
     }
 
     func committed(batch: Int, latency: Duration) {

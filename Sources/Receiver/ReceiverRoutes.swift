@@ -177,7 +177,7 @@ struct ReceiverRoutes: Sendable {
         guard let connection = try? await PostgresConnection.connect(server.databaseURL) else {
             return answer(.serviceUnavailable, "database unreachable")
         }
-        let pending = try? await Migrator().pending(connection)
+        let pending = try? await server.migrator.pending(connection)
         await connection.close()
         guard let pending else { return answer(.serviceUnavailable, "database unreachable") }
         guard pending.isEmpty else {

@@ -17,6 +17,8 @@ public final class ReceiverServer: Sendable {
     let queue = CommitQueue()
     let metrics = ReceiverMetrics()
     let counts = PipelineCounts()
+    /// Read once: /readyz compares the shipped migrations with the database's.
+    let migrator: Migrator
     let pings: PingScheduler
     let logger: Logger
     private let state = Mutex<Running?>(nil)
@@ -37,6 +39,7 @@ public final class ReceiverServer: Sendable {
         logFormat: RunLog.Format = .text
     ) throws {
         let settings = try ReceiverSettings(config: config, secrets: secrets)
+        migrator = try Migrator()
         self.settings = settings
         self.databaseURL = databaseURL
         var log = Logger(label: "ota-ingest.serve")

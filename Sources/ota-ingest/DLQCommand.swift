@@ -99,9 +99,7 @@ struct DLQCommand: AsyncParsableCommand {
         var logFormat: String = "text"
 
         func run() async throws {
-            guard let format = RunLog.Format(rawValue: logFormat) else {
-                throw ConfigError("--log-format \(logFormat) is unknown; fix: use text or json")
-            }
+            let format = try CommandInputs.logFormat(logFormat)
             var refetcher: BookingRefetcher?
             if refetch {
                 guard let config = try global.loadConfig() else {

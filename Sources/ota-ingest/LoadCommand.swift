@@ -41,9 +41,7 @@ struct LoadCommand: AsyncParsableCommand {
         var partRecords: Int = 50_000
 
         func execute(_ stream: BackfillLoader.Stream) async throws {
-            guard let format = RunLog.Format(rawValue: logFormat) else {
-                throw ConfigError("--log-format \(logFormat) is unknown; fix: use text or json")
-            }
+            let format = try CommandInputs.logFormat(logFormat)
             if let config = try global.loadConfig() {
                 _ = try config.source(named: source)
             } else if source.isEmpty || !source.allSatisfy({ $0.isLetter || $0.isNumber || "_.-".contains($0) }) {

@@ -59,19 +59,9 @@ struct NightlyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        guard let config = try global.loadConfig() else {
-            throw ConfigError("nightly needs a configuration file; fix: pass --config or set OTA_INGEST_CONFIG")
-        }
-        guard let format = RunLog.Format(rawValue: logFormat) else {
-            throw ConfigError("--log-format \(logFormat) is unknown; fix: use text or json")
-        }
-        var clock = WallClock.system
-        if let now {
-            guard let date = Timestamps.parse(now) else {
-                throw ConfigError("--now \(now) is not an ISO-8601 time; fix: e.g. 2026-01-01T00:00:00Z")
-            }
-            clock = WallClock(pinned: date)
-        }
+        let config = try CommandInputs.config(global, for: "nightly")
+        let format = try CommandInputs.logFormat(logFormat)
+        let clock = try CommandInputs.clock(now: now)
         var settings = NightlySettings()
         settings.repair = !noRepair
         settings.stepDeadline = .milliseconds(Int64(stepDeadlineMinutes * 60_000))

@@ -39,9 +39,7 @@ struct ServeCommand: AsyncParsableCommand {
     var port: Int?
 
     func run() async throws {
-        guard var config = try global.loadConfig() else {
-            throw ConfigError("serve needs a configuration file; fix: pass --config or set OTA_INGEST_CONFIG")
-        }
+        var config = try CommandInputs.config(global, for: "serve")
         if let port { config.serve.port = port }
         let server = try ReceiverServer(config: config, databaseURL: try global.resolvedDatabaseURL())
         try await server.start(handleSignals: true)

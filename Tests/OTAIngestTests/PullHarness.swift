@@ -75,15 +75,11 @@ struct PullHarness: Sendable {
     }
 
     func strings(_ sql: String, _ parameters: [(any PostgresBindable)?] = []) async throws -> [String] {
-        let connection = try await db.connect()
-        return try await connection.query(sql, parameters).map { try $0.decode(String.self, at: 0) }
+        try await db.strings(sql, parameters)
     }
 
     func int(_ sql: String, _ parameters: [(any PostgresBindable)?] = []) async throws -> Int {
-        let connection = try await db.connect()
-        let value = try await connection.query(sql, parameters)[0].decode(Int.self, at: 0)
-        await connection.close()
-        return value
+        try await db.int(sql, parameters)
     }
 
     /// jsonb's canonical text of a JSON document, to compare bodies whatever their formatting.

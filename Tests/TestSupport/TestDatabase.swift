@@ -111,3 +111,31 @@ public struct TestDatabaseError: Error, CustomStringConvertible {
             + "fix: run `make db-start` (or `make test`)"
     }
 }
+
+extension TestDatabase {
+    /// The first column of every row, as text, on a connection of its own.
+    public func strings(_ sql: String, _ parameters: [(any PostgresBindable)?] = []) async throws -> [String] {
+        let connection = try await connect()
+        do {
+            let rows = try await connection.query(sql, parameters).map { try $0.decode(String.self, at: 0) }
+            await connection.close()
+            return rows
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
+    /// The first column of the first row, as an integer.
+    public func int(_ sql: String, _ parameters: [(any PostgresBindable)?] = []) async throws -> Int {
+        let connection = try await connect()
+        do {
+            let value = try await connection.query(sql, parameters)[0].decode(Int.self, at: 0)
+            await connection.close()
+            return value
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+}

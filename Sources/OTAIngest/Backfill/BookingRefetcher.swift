@@ -1,5 +1,4 @@
 import Foundation
-import HTTPClient
 
 /// `dlq replay --refetch`: reads a dead-lettered booking again from its OTA, as it
 /// is now. A dead letter's bytes never change, and a body that was refused because
@@ -9,6 +8,8 @@ public struct BookingRefetcher: Sendable {
     let sources: [String: SourceConfig]
     /// Per source name, its property accounts by property code.
     let accounts: [String: [String: PropertyAccount]]
+    /// One token bucket per source, so a replay of many dead letters keeps the source's rate.
+    let buckets: [String: TokenBucket]
 
     /// Resolves the credentials of every configured WebHotelier source up front, so a
     /// missing secret is a configuration error before anything is read.
@@ -22,6 +23,7 @@ public struct BookingRefetcher: Sendable {
         }
         self.sources = sources
         self.accounts = accounts
+        buckets = sources.mapValues { TokenBucket(rate: $0.requestsPerSecond, burst: $0.burst) }
     }
 
     /// The booking's current body (the response's `data`), or why it cannot be had.
@@ -44,13 +46,7 @@ public struct BookingRefetcher: Sendable {
         guard let id = candidate.recordKey.flatMap({ Int($0) }) else {
             return refused("the dead letter has no confirmation id; fix: land a corrected copy with `ota-ingest load`")
         }
-        let caller = SourceCaller(
-            sourceName: source.name,
-            session: HTTPSession(configuration: HTTPSessionConfiguration(requestTimeout: source.requestTimeout)),
-            bucket: TokenBucket(rate: source.requestsPerSecond, burst: source.burst),
-            policy: RetryPolicy(
-                maxAttempts: source.maxAttempts, baseDelay: source.retryBaseDelay, maxDelay: source.retryMaxDelay),
-            stats: stats)
+        let caller = SourceCaller.make(for: source, bucket: buckets[source.name]!, stats: stats)
         let client = WebHotelierClient(account: account, baseURL: source.baseURL, caller: caller)
         do {
             let envelope = try await client.reservation(id)

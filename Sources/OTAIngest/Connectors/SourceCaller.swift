@@ -24,6 +24,18 @@ public struct SourceCaller: Sendable {
         self.stats = stats
     }
 
+    /// A caller with a session of its own for `source`, sharing `bucket` and `stats`
+    /// with the other callers of the same run.
+    static func make(for source: SourceConfig, bucket: TokenBucket, stats: PullStats) -> SourceCaller {
+        SourceCaller(
+            sourceName: source.name,
+            session: HTTPSession(configuration: HTTPSessionConfiguration(requestTimeout: source.requestTimeout)),
+            bucket: bucket,
+            policy: RetryPolicy(
+                maxAttempts: source.maxAttempts, baseDelay: source.retryBaseDelay, maxDelay: source.retryMaxDelay),
+            stats: stats)
+    }
+
     /// Sends `request` until it succeeds, fails for good, or runs out of attempts.
     /// `errorCode` reads the dialect's error code from a body (nil where there is none);
     /// `isComplete` tells a whole body from one cut short, which is retried like a reset;

@@ -28,13 +28,7 @@ public struct PullContext: Sendable {
 
     /// A caller with its own HTTP session, for one worker.
     func makeCaller(property: String = "") -> SourceCaller {
-        var caller = SourceCaller(
-            sourceName: source.name,
-            session: HTTPSession(configuration: HTTPSessionConfiguration(requestTimeout: source.requestTimeout)),
-            bucket: bucket,
-            policy: RetryPolicy(
-                maxAttempts: source.maxAttempts, baseDelay: source.retryBaseDelay, maxDelay: source.retryMaxDelay),
-            stats: stats)
+        var caller = SourceCaller.make(for: source, bucket: bucket, stats: stats)
         caller.answers = answers
         caller.answersProperty = property
         return caller
