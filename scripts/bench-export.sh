@@ -4,10 +4,11 @@
 # of the same query, CSV both, median of three runs each. Target (issue 10):
 # within 1.1x of psql. Also reports ota-ingest's peak memory.
 #
-# Usage: scripts/bench-export.sh [BIN_DIR] [ROWS]
+# Usage: scripts/bench-export.sh [BIN_DIR] [ROWS]     (REPEATS: runs of each, 3)
 # Needs DATABASE_URL (a superuser of the throwaway server, as `make db-start` writes):
 # the bench works in a database of its own, dropped at the end.
 set -euo pipefail
+. "$(dirname "$0")/bench-common.sh"
 bin_dir=${1:-$(swift build -c release --show-bin-path)}
 rows=${2:-1000000}
 : "${DATABASE_URL:?bench-export: DATABASE_URL is not set; fix: make db-start, then set -a; . .local/pg.env}"
@@ -15,14 +16,12 @@ rows=${2:-1000000}
 
 work=$(mktemp -d)
 db="ota_bench_export_$$"
-bench_url=$(python3 -c 'import sys, urllib.parse as u; p = u.urlparse(sys.argv[1]); print(u.urlunparse(p._replace(path="/" + sys.argv[2])))' "$DATABASE_URL" "$db")
 cleanup() {
     psql -q "$DATABASE_URL" -c "drop database if exists $db with (force)" >/dev/null 2>&1 || true
     rm -rf "$work"
 }
 trap cleanup EXIT
-psql -q "$DATABASE_URL" -c "create database $db" >/dev/null
-"$bin_dir/ota-ingest" migrate --database-url "$bench_url" >/dev/null
+bench_url=$(bench_fresh_db "$db" "$bin_dir")
 
 # 1,000,000 current cells: 50 properties x 20 rates x 1000 (stay date, occupancy) pairs.
 psql -q -v ON_ERROR_STOP=1 "$bench_url" -v rows="$rows" <<'SQL' >/dev/null
@@ -38,15 +37,14 @@ vacuum analyze facts.rates;
 SQL
 
 median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
-now() { date +%s.%N; }
 ours=() theirs=()
-for run in 1 2 3; do
-    start=$(now)
+for _ in $(seq 1 "${REPEATS:-3}"); do
+    start=$(bench_now)
     "$bin_dir/ota-ingest" export pricing_current_rates --format csv --out "$work/ours.csv" --database-url "$bench_url" 2>"$work/ours.log"
-    ours+=("$(echo "$(now) - $start" | bc)")
-    start=$(now)
+    ours+=("$(echo "$(bench_now) - $start" | bc)")
+    start=$(bench_now)
     psql -q "$bench_url" -c "\\copy (select * from feeds.pricing_current_rates) to '$work/theirs.csv' with (format csv, header true)"
-    theirs+=("$(echo "$(now) - $start" | bc)")
+    theirs+=("$(echo "$(bench_now) - $start" | bc)")
 done
 ours_lines=$(wc -l <"$work/ours.csv")
 theirs_lines=$(wc -l <"$work/theirs.csv")
@@ -57,3 +55,5 @@ echo "export of $((ours_lines - 1)) rows (pricing_current_rates, csv, $(du -m "$
 echo "  ota-ingest export: ${ours[*]} s (median $o s); $(sed -n 's/.*\(peak memory [0-9]* MB\).*/\1/p' "$work/ours.log")"
 echo "  psql \\copy:        ${theirs[*]} s (median $t s)"
 echo "  ratio $(echo "scale=2; $o / $t" | bc) (target 1.1)"
+bench_record "ota-ingest export pricing_current_rates, csv" "$o" s "psql \\copy of the same query to a file" "$t" "ratio<=1.1"
+bench_record "ota-ingest export peak memory" "$(sed -n 's/.*peak memory \([0-9]*\) MB.*/\1/p' "$work/ours.log")" MB

@@ -13,6 +13,7 @@
 # Needs DATABASE_URL (a superuser of the throwaway server, as `make db-start` writes):
 # the bench works in a database of its own, dropped at the end.
 set -euo pipefail
+. "$(dirname "$0")/bench-common.sh"
 bin_dir=${1:-$(swift build -c release --show-bin-path)}
 records=${2:-1000000}
 seed=${3:-42}
@@ -21,14 +22,12 @@ seed=${3:-42}
 
 work=$(mktemp -d)
 db="ota_bench_load_$$"
-bench_url=$(python3 -c 'import sys, urllib.parse as u; p = u.urlparse(sys.argv[1]); print(u.urlunparse(p._replace(path="/" + sys.argv[2])))' "$DATABASE_URL" "$db")
 cleanup() {
     psql -q "$DATABASE_URL" -c "drop database if exists $db with (force)" >/dev/null 2>&1 || true
     rm -rf "$work"
 }
 trap cleanup EXIT
-psql -q "$DATABASE_URL" -c "create database $db" >/dev/null
-"$bin_dir/ota-ingest" migrate --database-url "$bench_url" >/dev/null
+bench_url=$(bench_fresh_db "$db" "$bin_dir")
 
 # The same kind of records a rate export holds; no backslashes or tabs, so COPY's
 # text format (psql's \copy) takes each line as it is.
@@ -55,21 +54,20 @@ PY
 size_mb=$(du -m "$file" | cut -f1)
 echo "bench-load: $records rate records, $size_mb MB of NDJSON (seed $seed)"
 
-now() { date +%s.%N; }
 
 # psql \copy into a one-jsonb-column table: the floor for landing these bytes.
 psql -q "$bench_url" -c "create table public.bench_copy (doc jsonb)"
-t0=$(now)
+t0=$(bench_now)
 psql -q "$bench_url" -c "\\copy public.bench_copy (doc) from '$file'"
-t1=$(now)
+t1=$(bench_now)
 psql_s=$(awk -v a="$t1" -v b="$t0" 'BEGIN { print a - b }')
 
 # ota-ingest load rates: validation, slicing, COPY into the partitioned staging table.
 timing="$work/time.txt"
-t0=$(now)
+t0=$(bench_now)
 /usr/bin/time -v -o "$timing" "$bin_dir/ota-ingest" load rates --source bench --file "$file" \
     --database-url "$bench_url" >"$work/summary.txt"
-t1=$(now)
+t1=$(bench_now)
 ota_s=$(awk -v a="$t1" -v b="$t0" 'BEGIN { print a - b }')
 landed=$(psql -Atq "$bench_url" -c "select count(*) from staging.rate_observations")
 [ "$landed" = "$records" ] || { echo "bench-load: landed $landed of $records records"; cat "$work/summary.txt"; exit 1; }
@@ -84,9 +82,9 @@ cols="$cols, batch_id, run_id, raw, origin" # one line: psql's \copy takes no li
 typed="$work/typed.copy"
 psql -q "$bench_url" -c "\\copy (select $cols from staging.rate_observations) to '$typed'"
 psql -q "$bench_url" -c "truncate staging.rate_observations" -c "vacuum staging.rate_observations"
-t0=$(now)
+t0=$(bench_now)
 psql -q "$bench_url" -c "\\copy staging.rate_observations ($cols) from '$typed'"
-t1=$(now)
+t1=$(bench_now)
 typed_s=$(awk -v a="$t1" -v b="$t0" 'BEGIN { print a - b }')
 
 awk -v n="$records" -v p="$psql_s" -v t="$typed_s" -v o="$ota_s" -v rss="$rss_kb" -v cpu="$cpu_s" 'BEGIN {
@@ -95,3 +93,7 @@ awk -v n="$records" -v p="$psql_s" -v t="$typed_s" -v o="$ota_s" -v rss="$rss_kb
     printf "floor psql \\copy typed rows:    %6.2f s  %9.0f records/s  ratio %.2fx (target <= 1.10x)\n", t, n / t, o / t
     printf "ota-ingest peak RSS:           %6.1f MB (target < 256 MB)\n", rss / 1024
 }'
+bench_record "ota-ingest load rates" "$ota_s" s "psql \\copy of the file into one jsonb column" "$psql_s" "ratio<=1.3"
+bench_record "ota-ingest load rates, against typed rows" "$ota_s" s \
+    "psql \\copy of the same records as staging's typed rows" "$typed_s" "ratio<=1.1"
+bench_record "ota-ingest load rates peak RSS" "$(awk -v k="$rss_kb" 'BEGIN { printf "%.1f", k / 1024 }')" MB "" "" "value<256"

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Times one full `ota-ingest nightly` over a sandbox of 50 properties with a
 # 365-day stay window (WebHotelier bookings, availability and rate feeds),
-# after one simulated day, and prints each step's time and share.
+# after one simulated day, and prints each step's time and share; beside it,
+# the anchor measured in the same run: psql \copy of the rows the night landed
+# in staging into empty tables of the same columns (the bare cost of landing
+# the night's data, which the nightly does along with HTTP, the transforms and
+# reconciliation).
 #
 # Usage: scripts/bench-nightly.sh [BIN_DIR] [PROPERTIES]
 # Needs DATABASE_URL (a superuser of the throwaway server, as `make db-start` writes):
 # the bench works in a database of its own, dropped at the end.
 set -euo pipefail
+. "$(dirname "$0")/bench-common.sh"
 bin_dir=${1:-$(swift build -c release --show-bin-path)}
 properties=${2:-50}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,24 +22,15 @@ done
 
 work=$(mktemp -d)
 db="ota_bench_nightly_$$"
-bench_url=$(python3 -c 'import sys, urllib.parse as u; p = u.urlparse(sys.argv[1]); print(u.urlunparse(p._replace(path="/" + sys.argv[2])))' "$DATABASE_URL" "$db")
 cleanup() {
-    [ -n "${sandbox_pid:-}" ] && kill "$sandbox_pid" 2>/dev/null || true
+    kill "${BENCH_SANDBOX_PID:-}" 2>/dev/null || true
     psql -q "$DATABASE_URL" -c "drop database if exists $db with (force)" >/dev/null 2>&1 || true
     rm -rf "$work"
 }
 trap cleanup EXIT
-psql -q "$DATABASE_URL" -c "create database $db" >/dev/null
-
-: >"$work/sandbox.log"
-"$bin_dir/ota-sandbox" --port 0 --seed 7 --properties "$properties" --min-interval 0 >"$work/sandbox.log" 2>&1 &
-sandbox_pid=$!
-for _ in $(seq 1 100); do
-    grep -q "listening on" "$work/sandbox.log" && break
-    sleep 0.1
-done
-url=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$work/sandbox.log")
-[ -n "$url" ] || { echo "bench-nightly: the sandbox did not start"; cat "$work/sandbox.log"; exit 1; }
+bench_url=$(bench_fresh_db "$db" "$bin_dir")
+bench_start_sandbox "$bin_dir" "$work/sandbox.log" --seed 7 --properties "$properties" --min-interval 0
+url=$BENCH_SANDBOX_URL
 mkdir -p "$work/credentials"
 curl -fsS "$url/_sandbox/accounts" | python3 -c '
 import json, sys, os
@@ -59,7 +55,6 @@ burst = 1000
 TOML
 curl -fsS -X POST "$url/_sandbox/advance?minutes=1440" >/dev/null
 now=$(curl -fsS "$url/_sandbox/clock" | sed -n 's/.*"now":"\([^"]*\)".*/\1/p')
-"$bin_dir/ota-ingest" migrate --database-url "$bench_url" >/dev/null
 "$bin_dir/ota-ingest" seed --dir "$ROOT/seeds" --database-url "$bench_url" >/dev/null
 
 start=$(date +%s.%N)
@@ -79,3 +74,20 @@ union all select 'staging.reservation_events', count(*) from staging.reservation
 union all select 'facts.rates', count(*) from facts.rates;
 SQL
 head -20 "$work/summary.txt"
+
+# The anchor: the rows the night landed, copied out and landed again with psql \copy.
+floor_s=0
+for table in rate_observations availability_observations reservation_events; do
+    psql -X -q "$bench_url" -c "\\copy (select * from staging.$table) to '$work/$table.copy'" \
+        -c "create table public.floor_$table (like staging.$table)"
+    t0=$(bench_now)
+    psql -X -q "$bench_url" -c "\\copy public.floor_$table from '$work/$table.copy'"
+    floor_s=$(awk -v f="$floor_s" -v d="$(bench_elapsed "$t0" "$(bench_now)")" 'BEGIN { printf "%.3f", f + d }')
+done
+echo "anchor: psql \\copy of the night's staged rows into empty tables: $floor_s s; ratio $(awk -v a="$elapsed" -v b="$floor_s" 'BEGIN { printf "%.1fx", a / b }')"
+[ "$status" = 0 ] || { echo "bench-nightly: the nightly exited $status"; sed -n 1,40p "$work/nightly.log"; exit 1; }
+bench_record "one nightly, every step" "$elapsed" s "psql \\copy of the rows the night staged" "$floor_s"
+while IFS='|' read -r step seconds; do
+    bench_record "step: $step" "$seconds" s
+done < <(psql -X -At "$bench_url" -c "select substr(command, 10), round((counts->>'step_ms')::numeric / 1000, 2)
+    from ops.runs where night_run_id is not null order by started_at")

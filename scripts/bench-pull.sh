@@ -9,24 +9,25 @@
 #
 #   scripts/bench-pull.sh BIN_DIR [PROPERTIES]     (DATABASE_URL and PGDATA from .local/pg.env)
 set -euo pipefail
+. "$(dirname "$0")/bench-common.sh"
 BIN=${1:?usage: scripts/bench-pull.sh BIN_DIR [PROPERTIES]}
 PROPERTIES=${2:-190}
 : "${DATABASE_URL:?bench-pull: DATABASE_URL is not set; fix: run make bench}"
 : "${PGDATA:?bench-pull: PGDATA is not set; fix: run make bench}"
-: "${OTA_TEST_ADMIN_URL:?bench-pull: OTA_TEST_ADMIN_URL is not set; fix: run make bench}"
 work=$(mktemp -d)
-log="$work/sandbox.log"
-"$BIN/ota-sandbox" --port 0 --properties "$PROPERTIES" --initial-bookings 0 >"$log" 2>&1 &
-spid=$!
-trap 'kill $spid 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 1 300); do grep -q "listening on" "$log" && break; sleep 0.1; done
-base=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$log")
-[ -n "$base" ] || { echo "bench-pull: the sandbox did not start:"; cat "$log"; exit 1; }
-
 db=bench_pull
-psql "$OTA_TEST_ADMIN_URL" -qc "drop database if exists $db with (force)" -c "create database $db"
-url="${OTA_TEST_ADMIN_URL%/*}/$db"
-"$BIN/ota-ingest" migrate --database-url "$url" >/dev/null
+load_db=bench_pull_load
+cleanup() {
+    kill "${BENCH_SANDBOX_PID:-}" 2>/dev/null || true
+    psql -X -q "$DATABASE_URL" -c "drop database if exists $db with (force)" -c "drop database if exists $load_db with (force)" \
+        >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+bench_start_sandbox "$BIN" "$work/sandbox.log" --properties "$PROPERTIES" --initial-bookings 0
+spid=$BENCH_SANDBOX_PID
+base=$BENCH_SANDBOX_URL
+url=$(bench_fresh_db "$db" "$BIN")
 cat >"$work/bench.toml" <<TOML
 [sources.bench]
 kind = "cursor"
@@ -54,7 +55,7 @@ pg_cpu() {
 }
 quiesce() { # until no backend of database $1 is left, then a moment for the reaping
     for _ in $(seq 1 100); do
-        [ "$(psql "$OTA_TEST_ADMIN_URL" -Atc "select count(*) from pg_stat_activity where datname = '$1'")" = 0 ] && break
+        [ "$(psql "$DATABASE_URL" -Atc "select count(*) from pg_stat_activity where datname = '$1'")" = 0 ] && break
         sleep 0.1
     done
     sleep 0.2
@@ -80,11 +81,8 @@ awk -v r="$records" -v w="$wall" -v u="$user" -v s="$sys" -v sc="$((s1 - s0))" -
 psql "$url" -Atc "copy (select json_build_object('property', property_code, 'rate_id', rate_id, 'room', room_code,
     'date', stay_date, 'adults', adults, 'children', children, 'price', price, 'currency', currency,
     'closeout', closeout::int, 'min_stay', min_stay) from staging.rate_observations) to stdout" >"$work/same.ndjson"
-psql "$OTA_TEST_ADMIN_URL" -qc "drop database if exists $db with (force)"
-load_db=bench_pull_load
-psql "$OTA_TEST_ADMIN_URL" -qc "drop database if exists $load_db with (force)" -c "create database $load_db"
-load_url="${OTA_TEST_ADMIN_URL%/*}/$load_db"
-"$BIN/ota-ingest" migrate --database-url "$load_url" >/dev/null
+psql -X -q "$DATABASE_URL" -c "drop database if exists $db with (force)"
+load_url=$(bench_fresh_db "$load_db" "$BIN")
 { time "$BIN/ota-ingest" load rates --source bench --file "$work/same.ndjson" --database-url "$load_url" \
     >"$work/load.txt" 2>&1; } 2>"$work/load-time.txt"
 read -r load_wall _ _ <"$work/load-time.txt"
@@ -93,4 +91,9 @@ awk -v r="$records" -v w="$wall" -v l="$loaded" -v lw="$load_wall" 'BEGIN {
     printf "ota-ingest load rates of the same %d records from a file: %.1f s = %d records/s\n", l, lw, l / lw
     printf "ratio pull/load: %.2fx (target >= 0.70x)\n", (r / w) / (l / lw)
 }'
-psql "$OTA_TEST_ADMIN_URL" -qc "drop database if exists $load_db with (force)"
+bench_record "pull inventory, end to end" "$(awk -v r="$records" -v w="$wall" 'BEGIN { printf "%.0f", r / w }')" records/s \
+    "ota-ingest load rates of the same records from a file" "$(awk -v l="$loaded" -v w="$load_wall" 'BEGIN { printf "%.0f", l / w }')" "ratio>=0.7"
+bench_record "records pulled" "$records" records
+bench_record "pull inventory, wall time" "$wall" s "ota-ingest load rates of the same records, wall time" "$load_wall"
+bench_record "ota-ingest CPU-s per million records pulled" "$(awk -v r="$records" -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", (u + s) / (r / 1000000) }')" CPU-s
+bench_record "ota-ingest peak memory during the pull" "$peak" MB "" "" "value<256"

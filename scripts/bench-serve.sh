@@ -6,6 +6,7 @@
 #
 #   scripts/bench-serve.sh BIN_DIR [SECONDS] [CONNECTIONS]
 set -euo pipefail
+. "$(dirname "$0")/bench-common.sh"
 BIN=${1:?usage: scripts/bench-serve.sh BIN_DIR [SECONDS] [CONNECTIONS]}
 SECONDS_RUN=${2:-30}
 CONNECTIONS=${3:-64}
@@ -150,3 +151,11 @@ bench-serve: wrk -t2 -c$CONNECTIONS -d${SECONDS_RUN}s, PostgreSQL with fsync and
   floor: pgbench, ${COMMIT_CONNECTIONS:-4} connections, $batch inserts per durable commit (the receiver's mean batch): $floor rows/s
   ratio pushes/floor: $ratio   (targets: >= 10000/s, p99 < 50 ms, ratio >= 0.5)
 REPORT
+bench_record "durable JSON pushes/s through serve" "$push_rate" pushes/s \
+    "pgbench: the same inserts, as many per durable commit, over as many connections" "$floor" "ratio>=0.5"
+bench_record "JSON push p99 latency" "$(to_ms "$push_p99")" ms "" "" "value<50"
+bench_record "JSON push p50 latency" "$(to_ms "$push_p50")" ms
+bench_record "durable JSON pushes/s, absolute" "$push_rate" pushes/s "" "" "value>=10000"
+bench_record "durable signed rate updates/s through serve" "$rate_rate" updates/s "the same pgbench floor" "$floor"
+bench_record "signed rate update p99 latency" "$(to_ms "$rate_p99")" ms
+bench_record "non-2xx answers under load" "$((push_bad + rate_bad))" answers "" "" "value<=0"
