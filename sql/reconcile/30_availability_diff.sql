@@ -10,15 +10,19 @@ select coalesce(s.property_code, f.property_code) as property_code, coalesce(s.r
        f.allotment as fact_allotment, f.stop_sell as fact_stop_sell, f.min_stay as fact_min_stay,
        f.max_stay as fact_max_stay, f.closed_to_arrival as fact_closed_to_arrival,
        f.closed_to_departure as fact_closed_to_departure
-from (select a.* from recon.snapshot_availability a join recon_scope c on a.snapshot_id = c.snapshot_id
-      where c.stream = 'availability') s
+from (select a.* from recon.snapshot_availability a
+      where a.snapshot_id = (select c.snapshot_id from recon_scope c where c.stream = 'availability')) s
 full join (
     select f.property_code, f.room_code, f.stay_date, f.row_hash, f.allotment, f.stop_sell, f.min_stay, f.max_stay,
            f.closed_to_arrival, f.closed_to_departure
     from facts.availability f
-    join recon_scope c on c.stream = 'availability' and f.property_code = c.property_code and f.source = c.source
-    where f.valid_from <= c.taken_at and (f.valid_to is null or f.valid_to > c.taken_at)
-      and (c.stay_from is null or f.stay_date >= c.stay_from) and (c.stay_to is null or f.stay_date <= c.stay_to)
+    -- The scope's one row read as constants, as in 20_rates_diff.sql.
+    where f.property_code = (select property_code from recon_scope) and f.source = (select source from recon_scope)
+      and (select stream from recon_scope) = 'availability'
+      and f.valid_from <= (select taken_at from recon_scope)
+      and (f.valid_to is null or f.valid_to > (select taken_at from recon_scope))
+      and f.stay_date >= coalesce((select stay_from from recon_scope), '-infinity')
+      and f.stay_date <= coalesce((select stay_to from recon_scope), 'infinity')
 ) f
   on (f.property_code, f.room_code, f.stay_date) = (s.property_code, s.room_code, s.stay_date)
 where s.row_hash is distinct from f.row_hash;
