@@ -2,14 +2,13 @@
 """Writes docs/benchmarks.md from what scripts/bench.sh collected.
 
 records.tsv: pass, bench, scale, figure, value, unit, anchor, anchor value, target
-runs.tsv:    pass, bench, scale, seconds, ok|failed, load average at start, command
+runs.tsv:    pass, bench, scale, seconds, ok|failed, load average at start, command, commit, finished at
 
 Every figure is reported as the median over passes with its spread (min-max),
 beside its same-run anchor and the ratio; the ratio of each pass is taken
 first, then the median of those, so a slow pass is compared with its own floor.
 """
 import argparse
-import datetime
 import os
 import platform
 import re
@@ -91,7 +90,7 @@ def scale_label(scale):
 
 def main():
     parser = argparse.ArgumentParser()
-    for option in ("--state", "--out", "--started", "--runs", "--base", "--command", "--bin"):
+    for option in ("--state", "--out", "--runs", "--base", "--command", "--bin"):
         parser.add_argument(option, required=True)
     args = parser.parse_args()
     base = args.base
@@ -122,8 +121,8 @@ def main():
     mem_kb = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal"))
     loads = [num(r[5]) for r in runs if num(r[5]) is not None]
     total = sum(num(r[3]) or 0 for r in runs)
-    commit = run("git", "rev-parse", "--short", "HEAD") or "unknown"
-    dirty = " (with uncommitted changes)" if run("git", "status", "--porcelain", "--untracked-files=no") else ""
+    commits = sorted({r[7] for r in runs if len(r) > 8})
+    finished = sorted(r[8] for r in runs if len(r) > 8)
     scale_words = {
         "rows": lambda s: f"{int(1_000_000 * float(s)):,}",
         "pull": lambda s: f"{max(1, round(190 * float(s))):,}",
@@ -144,8 +143,8 @@ def main():
     w("")
     w("## Machine and versions")
     w("")
-    w(f"- run: {args.started} to {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}, "
-      f"{len(runs)} benchmark runs, {total / 60:.1f} minutes; commit {commit}{dirty}")
+    w(f"- runs finished {finished[0] if finished else '?'} to {finished[-1] if finished else '?'}: "
+      f"{len(runs)} benchmark runs, {total / 60:.1f} minutes in all; commit {', '.join(commits) or 'unknown'}")
     w(f"- machine: {os.cpu_count()} cores, {cpu}, {mem_kb / 1024 / 1024:.1f} GiB memory, "
       f"{first_line(open('/etc/os-release').read().split('PRETTY_NAME=')[1]).strip(chr(34)) if os.path.exists('/etc/os-release') else platform.platform()}, "
       f"Linux {platform.release()}")
@@ -201,6 +200,9 @@ def main():
                   f"{spread(ratios) if len(ratios) > 1 else '-'} | {shown or '-'} | {result if shown else ''} |")
             w("")
         commands = sorted({r[6] for r in runs if r[1] == bench})
+        measured = sorted({f"{r[7]}, {r[8][:10]}" for r in runs if r[1] == bench and len(r) > 8})
+        if measured:
+            w("Measured at commit " + "; ".join(measured) + ".")
         failures = [r for r in runs if r[1] == bench and r[4] != "ok"]
         w("Commands: " + "; ".join(f"`{c}`" for c in commands) + ".")
         if failures:

@@ -6,8 +6,9 @@
 #   RUNS=N     passes of every benchmark (3); the report gives each figure's
 #              median and spread over them
 #   QUICK=1    one pass at a tenth of the data (the scaling runs at 1x)
-#   ONLY="pull transform"   just these benchmarks (a quick look; the report
-#              then covers only them)
+#   ONLY="pull transform"   just these benchmarks; the report keeps the other
+#              benchmarks' figures from the last run (.local/bench), each
+#              section naming the commit it measured
 #   BENCH_OUT  where the report goes (docs/benchmarks.md)
 #
 # Each pass runs copy, load, pull, transform, reconcile, export, nightly and
@@ -30,11 +31,17 @@ ALL="copy load pull transform reconcile export nightly serve"
 ONLY=${ONLY:-$ALL}
 OUT=${BENCH_OUT:-docs/benchmarks.md}
 STATE=$PWD/.local/bench
-rm -rf "$STATE"
-mkdir -p "$STATE"
 export BENCH_RECORD=$STATE/records.tsv
-: >"$BENCH_RECORD"
-: >"$STATE/runs.tsv"
+mkdir -p "$STATE"
+touch "$BENCH_RECORD" "$STATE/runs.tsv"
+# Drop what this run measures again; with ONLY, the other benchmarks' lines stay.
+for file in "$BENCH_RECORD" "$STATE/runs.tsv"; do
+    awk -F'\t' -v only=" $ONLY " 'index(only, " " $2 " ") == 0' "$file" >"$file.kept"
+    mv "$file.kept" "$file"
+done
+# The commit measured: the binaries are built from the tree as it is now.
+COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD -- Sources sql scripts Package.swift 2>/dev/null || COMMIT="$COMMIT with uncommitted changes"
 TEN=$(awk -v b="$BASE" 'BEGIN { print b * 10 }')
 scaled() { awk -v n="$1" -v s="$2" 'BEGIN { v = int(n * s + 0.5); print (v < 1 ? 1 : v) }'; }
 
@@ -64,18 +71,17 @@ run_one() { # name scale pass
     t0=$(date +%s.%N)
     BENCH_NAME=$1 BENCH_SCALE=$2 BENCH_PASS=$3 bash -c "$cmd" 2>&1 | tee "$log" || status=failed
     [ "$status" = ok ] || { failed=1; echo "== bench $1 FAILED; its output: $log"; }
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$3" "$1" "$2" \
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$3" "$1" "$2" \
         "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')" "$status" "$load0" "$cmd" \
-        >>"$STATE/runs.tsv"
+        "$COMMIT" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >>"$STATE/runs.tsv"
 }
 
-started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 for pass in $(seq 1 "$RUNS"); do
     for name in $ONLY; do run_one "$name" "$BASE" "$pass"; done
 done
 for name in pull transform; do
     case " $ONLY " in *" $name "*) run_one "$name" "$TEN" 1 ;; esac
 done
-python3 scripts/bench-report.py --state "$STATE" --out "$OUT" --started "$started" --runs "$RUNS" \
+python3 scripts/bench-report.py --state "$STATE" --out "$OUT" --runs "$RUNS" \
     --base "$BASE" --command "make bench${QUICK:+ QUICK=$QUICK}" --bin "$BIN"
 exit "$failed"
