@@ -59,74 +59,54 @@ public enum CursorPull {
             _ = try await conn.execute("select staging.ensure_load_partitions($1::date)", [loadDate.description])
         }
         var pageNumber = 0
-        let memo = InventoryRecordParser.TimestampMemo()
-        var page = try await client.page(
-            limit: source.pageSize, updatedAfter: mark.updatedAfterText, cursor: mark.cursor)
+        var page = try await fetch(
+            client, context, loadDate: loadDate, cursor: mark.cursor, updatedAfterText: mark.updatedAfterText)
         while true {
-            let requestCursor = mark.cursor
             pageNumber += 1
-            // Fetch the next page while this one is parsed and landed: the HTTP session
-            // and the database connection each work on their own thread.
-            let nextCursor = page.nextCursor
-            let prefetch = nextCursor.map { cursor in
-                Task { try await client.page(limit: source.pageSize, updatedAfter: nil, cursor: cursor) }
+            // Fetch and parse the next page while this one lands: the HTTP session, the
+            // parsing and the database connection each work on their own thread, so the
+            // client's CPU overlaps the server's.
+            let prefetch = page.page.nextCursor.map { cursor in
+                Task { try await fetch(client, context, loadDate: loadDate, cursor: cursor, updatedAfterText: nil) }
             }
-            let key = BatchLedger.Key(
-                runId: run.id, source: source.name, stream: stream, propertyCode: "",
-                range: "cursor:\(requestCursor ?? "start@" + (mark.updatedAfterText ?? "-"))")
-            let stamp = LoadStamp(
-                source: source.name, propertyCode: "", observedAt: context.observedAt(), loadDate: loadDate.description,
-                batchId: key.batchId, runId: run.id)
+            let key = page.key
             var rows: [RateRow] = []
-            rows.reserveCapacity(page.records.count)
-            var refused: [FeedParser.Refused] = []
+            rows.reserveCapacity(page.valid.count)
             var duplicates = 0
             var next = mark
-            next.cursor = page.nextCursor
+            next.cursor = page.page.nextCursor
             // The (key, hash) pairs at the newest updated_at so far; strings are built only at the end.
             var atNewest: [(key: String, hash: UInt64)] = []
             var carried = true
-            page.body.withUnsafeBufferPointer { buffer in
-                let scanner = JSONScanner(buffer)
-                for record in page.records {
-                    do {
-                        let (parsed, row) = try InventoryRecordParser.parse(record, scanner, stamp: stamp, memo: memo)
-                        if (parsed.updatedAt == mark.updatedAfter
-                            && mark.boundary.contains(parsed.key + " " + parsed.hashText))
-                            || !seen.insert(parsed.hash).inserted
-                        {
-                            duplicates += 1
-                            continue
-                        }
-                        rows.append(row)
-                        if next.updatedAfter.map({ parsed.updatedAt > $0 }) ?? true {
-                            next.updatedAfter = parsed.updatedAt
-                            next.updatedAfterText = parsed.updatedAtText
-                            atNewest.removeAll(keepingCapacity: true)
-                            carried = false
-                        }
-                        if parsed.updatedAt == next.updatedAfter { atNewest.append((parsed.key, parsed.hash)) }
-                    } catch let refusal as InventoryRecordParser.Refusal {
-                        refused.append(
-                            FeedParser.Refused(
-                                raw: record.range, key: keyGuess(record, scanner), reason: refusal.reason))
-                    } catch {
-                        refused.append(
-                            FeedParser.Refused(raw: record.range, key: keyGuess(record, scanner), reason: "\(error)"))
-                    }
+            for (parsed, row) in page.valid {
+                if (parsed.updatedAt == mark.updatedAfter
+                    && mark.boundary.contains(parsed.key + " " + parsed.hashText))
+                    || !seen.insert(parsed.hash).inserted
+                {
+                    duplicates += 1
+                    continue
                 }
+                rows.append(row)
+                if next.updatedAfter.map({ parsed.updatedAt > $0 }) ?? true {
+                    next.updatedAfter = parsed.updatedAt
+                    next.updatedAfterText = parsed.updatedAtText
+                    atNewest.removeAll(keepingCapacity: true)
+                    carried = false
+                }
+                if parsed.updatedAt == next.updatedAfter { atNewest.append((parsed.key, parsed.hash)) }
             }
             if !carried { next.boundary = [] }
             for entry in atNewest { next.boundary.insert(entry.key + " " + String(entry.hash, radix: 16)) }
             let landedRows = rows
-            let refusedRecords = refused
+            let refusedRecords = page.refused
+            let body = page.page.body
             let dups = duplicates
             let newMark = next
             do {
                 try await connection.transaction { conn in
                     if try await BatchLedger.isLanded(key, on: conn) { return }
                     try await FeedPull.landRows(
-                        landedRows, refusedRecords, page: page.body, key: key, duplicates: dups,
+                        landedRows, refusedRecords, page: body, key: key, duplicates: dups,
                         context: context.landing, on: conn)
                     try await save(newMark, source: source.name, runId: run.id, on: conn)
                 }
@@ -141,6 +121,51 @@ public enum CursorPull {
             page = try await prefetch.value
         }
         context.log.info("inventory traversal complete", ["pages": String(pageNumber)])
+    }
+
+    /// A page as the landing loop takes it: fetched, each record validated into a row
+    /// or refused, with the batch key its cursor gives it.
+    struct ParsedPage: Sendable {
+        var page: CursorFeedClient.Page
+        var key: BatchLedger.Key
+        var valid: [(parsed: InventoryRecordParser.Parsed, row: RateRow)]
+        var refused: [FeedParser.Refused]
+    }
+
+    /// Reads one page (`cursor`, or the first from `updatedAfterText`) and parses it.
+    /// Pure but for the HTTP call, so it can run ahead of the landing loop.
+    static func fetch(
+        _ client: CursorFeedClient, _ context: PullContext, loadDate: CivilDate, cursor: String?,
+        updatedAfterText: String?
+    ) async throws -> ParsedPage {
+        let run = context.run
+        let source = context.source
+        let page = try await client.page(limit: source.pageSize, updatedAfter: updatedAfterText, cursor: cursor)
+        let key = BatchLedger.Key(
+            runId: run.id, source: source.name, stream: stream, propertyCode: "",
+            range: "cursor:\(cursor ?? "start@" + (updatedAfterText ?? "-"))")
+        let stamp = LoadStamp(
+            source: source.name, propertyCode: "", observedAt: context.observedAt(), loadDate: loadDate.description,
+            batchId: key.batchId, runId: run.id)
+        let memo = InventoryRecordParser.TimestampMemo()
+        var valid: [(parsed: InventoryRecordParser.Parsed, row: RateRow)] = []
+        valid.reserveCapacity(page.records.count)
+        var refused: [FeedParser.Refused] = []
+        page.body.withUnsafeBufferPointer { buffer in
+            let scanner = JSONScanner(buffer)
+            for record in page.records {
+                do {
+                    valid.append(try InventoryRecordParser.parse(record, scanner, stamp: stamp, memo: memo))
+                } catch let refusal as InventoryRecordParser.Refusal {
+                    refused.append(
+                        FeedParser.Refused(raw: record.range, key: keyGuess(record, scanner), reason: refusal.reason))
+                } catch {
+                    refused.append(
+                        FeedParser.Refused(raw: record.range, key: keyGuess(record, scanner), reason: "\(error)"))
+                }
+            }
+        }
+        return ParsedPage(page: page, key: key, valid: valid, refused: refused)
     }
 
     private static func keyGuess(_ record: JSONScanner.Value, _ scanner: JSONScanner) -> String {
