@@ -29,6 +29,9 @@ public struct FaultSettings: Sendable, Equatable {
     public var malformedRecordRate: Double = 0
     /// Probability that a feed page repeats the last record of the previous page.
     public var duplicatePageRecordRate: Double = 0
+    /// Probability that a feed page (with cursor) starts with a record from much earlier
+    /// in the traversal: a repeat out of `updated_at` order.
+    public var repeatEarlierRecordRate: Double = 0
     /// Probability that a PUSH delivery is sent twice.
     public var duplicatePushRate: Double = 0
     /// Probability per property per simulated minute that an old booking is resent as NEW.
@@ -70,6 +73,7 @@ public struct FaultSettings: Sendable, Equatable {
         case truncatedBodyRate = "truncated_body_rate"
         case malformedRecordRate = "malformed_record_rate"
         case duplicatePageRecordRate = "duplicate_page_record_rate"
+        case repeatEarlierRecordRate = "repeat_earlier_record_rate"
         case duplicatePushRate = "duplicate_push_rate"
         case resentNewRate = "resent_new_rate"
         case outOfOrderChangesRate = "out_of_order_changes_rate"
@@ -110,6 +114,7 @@ public struct FaultSettings: Sendable, Equatable {
         case .truncatedBodyRate: truncatedBodyRate = v
         case .malformedRecordRate: malformedRecordRate = v
         case .duplicatePageRecordRate: duplicatePageRecordRate = v
+        case .repeatEarlierRecordRate: repeatEarlierRecordRate = v
         case .duplicatePushRate: duplicatePushRate = v
         case .resentNewRate: resentNewRate = v
         case .outOfOrderChangesRate: outOfOrderChangesRate = v
@@ -138,6 +143,7 @@ public struct FaultSettings: Sendable, Equatable {
             "truncated_body_rate" => .double(truncatedBodyRate),
             "malformed_record_rate" => .double(malformedRecordRate),
             "duplicate_page_record_rate" => .double(duplicatePageRecordRate),
+            "repeat_earlier_record_rate" => .double(repeatEarlierRecordRate),
             "duplicate_push_rate" => .double(duplicatePushRate),
             "resent_new_rate" => .double(resentNewRate),
             "out_of_order_changes_rate" => .double(outOfOrderChangesRate),

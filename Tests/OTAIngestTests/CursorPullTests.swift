@@ -67,4 +67,26 @@ import Testing
             #expect(dead == Set(h.server.malformedRecords().compactMap(\.recordID)))
         }
     }
+
+    /// A repeat from far back in the feed (out of updated_at order) is caught too: the
+    /// pull keeps only the newest instant's hashes while the feed is in order, and must
+    /// switch to every hash the run landed when it is not.
+    @Test func aRecordRepeatedOutOfOrderLandsOnce() async throws {
+        try await PullHarness.with({ c in
+            c.seed = 32
+            c.propertyCount = 2
+            c.faults.repeatEarlierRecordRate = 0.5
+            c.activity.priceDrift = 0
+        }) { h in
+            let run = try await h.pull(.inventory) { $0.pageSize = 200 }
+            #expect(run.counts["duplicates"] ?? 0 > 0, "the repeat-earlier-record fault should have fired")
+            let doubled = try await h.int(
+                """
+                select count(*)::int from (select 1 from staging.rate_observations
+                group by record_key, record_hash having count(*) > 1) d
+                """)
+            #expect(doubled == 0)
+            #expect(try await latestStaged(h).sorted() == truth(h).sorted())
+        }
+    }
 }

@@ -95,6 +95,10 @@ struct InventoryFeedAPI: Sendable {
             updatedAfter = seconds
         }
         let duplicate = core.dice.withLock { $0.rng.chance(faults.duplicatePageRecordRate) } && cursor != nil
+        // Drawn only when asked for, so the other faults' dice fall as before.
+        let earlier =
+            faults.repeatEarlierRecordRate > 0 && cursor != nil
+            && core.dice.withLock { $0.rng.chance(faults.repeatEarlierRecordRate) }
         let (records, next) = core.world.withLock { state -> ([FeedVersion], Cursor?) in
             let snapshot = cursor?.snapshot ?? Int32(state.now / 60)
             var start = cursor?.next ?? 0
@@ -106,10 +110,15 @@ struct InventoryFeedAPI: Sendable {
             if duplicate, let last = cursor?.last, last < state.feed.versions.count {
                 page.records.insert(state.feed.versions[last], at: 0)
             }
+            // Half-way back to the start of the feed: older than the page before.
+            if earlier, let last = cursor?.last, last / 2 < state.feed.versions.count {
+                page.records.insert(state.feed.versions[last / 2], at: 0)
+            }
             let next = page.next.map { Cursor(snapshot: snapshot, next: $0, last: page.last ?? $0) }
             return (page.records, next)
         }
         if duplicate { core.countFault("duplicate_page_record") }
+        if earlier { core.countFault("repeat_earlier_record") }
         let encoder = InventoryFeedEncoder(
             layout: core.layout, seed: core.configuration.seed, malformedRate: faults.malformedRecordRate)
         let body = encoder.encode(records, nextCursor: next?.encoded(seed: core.configuration.seed))
