@@ -13,6 +13,15 @@ import Testing
             """)
     }
 
+    /// Record versions (key, content hash) staged more than once.
+    private func doubledVersions(_ h: PullHarness) async throws -> Int {
+        try await h.int(
+            """
+            select count(*)::int from (select 1 from staging.rate_observations
+            group by record_key, record_hash having count(*) > 1) d
+            """)
+    }
+
     private func truth(_ h: PullHarness) -> [String] {
         let bad = Set(h.server.malformedRecords().compactMap(\.recordID))
         return h.server.accounts().flatMap { h.server.inventoryRecords(property: $0.code) }
@@ -53,11 +62,7 @@ import Testing
                 }
             }
             // No record version landed twice.
-            let doubled = try await h.int(
-                """
-                select count(*)::int from (select 1 from staging.rate_observations
-                group by record_key, record_hash having count(*) > 1) d
-                """)
+            let doubled = try await doubledVersions(h)
             #expect(doubled == 0)
             let dead = Set(try await h.strings("select record_key from ops.dead_letters where stream = 'inventory'"))
             let reasons = try await h.strings(
@@ -80,11 +85,7 @@ import Testing
         }) { h in
             let run = try await h.pull(.inventory) { $0.pageSize = 200 }
             #expect(run.counts["duplicates"] ?? 0 > 0, "the repeat-earlier-record fault should have fired")
-            let doubled = try await h.int(
-                """
-                select count(*)::int from (select 1 from staging.rate_observations
-                group by record_key, record_hash having count(*) > 1) d
-                """)
+            let doubled = try await doubledVersions(h)
             #expect(doubled == 0)
             #expect(try await latestStaged(h).sorted() == truth(h).sorted())
         }
