@@ -61,10 +61,20 @@ extension String {
     }
 
     /// The first non-blank line, trimmed and capped, to name a statement without quoting a whole script.
+    /// Every query computes it, so it walks bytes only as far as that line: splitting the
+    /// whole statement into lines of Characters cost the receiver about 5% of its CPU.
     var statementSummary: String {
-        let lines = split(whereSeparator: \.isNewline).lazy.map { $0.trimmingWhitespace() }
-        let line = lines.first { !$0.isEmpty } ?? ""
-        return line.count > 120 ? String(line.prefix(117)) + "..." : line
+        let bytes = utf8
+        var start = bytes.startIndex
+        while start < bytes.endIndex {
+            // Line breaks are ASCII, so these byte positions are character boundaries too.
+            let end =
+                bytes[start...].firstIndex { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") } ?? bytes.endIndex
+            let line = self[start..<end].trimmingWhitespace()
+            if !line.isEmpty { return line.count > 120 ? String(line.prefix(117)) + "..." : line }
+            start = end < bytes.endIndex ? bytes.index(after: end) : end
+        }
+        return ""
     }
 }
 

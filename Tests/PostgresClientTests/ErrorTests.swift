@@ -32,6 +32,19 @@ struct ErrorTests {
         }
     }
 
+    @Test("an error names its statement by the first non-blank line, trimmed, whatever the line breaks")
+    func statementSummary() async throws {
+        try await TestDatabase.withConnection { conn in
+            let error = await #expect(throws: PostgresError.self) {
+                try await conn.execute("\n  \r\n\t select * from no_such_table_here  \r\n where true\n")
+            }
+            #expect(error?.statement == "select * from no_such_table_here")
+            let long = "select " + String(repeating: "1 + ", count: 60) + "x"
+            let capped = await #expect(throws: PostgresError.self) { try await conn.execute(long) }
+            #expect(capped?.statement == String(long.prefix(117)) + "...")
+        }
+    }
+
     @Test("common failures carry their SQLSTATE")
     func sqlStates() async throws {
         try await TestDatabase.withConnection { conn in
