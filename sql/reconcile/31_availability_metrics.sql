@@ -1,14 +1,12 @@
--- Drift and movement figures of an availability snapshot. "restrictions"
+-- Drift figures by field (the key counts are 45_key_metrics.sql's) and movement
+-- of an availability snapshot. "restrictions"
 -- counts keys whose max stay or closed to arrival/departure differ.
 
-insert into recon_results (metric, kind, value, threshold)
-select m.metric, 'drift', m.value, case when m.metric = 'mismatched_share' then c.threshold end
+insert into recon_results (metric, kind, value)
+select m.metric, 'drift', m.value
 from recon_scope c
 cross join lateral (
-    select count(*) filter (where d.kind = 'missing') as missing,
-           count(*) filter (where d.kind = 'extra') as extra,
-           count(*) as differing,
-           count(*) filter (where d.kind = 'mismatch' and d.allotment <> d.fact_allotment) as allotment,
+    select count(*) filter (where d.kind = 'mismatch' and d.allotment <> d.fact_allotment) as allotment,
            count(*) filter (where d.kind = 'mismatch' and d.stop_sell <> d.fact_stop_sell) as stop_sell,
            count(*) filter (where d.kind = 'mismatch' and d.min_stay <> d.fact_min_stay) as min_stay,
            count(*) filter (where d.kind = 'mismatch'
@@ -17,12 +15,6 @@ cross join lateral (
     from recon_availability_diffs d
 ) x
 cross join lateral (values
-    ('compared_keys', (c.keys + x.extra)::numeric),
-    ('snapshot_keys', c.keys::numeric),
-    ('missing_keys', x.missing::numeric),
-    ('extra_keys', x.extra::numeric),
-    ('mismatched_keys', x.differing::numeric),
-    ('mismatched_share', round(x.differing::numeric / greatest(c.keys + x.extra, 1), 6)),
     ('mismatch.allotment', x.allotment::numeric),
     ('mismatch.stop_sell', x.stop_sell::numeric),
     ('mismatch.min_stay', x.min_stay::numeric),

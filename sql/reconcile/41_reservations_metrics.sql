@@ -1,15 +1,13 @@
--- Drift and movement figures of a reservations snapshot. mismatch.content
+-- Drift figures by field (the key counts are 45_key_metrics.sql's) and movement
+-- of a reservations snapshot. mismatch.content
 -- counts bookings whose body differs in fields not compared one by one (the
 -- warehouse lacks that version even when status, dates and total agree).
 
-insert into recon_results (metric, kind, value, threshold)
-select m.metric, 'drift', m.value, case when m.metric = 'mismatched_share' then c.threshold end
+insert into recon_results (metric, kind, value)
+select m.metric, 'drift', m.value
 from recon_scope c
 cross join lateral (
-    select count(*) filter (where d.kind = 'missing') as missing,
-           count(*) filter (where d.kind = 'extra') as extra,
-           count(*) as differing,
-           count(*) filter (where d.kind = 'mismatch' and d.status is distinct from d.fact_status) as status,
+    select count(*) filter (where d.kind = 'mismatch' and d.status is distinct from d.fact_status) as status,
            count(*) filter (where d.kind = 'mismatch'
                             and (d.check_in, d.check_out) is distinct from (d.fact_check_in, d.fact_check_out)) as dates,
            count(*) filter (where d.kind = 'mismatch' and d.room_nights is distinct from d.fact_room_nights) as room_nights,
@@ -23,12 +21,6 @@ cross join lateral (
     from recon_reservation_diffs d
 ) x
 cross join lateral (values
-    ('compared_keys', (c.keys + x.extra)::numeric),
-    ('snapshot_keys', c.keys::numeric),
-    ('missing_keys', x.missing::numeric),
-    ('extra_keys', x.extra::numeric),
-    ('mismatched_keys', x.differing::numeric),
-    ('mismatched_share', round(x.differing::numeric / greatest(c.keys + x.extra, 1), 6)),
     ('mismatch.status', x.status::numeric),
     ('mismatch.dates', x.dates::numeric),
     ('mismatch.room_nights', x.room_nights::numeric),
