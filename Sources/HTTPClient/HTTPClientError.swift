@@ -1,3 +1,5 @@
+import Foundation
+
 /// A request that got no HTTP response: the network, not the server, said no.
 ///
 /// The message names the request (method and URL without its query, which may
@@ -31,6 +33,31 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         "\(method) \(url): \(reason); fix: \(fix)"
     }
+
+    /// `host:port` of the URL, the port spelled out even when the scheme implies it:
+    /// "connection refused" is only useful with the port that refused.
+    public var endpoint: String { Self.endpoint(of: url) }
+
+    /// What happened, naming the host and port, without the fix (for a caller's own message).
+    public var summary: String {
+        switch kind {
+        case .dns: return "cannot resolve the host of \(endpoint) (\(reason))"
+        case .connect: return "cannot connect to \(endpoint) (\(reason))"
+        case .timeout: return "no answer from \(endpoint) in time (\(reason))"
+        case .tls: return "TLS with \(endpoint) failed (\(reason))"
+        case .reset: return "the connection to \(endpoint) dropped mid-exchange (\(reason))"
+        case .invalidRequest, .other: return "\(method) \(url): \(reason)"
+        }
+    }
+
+    public static func endpoint(of url: String) -> String {
+        guard let parts = URLComponents(string: url), let host = parts.host else { return url }
+        let port = parts.port ?? (parts.scheme?.lowercased() == "https" ? 443 : 80)
+        return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+
+    /// The URL without its query, which may carry tokens.
+    public static func withoutQuery(_ url: String) -> String { redacted(url) }
 
     private var fix: String {
         switch kind {

@@ -45,7 +45,21 @@ enum PushDecoding {
         switch BackfillRecords.reservation(0..<json.count, in: json) {
         case .success(let booking): return .success(booking)
         case .failure(let refusal):
-            return .failure(Refusal(reason: refusal.reason, key: refusal.key, property: refusal.property))
+            return .failure(
+                Refusal(reason: refusal.reason, key: refusal.key, property: refusal.property ?? namedProperty(json)))
+        }
+    }
+
+    /// `data.property` of a body refused for another reason, so an invalid push for a
+    /// property this receiver does not serve is answered 404, not kept.
+    static func namedProperty(_ json: [UInt8]) -> String? {
+        json.withUnsafeBufferPointer { buffer in
+            let scanner = JSONScanner(buffer)
+            guard let root = try? scanner.value(in: 0..<buffer.count), root.kind == .object,
+                let data = try? scanner.member("data", of: root), data.kind == .object,
+                let property = try? scanner.member("property", of: data), property.kind == .string
+            else { return nil }
+            return try? scanner.string(property)
         }
     }
 

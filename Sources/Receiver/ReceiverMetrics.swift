@@ -61,7 +61,30 @@ final class ReceiverMetrics: Sendable {
         if duration > .zero { eventLag.recordNanoseconds(duration.nanoseconds) }
     }
 
-    var text: [UInt8] { registry.emitToBuffer() }
+    /// The Prometheus text, with a HELP line before every metric's TYPE line.
+    var text: [UInt8] {
+        var lines: [String] = []
+        for line in String(decoding: registry.emitToBuffer(), as: UTF8.self).split(separator: "\n") {
+            if line.hasPrefix("# TYPE ") {
+                let name = line.dropFirst(7).split(separator: " ").first.map(String.init) ?? ""
+                lines.append("# HELP \(name) \(Self.help[name] ?? "See the receiver documentation.")")
+            }
+            lines.append(String(line))
+        }
+        return Array((lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")).utf8)
+    }
+
+    /// What each metric means, for whoever reads /metrics or builds a dashboard from it.
+    static let help: [String: String] = [
+        "ota_receiver_requests_total":
+            "Requests answered, by endpoint and outcome (stored, duplicate, collision, unauthorized, unknown_property, invalid, ...).",
+        "ota_receiver_commit_latency_seconds": "Time to commit one group of received requests (synchronous_commit on).",
+        "ota_receiver_commit_batch_size": "Requests stored by one group commit.",
+        "ota_receiver_in_flight_requests": "Requests being received or stored right now.",
+        "ota_receiver_ping_pulls_total": "Pending-list pulls run because of a PING.",
+        "ota_receiver_pings_coalesced_total": "PINGs that arrived while their property's pull ran, folded into one more pull.",
+        "ota_receiver_event_lag_seconds": "From the OTA's event time to the receiver's commit.",
+    ]
 }
 
 extension Duration {

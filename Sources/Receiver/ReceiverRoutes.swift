@@ -4,6 +4,7 @@ import Hummingbird
 import NIOCore
 import OTAIngest
 import PostgresClient
+import Synchronization
 
 /// The receiver's endpoints. Every answer is JSON `{"status": ..., "detail": ...}`
 /// and every outcome is counted in /metrics.
@@ -14,13 +15,17 @@ struct ReceiverRoutes: Sendable {
     var settings: ReceiverSettings { server.settings }
     var metrics: ReceiverMetrics { server.metrics }
 
-    func router() -> Router<BasicRequestContext> {
-        let router = Router()
-        router.post("/webhooks/webhotelier") { request, _ in await self.counted("push") { try await push(request) } }
-        router.get("/webhooks/webhotelier") { request, _ in ping(request) }
+    func router() -> Router<ReceiverContext> {
+        let router = Router(context: ReceiverContext.self)
+        // First, so every request is logged, those no route matches included.
+        router.add(middleware: RequestLogMiddleware(log: server.log))
+        router.post("/webhooks/webhotelier") { request, context in
+            await self.counted("push") { try await push(request, note: context.note) }
+        }
+        router.get("/webhooks/webhotelier") { request, context in ping(request, note: context.note) }
         router.post("/webhooks/ota/:source") { request, context in
             await self.counted("rates") {
-                try await rateUpdate(request, source: context.parameters.get("source") ?? "")
+                try await rateUpdate(request, source: context.parameters.get("source") ?? "", note: context.note)
             }
         }
         router.get("/healthz") { _, _ in answer(.ok, "ok") }
@@ -69,8 +74,15 @@ struct ReceiverRoutes: Sendable {
 
     // MARK: - WebHotelier PUSH
 
-    private func push(_ request: Request) async throws -> (Response, String) {
-        try checkBasic(request)
+    private func push(_ request: Request, note: RequestNote) async throws -> (Response, String) {
+        do {
+            try checkBasic(request)
+        } catch {
+            // Counted for pipeline health (a wrong password at WebHotelier shows there); the body is never read.
+            server.counts.add(
+                source: pushSource, stream: "reservations", property: "", "pushes_received", "pushes_refused")
+            throw error
+        }
         let format: PushDecoding.Format
         switch mediaType(request) {
         case "application/json": format = .json
@@ -80,9 +92,13 @@ struct ReceiverRoutes: Sendable {
                 status: .unsupportedMediaType, outcome: "unsupported_type",
                 detail: "Content-Type must be application/json or application/xml")
         }
-        let body = try await collect(request)
+        let body = try await collect(request, note: note)
         switch PushDecoding.push(body, format: format) {
         case .failure(let refusal):
+            if let property = refusal.property {
+                note.property = property
+                try checkConfigured(property)
+            }
             try await deadLetter(
                 body, stream: "reservations", key: refusal.key, property: refusal.property, refusal.reason)
             server.counts.add(
@@ -90,6 +106,8 @@ struct ReceiverRoutes: Sendable {
                 "pushes_refused")
             throw Refused(status: .badRequest, outcome: "invalid", detail: refusal.reason)
         case .success(let booking):
+            note.property = booking.version.propertyCode
+            try checkConfigured(booking.version.propertyCode)
             let event = ReservationLanding.Event(
                 source: settings.webhotelier?.name ?? "webhotelier", version: booking.version,
                 eventType: booking.eventType, syncType: nil, origin: "push", raw: body, rawFormat: format.rawValue,
@@ -105,11 +123,21 @@ struct ReceiverRoutes: Sendable {
 
     // MARK: - WebHotelier PING
 
-    private func ping(_ request: Request) -> Response {
+    private func ping(_ request: Request, note: RequestNote) -> Response {
+        // Credentials before anything else: a stranger learns nothing, not even which codes exist.
+        do {
+            try checkBasic(request)
+        } catch let refused as Refused {
+            metrics.request("ping", refused.outcome)
+            return answer(refused.status, refused.detail)
+        } catch {
+            return answer(.internalServerError, "unexpected")
+        }
         guard let property = request.headers[HTTPField.Name("x-wh-property")!], !property.isEmpty else {
             metrics.request("ping", "invalid")
             return answer(.badRequest, "a PING names its property in the x-wh-property header")
         }
+        note.property = property
         guard settings.properties.contains(property) else {
             metrics.request("ping", "unknown_property")
             return answer(.notFound, "unknown property; fix: add its credentials to the WebHotelier source")
@@ -123,7 +151,7 @@ struct ReceiverRoutes: Sendable {
 
     // MARK: - Signed rate updates
 
-    private func rateUpdate(_ request: Request, source: String) async throws -> (Response, String) {
+    private func rateUpdate(_ request: Request, source: String, note: RequestNote) async throws -> (Response, String) {
         guard let signing = settings.signing[source] else {
             throw Refused(
                 status: .notFound, outcome: "unknown_source", detail: "no [serve.signing.NAME] for this source")
@@ -133,7 +161,7 @@ struct ReceiverRoutes: Sendable {
                 status: .unsupportedMediaType, outcome: "unsupported_type",
                 detail: "Content-Type must be application/json")
         }
-        let body = try await collect(request)
+        let body = try await collect(request, note: note)
         let headers = request.headers
         var key: String?
         do {
@@ -164,6 +192,7 @@ struct ReceiverRoutes: Sendable {
             server.counts.add(source: source, stream: "rates", property: "", "pushes_received", "pushes_refused")
             throw Refused(status: .badRequest, outcome: "invalid", detail: refusal.reason)
         case .success(let rate):
+            note.property = rate.propertyCode
             let landed = try await server.queue.submit(.rate(rate))
             if let time = Timestamps.parse(rate.eventTime) { metrics.lag(.seconds(Date().timeIntervalSince(time))) }
             count(landed, source: source, stream: "rates", property: rate.propertyCode)
@@ -221,9 +250,10 @@ struct ReceiverRoutes: Sendable {
         _ = try await server.queue.submit(.deadLetter(letter, source: pushSource))
     }
 
-    private func collect(_ request: Request) async throws -> [UInt8] {
+    private func collect(_ request: Request, note: RequestNote) async throws -> [UInt8] {
         do {
             let buffer = try await request.body.collect(upTo: settings.bodyLimit)
+            note.bytes = buffer.readableBytes
             return Array(buffer.readableBytesView)
         } catch is NIOTooManyBytesError {
             throw Refused(
@@ -232,7 +262,7 @@ struct ReceiverRoutes: Sendable {
         }
     }
 
-    /// Basic auth, when configured, compared in constant time.
+    /// Basic auth, compared in constant time; none configured only with `allow_unauthenticated`.
     private func checkBasic(_ request: Request) throws {
         guard let (username, password) = settings.basic else { return }
         let expected = username + [UInt8(ascii: ":")] + password
@@ -240,9 +270,17 @@ struct ReceiverRoutes: Sendable {
             let decoded = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
             Signatures.constantTimeEqual(Array(decoded), expected)
         else {
-            server.counts.add(
-                source: pushSource, stream: "reservations", property: "", "pushes_received", "pushes_refused")
             throw Refused(status: .unauthorized, outcome: "unauthorized", detail: "bad or missing Basic credentials")
+        }
+    }
+
+    /// An authenticated request for a property the WebHotelier source has no credentials for
+    /// is not stored: nothing would ever pull, repair or reconcile it.
+    private func checkConfigured(_ property: String) throws {
+        guard settings.properties.contains(property) else {
+            throw Refused(
+                status: .notFound, outcome: "unknown_property",
+                detail: "unknown property; fix: add its credentials to the WebHotelier source")
         }
     }
 
@@ -258,4 +296,62 @@ func answer(_ status: HTTPResponse.Status, _ detail: String) -> Response {
     return Response(
         status: status, headers: [.contentType: "application/json"],
         body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\(status.code),\"detail\":\"\(escaped)\"}\n")))
+}
+
+/// What a handler learns about its request for the request log (the property, the
+/// body's size): one per request, shared by the log middleware and the handler.
+final class RequestNote: Sendable {
+    private let state = Mutex<(property: String?, bytes: Int)>((nil, 0))
+
+    var property: String? {
+        get { state.withLock { $0.property } }
+        set { state.withLock { $0.property = newValue } }
+    }
+
+    var bytes: Int {
+        get { state.withLock { $0.bytes } }
+        set { state.withLock { $0.bytes = newValue } }
+    }
+}
+
+/// Hummingbird's basic context plus the request's note.
+struct ReceiverContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let note = RequestNote()
+
+    init(source: Source) {
+        coreContext = .init(source: source)
+    }
+}
+
+/// Writes the request log line once the answer is known, whatever answered it.
+struct RequestLogMiddleware: RouterMiddleware {
+    typealias Context = ReceiverContext
+    let log: ReceiverLog
+
+    func handle(
+        _ request: Request, context: ReceiverContext,
+        next: (Request, ReceiverContext) async throws -> Response
+    ) async throws -> Response {
+        let started = ContinuousClock.now
+        func line(_ status: HTTPResponse.Status) {
+            // Unread bodies (refused before reading) count by what the sender declared.
+            let declared = request.headers[.contentLength].flatMap { Int($0) } ?? 0
+            log.request(
+                method: request.method.rawValue, path: request.uri.path, status: status.code,
+                duration: ContinuousClock.now - started, bytes: max(context.note.bytes, declared),
+                property: context.note.property)
+        }
+        do {
+            let response = try await next(request, context)
+            line(response.status)
+            return response
+        } catch let error as any HTTPResponseError {
+            line(error.status)
+            throw error
+        } catch {
+            line(.internalServerError)
+            throw error
+        }
+    }
 }

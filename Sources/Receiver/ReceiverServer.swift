@@ -20,6 +20,7 @@ public final class ReceiverServer: Sendable {
     /// Read once: /readyz compares the shipped migrations with the database's.
     let migrator: Migrator
     let pings: PingScheduler
+    let log: ReceiverLog
     let logger: Logger
     private let state = Mutex<Running?>(nil)
 
@@ -42,9 +43,8 @@ public final class ReceiverServer: Sendable {
         migrator = try Migrator()
         self.settings = settings
         self.databaseURL = databaseURL
-        var log = Logger(label: "ota-ingest.serve")
-        log.logLevel = .notice
-        let logger = log
+        log = ReceiverLog(format: logFormat)
+        let logger = log.logger(label: "ota-ingest.serve")
         self.logger = logger
         let metrics = self.metrics
         pings = PingScheduler(metrics: metrics) { property in
@@ -54,9 +54,11 @@ public final class ReceiverServer: Sendable {
                 logFormat: logFormat, allowDeadLetters: true, forceNewRun: true, secrets: secrets)
             do {
                 let outcome = try await runner.run(.pingReservations(property: property, gap: settings.pingGap))
-                if outcome.status == .failure { logger.error("PING pull of \(property) failed: \(outcome.summary)") }
+                if outcome.status == .failure {
+                    logger.error("PING pull failed: \(outcome.summary)", metadata: ["property": "\(property)"])
+                }
             } catch {
-                logger.error("PING pull of \(property) failed: \(error)")
+                logger.error("PING pull failed: \(error)", metadata: ["property": "\(property)"])
             }
         }
     }
@@ -72,6 +74,12 @@ public final class ReceiverServer: Sendable {
             await ledger.close()
             throw ConfigError(
                 "another `ota-ingest serve` on \(settings.listen):\(settings.port) is running against this database; fix: stop it or use another port"
+            )
+        }
+        log.started(runId: run.id)
+        if settings.basic == nil {
+            log.run.warning(
+                "allow_unauthenticated = true: PUSH and PING are accepted without credentials, so anyone who reaches \(settings.listen):\(settings.port) can store bookings and trigger pulls; fix: set serve.basic_username and serve.basic_password_env unless this network is trusted"
             )
         }
         let committers = Task { [queue, metrics, logger, databaseURL, settings] in
@@ -94,9 +102,13 @@ public final class ReceiverServer: Sendable {
             var connection: PostgresConnection?
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(5))
+                // Shutting down: the committers' task writes the last counts.
+                if Task.isCancelled { break }
                 do {
                     if connection == nil { connection = try await PostgresConnection.connect(databaseURL) }
                     try await counts.flush(runId: run.id, on: connection!)
+                } catch is CancellationError {
+                    break
                 } catch {
                     logger.warning("pipeline counts not written yet: \(error)")
                     if let dead = connection { await dead.close() }
@@ -114,10 +126,12 @@ public final class ReceiverServer: Sendable {
                 portContinuation.yield(channel.localAddress?.port ?? 0)
                 portContinuation.finish()
             },
-            logger: logger)
+            logger: log.logger(label: "ota-ingest.serve.http"))
+        // The group's own reports of a failed start are left to the one line thrown below.
         let group = ServiceGroup(
             configuration: .init(
-                services: [app], gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [], logger: logger))
+                services: [app], gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
+                logger: log.logger(label: "ota-ingest.serve.lifecycle", level: .critical)))
         let task = Task {
             defer { portContinuation.finish() }
             try await group.run()
@@ -128,9 +142,11 @@ public final class ReceiverServer: Sendable {
             flusher.cancel()
             await queue.close()
             _ = await committers.value
-            if case .failure(let error) = await task.result { throw error }
-            throw ConfigError("serve: could not listen on \(settings.listen):\(settings.port); fix: pick a free port")
+            let result = await task.result
+            if case .failure(let error) = result { throw ListenError(settings: settings, cause: error) }
+            throw ListenError(settings: settings, cause: nil)
         }
+        log.run.info("listening on \(settings.listen):\(port)")
         state.withLock {
             $0 = Running(group: group, task: task, port: port, run: run, committers: committers, flusher: flusher)
         }
@@ -185,4 +201,31 @@ public final class ReceiverServer: Sendable {
 
     /// The Prometheus text of /metrics.
     public var metricsText: String { String(decoding: metrics.text, as: UTF8.self) }
+}
+
+/// The receiver could not listen: one line naming the address and the fix, never a
+/// raw socket error. Exit status 2: nothing was received.
+public struct ListenError: UserFacingError {
+    var listen: String
+    var port: Int
+    var inUse: Bool
+    var reason: String
+
+    init(settings: ReceiverSettings, cause: (any Error)?) {
+        listen = settings.listen
+        port = settings.port
+        let errno = (cause as? IOError)?.errnoCode
+        inUse = errno == EADDRINUSE || "\(cause.map { "\($0)" } ?? "")".contains("Address already in use")
+        reason = cause.map { ($0 as? IOError).map { String(cString: strerror($0.errnoCode)) } ?? "\($0)" } ?? "no socket"
+    }
+
+    public var exitStatus: ExitStatus { .usage }
+
+    public var description: String {
+        if inUse {
+            return
+                "serve: port \(port) on \(listen) is already in use by another process; fix: stop that process, or choose another port with --port or serve.port (--port 0 picks a free one)"
+        }
+        return "serve: cannot listen on \(listen):\(port): \(reason); fix: check serve.listen and serve.port"
+    }
 }

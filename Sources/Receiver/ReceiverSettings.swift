@@ -13,6 +13,8 @@ struct ReceiverSettings: Sendable {
     var webhotelier: SourceConfig?
     var properties: Set<String>
     var basic: (username: [UInt8], password: [UInt8])?
+    /// No Basic credentials, by the operator's choice (`allow_unauthenticated = true`).
+    var allowUnauthenticated: Bool
     var signing: [String: Signing]
 
     struct Signing: Sendable {
@@ -48,6 +50,14 @@ struct ReceiverSettings: Sendable {
         if let username = serve.basicUsername, let reference = serve.basicPassword {
             let password = try secrets.secret(reference, what: "serve.basic_password")
             basic = (Array(username.utf8), Array(password.utf8))
+        }
+        allowUnauthenticated = serve.allowUnauthenticated
+        // Behind the recommended reverse proxy every request comes from loopback, so
+        // the address proves nothing: no credentials, no start, whatever `listen` says.
+        if basic == nil && !allowUnauthenticated {
+            throw ConfigError(
+                "serve: no Basic credentials for the WebHotelier endpoints, so anyone who reaches the port could store bookings and trigger pulls; fix: set serve.basic_username and serve.basic_password_env (or basic_password_file), the credentials registered with WebHotelier for PUSH and PING, or allow_unauthenticated = true on a trusted network"
+            )
         }
         signing = [:]
         for (name, config) in serve.signing {

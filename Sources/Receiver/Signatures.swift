@@ -16,7 +16,11 @@ enum Signatures {
             case .missing(let header): return "header \(header) is missing"
             case .malformed(let header): return "header \(header) is malformed"
             case .mismatch: return "no active secret produced this signature"
-            case .stale(let seconds): return "webhook-timestamp is \(seconds) s from now, past the tolerance"
+            case .stale(let seconds):
+                // `seconds` is now minus the timestamp: positive for a time in the past.
+                return seconds >= 0
+                    ? "webhook-timestamp is \(seconds) s in the past, beyond the tolerance"
+                    : "webhook-timestamp is \(-seconds) s in the future, beyond the tolerance"
             }
         }
     }

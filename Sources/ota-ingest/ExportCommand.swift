@@ -19,7 +19,9 @@ struct ExportCommand: AsyncParsableCommand {
     @Argument(help: "The feed to export (see --list).")
     var feed: String?
 
-    @Option(name: .customLong("as-of"), help: "ISO-8601 time, not in the future (feeds that take one).")
+    @Option(
+        name: .customLong("as-of"),
+        help: "ISO-8601 time, or a date for its start (00:00 UTC); not in the future (feeds that take one).")
     var asOf: String?
 
     @Option(help: "csv (with a header) or ndjson (one JSON object a line).")
@@ -52,13 +54,7 @@ struct ExportCommand: AsyncParsableCommand {
         guard let exportFormat = ExportFormat(rawValue: format) else {
             throw ExportError("--format \(format) is unknown; fix: use csv or ndjson")
         }
-        var asOfDate: Date?
-        if let asOf {
-            guard let date = Timestamps.parse(asOf) else {
-                throw ExportError("--as-of \(asOf) is not an ISO-8601 time; fix: e.g. 2026-01-01T00:00:00Z")
-            }
-            asOfDate = date
-        }
+        let asOfDate = try asOf.map(Self.asOfTime)
         let exporter = FeedExporter(feed: definition, format: exportFormat, asOf: asOfDate, property: property)
         let started = ContinuousClock.now
         let target = try ExportTarget(path: out)
@@ -80,6 +76,18 @@ struct ExportCommand: AsyncParsableCommand {
     }
 }
 
+extension ExportCommand {
+    /// A time, or a date meaning its first instant in UTC (the summary line prints the time used).
+    static func asOfTime(_ text: String) throws -> Date {
+        if let time = Timestamps.parse(text) { return time }
+        if text.count == 10, let date = CivilDate(text), let time = Timestamps.parse("\(date)T00:00:00Z") {
+            return time
+        }
+        throw ExportError(
+            "--as-of \(text) is neither an ISO-8601 time nor a date; fix: e.g. 2026-01-01T00:00:00Z or 2026-01-01")
+    }
+}
+
 /// Standard output, or FILE.partial renamed to FILE once everything is written.
 struct ExportTarget {
     let descriptor: Int32
@@ -93,8 +101,10 @@ struct ExportTarget {
         }
         let fd = open(path + ".partial", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else {
+            // The command line was fine; the file system refused (exit 1, as for any write that fails).
             throw ExportError(
-                "cannot write \(path).partial: \(String(cString: strerror(errno))); fix: name a writable --out path")
+                "cannot write \(path).partial: \(String(cString: strerror(errno))); fix: create the folder or name a writable --out path",
+                status: .failure)
         }
         descriptor = fd
     }

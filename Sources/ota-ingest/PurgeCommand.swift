@@ -15,11 +15,17 @@ struct PurgeCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(name: .customLong("older-than"), help: ArgumentHelp("Age in days, at least 1.", valueName: "DAYS"))
+    // Unconditional: "-1" is the option's (wrong) value, not another option, so the
+    // answer is "at least 1", not "Missing value".
+    @Option(
+        name: .customLong("older-than"), parsing: .unconditional,
+        help: ArgumentHelp("Age in days, at least 1.", valueName: "DAYS"))
     var olderThan: Int
 
     func validate() throws {
-        guard olderThan >= 1 else { throw ValidationError("--older-than must be at least 1 day") }
+        guard olderThan >= 1 else {
+            throw ValidationError("--older-than \(olderThan): the age must be at least 1 day; fix: e.g. --older-than 400")
+        }
     }
 
     func run() async throws {

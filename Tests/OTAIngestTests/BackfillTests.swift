@@ -84,6 +84,55 @@ import Testing
         }
     }
 
+    @Test("a JSON array cut half-way lands its complete records, names the cut, and reports its format")
+    func aJSONArrayCutShortLandsItsCompleteRecords() async throws {
+        let records = BackfillFixtures.availability(count: 40, seed: 44, badEvery: 1000)
+        let dir = try BackfillFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("availability.json")
+        // Cut in the middle of record 31: 30 complete records before it.
+        let whole = BackfillFixtures.jsonArray(records)
+        let prefix = BackfillFixtures.jsonArray(Array(records.prefix(30))).dropLast(3)
+        let cut = Array(prefix) + Array(whole[prefix.count..<(prefix.count + 4 + records[30].bytes.count / 2)])
+        try BackfillFixtures.write(cut, to: file)
+        try await BackfillDatabase.with { b in
+            let outcome = try await b.load([
+                "availability", "--source", "webhotelier", "--file", file.path, "--part-records", "7",
+            ])
+            #expect(outcome.status == 1, "\(outcome.stdout) \(outcome.stderr)")
+            #expect(outcome.stdout.contains("format json-array"), "\(outcome.stdout)")
+            #expect(outcome.stdout.contains("ends early"), "\(outcome.stdout)")
+            let staged = try await b.strings(
+                """
+                select concat_ws('|', property_code, room_code, stay_date, allotment, stop_sell, min_stay, max_stay,
+                                 closed_to_arrival, closed_to_departure)
+                from staging.availability_observations
+                """)
+            #expect(staged.sorted() == records.prefix(30).filter(\.valid).map { $0.expected! }.sorted())
+        }
+    }
+
+    @Test("a 5,000-character code registered automatically is abbreviated in the transform's summary")
+    func aLongAutoRegisteredCodeIsAbbreviated() async throws {
+        let dir = try BackfillFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("rates.ndjson")
+        let room = "R" + String(repeating: "x", count: 5000)
+        let record =
+            #"{"property":"HTL001","rate_id":"100","room":"\#(room)","date":"2025-01-01","adults":2,"children":0,"price":99.5,"currency":"EUR","closeout":0,"min_stay":1}"#
+        try BackfillFixtures.write(Array((record + "\n").utf8), to: file)
+        try await BackfillDatabase.with { b in
+            let load = try await b.load(["rates", "--source", "acme", "--file", file.path])
+            #expect(load.status == 0, "\(load.stdout) \(load.stderr)")
+            let transform = try await CommandLineRunner.run(["transform", "--database-url", b.db.url])
+            let warning = transform.stdout.split(separator: "\n").first { $0.contains("dims.auto_registered") }
+            let line = try #require(warning, "\(transform.stdout)")
+            #expect(line.count < 400, "\(line.count) characters")
+            #expect(line.contains("5") && line.contains("characters; all of it in ops.dq_results"), "\(line)")
+            #expect(!transform.stdout.contains(String(repeating: "x", count: 300)))
+        }
+    }
+
     @Test func aResumedRunLandsOnlyThePartsThatDidNotCommit() async throws {
         let records = BackfillFixtures.rates(count: 500, seed: 43, badEvery: 50)
         let dir = try BackfillFixtures.temporaryDirectory()

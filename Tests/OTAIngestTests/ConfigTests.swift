@@ -79,10 +79,32 @@ import Testing
 
     @Test func unknownTopLevelKeyIsNamed() {
         let error = #expect(throws: ConfigError.self) {
-            try ConfigLoader.parse("password = \"hunter2\"\n", file: "ota.toml")
+            try ConfigLoader.parse("pasword = \"hunter2\"\n", file: "ota.toml")
         }
-        #expect(error?.message.contains("unknown key password") == true)
+        #expect(error?.message.contains("unknown key pasword") == true)
         #expect(error?.message.contains("hunter2") == false)
+    }
+
+    @Test("a secret written into the config is refused as a secret, with the reference to use instead")
+    func inlineSecretsSayHowToReferenceThem() {
+        for (text, key, reference) in [
+            ("password = \"hunter2\"\n", "password", "credentials_file"),
+            (
+                "[sources.wh]\nkind = \"webhotelier\"\nbase_url = \"https://x.example\"\npassword = \"hunter2\"\n",
+                "sources.wh.password", "credentials_env_prefix"
+            ),
+            (
+                "[sources.feed]\nkind = \"cursor\"\nbase_url = \"https://x.example\"\ntoken = \"hunter2\"\n",
+                "sources.feed.token", "token_env or token_file"
+            ),
+            ("[serve]\nbasic_username = \"wh\"\nbasic_password = \"hunter2\"\n", "serve.basic_password", "basic_password_env"),
+        ] {
+            let error = #expect(throws: ConfigError.self) { try ConfigLoader.parse(text, file: "ota.toml") }
+            let message = error?.message ?? ""
+            #expect(message.contains("\(key) holds a secret in the config file"), "\(message)")
+            #expect(message.contains("secrets go by reference") && message.contains(reference), "\(message)")
+            #expect(!message.contains("hunter2"))
+        }
     }
 
     @Test func syntaxErrorsNameTheLine() {

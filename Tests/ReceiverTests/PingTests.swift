@@ -20,7 +20,9 @@ import Testing
             try await holder.advisoryLock(
                 PostgresConnection.advisoryLockKey("ota-ingest property: webhotelier/\(code)"))
             for _ in 0..<10 {
-                let answer = try await h.send("GET", "/webhooks/webhotelier", headers: ["x-wh-property": code])
+                let answer = try await h.send(
+                    "GET", "/webhooks/webhotelier",
+                    headers: ["x-wh-property": code, "Authorization": ReceiverHarness.basicHeader])
                 #expect(answer.status == 200)
             }
             // Wait until the first PING pull is blocked on the lock, then let it go.
@@ -57,7 +59,11 @@ import Testing
             c.minimumPendingIntervalMinutes = 5
             c.webhookRetry.initialBackoffMilliseconds = 5
         }) { h in
-            try h.sandbox.registerWebhook(WebhookRegistration(mode: .ping, url: h.baseURL + "/webhooks/webhotelier"))
+            // Registered with the Basic credentials, as WebHotelier allows for PING endpoints too.
+            try h.sandbox.registerWebhook(
+                WebhookRegistration(
+                    mode: .ping, url: h.baseURL + "/webhooks/webhotelier", username: ReceiverHarness.basic.username,
+                    password: ReceiverHarness.basic.password))
             h.sandbox.advance(minutes: 6 * 60)
             await h.sandbox.waitForWebhookDeliveries()
             await h.receiver.waitForPingPulls()
@@ -69,7 +75,9 @@ import Testing
             let pulls = try await h.int(
                 "select count(*)::int from ops.runs where command like 'pull reservations --ping%'")
             #expect(pulls >= 1 && pulls <= deliveries.count)
-            let unknown = try await h.send("GET", "/webhooks/webhotelier", headers: ["x-wh-property": "NOPE01"])
+            let unknown = try await h.send(
+                "GET", "/webhooks/webhotelier",
+                headers: ["x-wh-property": "NOPE01", "Authorization": ReceiverHarness.basicHeader])
             #expect(unknown.status == 404)
             #expect(h.metric("ping", "unknown_property") == 1)
         }

@@ -45,7 +45,8 @@ public final class ChildProcess: @unchecked Sendable {
 
     public init(
         _ arguments: [String], executable: String = "ota-ingest", environment: [String: String] = [:],
-        workingDirectory: URL? = nil, executableDirectory: URL? = nil, standardInput: URL? = nil
+        workingDirectory: URL? = nil, executableDirectory: URL? = nil, standardInput: URL? = nil,
+        standardOutput: Pipe? = nil
     ) throws {
         process.executableURL = (executableDirectory ?? CommandLineRunner.binDirectory).appendingPathComponent(
             executable)
@@ -63,7 +64,12 @@ public final class ChildProcess: @unchecked Sendable {
         errURL = base.appendingPathExtension("err")
         _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: outURL)
+        // A pipe, for a test that reads what the child writes while it runs (as a supervisor would).
+        if let standardOutput {
+            process.standardOutput = standardOutput
+        } else {
+            process.standardOutput = try FileHandle(forWritingTo: outURL)
+        }
         process.standardError = try FileHandle(forWritingTo: errURL)
         let (stream, continuation) = AsyncStream<Int32>.makeStream()
         exited = stream
@@ -80,6 +86,11 @@ public final class ChildProcess: @unchecked Sendable {
 
     public func kill() {
         Foundation.kill(process.processIdentifier, SIGKILL)
+    }
+
+    /// SIGTERM: the orderly stop a service manager sends.
+    public func terminate() {
+        Foundation.kill(process.processIdentifier, SIGTERM)
     }
 
     public func wait() async throws -> CommandLineRunner.Outcome {

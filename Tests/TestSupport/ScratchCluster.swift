@@ -41,6 +41,9 @@ public final class ScratchCluster: Sendable {
 
     var dataPath: String { directory.appendingPathComponent("data").path }
 
+    /// The server's log (`pg_ctl -l`): what it said about every statement that failed.
+    public var logFile: URL { directory.appendingPathComponent("log") }
+
     /// Starts the server and waits until it accepts connections.
     public func startServer() async throws {
         let options =

@@ -86,16 +86,16 @@ public struct BackfillLoader: Sendable {
         await progress.start()
         var extra: [String: Int] = [:]
         var failure: (any Error)?
-        var format = "empty"
+        var reader = RecordReader(fileDescriptor: opened.fd, limits: limits)
         do {
             let connection = try await PostgresConnection.connect(databaseURL)
-            var reader = RecordReader(fileDescriptor: opened.fd, limits: limits)
             extra = try await landParts(&reader, opened: opened, run: run, landing: landing, connection: connection)
-            format = reader.format?.rawValue ?? "empty"
         } catch {
             failure = error
             log.error("\(error)")
         }
+        // Known as soon as the first byte was read, whatever happened after it.
+        let format = reader.format?.rawValue ?? "empty"
         await progress.stop()
         let elapsed = ContinuousClock.now - started
         var counts = stats.snapshot

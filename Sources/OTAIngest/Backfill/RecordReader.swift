@@ -88,8 +88,11 @@ public struct RecordReader {
             if format == nil, try !detectFormat() { return nil }
             if try fillPart() { return cut() }
             if eof {
-                try finish()
-                return records.isEmpty ? nil : cut()
+                let truncation = try finish()
+                // The complete records before a cut land first; the cut is reported after them.
+                if !records.isEmpty { return cut() }
+                if let truncation { throw truncation }
+                return nil
             }
             let pending = buffer.count - (records.last?.upperBound ?? 0)
             if pending > limits.recordBytes {
@@ -256,8 +259,9 @@ public struct RecordReader {
         return nil
     }
 
-    /// At the end of the input: the last line without a newline, or a check that the array closed.
-    private mutating func finish() throws {
+    /// At the end of the input: the last line without a newline, or a check that the
+    /// array closed (an array cut short is returned, to be thrown once its complete records are out).
+    private mutating func finish() throws -> Malformed? {
         switch format! {
         case .ndjson:
             if scan < buffer.count {
@@ -267,10 +271,14 @@ public struct RecordReader {
             }
         case .array:
             guard phase == .done else {
-                throw Malformed(
-                    offset: base + buffer.count, reason: "the JSON array ends early (unclosed '[', '{' or string)")
+                return Malformed(
+                    offset: base + buffer.count,
+                    reason:
+                        "the JSON array ends early (unclosed '[', '{' or string), after \(recordsHanded + records.count) complete records, which are landed; fix: the file is cut short: complete or re-export it, then load it again"
+                )
             }
         }
+        return nil
     }
 
     /// Hands out the buffered records as a part and keeps the bytes after them.

@@ -28,6 +28,13 @@ public enum ConfigLoader {
                 "\(file): line \(error.source.begin.line): \(error.description); fix: correct the TOML syntax")
         }
         var reader = TableReader(table: root, path: "", file: file)
+        for key in ["password", "token", "secret"] {
+            try reader.rejectInlineSecret(
+                key,
+                use:
+                    "a source's credentials_file, credentials_dir, credentials_env_prefix, token_env or token_file, or serve's basic_password_env"
+            )
+        }
         let sourcesTable = try reader.table("sources")
         let serveTable = try reader.table("serve")
         try reader.rejectUnknownKeys()
@@ -69,6 +76,14 @@ public enum ConfigLoader {
             throw ConfigError(
                 "\(file): sources.\(name).base_url carries credentials; fix: remove them and use credentials_file, credentials_dir or token_env"
             )
+        }
+        if kind == .cursor {
+            try reader.rejectInlineSecret("token", use: "token_env or token_file")
+        } else {
+            for key in ["password", "username", "credentials"] {
+                try reader.rejectInlineSecret(
+                    key, use: "credentials_file, credentials_dir or credentials_env_prefix (\"CODE username:password\" entries)")
+            }
         }
         let secrets = try secretReference(&reader, kind: kind)
         var source = SourceConfig(
@@ -209,6 +224,22 @@ struct TableReader {
             throw typeError(key, "between \(range.lowerBound) and \(range.upperBound), not \(number)")
         }
         return number
+    }
+
+    mutating func bool(_ key: String) throws -> Bool? {
+        seen.insert(key)
+        guard let value = table[key] else { return nil }
+        guard let flag = value.bool else { throw typeError(key, "true or false") }
+        return flag
+    }
+
+    /// A secret written into the file itself is refused by name, with the reference to use
+    /// instead (a config file is read by more people than a secret should be).
+    func rejectInlineSecret(_ key: String, use references: String) throws {
+        guard table[key] != nil else { return }
+        throw ConfigError(
+            "\(file): \(name(key)) holds a secret in the config file, and secrets go by reference only; fix: remove it, put the secret in an environment variable or a file readable only by the service, and name it with \(references)"
+        )
     }
 
     mutating func stringArray(_ key: String) throws -> [String]? {

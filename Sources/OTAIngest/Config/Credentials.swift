@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// One WebHotelier property account: Basic-auth credentials for one property.
 public struct PropertyAccount: Sendable, Equatable {
@@ -67,6 +68,7 @@ public struct SecretResolver: Sendable {
                     "source \"\(source.name)\": credentials_dir \(path) cannot be listed; fix: create it with one file per property code"
                 )
             }
+            SecretFileMode.warnIfOpen(path, what: "source \"\(source.name)\": credentials_dir")
             for name in names.sorted() where !name.hasPrefix(".") {
                 let text = try readSecretFile(
                     (path as NSString).appendingPathComponent(name), source: source.name, key: "credentials_dir")
@@ -125,6 +127,31 @@ public struct SecretResolver: Sendable {
             throw ConfigError(
                 "source \"\(source)\": \(key) \(path) cannot be read; fix: create it or check its permissions")
         }
+        SecretFileMode.warnIfOpen(path, what: "source \"\(source)\": \(key)")
         return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// Warns, as ssh does for a private key, when a file or folder holding secrets can be
+/// read by every user of the machine. A warning, not a refusal: some deployments
+/// mount secrets read-only with modes they cannot change.
+enum SecretFileMode {
+    private static let warned = Mutex<Set<String>>([])
+
+    /// The warning for `path`, or nil when only its owner and group can read it.
+    static func warning(_ path: String, what: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & S_IROTH != 0 else { return nil }
+        let mode = String(info.st_mode & 0o777, radix: 8)
+        return
+            "\(what) \(path) is readable by every user (mode \(mode)); fix: chmod o-rwx \(path) (e.g. 600, or 640 with the service's group)"
+    }
+
+    /// Warns once per path and process (the receiver reads the same file for every PING).
+    static func warnIfOpen(_ path: String, what: String) {
+        guard let message = warning(path, what: what) else { return }
+        let first = warned.withLock { $0.insert(path).inserted }
+        // Secrets are resolved before a run's log exists, so the line is written in the text log's form.
+        if first { FileHandle.standardError.write(Data("[warning] \(message)\n".utf8)) }
     }
 }

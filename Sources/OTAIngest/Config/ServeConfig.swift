@@ -12,9 +12,12 @@ public struct ServeConfig: Sendable {
     public var pingGap: Duration = .seconds(10)
     /// The WebHotelier source PUSH and PING belong to (nil: the only one configured).
     public var source: String?
-    /// Basic credentials WebHotelier was registered with; nil accepts pushes without auth.
+    /// Basic credentials WebHotelier was registered with, for PUSH and PING alike.
     public var basicUsername: String?
     public var basicPassword: SecretReference?
+    /// Without Basic credentials the receiver refuses to start unless this is set: a
+    /// trusted network's escape hatch, warned about at every start.
+    public var allowUnauthenticated = false
     /// Signing secrets per `/webhooks/ota/{source}` path segment.
     public var signing: [String: SigningConfig] = [:]
     /// Connections that commit received requests, each a group commit at a time.
@@ -59,6 +62,8 @@ extension ConfigLoader {
         serve.commitConnections = try reader.int("commit_connections", in: 1...64) ?? serve.commitConnections
         serve.maxBatch = try reader.int("max_batch", in: 1...10000) ?? serve.maxBatch
         serve.basicUsername = try reader.string("basic_username")
+        serve.allowUnauthenticated = try reader.bool("allow_unauthenticated") ?? false
+        try reader.rejectInlineSecret("basic_password", use: "basic_password_env or basic_password_file")
         let passwordEnv = try reader.string("basic_password_env")
         let passwordFile = try reader.string("basic_password_file")
         switch (passwordEnv, passwordFile) {
@@ -127,6 +132,7 @@ extension SecretResolver {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw ConfigError("\(what): \(path) cannot be read; fix: check the path and its permissions")
             }
+            SecretFileMode.warnIfOpen(path, what: what)
             let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             guard !text.isEmpty else { throw ConfigError("\(what): \(path) is empty; fix: write the secret into it") }
             return text

@@ -52,7 +52,7 @@ public struct RetryPolicy: Sendable {
     }
 
     public static func classify(_ error: HTTPClientError) -> CallOutcome {
-        error.isTransient ? .retry(reason: "\(error.kind)", after: nil) : .fatal(reason: error.description)
+        error.isTransient ? .retry(reason: error.summary, after: nil) : .fatal(reason: error.description)
     }
 
     /// Retry-After as seconds (the HTTP-date form is rare from APIs and treated as absent).

@@ -48,6 +48,7 @@ public struct SourceCaller: Sendable {
         isAnswer: @Sendable (HTTPClientResponse) -> Bool = { _ in false }
     ) async throws -> HTTPClientResponse {
         var attempt = 0
+        var transportAdvice: String?
         while true {
             attempt += 1
             try await bucket.acquire()
@@ -69,6 +70,13 @@ public struct SourceCaller: Sendable {
                 if classified != .success && isAnswer(received) {
                     outcome = .success
                 } else if classified == .success && !isComplete(received) {
+                    // A login page or a proxy's HTML is not the API at all: asking again
+                    // only hammers it. A JSON body cut short is worth another try.
+                    if let notJSON = NotJSONAnswer(received, url: request.url) {
+                        throw SourceError(
+                            source: sourceName, what: what, reason: notJSON.description, attempts: attempt,
+                            advice: NotJSONAnswer.advice)
+                    }
                     outcome = .retry(reason: "response body incomplete or malformed", after: nil)
                 } else {
                     outcome = classified
@@ -76,6 +84,7 @@ public struct SourceCaller: Sendable {
             } catch let error as HTTPClientError {
                 answers?.add(property: answersProperty, "transport_errors")
                 outcome = RetryPolicy.classify(error)
+                transportAdvice = SourceError.advice(for: error)
             }
             switch outcome {
             case .success:
@@ -84,7 +93,9 @@ public struct SourceCaller: Sendable {
                 throw SourceError(source: sourceName, what: what, reason: reason, attempts: attempt)
             case .retry(let reason, let after):
                 guard attempt < policy.maxAttempts else {
-                    throw SourceError(source: sourceName, what: what, reason: reason, attempts: attempt)
+                    throw SourceError(
+                        source: sourceName, what: what, reason: reason, attempts: attempt,
+                        advice: response == nil ? transportAdvice : nil)
                 }
                 stats.add(.retries)
                 try await Task.sleep(for: policy.delay(afterAttempt: attempt, retryAfter: after))
@@ -100,12 +111,34 @@ public struct SourceError: UserFacingError {
     public var what: String
     public var reason: String
     public var attempts: Int
+    /// The fix, where the failure says more than its reason's words can tell.
+    public var advice: String?
+
+    public init(source: String, what: String, reason: String, attempts: Int, advice: String? = nil) {
+        self.source = source
+        self.what = what
+        self.reason = reason
+        self.attempts = attempts
+        self.advice = advice
+    }
 
     public var exitStatus: ExitStatus { .failure }
 
     public var description: String {
         let tries = attempts > 1 ? " after \(attempts) attempts" : ""
-        return "source \"\(source)\": \(what): \(reason)\(tries); fix: \(fix)"
+        return "source \"\(source)\": \(what): \(reason)\(tries); fix: \(advice ?? fix)"
+    }
+
+    /// The fix for a request that got no answer, naming the host and port.
+    static func advice(for error: HTTPClientError) -> String? {
+        switch error.kind {
+        case .connect:
+            return "check that the server at \(error.endpoint) is up and that the source's base_url names the right host and port; landed batches are kept, rerun when it answers"
+        case .dns: return "check the host name in the source's base_url"
+        case .timeout:
+            return "\(error.endpoint) is slow or unreachable; rerun later or raise request_timeout_seconds"
+        default: return nil
+        }
     }
 
     private var fix: String {
@@ -113,5 +146,48 @@ public struct SourceError: UserFacingError {
         if reason.contains("404") { return "check the property code and the source's base_url" }
         if reason.contains("INVALID_PARAM") { return "a request parameter was refused; report it with the run id" }
         return "the source is failing or unreachable; rerun later (landed batches are kept and not repeated)"
+    }
+}
+
+/// A 2xx answer whose body is not the dialect's JSON (an HTML login page, a proxy's
+/// error page): named with the URL, the content type and the first bytes, safely quoted.
+struct NotJSONAnswer: CustomStringConvertible {
+    static let advice =
+        "check base_url and the credentials (a login or proxy page answers in place of the API when either is wrong)"
+    let url: String
+    let contentType: String
+    let start: String
+
+    /// Nil when the body looks like JSON cut short (or is empty): worth another try.
+    init?(_ response: HTTPClientResponse, url: String) {
+        let type = response.headers["Content-Type"]
+        guard let first = response.body.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) else { return nil }
+        let jsonType = type.map { $0.lowercased().contains("json") } ?? true
+        if jsonType && (first == UInt8(ascii: "{") || first == UInt8(ascii: "[")) { return nil }
+        self.url = HTTPClientError.withoutQuery(url)
+        contentType = type ?? "no Content-Type"
+        start = Self.quoted(response.body.prefix(80)) + (response.body.count > 80 ? "..." : "")
+    }
+
+    var description: String {
+        "\(url) answered \(contentType), not JSON: \(start)"
+    }
+
+    /// The bytes as a double-quoted string: printable ASCII as is, anything else escaped,
+    /// so a terminal or a log collector shows exactly what came back and nothing more.
+    static func quoted(_ bytes: some Collection<UInt8>) -> String {
+        var text = "\""
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "\""): text += "\\\""
+            case UInt8(ascii: "\\"): text += "\\\\"
+            case 0x0A: text += "\\n"
+            case 0x0D: text += "\\r"
+            case 0x09: text += "\\t"
+            case 0x20...0x7E: text.append(Character(Unicode.Scalar(byte)))
+            default: text += String(format: "\\x%02x", byte)
+            }
+        }
+        return text + "\""
     }
 }

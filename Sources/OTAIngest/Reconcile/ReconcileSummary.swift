@@ -36,11 +36,16 @@ enum ReconcileSummary {
                         scope.reusedSnapshot ? "  (stored snapshot \(scope.snapshotID!))" : "",
                     ].joined())
         }
-        let breached = scopes.filter(\.unrepairedBreach)
-        if !breached.isEmpty {
+        let notTried = scopes.filter { $0.unrepairedBreach && $0.afterRepair == nil }
+        if !notTried.isEmpty {
             lines.append(
-                "  \(breached.count) scopes breached their threshold and are not repaired; fix: run `ota-ingest reconcile --repair`, "
+                "  \(notTried.count) scopes breached their threshold and are not repaired; fix: run `ota-ingest reconcile --repair`, "
                     + "or see recon.drift_metrics for the fields")
+        }
+        // Repair ran and the breach stayed: running it again would do the same, so the
+        // advice is to look at the keys, never --repair again.
+        for scope in scopes where scope.unrepairedBreach && scope.afterRepair != nil {
+            lines.append("  " + repairAdvice(scope))
         }
         for scope in scopes where scope.snapshotID == nil && scope.problem?.hasPrefix("failed") == true {
             lines.append("  error: \(scope.source) \(scope.stream) \(scope.property): \(scope.problem!)")
@@ -48,6 +53,31 @@ enum ReconcileSummary {
         lines += failures.map { "  error: " + $0 }
         lines.append(String(format: "  elapsed %.1f s  exit status %d", elapsed.seconds, status.rawValue))
         return lines.joined(separator: "\n")
+    }
+
+    /// Why a repair left `scope` breached, from the comparison after it, and where to look.
+    static func repairAdvice(_ scope: ReconcileRunner.Scope) -> String {
+        let after = scope.afterRepair ?? [:]
+        func count(_ key: String) -> Int { Int(after[key] ?? 0) }
+        var left: [String] = []
+        if count("extra_keys") > 0 {
+            left.append("\(count("extra_keys")) extra (in the warehouse, no longer served by the OTA; a repair adds and corrects, it never removes)")
+        }
+        if count("missing_keys") > 0 { left.append("\(count("missing_keys")) still missing") }
+        // mismatched_keys counts every differing key, missing and extra included.
+        let different = count("mismatched_keys") - count("missing_keys") - count("extra_keys")
+        if different > 0 { left.append("\(different) still different") }
+        var why =
+            left.isEmpty
+            ? "the repair changed what it could and the share stays above the threshold"
+            : "left after the repair: " + left.joined(separator: ", ")
+        if count("missing_keys") + different > 0 {
+            why += "; what the OTA serves but a repair could not land went to dead letters (ota-ingest dlq list)"
+        }
+        return
+            "\(scope.source) \(scope.stream) \(scope.property): still breached after the repair: \(why); "
+            + "fix: list the keys with `ota-ingest reconcile --show-keys --stream \(scope.stream) --property \(scope.property)` "
+            + "and correct them at their origin (running --repair again does the same again)"
     }
 
     private static func pad(_ text: String, _ width: Int) -> String {

@@ -43,6 +43,13 @@ public struct TransformRunner: Sendable {
         }
         public var exitStatus: ExitStatus { failedChecks.isEmpty ? .success : .failure }
 
+        /// A sample cut to one screen line: codes come from the data, and a 5,000-character
+        /// room code would otherwise be printed whole.
+        static func abbreviated(_ sample: String, limit: Int = 200) -> String {
+            guard sample.count > limit else { return sample }
+            return "\(sample.prefix(limit))... (\(sample.count) characters; all of it in ops.dq_results)"
+        }
+
         public var rendered: String {
             var lines = [
                 "transform \(runID)\(fullRefresh ? " (full refresh)" : ""): promoted in "
@@ -58,16 +65,36 @@ public struct TransformRunner: Sendable {
                         + "fix: add them to seeds/*.csv and run `ota-ingest seed`")
             }
             for check in warnings {
-                lines.append("  warning \(check.name): \(check.failures) rows, e.g. \(check.sample)")
+                lines.append("  warning \(check.name): \(check.failures) rows, e.g. \(Self.abbreviated(check.sample))")
             }
             for check in failedChecks {
-                lines.append("  FAILED \(check.name): \(check.failures) rows, e.g. \(check.sample)")
+                lines.append("  FAILED \(check.name): \(check.failures) rows, e.g. \(Self.abbreviated(check.sample))")
             }
             lines.append(
                 "  checks: \(checks.count - failedChecks.count) of \(checks.count) passed"
                     + (failedChecks.isEmpty ? "" : "; see ops.dq_results where run_id = '\(runID)'"))
             return lines.joined(separator: "\n")
         }
+    }
+
+    /// The batch tables are temporary; with the default 8 MB of temp buffers a
+    /// million-row batch is written out and read back page by page (a quarter of
+    /// reading the batch).
+    static let tempBuffers = "256MB"
+
+    /// Session settings, applied once per connection: they hold for the session, and
+    /// PostgreSQL refuses temp_buffers once the session has touched a temporary table
+    /// (an ERROR in the server's log on every later transform of the session). A
+    /// connection that used temporary tables before its first transform keeps its
+    /// setting, which is slower for big batches and never wrong.
+    static func applySessionSettings(_ connection: PostgresConnection) async throws {
+        let row = try await connection.query(
+            "select current_setting('temp_buffers') = $1, pg_my_temp_schema() <> 0", [tempBuffers]
+        ).first
+        let applied = try row?.decode(Bool.self, at: 0) ?? false
+        let usedTemporaryTables = try row?.decode(Bool.self, at: 1) ?? true
+        guard !applied && !usedTemporaryTables else { return }
+        _ = try await connection.query("select set_config('temp_buffers', $1, false)", [tempBuffers])
     }
 
     /// Fixed, never derived from input: "ota_tfrm" as a lock key.
@@ -118,11 +145,7 @@ public struct TransformRunner: Sendable {
         let transforms = self.transforms.files
         let checks = self.checks.files
         let fullRefreshSQL = self.fullRefreshSQL
-        // The batch tables are temporary; with the default 8 MB of temp buffers a
-        // million-row batch is written out and read back page by page (a quarter of
-        // reading the batch). PostgreSQL only takes this before the session's first
-        // temporary table, so a connection that already used one keeps its setting.
-        _ = try? await connection.query("select set_config('temp_buffers', '256MB', false)")
+        try await Self.applySessionSettings(connection)
         let (promoteSeconds, checkSeconds) = try await connection.transaction { conn in
             let promoteStart = ContinuousClock.now
             _ = try await conn.query("select pg_advisory_xact_lock($1)", [Self.lockKey])

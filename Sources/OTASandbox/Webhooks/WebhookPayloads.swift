@@ -11,17 +11,20 @@ struct OutgoingRequest: Sendable {
 
 /// Builds PING, PUSH and rate-update requests and signs the latter.
 enum WebhookPayloads {
+    /// WebHotelier registers an optional username and password per endpoint, whatever its mode.
+    private static func basic(_ r: WebhookRegistration) -> [(String, String)] {
+        guard let username = r.username else { return [] }
+        let token = Data("\(username):\(r.password ?? "")".utf8).base64EncodedString()
+        return [("Authorization", "Basic \(token)")]
+    }
+
     static func ping(_ r: WebhookRegistration, property: String) -> OutgoingRequest {
-        OutgoingRequest(method: "GET", url: r.url, headers: [("x-wh-property", property)], body: [])
+        OutgoingRequest(method: "GET", url: r.url, headers: basic(r) + [("x-wh-property", property)], body: [])
     }
 
     static func push(_ r: WebhookRegistration, id: Int, type: String, body: JSONValue) -> OutgoingRequest {
         let members: [JSONMember] = ["id" => .int(id), "type" => .string(type), "data" => body]
-        var headers: [(String, String)] = []
-        if let username = r.username {
-            let token = Data("\(username):\(r.password ?? "")".utf8).base64EncodedString()
-            headers.append(("Authorization", "Basic \(token)"))
-        }
+        var headers = basic(r)
         switch r.format {
         case .json:
             headers.append(("Content-Type", "application/json"))

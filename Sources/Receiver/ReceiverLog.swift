@@ -1,0 +1,70 @@
+import Foundation
+import Logging
+import OTAIngest
+import Synchronization
+
+/// Every line the receiver writes, in the tool's log format (`RunLog`: text, or
+/// JSON lines with `--log-format json`): its own messages, its request log, and
+/// what Hummingbird and ServiceLifecycle report through the loggers made here.
+final class ReceiverLog: Sendable {
+    let format: RunLog.Format
+    private let log: Mutex<RunLog>
+
+    init(format: RunLog.Format) {
+        self.format = format
+        log = Mutex(RunLog(format: format, runId: ""))
+    }
+
+    /// From the start on, every line carries the receiver's run id.
+    func started(runId: String) {
+        log.withLock { $0 = RunLog(format: format, runId: runId) }
+    }
+
+    var run: RunLog { log.withLock { $0 } }
+
+    /// A swift-log logger writing through this log, at `level` and above.
+    func logger(label: String, level: Logger.Level = .notice) -> Logger {
+        var logger = Logger(label: label) { _ in RunLogHandler(log: self) }
+        logger.logLevel = level
+        return logger
+    }
+
+    /// One line per answered request: method, path (never its query), status,
+    /// duration, body bytes and the property where there is one; never bodies or credentials.
+    func request(method: String, path: String, status: Int, duration: Duration, bytes: Int, property: String?) {
+        run.info(
+            "\(method) \(path) \(status)", property: property,
+            [
+                "method": method, "path": path, "status": String(status),
+                "duration_ms": String(format: "%.1f", Double(duration.nanoseconds) / 1e6), "bytes": String(bytes),
+            ])
+    }
+}
+
+/// Hands swift-log's messages to the receiver's RunLog, so a library's line looks
+/// like every other line of the tool.
+struct RunLogHandler: LogHandler {
+    let log: ReceiverLog
+    var logLevel: Logger.Level = .notice
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(
+        level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String,
+        file: String, function: String, line: UInt
+    ) {
+        var fields: [String: String] = [:]
+        for (key, value) in metadata.merging(extra ?? [:], uniquingKeysWith: { $1 }) { fields[key] = "\(value)" }
+        let property = fields.removeValue(forKey: "property")
+        let run = log.run
+        switch level {
+        case .trace, .debug, .info, .notice: run.info(message.description, property: property, fields)
+        case .warning: run.warning(message.description, property: property, fields)
+        case .error, .critical: run.error(message.description, property: property, fields)
+        }
+    }
+}
