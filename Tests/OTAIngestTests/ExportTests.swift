@@ -123,7 +123,7 @@ struct ExportTests {
     }
 
     @Test(
-        "an unknown feed, an --as-of in the future, and --as-of on a present-only feed each get one line naming the fix"
+        "an unknown feed, an --as-of in the future or garbled, --as-of on a present-only feed, a missing --out folder and a negative purge age each get one line naming the fix"
     )
     func refusals() async throws {
         try await WarehouseFixture.with { fixture in
@@ -136,6 +136,20 @@ struct ExportTests {
             let present = try await CommandLineRunner.run(
                 ["export", "pricing_current_rates", "--as-of", "2025-01-01T00:00:00Z", "--database-url", url])
             #expect(present.status == 2 && present.stderr.contains("takes no --as-of"))
+            // A date is a time too: its first instant in UTC, said in the summary line.
+            let date = try await CommandLineRunner.run(["export", "rates", "--as-of", "2026-01-01", "--database-url", url])
+            #expect(date.status == 0 && date.stderr.contains("as of 2026-01-01T00:00:00"), "\(date.stderr)")
+            let garbled = try await CommandLineRunner.run(
+                ["export", "rates", "--as-of", "yesterday", "--database-url", url])
+            #expect(garbled.status == 2 && garbled.stderr.contains("neither an ISO-8601 time nor a date"))
+            // A folder that is not there is a failure to write (exit 1), not a usage error.
+            let nowhere = try await CommandLineRunner.run(
+                ["export", "rates", "--out", "/nonexistent-\(UUID().uuidString)/rates.csv", "--database-url", url])
+            #expect(nowhere.status == 1 && nowhere.stderr.contains("fix: create the folder"), "\(nowhere.stderr)")
+            // A negative age is named as such, not taken for another option.
+            let negative = try await CommandLineRunner.run(["purge", "--older-than", "-1", "--database-url", url])
+            #expect(negative.status == 2 && negative.stderr.contains("at least 1 day"), "\(negative.stderr)")
+            #expect(!negative.stderr.contains("Missing value"))
             let list = try await CommandLineRunner.run(["export", "--list", "--database-url", url])
             #expect(list.status == 0)
             for feed in FeedCatalog.feeds { #expect(list.stdout.contains(feed.name)) }

@@ -23,7 +23,7 @@ import Testing
 
     static func pull(_ config: URL, _ db: TestDatabase) async throws -> CommandLineRunner.Outcome {
         try await CommandLineRunner.run(
-            ["pull", "reservations", "webhotelier", "--config", config.path, "--database-url", db.url],
+            ["pull", "reservations", "--source", "webhotelier", "--config", config.path, "--database-url", db.url],
             environment: ["WH_HTL001": "user:pass"])
     }
 

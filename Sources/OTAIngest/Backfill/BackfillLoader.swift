@@ -186,7 +186,17 @@ public struct BackfillLoader: Sendable {
         var alreadyLanded = 0
         try await withThrowingTaskGroup(of: Int.self) { group in
             var idle = Array(connections.indices)
-            while let part = try reader.next() {
+            // A file that turns unreadable (an array cut short) fails the run only once the
+            // parts read before the cut have landed: leaving the group early would cancel them.
+            func nextPart() async throws -> RecordReader.Part? {
+                do {
+                    return try reader.next()
+                } catch {
+                    try await group.waitForAll()
+                    throw error
+                }
+            }
+            while let part = try await nextPart() {
                 let key = BatchLedger.Key(
                     runId: run.id, source: sourceName, stream: stream.rawValue, propertyCode: "",
                     range: Self.partRange(part, identity: opened.identity))
