@@ -2,6 +2,7 @@ import Foundation
 import HTTPClient
 import OTAIngest
 import PostgresClient
+import Synchronization
 import TestSupport
 import Testing
 
@@ -90,14 +91,16 @@ import Testing
                 ["serve", "--config", config.path, "--database-url", db.url, "--log-format", "json"],
                 standardOutput: pipe)
             // Should the line never come while serve runs, stop it: the line then comes at exit, too late.
+            let stopped = Atomic<Bool>(false)
             let watchdog = Task {
                 try await Task.sleep(for: .seconds(60))
+                stopped.store(true, ordering: .relaxed)
                 serve.terminate()
             }
             let line = await Self.firstLine(pipe.fileHandleForReading)
-            let running = serve.isRunning
             watchdog.cancel()
-            #expect(running, "the start line came only when serve stopped")
+            let stoppedFirst = stopped.load(ordering: .relaxed)
+            #expect(!stoppedFirst, "the start line came only when serve was stopped")
             let port = Int(line.split(separator: ":").last ?? "") ?? 0
             #expect(line.hasPrefix("ota-ingest serve: listening on 127.0.0.1:") && port > 0, "\(line)")
 
