@@ -8,16 +8,18 @@ import Synchronization
 /// what Hummingbird and ServiceLifecycle report through the loggers made here.
 final class ReceiverLog: Sendable {
     let format: RunLog.Format
+    private let write: (@Sendable (String) -> Void)?
     private let log: Mutex<RunLog>
 
-    init(format: RunLog.Format) {
+    init(format: RunLog.Format, write: (@Sendable (String) -> Void)?) {
         self.format = format
-        log = Mutex(RunLog(format: format, runId: ""))
+        self.write = write
+        log = Mutex(RunLog(format: format, runId: "", write: write))
     }
 
     /// From the start on, every line carries the receiver's run id.
     func started(runId: String) {
-        log.withLock { $0 = RunLog(format: format, runId: runId) }
+        log.withLock { $0 = RunLog(format: format, runId: runId, write: write) }
     }
 
     var run: RunLog { log.withLock { $0 } }

@@ -82,7 +82,8 @@ final class ReceiverMetrics: Sendable {
         "ota_receiver_commit_batch_size": "Requests stored by one group commit.",
         "ota_receiver_in_flight_requests": "Requests being received or stored right now.",
         "ota_receiver_ping_pulls_total": "Pending-list pulls run because of a PING.",
-        "ota_receiver_pings_coalesced_total": "PINGs that arrived while their property's pull ran, folded into one more pull.",
+        "ota_receiver_pings_coalesced_total":
+            "PINGs that arrived while their property's pull ran, folded into one more pull.",
         "ota_receiver_event_lag_seconds": "From the OTA's event time to the receiver's commit.",
     ]
 }

@@ -34,16 +34,16 @@ public final class ReceiverServer: Sendable {
     }
 
     /// Resolves every secret now, so a missing one is a configuration error (exit 2)
-    /// before anything listens.
+    /// before anything listens. Log lines go to stderr, or to `logLines` when given.
     public init(
         config: IngestConfig, databaseURL: String, secrets: SecretResolver = SecretResolver(),
-        logFormat: RunLog.Format = .text
+        logFormat: RunLog.Format = .text, logLines: (@Sendable (String) -> Void)? = nil
     ) throws {
         let settings = try ReceiverSettings(config: config, secrets: secrets)
         migrator = try Migrator()
         self.settings = settings
         self.databaseURL = databaseURL
-        log = ReceiverLog(format: logFormat)
+        log = ReceiverLog(format: logFormat, write: logLines)
         let logger = log.logger(label: "ota-ingest.serve")
         self.logger = logger
         let metrics = self.metrics
@@ -216,7 +216,8 @@ public struct ListenError: UserFacingError {
         port = settings.port
         let errno = (cause as? IOError)?.errnoCode
         inUse = errno == EADDRINUSE || "\(cause.map { "\($0)" } ?? "")".contains("Address already in use")
-        reason = cause.map { ($0 as? IOError).map { String(cString: strerror($0.errnoCode)) } ?? "\($0)" } ?? "no socket"
+        reason =
+            cause.map { ($0 as? IOError).map { String(cString: strerror($0.errnoCode)) } ?? "\($0)" } ?? "no socket"
     }
 
     public var exitStatus: ExitStatus { .usage }

@@ -24,7 +24,8 @@ struct PurgeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard olderThan >= 1 else {
-            throw ValidationError("--older-than \(olderThan): the age must be at least 1 day; fix: e.g. --older-than 400")
+            throw ValidationError(
+                "--older-than \(olderThan): the age must be at least 1 day; fix: e.g. --older-than 400")
         }
     }
 

@@ -97,7 +97,10 @@ import Testing
                 "[sources.feed]\nkind = \"cursor\"\nbase_url = \"https://x.example\"\ntoken = \"hunter2\"\n",
                 "sources.feed.token", "token_env or token_file"
             ),
-            ("[serve]\nbasic_username = \"wh\"\nbasic_password = \"hunter2\"\n", "serve.basic_password", "basic_password_env"),
+            (
+                "[serve]\nbasic_username = \"wh\"\nbasic_password = \"hunter2\"\n", "serve.basic_password",
+                "basic_password_env"
+            ),
         ] {
             let error = #expect(throws: ConfigError.self) { try ConfigLoader.parse(text, file: "ota.toml") }
             let message = error?.message ?? ""

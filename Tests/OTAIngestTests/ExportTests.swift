@@ -137,7 +137,9 @@ struct ExportTests {
                 ["export", "pricing_current_rates", "--as-of", "2025-01-01T00:00:00Z", "--database-url", url])
             #expect(present.status == 2 && present.stderr.contains("takes no --as-of"))
             // A date is a time too: its first instant in UTC, said in the summary line.
-            let date = try await CommandLineRunner.run(["export", "rates", "--as-of", "2026-01-01", "--database-url", url])
+            let date = try await CommandLineRunner.run([
+                "export", "rates", "--as-of", "2026-01-01", "--database-url", url,
+            ])
             #expect(date.status == 0 && date.stderr.contains("as of 2026-01-01T00:00:00"), "\(date.stderr)")
             let garbled = try await CommandLineRunner.run(
                 ["export", "rates", "--as-of", "yesterday", "--database-url", url])

@@ -29,8 +29,10 @@ import Testing
 
     @Test("a 200 with an HTML login page is not retried and is named: URL, content type, first bytes, what to check")
     func htmlAnswerIsNotRetried() async throws {
-        let page = "<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>\u{1b}[31m" + String(
-            repeating: "x", count: 300) + "</body></html>"
+        let page =
+            "<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>\u{1b}[31m"
+            + String(
+                repeating: "x", count: 300) + "</body></html>"
         let server = try FixedAnswerServer(contentType: "text/html; charset=utf-8", body: page)
         defer { server.stop() }
         try await TestDatabase.with { db in

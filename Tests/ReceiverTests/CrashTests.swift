@@ -137,7 +137,8 @@ import Testing
             await connection.close()
             let (config, environment) = ReceiverHarness.configForLoad()
             let receiver = try ReceiverServer(
-                config: config, databaseURL: cluster.url, secrets: SecretResolver(environment: environment))
+                config: config, databaseURL: cluster.url, secrets: SecretResolver(environment: environment),
+                logLines: ReceiverHarness.warningsOnly)
             let port = try await receiver.start()
             let load = Load()
             let clients = Task { await load.run("http://127.0.0.1:\(port)", clients: 8, firstId: 1) }

@@ -124,7 +124,8 @@ import Testing
                 } else if !line.hasPrefix("#") {
                     let sample = String(line.prefix { $0 != "{" && $0 != " " })
                     let family = ["_bucket", "_sum", "_count"].reduce(sample) { name, suffix in
-                        typed.contains(name) ? name : (name.hasSuffix(suffix) ? String(name.dropLast(suffix.count)) : name)
+                        typed.contains(name)
+                            ? name : (name.hasSuffix(suffix) ? String(name.dropLast(suffix.count)) : name)
                     }
                     #expect(typed.contains(family), "\(sample) has no TYPE line")
                 }

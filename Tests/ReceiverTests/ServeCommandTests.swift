@@ -124,7 +124,8 @@ import Testing
             #expect(busy.status == 2, "\(busy.stderr)")
             let busyLines = Self.lines(busy.stderr).filter { !$0.contains("allow_unauthenticated") }
             #expect(busyLines.count == 1, "\(busy.stderr)")
-            #expect(busyLines.first?.contains("port \(heldPort)") == true && busyLines.first?.contains("in use") == true)
+            #expect(
+                busyLines.first?.contains("port \(heldPort)") == true && busyLines.first?.contains("in use") == true)
             #expect(busyLines.first?.contains("fix:") == true && !busy.stderr.contains("errno"))
 
             serve.terminate()

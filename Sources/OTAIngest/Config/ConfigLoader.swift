@@ -82,7 +82,10 @@ public enum ConfigLoader {
         } else {
             for key in ["password", "username", "credentials"] {
                 try reader.rejectInlineSecret(
-                    key, use: "credentials_file, credentials_dir or credentials_env_prefix (\"CODE username:password\" entries)")
+                    key,
+                    use:
+                        "credentials_file, credentials_dir or credentials_env_prefix (\"CODE username:password\" entries)"
+                )
             }
         }
         let secrets = try secretReference(&reader, kind: kind)

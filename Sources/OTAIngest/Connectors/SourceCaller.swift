@@ -133,7 +133,8 @@ public struct SourceError: UserFacingError {
     static func advice(for error: HTTPClientError) -> String? {
         switch error.kind {
         case .connect:
-            return "check that the server at \(error.endpoint) is up and that the source's base_url names the right host and port; landed batches are kept, rerun when it answers"
+            return
+                "check that the server at \(error.endpoint) is up and that the source's base_url names the right host and port; landed batches are kept, rerun when it answers"
         case .dns: return "check the host name in the source's base_url"
         case .timeout:
             return "\(error.endpoint) is slow or unreachable; rerun later or raise request_timeout_seconds"

@@ -61,7 +61,9 @@ enum ReconcileSummary {
         func count(_ key: String) -> Int { Int(after[key] ?? 0) }
         var left: [String] = []
         if count("extra_keys") > 0 {
-            left.append("\(count("extra_keys")) extra (in the warehouse, no longer served by the OTA; a repair adds and corrects, it never removes)")
+            left.append(
+                "\(count("extra_keys")) extra (in the warehouse, no longer served by the OTA; a repair adds and corrects, it never removes)"
+            )
         }
         if count("missing_keys") > 0 { left.append("\(count("missing_keys")) still missing") }
         // mismatched_keys counts every differing key, missing and extra included.

@@ -12,10 +12,14 @@ public final class RunLog: Sendable {
     private let format: Format
     private let runId: String
     private let lock = Mutex<Void>(())
+    private let write: (@Sendable (String) -> Void)?
 
-    public init(format: Format, runId: String) {
+    /// `write` receives each line (without its newline) instead of stderr, e.g. to keep an
+    /// in-process server's lines out of a test's output.
+    public init(format: Format, runId: String, write: (@Sendable (String) -> Void)? = nil) {
         self.format = format
         self.runId = runId
+        self.write = write
     }
 
     public func info(_ message: String, property: String? = nil, _ fields: [String: String] = [:]) {
@@ -48,6 +52,10 @@ public final class RunLog: Sendable {
             text += message
             for key in fields.keys.sorted() { text += " \(key)=\(fields[key]!)" }
             line = text
+        }
+        if let write {
+            write(line)
+            return
         }
         lock.withLock { _ in FileHandle.standardError.write(Data((line + "\n").utf8)) }
     }
