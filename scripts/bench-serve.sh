@@ -41,7 +41,13 @@ url="host=127.0.0.1 port=$port dbname=postgres user=postgres"
 
 serve_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 secret="whsec_$(printf 'bench-signing-key' | base64)"
+# The pushes are for HTL001: a property the receiver has no credentials for is answered 404.
 cat >"$work/serve.toml" <<TOML
+[sources.webhotelier]
+kind = "webhotelier"
+base_url = "http://127.0.0.1:9"
+credentials_env_prefix = "BENCH_WH_"
+
 [serve]
 port = $serve_port
 basic_username = "wh"
@@ -52,7 +58,7 @@ commit_connections = ${COMMIT_CONNECTIONS:-4}
 scheme = "standard"
 secrets_env = ["BENCH_SIGNING_SECRET"]
 TOML
-BENCH_PUSH_PASSWORD=bench BENCH_SIGNING_SECRET="$secret" \
+BENCH_PUSH_PASSWORD=bench BENCH_SIGNING_SECRET="$secret" BENCH_WH_HTL001="bench:unused" \
     "$BIN/ota-ingest" serve --config "$work/serve.toml" --database-url "$url" >"$work/serve.log" 2>&1 &
 serve_pid=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$serve_port/healthz" >/dev/null && break; sleep 0.1; done

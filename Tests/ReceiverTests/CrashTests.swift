@@ -70,6 +70,11 @@ import Testing
     static func configFile(port: Int) throws -> URL {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("serve-\(UUID().uuidString).toml")
         try """
+        [sources.webhotelier]
+        kind = "webhotelier"
+        base_url = "http://127.0.0.1:9"
+        credentials_env_prefix = "WH_"
+
         [serve]
         port = \(port)
         basic_username = "\(ReceiverHarness.basic.username)"
@@ -82,7 +87,7 @@ import Testing
         let config = try configFile(port: port)
         let child = try ChildProcess(
             ["serve", "--config", config.path, "--database-url", databaseURL],
-            environment: ["PUSH_PASSWORD": ReceiverHarness.basic.password])
+            environment: ["PUSH_PASSWORD": ReceiverHarness.basic.password, "WH_HTL001": "wh:unused"])
         let session = HTTPSession()
         while true {
             if let answer = try? await session.send(HTTPClientRequest(url: "http://127.0.0.1:\(port)/healthz")),
@@ -201,6 +206,11 @@ extension ReceiverHarness {
         serve.port = 0
         serve.basicUsername = basic.username
         serve.basicPassword = .environment(variable: "PUSH_PASSWORD")
-        return (IngestConfig(sources: [], serve: serve), ["PUSH_PASSWORD": basic.password])
+        // The pushes are for HTL001, so the receiver needs credentials for it (never used: nothing pulls).
+        let source = SourceConfig(
+            name: "webhotelier", kind: .webhotelier, baseURL: "http://127.0.0.1:9", secrets: .environmentPrefix("WH_"))
+        return (
+            IngestConfig(sources: [source], serve: serve), ["PUSH_PASSWORD": basic.password, "WH_HTL001": "wh:unused"]
+        )
     }
 }
