@@ -44,6 +44,7 @@ struct ReconcileCommand: AsyncParsableCommand {
     var now: String?
 
     func run() async throws {
+        ProgressLine.standardError.enableOnTerminal()
         let config = try CommandInputs.config(global, for: "reconcile")
         let format = try CommandInputs.logFormat(logFormat)
         let clock = try CommandInputs.clock(now: now)

@@ -78,13 +78,21 @@ public struct NightlyRunner: Sendable {
         log.info(night.resumed ? "resuming nightly" : "starting nightly")
         let ledger = StepLedger(night: night, connection: connection)
         var results: [StepResult] = []
+        let plan = NightlyStep.plan(config)
+        var reading = ProgressLine.Reading()
+        reading.total = plan.count
+        reading.done = 1
+        reading.unit = .items("steps")
+        let progress = ProgressLine.standardError.begin("nightly", reading: reading)
+        defer { ProgressLine.standardError.end(progress) }
         do {
-            let plan = NightlyStep.plan(config)
             let earlier = try await ledger.earlierResults(plan: plan)
             try await ledger.begin(.migrate)
             try await ledger.record(migrate)
             results.append(migrate)
             for step in plan.dropFirst() {
+                progress.update { $0.detail = step.name }
+                defer { progress.update { $0.done += 1 } }
                 if let done = earlier[step.name], done.status != "failed" {
                     results.append(done)
                     continue
