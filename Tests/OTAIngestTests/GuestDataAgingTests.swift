@@ -38,7 +38,7 @@ struct GuestDataAgingTests {
             insert into ops.dead_letters (source, stream, property_code, record_key, raw, raw_hash, reason, run_id,
                 first_seen, last_seen)
             values ('webhotelier', $1, 'HTL003', $2, convert_to($3, 'UTF8'), md5($3), 'bad date', 'test-run',
-                    now() - make_interval(days => $4), now() - make_interval(days => $4))
+                    now() - make_interval(days => $4::int), now() - make_interval(days => $4::int))
             """, [stream, key, raw, lastSeenDaysAgo])
     }
 

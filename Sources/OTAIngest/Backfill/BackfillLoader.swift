@@ -194,16 +194,19 @@ public struct BackfillLoader: Sendable {
         }
         defer { for extra in connections.dropFirst() { Task { await extra.close() } } }
         var alreadyLanded = 0
+        var handed = 0
         try await withThrowingTaskGroup(of: Int.self) { group in
             var idle = Array(connections.indices)
             while let part = try reader.next() {
-                let bytesRead = reader.bytesRead
-                progress.update { $0.done = bytesRead }
+                // The part's share of the file counts as done once it has landed (or had).
+                let extent = reader.bytesHanded - handed
+                handed = reader.bytesHanded
                 let key = BatchLedger.Key(
                     runId: run.id, source: sourceName, stream: stream.rawValue, propertyCode: "",
                     range: Self.partRange(part, identity: opened.identity))
                 if landed.contains(key.range) {
                     landing.stats.add(.batchesSkipped)
+                    progress.update { $0.done += extent }
                     alreadyLanded += part.records.count
                     continue
                 }
@@ -211,6 +214,7 @@ public struct BackfillLoader: Sendable {
                     // One at a time and in file order: which "new" counts as a collision depends on order.
                     try await Self.landBookings(part, key: key, landing: landing, connection: connection)
                     landing.stats.add(.pages)
+                    progress.update { $0.done += extent }
                     continue
                 }
                 let stamp = LoadStamp(
@@ -230,6 +234,7 @@ public struct BackfillLoader: Sendable {
                 let target = connections[index]
                 group.addTask {
                     try await job(target)
+                    progress.update { $0.done += extent }
                     return index
                 }
             }

@@ -82,8 +82,8 @@ public struct RecordReader {
         chunk = [UInt8](repeating: 0, count: limits.chunkBytes)
     }
 
-    /// Bytes read from the input so far (a part handed out has been read whole): progress against the file's size.
-    public var bytesRead: Int { base + buffer.count }
+    /// Input bytes up to the end of the last part handed out: progress against the file's size.
+    public var bytesHanded: Int { base }
 
     /// The next part, or nil at the end of the file.
     public mutating func next() throws -> Part? {

@@ -83,6 +83,8 @@ public struct NightlyRunner: Sendable {
         reading.total = plan.count
         reading.done = 1
         reading.unit = .items("steps")
+        // A pull can take an hour and the checks a second: no ETA from the steps done.
+        reading.showsETA = false
         let progress = ProgressLine.standardError.begin("nightly", reading: reading)
         defer { ProgressLine.standardError.end(progress) }
         do {

@@ -38,7 +38,8 @@ struct StepExecutor: Sendable {
         case .guestDataAging:
             return try await withConnection { connection in
                 let erased = try await Retention.eraseAgedGuestData(
-                    olderThanDays: settings.guestDataRetentionDays, runID: stepRunID, on: connection)
+                    olderThanDays: settings.guestDataRetentionDays, today: CivilDate(clock.now()), runID: stepRunID,
+                    on: connection)
                 return done(
                     step,
                     counts: [

@@ -13,7 +13,7 @@ public final class ProgressLine: Sendable {
     /// The process's line on standard error; off until a command calls `enableOnTerminal()`.
     public static let standardError = ProgressLine(fileDescriptor: STDERR_FILENO)
 
-    /// What the total counts: items ("5/14") or bytes ("1.2 of 3.4 MB").
+    /// What the total counts: items ("5/14 scopes") or bytes ("1.2 of 3.4 MB").
     public enum Unit: Sendable {
         case items(String)
         case bytes
@@ -26,6 +26,8 @@ public final class ProgressLine: Sendable {
         /// Known totals give a percentage and an ETA.
         public var total: Int?
         public var unit = Unit.items("")
+        /// False where the share done foretells little of the time left.
+        public var showsETA = true
         public var counts: [(name: String, value: Int)] = []
 
         public init() {}
@@ -163,7 +165,7 @@ public final class ProgressLine: Sendable {
             let share = min(Double(reading.done) / Double(total), 1)
             fields.append(String(format: "%.0f%%", share * 100))
             fields.append(String(format: "elapsed %.1f s", seconds))
-            if reading.done > 0 && share < 1 {
+            if reading.showsETA && reading.done > 0 && share < 1 {
                 fields.append("ETA \(Int((seconds / share - seconds).rounded(.up))) s")
             }
         } else {

@@ -91,18 +91,16 @@ public enum Retention {
     }
 
     /// Erases, as `eraseGuest` does, the guest data of every booking that departed more than
-    /// `days` days ago (UTC), and the booking dead letters last received before then that no
-    /// later booking names. Logged in ops.erasures with cause 'aged'.
-    public static func eraseAgedGuestData(olderThanDays days: Int, runID: String, on connection: PostgresConnection)
-        async throws -> AgedErasure
-    {
+    /// `days` days before `today` (the night's date, UTC), and the booking dead letters last
+    /// received before then that no later booking names. Logged in ops.erasures with cause 'aged'.
+    public static func eraseAgedGuestData(
+        olderThanDays days: Int, today: CivilDate, runID: String, on connection: PostgresConnection
+    ) async throws -> AgedErasure {
         try await connection.transaction { conn in
             _ = try await conn.query("select set_config('ota.run_id', $1, true)", [runID])
             let row = try await conn.query(
-                """
-                select bookings, events, dead_letters
-                from staging.erase_aged_guest_data((now() at time zone 'UTC')::date - $1::int)
-                """, [days])[0]
+                "select bookings, events, dead_letters from staging.erase_aged_guest_data($1::date)",
+                [today.adding(days: -days).description])[0]
             return AgedErasure(
                 bookings: try row.decode(Int.self, at: 0), events: try row.decode(Int.self, at: 1),
                 deadLetters: try row.decode(Int.self, at: 2))

@@ -130,22 +130,19 @@ public struct TransformRunner: Sendable {
             _ = try await conn.query("select set_config('ota.check_all', $1, true)", [checkAll ? "on" : "off"])
             var steps = fullRefresh ? [SQLFileSet.File(name: "full_refresh.sql", sql: fullRefreshSQL)] : []
             steps += transforms
-            var reading = ProgressLine.Reading()
-            reading.total = steps.count + checks.count
-            reading.unit = .items("files")
-            let progress = ProgressLine.standardError.begin("transform", reading: reading)
-            defer { ProgressLine.standardError.end(progress) }
-            for step in steps {
-                progress.update { $0.detail = "promote \(step.name)" }
-                try await Self.timed(step, phase: "promote", runID: runID, on: conn)
-                progress.update { $0.done += 1 }
+            let progress = TransformProgress(fileCount: steps.count + checks.count)
+            defer { progress.end() }
+            for (index, step) in steps.enumerated() {
+                try await progress.file(step.name, number: index + 1, phase: "promote") {
+                    try await Self.timed(step, phase: "promote", runID: runID, on: conn)
+                }
             }
             let promoteSeconds = Self.seconds(since: promoteStart)
             let checkStart = ContinuousClock.now
-            for check in checks {
-                progress.update { $0.detail = "check \(check.name)" }
-                try await Self.timed(check, phase: "check", runID: runID, on: conn, namePrefix: "checks/")
-                progress.update { $0.done += 1 }
+            for (index, check) in checks.enumerated() {
+                try await progress.file(check.name, number: steps.count + index + 1, phase: "check") {
+                    try await Self.timed(check, phase: "check", runID: runID, on: conn, namePrefix: "checks/")
+                }
             }
             return (promoteSeconds, Self.seconds(since: checkStart))
         }
