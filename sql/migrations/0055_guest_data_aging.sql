@@ -13,6 +13,7 @@ alter table ops.erasures
     add column cause text not null default 'request' check (cause in ('request', 'aged'));
 comment on column ops.erasures.confirmation_id is
     'The booking whose guest was erased; NULL for dead letters erased by email or by age that named no booking in staging.';
+comment on column ops.erasures.run_id is 'The erase-guest run, or the nightly step that aged the data out.';
 comment on column ops.erasures.cause is
     'request: ota-ingest erase-guest; aged: the booking departed more than [retention] guest_data_days ago (nightly).';
 
