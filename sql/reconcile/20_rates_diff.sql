@@ -34,5 +34,16 @@ full join (
    = (s.property_code, s.rate_id, s.room_code, s.stay_date, s.adults, s.children, s.channel)
 where s.row_hash is distinct from f.row_hash;
 
+-- A key the read did not show, inside a part of the read that was
+-- dead-lettered, is unreadable rather than extra: the entry that held it could
+-- not be parsed, so the OTA may well still serve it.
+update recon_rate_diffs d
+set kind = 'unreadable'
+where d.kind = 'extra'
+  and exists (select 1 from recon_unreadable u
+              where (u.room_code is null or u.room_code = d.room_code)
+                and (u.rate_id is null or u.rate_id = d.rate_id)
+                and d.stay_date between u.stay_from and u.stay_to);
+
 comment on table recon_rate_diffs is
-    'Rate keys where snapshot and facts disagree: missing (not in the warehouse), extra (in the warehouse, not at the OTA) or mismatch (both, other values), with both sides'' fields.';
+    'Rate keys where snapshot and facts disagree: missing (not in the warehouse), extra (in the warehouse, not at the OTA), mismatch (both, other values) or unreadable (not in the read, where the read had dead letters), with both sides'' fields.';

@@ -27,5 +27,13 @@ full join (
   on (f.property_code, f.room_code, f.stay_date) = (s.property_code, s.room_code, s.stay_date)
 where s.row_hash is distinct from f.row_hash;
 
+-- Unreadable rather than extra inside a dead-lettered part of the read, as in 20_rates_diff.sql.
+update recon_availability_diffs d
+set kind = 'unreadable'
+where d.kind = 'extra'
+  and exists (select 1 from recon_unreadable u
+              where (u.room_code is null or u.room_code = d.room_code)
+                and d.stay_date between u.stay_from and u.stay_to);
+
 comment on table recon_availability_diffs is
-    'Availability keys where snapshot and facts disagree (missing, extra, mismatch), with both sides'' fields.';
+    'Availability keys where snapshot and facts disagree (missing, extra, mismatch, unreadable), with both sides'' fields.';
