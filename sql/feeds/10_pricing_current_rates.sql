@@ -7,7 +7,8 @@ drop view if exists feeds.pricing_current_rates;
 -- The property's drift status is the latest comparison of its rate streams
 -- (WebHotelier rates or a cursor feed): breached if any drift metric of it is.
 --
--- One row per cell and source: every source keeps its own truth. preferred
+-- One row per cell and source: every source keeps its own truth. Cells a
+-- source withdrew (facts.rates.withdrawn) are not for sale there: left out. preferred
 -- picks the row pricing should read (dims.source_precedence, lowest rank):
 -- a cell one source serves is preferred; among several, the best-ranked ones
 -- are, and when none of them is ranked all are (and feeds.property_health
@@ -25,7 +26,7 @@ ranked as (
             where p.source = r.source and p.property_code in (r.property_code, '')
             order by p.property_code desc limit 1) as precedence_rank
     from facts.rates r
-    where r.is_current
+    where r.is_current and not r.withdrawn
 ),
 cells as (
     select k.*,

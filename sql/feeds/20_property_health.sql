@@ -36,7 +36,7 @@ rate_sources as (
                select 1 from dims.source_precedence p
                where p.source = r.source and p.property_code in (r.property_code, ''))) as ranked
     from facts.rates r
-    where r.is_current
+    where r.is_current and not r.withdrawn
     group by r.property_code
 ),
 scopes as (

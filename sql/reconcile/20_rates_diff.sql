@@ -1,7 +1,7 @@
 -- Rates and cursor-feed cells: every key where the snapshot and the facts
 -- disagree, in one pass over both. The facts are the versions in force at the
 -- snapshot's time (valid_from <= taken_at < valid_to) that this source and
--- stream wrote, inside the snapshot's stay dates. Equal row hashes mean equal
+-- stream wrote, inside the snapshot's stay dates, except withdrawn ones. Equal row hashes mean equal
 -- compared fields (the same facts.rate_row_hash), so the fields are looked at
 -- only for the keys that differ.
 
@@ -27,6 +27,8 @@ full join (
       and f.stream = (select stream from recon_scope where stream in ('rates', 'inventory'))
       and f.valid_from <= (select taken_at from recon_scope)
       and (f.valid_to is null or f.valid_to > (select taken_at from recon_scope))
+      -- A withdrawn version says the OTA no longer serves the cell: as the snapshot does.
+      and not f.withdrawn
       and f.stay_date >= coalesce((select stay_from from recon_scope), '-infinity')
       and f.stay_date <= coalesce((select stay_to from recon_scope), 'infinity')
 ) f

@@ -21,6 +21,7 @@ full join (
       and (select stream from recon_scope) = 'availability'
       and f.valid_from <= (select taken_at from recon_scope)
       and (f.valid_to is null or f.valid_to > (select taken_at from recon_scope))
+      and not f.withdrawn
       and f.stay_date >= coalesce((select stay_from from recon_scope), '-infinity')
       and f.stay_date <= coalesce((select stay_to from recon_scope), 'infinity')
 ) f
