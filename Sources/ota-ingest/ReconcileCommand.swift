@@ -37,7 +37,8 @@ struct ReconcileCommand: AsyncParsableCommand {
     var pinReference = false
 
     @Flag(
-        help: "List the keys behind the latest comparison of each scope (missing, extra, mismatched with both values, unreadable); reads only the warehouse."
+        help:
+            "List the keys behind the latest comparison of each scope (missing, extra, mismatched with both values, unreadable); reads only the warehouse."
     )
     var showKeys = false
 

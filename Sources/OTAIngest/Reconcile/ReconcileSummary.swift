@@ -63,7 +63,8 @@ enum ReconcileSummary {
     static func unrepairableReason(_ scope: ReconcileRunner.Scope) -> String? {
         let figures = scope.afterRepair ?? scope.metrics
         guard let extra = figures["extra_keys"], extra > 0 else { return nil }
-        return "  \(scope.source) \(scope.stream) \(scope.property): \(Int(extra)) extra keys (in the warehouse, no longer "
+        return
+            "  \(scope.source) \(scope.stream) \(scope.property): \(Int(extra)) extra keys (in the warehouse, no longer "
             + "at the OTA) cannot be repaired from its read; list them: ota-ingest reconcile --show-keys --source "
             + "\(scope.source) --stream \(scope.stream) --property \(scope.property)"
     }
