@@ -11,10 +11,11 @@ import Testing
 /// the same cells never version or repair each other.
 @Suite struct SourceDriftTests {
     private func reconciler(
-        _ h: PullHarness, source: String, stream: String? = nil, repair: Bool = false
+        _ h: PullHarness, source: String, stream: String? = nil, repair: Bool = false, stayWindowDays: Int = 45
     ) -> ReconcileRunner {
         ReconcileRunner(
-            databaseURL: h.db.url, config: h.sources(), sourceName: source, stream: stream, repair: repair,
+            databaseURL: h.db.url, config: h.sources { $0.stayWindowDays = stayWindowDays }, sourceName: source,
+            stream: stream, repair: repair,
             clock: WallClock(pinned: h.server.now), secrets: SecretResolver(environment: h.environment))
     }
 
@@ -160,10 +161,12 @@ import Testing
         }) { h in
             for night in 1...3 {
                 if night > 1 { h.server.advance(minutes: 24 * 60) }
-                try await h.pull(.feeds(FeedPull.Stream.allCases))
+                try await h.pull(.feeds(FeedPull.Stream.allCases)) { $0.stayWindowDays = 15 }
                 try await h.pull(.inventory)
                 for (source, stream) in [("webhotelier", "rates"), ("acme", "inventory")] {
-                    let outcome = try await reconciler(h, source: source, stream: stream, repair: true).run()
+                    let outcome = try await reconciler(
+                        h, source: source, stream: stream, repair: true, stayWindowDays: 15
+                    ).run()
                     #expect(outcome.status == .success, "night \(night) \(source): \(outcome.summary)")
                     for scope in outcome.scopes {
                         #expect(scope.metrics["mismatched_keys"] == 0, "night \(night): \(outcome.summary)")
