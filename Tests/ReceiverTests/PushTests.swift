@@ -119,8 +119,9 @@ import Testing
                         return (ok, notYetStored)
                     }
                 }
-                return try await group.reduce(into: (0, [Int]())) {
-                    $0.0 += $1.0; $0.1 += $1.1
+                return try await group.reduce(into: (0, [Int]())) { total, worker in
+                    total.0 += worker.0
+                    total.1 += worker.1
                 }
             }
             #expect(ok == 400)
