@@ -76,7 +76,8 @@ public struct NightlyRunner: Sendable {
         }
         let log = RunLog(format: logFormat, runId: night.id)
         log.info(night.resumed ? "resuming nightly" : "starting nightly")
-        let ledger = StepLedger(night: night, connection: connection)
+        let plan = NightlyStep.plan(config)
+        let ledger = StepLedger(night: night, connection: connection, plan: plan)
         var results: [StepResult] = []
         let plan = NightlyStep.plan(config)
         var reading = ProgressLine.Reading()
