@@ -79,7 +79,6 @@ public struct NightlyRunner: Sendable {
         let plan = NightlyStep.plan(config)
         let ledger = StepLedger(night: night, connection: connection, plan: plan)
         var results: [StepResult] = []
-        let plan = NightlyStep.plan(config)
         var reading = ProgressLine.Reading()
         reading.total = plan.count
         reading.done = 1
