@@ -124,7 +124,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "OTAIngestTests", dependencies: ["OTAIngest", "OTASandbox", "TestSupport"],
-            swiftSettings: strict),
+            exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(
             name: "ReceiverTests",
             dependencies: [

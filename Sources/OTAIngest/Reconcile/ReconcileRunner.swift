@@ -102,9 +102,14 @@ public struct ReconcileRunner: Sendable {
             }
         }
         let failedScopes = scopes.filter { $0.problem?.hasPrefix("failed") == true }
+        // Unreadable entries never breach, but their dead letters are an outcome of the
+        // read this run compared: exit 3, as the read's own run did.
+        let unreadable = scopes.contains { ($0.metrics["unreadable"] ?? 0) > 0 }
         let status: ExitStatus =
             !failures.isEmpty || !failedScopes.isEmpty
-            ? .failure : (scopes.contains { $0.unrepairedBreach } ? .driftBreached : .success)
+            ? .failure
+            : (scopes.contains { $0.unrepairedBreach }
+                ? .driftBreached : (unreadable ? .finishedWithDeadLetters : .success))
         let summary = ReconcileSummary.render(
             scopes: scopes, runIDs: runIDs, failures: failures, elapsed: ContinuousClock.now - started,
             status: status)
@@ -136,8 +141,8 @@ public struct ReconcileRunner: Sendable {
         let command = "reconcile \(source.name)"
         guard case .started(let run) = try await RunLedger.start(command: command, on: connection) else {
             await connection.close()
-            FileHandle.standardError.write(
-                Data("ota-ingest: another `\(command)` run is in progress; nothing done for \(source.name)\n".utf8))
+            ProgressLine.standardError.write(
+                "ota-ingest: another `\(command)` run is in progress; nothing done for \(source.name)\n")
             return (nil, [])
         }
         let log = RunLog(format: logFormat, runId: run.id)
@@ -145,10 +150,18 @@ public struct ReconcileRunner: Sendable {
             databaseURL: databaseURL, source: source, run: run, stats: PullStats(), clock: clock, log: log)
         log.info("\(run.resumed ? "resuming" : "starting") \(command)")
         var scopes: [Scope] = []
+        var reading = ProgressLine.Reading()
+        reading.detail = "snapshots of \(streams.joined(separator: ", "))"
+        let stats = context.stats
+        let progress = ProgressLine.standardError.begin(
+            command, reading: reading, counts: { [("requests", stats[.requests]), ("retries", stats[.retries])] })
+        defer { ProgressLine.standardError.end(progress) }
         do {
             scopes = try await takeSnapshots(
                 source, streams: streams, accounts: accounts, token: token, context: &context, connection: connection)
-            try await compareAll(&scopes, source: source, accounts: accounts, context: context, connection: connection)
+            try await compareAll(
+                &scopes, source: source, accounts: accounts, context: context, progress: progress,
+                connection: connection)
             let ids = scopes.compactMap(\.snapshotID)
             if pinReference { try await SnapshotStore.pin(ids, on: connection) }
             let dropped = try await SnapshotStore.prune(keep: source.reconcile.keepSnapshots, on: connection)
@@ -281,7 +294,7 @@ public struct ReconcileRunner: Sendable {
                 databaseURL: databaseURL, config: pullConfig, sourceName: source.name, clock: clock,
                 logFormat: logFormat, allowDeadLetters: true, secrets: secrets)
             let outcome = try await pull.run(.feeds(streams.compactMap(FeedPull.Stream.init(rawValue:))))
-            FileHandle.standardError.write(Data((outcome.summary + "\n").utf8))
+            ProgressLine.standardError.write(outcome.summary + "\n")
             if outcome.status == .failure {
                 pullProblem = "failed: the feed read failed (see the pull rates run above)"
             }
@@ -319,15 +332,24 @@ public struct ReconcileRunner: Sendable {
 
     private func compareAll(
         _ scopes: inout [Scope], source: SourceConfig, accounts: [PropertyAccount], context: PullContext,
-        connection: PostgresConnection
+        progress: ProgressLine.Stage, connection: PostgresConnection
     ) async throws {
         let comparison = try SnapshotComparison()
         let transform = try TransformRunner()
         // Drift is measured after everything landed before the snapshot is promoted.
+        progress.update { $0.detail = "promote what landed" }
         _ = try await transform.run(connection)
+        let compared = scopes.filter { $0.snapshotID != nil }.count
+        progress.update {
+            $0.detail = "compare"
+            $0.total = compared
+            $0.unit = .items("scopes")
+        }
         var repairedAny = false
         for index in scopes.indices where scopes[index].snapshotID != nil {
+            defer { progress.update { $0.done += 1 } }
             let scope = scopes[index]
+            progress.update { $0.detail = "compare \(scope.stream) \(scope.property)" }
             let threshold = source.reconcile.threshold(for: scope.stream)
             let key = BatchLedger.Key(
                 runId: context.run.id, source: source.name, stream: scope.stream, propertyCode: scope.property,
@@ -352,6 +374,11 @@ public struct ReconcileRunner: Sendable {
             repairedAny = true
         }
         guard repairedAny else { return }
+        progress.update {
+            $0.detail = "verify repairs"
+            $0.total = nil
+            $0.done = 0
+        }
         _ = try await transform.run(connection)
         // Verify against the same snapshots: the repair worked if nothing is breached now.
         for index in scopes.indices where scopes[index].breached && scopes[index].snapshotID != nil {

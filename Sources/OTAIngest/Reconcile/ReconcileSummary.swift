@@ -42,10 +42,19 @@ enum ReconcileSummary {
                 "  \(notTried.count) scopes breached their threshold and are not repaired; fix: run `ota-ingest reconcile --repair`, "
                     + "or see recon.drift_metrics for the fields")
         }
+        // Before a repair, extra keys are named as what a repair will not clear.
+        lines += notTried.compactMap(unrepairableReason)
         // Repair ran and the breach stayed: running it again would do the same, so the
         // advice is to look at the keys, never --repair again.
         for scope in scopes where scope.unrepairedBreach && scope.afterRepair != nil {
             lines.append("  " + repairAdvice(scope))
+        }
+        let unreadable = scopes.compactMap { scope in scope.metrics["unreadable"].map { (scope, Int($0)) } }
+            .filter { $0.1 > 0 }
+        for (scope, entries) in unreadable {
+            lines.append(
+                "  \(scope.source) \(scope.stream) \(scope.property): \(entries) entries of the read were dead-lettered; "
+                    + "their cells are unreadable, not drift (`ota-ingest dlq list`, replay after a fix)")
         }
         for scope in scopes where scope.snapshotID == nil && scope.problem?.hasPrefix("failed") == true {
             lines.append("  error: \(scope.source) \(scope.stream) \(scope.property): \(scope.problem!)")
@@ -62,7 +71,7 @@ enum ReconcileSummary {
         var left: [String] = []
         if count("extra_keys") > 0 {
             left.append(
-                "\(count("extra_keys")) extra (in the warehouse, no longer served by the OTA; a repair adds and corrects, it never removes)"
+                "\(count("extra_keys")) extra (in the warehouse, not at the OTA: \(extraRule(scope)))"
             )
         }
         if count("missing_keys") > 0 { left.append("\(count("missing_keys")) still missing") }
@@ -78,8 +87,28 @@ enum ReconcileSummary {
         }
         return
             "\(scope.source) \(scope.stream) \(scope.property): still breached after the repair: \(why); "
-            + "fix: list the keys with `ota-ingest reconcile --show-keys --stream \(scope.stream) --property \(scope.property)` "
+            + "fix: list the keys with `ota-ingest reconcile --show-keys --source \(scope.source) --stream \(scope.stream) "
+            + "--property \(scope.property)` "
             + "and correct them at their origin (running --repair again does the same again)"
+    }
+
+    /// Why a repair cannot clear a breach, when it cannot: a repair lands what the OTA
+    /// shows, so keys the warehouse holds and the OTA no longer shows (extra) stay until
+    /// two consecutive reads lack them (cells), or for good (bookings).
+    static func unrepairableReason(_ scope: ReconcileRunner.Scope) -> String? {
+        let figures = scope.afterRepair ?? scope.metrics
+        guard let extra = figures["extra_keys"], extra > 0 else { return nil }
+        return
+            "  \(scope.source) \(scope.stream) \(scope.property): \(Int(extra)) extra keys (in the warehouse, not at the "
+            + "OTA) are not repaired: \(extraRule(scope)); list them: ota-ingest reconcile --show-keys --source \(scope.source) "
+            + "--stream \(scope.stream) --property \(scope.property)"
+    }
+
+    /// What becomes of extra keys: a repair lands what the OTA shows and closes nothing at once.
+    static func extraRule(_ scope: ReconcileRunner.Scope) -> String {
+        scope.stream == "reservations"
+            ? "bookings missing from the OTA's search are listed, never closed"
+            : "a cell is closed as withdrawn only once two consecutive reads lack it"
     }
 
     private static func pad(_ text: String, _ width: Int) -> String {
