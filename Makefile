@@ -7,8 +7,13 @@ PG := scripts/pg.sh
 # Every target that talks to the database reads the throwaway server's address.
 WITH_PG := set -a && . .local/pg.env && set +a &&
 # Release builds carry the Swift runtime inside the binary: an installed
-# ota-ingest needs only libpq5 and libcurl4 from the system.
-RELEASE := $(SWIFT) build -c release --static-swift-stdlib
+# ota-ingest needs only libpq5 and libcurl4 from the system. The prefix maps
+# name the build folder /ota-ingest/build in what the compilers record of it
+# (debug info, #file and __FILE__ in dependencies' diagnostics), so nothing in
+# the binary points into a build folder that will not exist where it runs.
+BUILD_MAP := $(CURDIR)/.build=/ota-ingest/build
+RELEASE := $(SWIFT) build -c release --static-swift-stdlib -Xswiftc -file-prefix-map -Xswiftc $(BUILD_MAP) \
+	-Xcc -ffile-prefix-map=$(BUILD_MAP) -Xcxx -ffile-prefix-map=$(BUILD_MAP)
 # make install [PREFIX=/usr/local] [DESTDIR=...]
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -33,6 +38,8 @@ install: build-release
 # ota-ingest_VERSION_ARCH.deb here, built with dpkg-deb from the release binary.
 deb: deps
 	$(RELEASE) --product ota-ingest
+	@bin="$$($(RELEASE) --show-bin-path)"; if grep -aqF '/.build/' "$$bin/ota-ingest"; then \
+		echo "deb: $$bin/ota-ingest names its build folder (strings | grep /.build/); fix: build it with the prefix maps of RELEASE in this Makefile"; exit 1; fi
 	bash scripts/deb.sh "$$($(RELEASE) --show-bin-path)" .
 
 db-start: deps
