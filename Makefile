@@ -51,8 +51,10 @@ db-stop:
 db-reset:
 	@bash $(PG) reset
 
+# The demo's database when `make demo` made one, else the empty one `make test` uses.
 psql: db-start
-	@$(WITH_PG) psql "$$DATABASE_URL"
+	@$(WITH_PG) demo="$${OTA_TEST_ADMIN_URL%/*}/ota_demo"; \
+	if psql "$$demo" -Atqc 'select 1' >/dev/null 2>&1; then psql "$$demo"; else psql "$$DATABASE_URL"; fi
 
 demo: build-release db-start
 	@$(WITH_PG) bash scripts/demo.sh "$$($(RELEASE) --show-bin-path)"
