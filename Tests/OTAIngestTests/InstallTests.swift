@@ -99,7 +99,9 @@ struct InstallTests {
         let sandbox = try SandboxServer(configuration: world)
         _ = try await sandbox.start()
         var environment = ["FEED_TOKEN": "sandbox-token", "PUSH_PASSWORD": "push-secret-1"]
-        for account in sandbox.accounts() { environment["WH_" + account.code] = "\(account.username):\(account.password)" }
+        for account in sandbox.accounts() {
+            environment["WH_" + account.code] = "\(account.username):\(account.password)"
+        }
         let servePort = try LoopbackPort.free()
         let config = try Self.config(sandbox: sandbox, servePort: servePort)
         defer { try? FileManager.default.removeItem(at: config) }
@@ -262,7 +264,9 @@ struct InstallTests {
         let head = try await Self.run(
             "/usr/bin/git", ["-C", WarehouseFixture.repositoryRoot.path, "rev-parse", "--short=12", "HEAD"])
         if head.status == 0 {
-            #expect(lines.contains { $0.hasPrefix("commit " + head.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) })
+            #expect(
+                lines.contains { $0.hasPrefix("commit " + head.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            )
         }
         let newest = try FileManager.default.contentsOfDirectory(
             atPath: WarehouseFixture.repositoryRoot.appendingPathComponent("sql/migrations").path
@@ -333,7 +337,8 @@ struct PackagingTests {
             try text.replacingOccurrences(of: "/usr/bin/ota-ingest", with: stage.path + "/usr/bin/ota-ingest")
                 .write(to: file, atomically: true, encoding: .utf8)
         }
-        let verify = try await InstallTests.run(analyze, ["verify"] + names.map { units.appendingPathComponent($0).path })
+        let verify = try await InstallTests.run(
+            analyze, ["verify"] + names.map { units.appendingPathComponent($0).path })
         #expect(verify.status == 0, "\(verify.stderr)")
         #expect(verify.stderr.isEmpty, "systemd-analyze warned: \(verify.stderr)")
     }

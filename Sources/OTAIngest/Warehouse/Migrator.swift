@@ -149,13 +149,14 @@ public struct Migrator: Sendable {
                 "\(state.changedFeeds.count) feed definition\(state.changedFeeds.count == 1 ? "" : "s") (\(Self.list(state.changedFeeds)))"
             )
         }
-        let pending = what.joined(separator: " and ") + (state.pending.count + state.changedFeeds.count == 1 ? " is" : " are")
+        let one = state.pending.count + state.changedFeeds.count == 1
+        let pending = what.joined(separator: " and ") + (one ? " is pending; role" : " are pending; role")
         guard let owner = applier.owner else {
             return
                 "the warehouse has no schema yet and role \(applier.role) may not create one; fix: run `ota-ingest migrate` as the warehouse's owner role (`ota-ingest setup-roles` prints the SQL that creates it)"
         }
         return
-            "\(pending) pending and role \(applier.role) cannot apply them (the warehouse belongs to \(owner)); fix: run `ota-ingest migrate` as \(owner), then rerun"
+            "\(pending) \(applier.role) cannot apply \(one ? "it" : "them") (the warehouse belongs to \(owner)); fix: run `ota-ingest migrate` as \(owner), then rerun"
     }
 
     /// A migration the database has and this binary does not: an older binary must not go on.
@@ -177,7 +178,9 @@ public struct Migrator: Sendable {
     )] {
         var applied: [Int: (name: String, checksum: String)] = [:]
         for row in try await connection.query("select version, name, checksum from ops.schema_migrations") {
-            applied[try row.decode(Int.self, at: 0)] = (try row.decode(String.self, at: 1), try row.decode(String.self, at: 2))
+            applied[try row.decode(Int.self, at: 0)] = (
+                try row.decode(String.self, at: 1), try row.decode(String.self, at: 2)
+            )
         }
         return applied
     }
