@@ -13,15 +13,15 @@ import WarehouseSQL
 struct InstallTests {
     /// The built ota-ingest copied alone into an empty folder.
     ///
-    /// The copy is stripped of its debug info (`strip --strip-debug`): a debug build's
-    /// DWARF names every source file and module under .build, by design, and nothing
-    /// reads it at run time. What is left is what the binary runs with.
+    /// The copy is stripped (`strip --strip-all`, as a package's binary is): a debug
+    /// build's DWARF names every source file and module under .build, by design, and
+    /// nothing reads it at run time. What is left is what the binary runs with.
     static func install() async throws -> URL {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("installed-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let built = CommandLineRunner.binDirectory.appendingPathComponent("ota-ingest")
         let strip = try await Self.run(
-            "/usr/bin/strip", ["--strip-debug", "-o", folder.appendingPathComponent("ota-ingest").path, built.path])
+            "/usr/bin/strip", ["--strip-all", "-o", folder.appendingPathComponent("ota-ingest").path, built.path])
         #expect(strip.status == 0, "strip: \(strip.stderr)")
         return folder
     }
