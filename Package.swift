@@ -121,7 +121,7 @@ let package = Package(
         .testTarget(
             name: "OTAIngestTests",
             dependencies: ["OTAIngest", "OTASandbox", "TestSupport", "WarehouseSQL", "HTTPClient"],
-            swiftSettings: strict),
+            exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(
             name: "ReceiverTests",
             dependencies: [

@@ -30,6 +30,9 @@ public struct SandboxConfiguration: Sendable {
     public var webhookRetry = WebhookRetryPolicy()
     /// How often things happen in the simulated world.
     public var activity = ActivityRates()
+    /// Added to every price the cursor feed serves: the same cells as WebHotelier's
+    /// rate feed, priced apart, as two real sources of one hotel would be.
+    public var cursorFeedPriceOffsetCents: Int = 0
     /// Wall-clock mode: one simulated minute every this many real seconds; nil = only
     /// `advance` moves time.
     public var tickSeconds: Double?

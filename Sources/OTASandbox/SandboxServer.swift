@@ -115,6 +115,19 @@ public final class SandboxServer: Sendable {
 
     public func malformedRecords() -> [MalformedRecord] { core.world.withLock { $0.malformedRecords() } }
 
+    /// Stops serving a rate plan in the WebHotelier rate feed, as a hotel that withdrew
+    /// it; its cells simply vanish from the feed. Returns false for an unknown rate.
+    @discardableResult
+    public func withdrawRate(property code: String, rateID: Int) -> Bool {
+        core.world.withLock { state in
+            guard let p = state.layout.properties.firstIndex(where: { $0.code == code }),
+                let rate = state.layout.properties[p].rates.first(where: { state.layout.rates[$0].id == rateID })
+            else { return false }
+            state.withdrawnRates.insert(rate)
+            return true
+        }
+    }
+
     /// Per booking id, what each fetch of GET /reservation/{id} served, in order: the
     /// malformation's name, or nil for a clean body.
     public func bookingFetches() -> [Int: [String?]] {

@@ -161,7 +161,7 @@ struct Committer: Sendable {
             from receipt, occupancy o
             left join facts.rates f
               on f.property_code = $2 and f.rate_id = $6 and f.room_code = $7 and f.stay_date = $8::date
-             and f.adults = o.adults and f.children = 0 and f.channel = '' and f.valid_to is null
+             and f.adults = o.adults and f.children = 0 and f.channel = '' and f.source = $1 and f.valid_to is null
             returning 1
             """,
             [

@@ -12,7 +12,9 @@ struct ReconcileCommand: AsyncParsableCommand {
             recon.drift_metrics. WebHotelier availability and rates reuse the latest complete \
             `pull rates` read; the feeds are read only when none is younger than feed_interval_minutes. \
             Within snapshot_reuse_minutes of a scope's latest snapshot, that snapshot is compared again \
-            (how a repair is verified). Exit status 4 when a threshold was breached and not repaired.
+            (how a repair is verified). Exit status 4 when a threshold was breached and not repaired, 3 when \
+            the compared reads had dead-lettered entries (their cells count as unreadable, never as drift). \
+            --show-keys lists the keys behind the latest comparisons.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -34,6 +36,15 @@ struct ReconcileCommand: AsyncParsableCommand {
     )
     var pinReference = false
 
+    @Flag(
+        help:
+            "List the keys behind the latest comparison of each scope (missing, extra, mismatched with both values, unreadable); reads only the warehouse."
+    )
+    var showKeys = false
+
+    @Option(help: "With --show-keys: at most this many keys per scope.")
+    var limit: Int = 50
+
     @Option(help: "Log format on stderr: text or json.")
     var logFormat: String = "text"
 
@@ -44,6 +55,13 @@ struct ReconcileCommand: AsyncParsableCommand {
     var now: String?
 
     func run() async throws {
+        if showKeys {
+            print(
+                try await ComparisonKeyListing.render(
+                    databaseURL: try global.resolvedDatabaseURL(), source: source, stream: stream, property: property,
+                    limit: limit))
+            return
+        }
         let config = try CommandInputs.config(global, for: "reconcile")
         let format = try CommandInputs.logFormat(logFormat)
         let clock = try CommandInputs.clock(now: now)

@@ -6,7 +6,7 @@ import OTAIngest
 struct SeedCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "seed",
-        abstract: "Load seeds/*.csv (properties, rooms, rate plans, channels, FX rates) into dims.",
+        abstract: "Load seeds/*.csv (properties, rooms, rate plans, channels, FX rates, source precedence) into dims.",
         discussion: """
             Each file is copied with COPY and merged in one transaction: a seed row replaces the dims row it \
             names, including one a transform registered automatically (which loses its flag). Missing files \

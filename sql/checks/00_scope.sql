@@ -19,14 +19,16 @@ create temp table checked_reservations on commit drop as
 select f.* from facts.reservations f where ops.check_all()
 union all
 select f.* from facts.reservations f
-join reservation_batch b on (b.property_code, b.confirmation_id) = (f.property_code, f.confirmation_id)
+join reservation_batch b
+  on (b.property_code, b.confirmation_id, b.source) = (f.property_code, f.confirmation_id, f.source)
 where not ops.check_all();
 
 create temp table checked_reservation_nights on commit drop as
 select f.* from facts.reservation_nights f where ops.check_all()
 union all
 select f.* from facts.reservation_nights f
-join reservation_batch b on (b.property_code, b.confirmation_id) = (f.property_code, f.confirmation_id)
+join reservation_batch b
+  on (b.property_code, b.confirmation_id, b.source) = (f.property_code, f.confirmation_id, f.source)
 where not ops.check_all();
 
 analyze availability_changes;
@@ -34,21 +36,21 @@ create temp table checked_availability on commit drop as
 select f.* from facts.availability f where ops.check_all()
 union all
 select f.* from facts.availability f
-where (f.property_code, f.room_code, f.stay_date) in (
-          select c.property_code, c.room_code, c.stay_date from availability_changes c
+where (f.property_code, f.room_code, f.stay_date, f.source) in (
+          select c.property_code, c.room_code, c.stay_date, c.source from availability_changes c
           union
-          select l.property_code, l.room_code, l.stay_date from availability_late_cells l)
+          select l.property_code, l.room_code, l.stay_date, l.source from availability_late_cells l)
   and not ops.check_all();
 
 create temp table checked_rates on commit drop as
 select f.* from facts.rates f where ops.check_all()
 union all
 select f.* from facts.rates f
-where (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel) in (
-          select d.property_code, d.rate_id, d.room_code, d.stay_date, d.adults, d.children, d.channel
+where (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel, f.source) in (
+          select d.property_code, d.rate_id, d.room_code, d.stay_date, d.adults, d.children, d.channel, d.source
           from rate_differing d
           union
-          select l.property_code, l.rate_id, l.room_code, l.stay_date, l.adults, l.children, l.channel
+          select l.property_code, l.rate_id, l.room_code, l.stay_date, l.adults, l.children, l.channel, l.source
           from rate_late_cells l)
   and not ops.check_all();
 

@@ -1,10 +1,10 @@
--- Every key has exactly one current version (valid_to IS NULL). The partial
+-- Every key (with its source) has exactly one current version (valid_to IS NULL). The partial
 -- unique indexes already refuse two; this also catches a key with none.
 -- Reads the checked_* tables of 00_scope.sql: the keys the run touched, or all.
 
 with bad as (
-    select property_code, confirmation_id, count(*) filter (where valid_to is null) as current_rows
-    from checked_reservations group by 1, 2
+    select property_code, confirmation_id, source, count(*) filter (where valid_to is null) as current_rows
+    from checked_reservations group by 1, 2, 3
     having count(*) filter (where valid_to is null) <> 1
 )
 insert into ops.dq_results (run_id, check_name, severity, failures, sample)
@@ -14,8 +14,8 @@ on conflict (run_id, check_name) do update
 set failures = excluded.failures, sample = excluded.sample, checked_at = now();
 
 with bad as (
-    select property_code, room_code, stay_date, count(*) filter (where valid_to is null) as current_rows
-    from checked_availability group by 1, 2, 3
+    select property_code, room_code, stay_date, source, count(*) filter (where valid_to is null) as current_rows
+    from checked_availability group by 1, 2, 3, 4
     having count(*) filter (where valid_to is null) <> 1
 )
 insert into ops.dq_results (run_id, check_name, severity, failures, sample)
@@ -25,9 +25,9 @@ on conflict (run_id, check_name) do update
 set failures = excluded.failures, sample = excluded.sample, checked_at = now();
 
 with bad as (
-    select property_code, rate_id, room_code, stay_date, adults, children, channel,
+    select property_code, rate_id, room_code, stay_date, adults, children, channel, source,
            count(*) filter (where valid_to is null) as current_rows
-    from checked_rates group by 1, 2, 3, 4, 5, 6, 7
+    from checked_rates group by 1, 2, 3, 4, 5, 6, 7, 8
     having count(*) filter (where valid_to is null) <> 1
 )
 insert into ops.dq_results (run_id, check_name, severity, failures, sample)

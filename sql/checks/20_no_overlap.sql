@@ -1,11 +1,12 @@
--- Versions of a key tile time: each ends exactly where the next begins, so
+-- Versions of a key (within its source) tile time: each ends exactly where the next begins, so
 -- validities neither overlap nor leave gaps. (The exclusion constraints
 -- refuse overlaps as rows are written; this proves the chain is whole.)
 -- Reads the checked_* tables of 00_scope.sql: the keys the run touched, or all.
 
 with chained as (
-    select property_code, confirmation_id, valid_from, valid_to,
-           lead(valid_from) over (partition by property_code, confirmation_id order by valid_from, staging_event_id) as next_from
+    select property_code, confirmation_id, source, valid_from, valid_to,
+           lead(valid_from) over (partition by property_code, confirmation_id, source
+                                  order by valid_from, staging_event_id) as next_from
     from checked_reservations
 ), bad as (
     select * from chained where valid_to is distinct from next_from
@@ -17,8 +18,8 @@ on conflict (run_id, check_name) do update
 set failures = excluded.failures, sample = excluded.sample, checked_at = now();
 
 with chained as (
-    select property_code, room_code, stay_date, valid_from, valid_to,
-           lead(valid_from) over (partition by property_code, room_code, stay_date order by valid_from) as next_from
+    select property_code, room_code, stay_date, source, valid_from, valid_to,
+           lead(valid_from) over (partition by property_code, room_code, stay_date, source order by valid_from) as next_from
     from checked_availability
 ), bad as (
     select * from chained where valid_to is distinct from next_from
@@ -30,9 +31,9 @@ on conflict (run_id, check_name) do update
 set failures = excluded.failures, sample = excluded.sample, checked_at = now();
 
 with chained as (
-    select property_code, rate_id, room_code, stay_date, adults, children, channel, valid_from, valid_to,
-           lead(valid_from) over (partition by property_code, rate_id, room_code, stay_date, adults, children, channel
-                                  order by valid_from) as next_from
+    select property_code, rate_id, room_code, stay_date, adults, children, channel, source, valid_from, valid_to,
+           lead(valid_from) over (partition by property_code, rate_id, room_code, stay_date, adults, children, channel,
+                                  source order by valid_from) as next_from
     from checked_rates
 ), bad as (
     select * from chained where valid_to is distinct from next_from

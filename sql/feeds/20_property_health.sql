@@ -28,6 +28,17 @@ reconciled as (
     from recon.latest_drift d
     group by d.source, d.stream, d.property_code
 ),
+-- Several sources serving a property's rates with no precedence between
+-- them: feeds.pricing_current_rates cannot pick one (every row preferred).
+rate_sources as (
+    select r.property_code, count(distinct r.source) as sources,
+           count(distinct r.source) filter (where exists (
+               select 1 from dims.source_precedence p
+               where p.source = r.source and p.property_code in (r.property_code, ''))) as ranked
+    from facts.rates r
+    where r.is_current and not r.withdrawn
+    group by r.property_code
+),
 scopes as (
     select source, stream, property_code from pulls
     union select source, stream, property_code from letters
@@ -35,11 +46,15 @@ scopes as (
 )
 select s.source, s.stream, s.property_code, p.last_pull_at, now() - p.last_pull_at as pull_age,
        c.event_lag_p95_seconds, coalesce(l.open_dead_letters, 0) as open_dead_letters,
-       c.last_reconciled_at, c.mismatched_share, coalesce(c.breached, false) as breached
+       c.last_reconciled_at, c.mismatched_share, coalesce(c.breached, false) as breached,
+       case when rs.sources > 1 and rs.ranked = 0 then 'missing'
+            when rs.sources > 1 then 'set'
+            when rs.sources = 1 then 'one source' end as rate_source_precedence
 from scopes s
 left join pulls p using (source, stream, property_code)
 left join letters l using (source, stream, property_code)
-left join reconciled c using (source, stream, property_code);
+left join reconciled c using (source, stream, property_code)
+left join rate_sources rs on rs.property_code = s.property_code;
 
 comment on view feeds.property_health is
     'Per source, stream and property: the last successful pull, its age, the event lag, open dead letters, the last reconciliation and whether it breached. Counts only: no record of a dead letter is shown.';
@@ -53,5 +68,6 @@ comment on column feeds.property_health.open_dead_letters is 'Dead letters not r
 comment on column feeds.property_health.last_reconciled_at is 'When the latest reconciliation of the scope ran.';
 comment on column feeds.property_health.mismatched_share is 'Its share of mismatched keys.';
 comment on column feeds.property_health.breached is 'True when a drift metric of that reconciliation exceeded its threshold.';
+comment on column feeds.property_health.rate_source_precedence is 'Whether pricing can tell the property''s rate sources apart: one source, set (dims.source_precedence ranks some of them) or missing (several sources, none ranked: every row of feeds.pricing_current_rates is preferred; add seeds/source_precedence.csv rows and run ota-ingest seed). NULL without current rates.';
 
 grant select on feeds.property_health to ota_analyst, ota_ingest;

@@ -15,8 +15,8 @@ returns table (property_code text, business_date date, room_nights bigint, reven
 language sql stable
 as $$
     with known as (
-        select r.property_code, r.confirmation_id, r.valid_from, r.content_hash, r.status,
-               lead(r.valid_from) over (partition by r.property_code, r.confirmation_id
+        select r.property_code, r.confirmation_id, r.source, r.valid_from, r.content_hash, r.status,
+               lead(r.valid_from) over (partition by r.property_code, r.confirmation_id, r.source
                                         order by r.valid_from, r.staging_event_id) as known_valid_to
         from facts.reservations r
         where (include_late or r.loaded_at <= ts)
@@ -25,7 +25,7 @@ as $$
     select n.property_code, n.business_date, count(*), sum(n.revenue_net), sum(n.revenue_gross),
            sum(n.revenue_net_rc), sum(n.revenue_gross_rc)
     from known k
-    join facts.reservation_nights n using (property_code, confirmation_id, valid_from, content_hash)
+    join facts.reservation_nights n using (property_code, confirmation_id, source, valid_from, content_hash)
     where k.valid_from <= ts and (k.known_valid_to is null or k.known_valid_to > ts) and k.status = 'confirmed'
     group by n.property_code, n.business_date
 $$;

@@ -11,7 +11,7 @@ set local jit = off;
 
 create temp table recon_scope on commit drop as
 select s.snapshot_id, s.source, s.stream, s.property_code, s.taken_at, s.stay_from, s.stay_to, s.modified_since,
-       s.keys,
+       s.keys, coalesce((s.counts ->> 'unreadable')::integer, 0) as unreadable_entries,
        (select max(p.snapshot_id) from recon.snapshots p
         where (p.source, p.stream, p.property_code) = (s.source, s.stream, s.property_code)
           and p.snapshot_id < s.snapshot_id) as previous_snapshot_id,
@@ -27,6 +27,14 @@ where s.snapshot_id = current_setting('recon.snapshot_id')::bigint;
 select ops.fail_if((select count(*) from recon_scope) <> 1,
                    'recon.snapshot_id names no snapshot; set it to a recon.snapshots.snapshot_id');
 
+-- The parts of the read its dead letters cover (recon.snapshot_unreadable).
+create temp table recon_unreadable on commit drop as
+select u.room_code, u.rate_id, coalesce(u.stay_from, '-infinity') as stay_from,
+       coalesce(u.stay_to, 'infinity') as stay_to
+from recon.snapshot_unreadable u
+where u.property_code = (select property_code from recon_scope)
+  and u.snapshot_id = (select snapshot_id from recon_scope);
+
 -- Every file below adds its figures here; 90_record.sql writes them out.
 create temp table recon_results (
     metric     text primary key,
@@ -36,4 +44,5 @@ create temp table recon_results (
 ) on commit drop;
 
 comment on table recon_scope is 'The snapshot this comparison is about (one row), its previous snapshot, the health period start and the threshold.';
+comment on table recon_unreadable is 'Where this snapshot''s read was dead-lettered: room, rate and stay dates (NULL room or rate: any).';
 comment on table recon_results is 'The figures of this comparison, one row per metric, before they are written to recon.drift_metrics.';

@@ -1,7 +1,7 @@
 -- Rates and cursor-feed cells: every key where the snapshot and the facts
 -- disagree, in one pass over both. The facts are the versions in force at the
 -- snapshot's time (valid_from <= taken_at < valid_to) that this source and
--- stream wrote, inside the snapshot's stay dates. Equal row hashes mean equal
+-- stream wrote, inside the snapshot's stay dates, except withdrawn ones. Equal row hashes mean equal
 -- compared fields (the same facts.rate_row_hash), so the fields are looked at
 -- only for the keys that differ.
 
@@ -27,6 +27,8 @@ full join (
       and f.stream = (select stream from recon_scope where stream in ('rates', 'inventory'))
       and f.valid_from <= (select taken_at from recon_scope)
       and (f.valid_to is null or f.valid_to > (select taken_at from recon_scope))
+      -- A withdrawn version says the OTA no longer serves the cell: as the snapshot does.
+      and not f.withdrawn
       and f.stay_date >= coalesce((select stay_from from recon_scope), '-infinity')
       and f.stay_date <= coalesce((select stay_to from recon_scope), 'infinity')
 ) f
@@ -34,5 +36,16 @@ full join (
    = (s.property_code, s.rate_id, s.room_code, s.stay_date, s.adults, s.children, s.channel)
 where s.row_hash is distinct from f.row_hash;
 
+-- A key the read did not show, inside a part of the read that was
+-- dead-lettered, is unreadable rather than extra: the entry that held it could
+-- not be parsed, so the OTA may well still serve it.
+update recon_rate_diffs d
+set kind = 'unreadable'
+where d.kind = 'extra'
+  and exists (select 1 from recon_unreadable u
+              where (u.room_code is null or u.room_code = d.room_code)
+                and (u.rate_id is null or u.rate_id = d.rate_id)
+                and d.stay_date between u.stay_from and u.stay_to);
+
 comment on table recon_rate_diffs is
-    'Rate keys where snapshot and facts disagree: missing (not in the warehouse), extra (in the warehouse, not at the OTA) or mismatch (both, other values), with both sides'' fields.';
+    'Rate keys where snapshot and facts disagree: missing (not in the warehouse), extra (in the warehouse, not at the OTA), mismatch (both, other values) or unreadable (not in the read, where the read had dead letters), with both sides'' fields.';

@@ -21,11 +21,20 @@ full join (
       and (select stream from recon_scope) = 'availability'
       and f.valid_from <= (select taken_at from recon_scope)
       and (f.valid_to is null or f.valid_to > (select taken_at from recon_scope))
+      and not f.withdrawn
       and f.stay_date >= coalesce((select stay_from from recon_scope), '-infinity')
       and f.stay_date <= coalesce((select stay_to from recon_scope), 'infinity')
 ) f
   on (f.property_code, f.room_code, f.stay_date) = (s.property_code, s.room_code, s.stay_date)
 where s.row_hash is distinct from f.row_hash;
 
+-- Unreadable rather than extra inside a dead-lettered part of the read, as in 20_rates_diff.sql.
+update recon_availability_diffs d
+set kind = 'unreadable'
+where d.kind = 'extra'
+  and exists (select 1 from recon_unreadable u
+              where (u.room_code is null or u.room_code = d.room_code)
+                and d.stay_date between u.stay_from and u.stay_to);
+
 comment on table recon_availability_diffs is
-    'Availability keys where snapshot and facts disagree (missing, extra, mismatch), with both sides'' fields.';
+    'Availability keys where snapshot and facts disagree (missing, extra, mismatch, unreadable), with both sides'' fields.';

@@ -28,7 +28,8 @@ select 'movement_share', 'movement',
            (select round(count(*) filter (where s.row_hash is distinct from p.row_hash)::numeric
                          / greatest(count(*), 1), 6)
             from (select * from recon.snapshot_availability where snapshot_id = c.snapshot_id) s
-            full join (select * from recon.snapshot_availability where snapshot_id = c.previous_snapshot_id) p
+            -- Keys both reads showed, as in 22_rates_movement.sql.
+            join (select * from recon.snapshot_availability where snapshot_id = c.previous_snapshot_id) p
               on (p.property_code, p.room_code, p.stay_date) = (s.property_code, s.room_code, s.stay_date))
        end
 from recon_scope c

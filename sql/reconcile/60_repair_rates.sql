@@ -3,8 +3,14 @@
 -- observations with origin 'reconcile', observed at the snapshot's time, in the
 -- batch ota-ingest names (recon.batch_id; recorded in ops.batches in the same
 -- transaction, so a rerun lands nothing twice). The transform then promotes
--- them like any observation. A key the OTA no longer shows (extra) cannot be
--- observed away and is left for a person to look at.
+-- them like any observation.
+--
+-- A key the OTA stopped serving (extra) is closed by a tombstone: an
+-- observation with withdrawn = true and the facts' last values, which the
+-- transform turns into a withdrawn version. Only when the previous snapshot of
+-- the scope covered the key's night and did not show it either, and none of
+-- its dead letters could have held it: one read that missed a key proves
+-- nothing. Keys only this read could not show are unreadable, never extra.
 
 insert into staging.rate_observations (
     source, stream, property_code, rate_id, room_code, stay_date, adults, children, channel, price, currency,
@@ -18,4 +24,30 @@ select c.source, c.stream, d.property_code, d.rate_id, d.room_code, d.stay_date,
 from recon_rate_diffs d
 cross join recon_scope c
 where c.repair and c.stream in ('rates', 'inventory') and d.kind in ('missing', 'mismatch')
+  and exists (select 1 from recon_results r where r.metric = 'mismatched_share' and r.value > r.threshold);
+
+insert into staging.rate_observations (
+    source, stream, property_code, rate_id, room_code, stay_date, adults, children, channel, price, currency,
+    closeout, min_stay, available, observed_at, load_date, batch_id, run_id, raw, origin, withdrawn)
+select c.source, c.stream, d.property_code, d.rate_id, d.room_code, d.stay_date, d.adults, d.children, d.channel,
+       d.fact_price, d.fact_currency, d.fact_closeout, d.fact_min_stay, d.fact_available, c.taken_at,
+       (now() at time zone 'UTC')::date, current_setting('recon.batch_id'), ops.current_run_id(),
+       json_build_object('reconcile_snapshot', c.snapshot_id, 'withdrawn', true,
+                         'absent_since_snapshot', c.previous_snapshot_id)::text,
+       'reconcile', true
+from recon_rate_diffs d
+cross join recon_scope c
+join recon.snapshots p on p.snapshot_id = c.previous_snapshot_id and p.property_code = c.property_code
+where c.repair and c.stream in ('rates', 'inventory') and d.kind = 'extra'
+  and d.stay_date between coalesce(p.stay_from, '-infinity') and coalesce(p.stay_to, 'infinity')
+  and not exists (
+      select 1 from recon.snapshot_rates r
+      where r.snapshot_id = p.snapshot_id
+        and (r.property_code, r.rate_id, r.room_code, r.stay_date, r.adults, r.children, r.channel)
+          = (d.property_code, d.rate_id, d.room_code, d.stay_date, d.adults, d.children, d.channel))
+  and not exists (
+      select 1 from recon.snapshot_unreadable u
+      where u.property_code = p.property_code and u.snapshot_id = p.snapshot_id
+        and (u.room_code is null or u.room_code = d.room_code) and (u.rate_id is null or u.rate_id = d.rate_id)
+        and d.stay_date between coalesce(u.stay_from, '-infinity') and coalesce(u.stay_to, 'infinity'))
   and exists (select 1 from recon_results r where r.metric = 'mismatched_share' and r.value > r.threshold);

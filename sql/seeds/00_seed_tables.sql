@@ -9,3 +9,4 @@ create temp table seed_rooms (property_code text, room_code text, name text, max
 create temp table seed_rate_plans (property_code text, rate_id text, room_code text, name text, board text) on commit drop;
 create temp table seed_channels (channel_code text, name text, channel_group text) on commit drop;
 create temp table seed_fx_rates (rate_date date, base_currency text, quote_currency text, rate numeric) on commit drop;
+create temp table seed_source_precedence (property_code text, source text, rank integer) on commit drop;

@@ -28,6 +28,12 @@ insert into dims.fx_rates (rate_date, base_currency, quote_currency, rate)
 select rate_date, base_currency, quote_currency, rate from seed_fx_rates
 on conflict (base_currency, quote_currency, rate_date) do update set rate = excluded.rate;
 
+-- CSV reads an empty field as NULL: an empty property code is "every property".
+insert into dims.source_precedence (property_code, source, rank)
+select coalesce(property_code, ''), source, rank from seed_source_precedence
+on conflict (property_code, source) do update set rank = excluded.rank;
+
 select (select count(*) from seed_properties) as properties, (select count(*) from seed_rooms) as rooms,
        (select count(*) from seed_rate_plans) as rate_plans, (select count(*) from seed_channels) as channels,
-       (select count(*) from seed_fx_rates) as fx_rates;
+       (select count(*) from seed_fx_rates) as fx_rates,
+       (select count(*) from seed_source_precedence) as source_precedence;

@@ -16,8 +16,9 @@ set local default_statistics_target = 10;
 create temp table reservation_batch (
     property_code    text not null,
     confirmation_id  text not null,
+    source           text not null,
     new_events       integer not null,
-    primary key (property_code, confirmation_id)
+    primary key (property_code, confirmation_id, source)
 ) on commit drop;
 
 with mark as (
@@ -27,14 +28,14 @@ with mark as (
     where s.stream = 'reservations' and previous.stream = 'reservations'
     returning previous.seen_snapshot as seen
 )
-insert into reservation_batch (property_code, confirmation_id, new_events)
-select e.property_code, e.confirmation_id, count(*)
+insert into reservation_batch (property_code, confirmation_id, source, new_events)
+select e.property_code, e.confirmation_id, e.source, count(*)
 from staging.reservation_events e
 cross join mark
 where e.landed_xid >= pg_snapshot_xmin(mark.seen)
   and not pg_visible_in_snapshot(e.landed_xid, mark.seen)
   and not e.is_collision
-group by e.property_code, e.confirmation_id;
+group by e.property_code, e.confirmation_id, e.source;
 
 analyze reservation_batch;
 

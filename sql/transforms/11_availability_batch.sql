@@ -14,6 +14,7 @@ create temp table availability_batch (
     max_stay             integer not null,
     closed_to_arrival    boolean not null,
     closed_to_departure  boolean not null,
+    withdrawn            boolean not null,
     source               text not null,
     origin               text not null,
     loaded_at            timestamptz not null
@@ -28,8 +29,8 @@ with mark as (
 )
 insert into availability_batch
 select o.property_code, o.room_code, o.stay_date, o.observed_at,
-    hashtextextended(concat_ws('|', o.property_code, o.room_code, o.stay_date), 0),
-    o.allotment, o.stop_sell, o.min_stay, o.max_stay, o.closed_to_arrival, o.closed_to_departure,
+    hashtextextended(concat_ws('|', o.property_code, o.room_code, o.stay_date, o.source), 0),
+    o.allotment, o.stop_sell, o.min_stay, o.max_stay, o.closed_to_arrival, o.closed_to_departure, o.withdrawn,
     o.source, o.origin, o.loaded_at
 from staging.availability_observations o
 cross join mark

@@ -16,6 +16,7 @@ create temp table rate_batch (
     closeout       boolean not null,
     min_stay       integer not null,
     available      integer,
+    withdrawn      boolean not null,
     source         text not null,
     stream         text not null,
     origin         text not null,
@@ -32,7 +33,7 @@ with mark as (
 insert into rate_batch
 select o.property_code, o.rate_id, o.room_code, o.stay_date, o.adults, o.children, o.channel,
     coalesce(o.source_updated_at, o.observed_at),
-    o.price, o.currency, o.closeout, o.min_stay, o.available, o.source, o.stream, o.origin, o.loaded_at
+    o.price, o.currency, o.closeout, o.min_stay, o.available, o.withdrawn, o.source, o.stream, o.origin, o.loaded_at
 from staging.rate_observations o
 cross join mark
 where o.landed_xid >= pg_snapshot_xmin(mark.seen)

@@ -12,7 +12,8 @@ cross join lateral (
            coalesce(e.data #>> '{bookInfo,source}', '') as channel_code,
            e.data #>> '{pricing,currency}' as currency
     from staging.reservation_events e
-    where e.property_code = b.property_code and e.confirmation_id = b.confirmation_id and not e.is_collision
+    where e.property_code = b.property_code and e.confirmation_id = b.confirmation_id and e.source = b.source
+      and not e.is_collision
 ) r
 union
 select distinct property_code, room_code, null, null, null, null from availability_batch

@@ -15,9 +15,10 @@ with ordered as (
            e.data ->> 'status' as status_code,
            lag(e.data ->> 'status') over booking as previous_status_code
     from staging.reservation_events e
-    join reservation_batch b on (b.property_code, b.confirmation_id) = (e.property_code, e.confirmation_id)
+    join reservation_batch b
+      on (b.property_code, b.confirmation_id, b.source) = (e.property_code, e.confirmation_id, e.source)
     where not e.is_collision
-    window booking as (partition by e.property_code, e.confirmation_id
+    window booking as (partition by e.property_code, e.confirmation_id, e.source
                        order by coalesce(e.ota_time, e.loaded_at), e.event_id)
 )
 select o.property_code, o.confirmation_id, o.valid_from, o.content_hash, o.valid_to, o.version::integer as version,
@@ -50,7 +51,7 @@ join dims.properties p on p.property_code = o.property_code;
 -- booking without rooms[] spreads the room total over roomStay.rooms rooms.
 create temp table reservation_version_nights on commit drop as
 with booked_rooms as (
-    select v.property_code, v.confirmation_id, v.valid_from, v.content_hash,
+    select v.property_code, v.confirmation_id, v.source, v.valid_from, v.content_hash,
            coalesce((r.room ->> 'roomNo')::integer, r.position::integer) as room_no,
            (r.room ->> 'adults')::integer as adults, (r.room ->> 'children')::integer as children,
            (r.room ->> 'price')::numeric as room_net, (r.room ->> 'price_with_tax')::numeric as room_gross,
@@ -58,7 +59,7 @@ with booked_rooms as (
     from reservation_versions v
     cross join lateral jsonb_array_elements(coalesce(v.data -> 'rooms', '[]'::jsonb)) with ordinality as r(room, position)
     union all
-    select v.property_code, v.confirmation_id, v.valid_from, v.content_hash, n.room_no, null, null, null,
+    select v.property_code, v.confirmation_id, v.source, v.valid_from, v.content_hash, n.room_no, null, null, null,
            (v.total_gross - coalesce(v.extras_amount, 0)) / greatest(coalesce((v.data #>> '{roomStay,rooms}')::integer, 1), 1),
            '[]'::jsonb
     from reservation_versions v
@@ -75,11 +76,11 @@ room_nights as (
            round(br.room_gross * (d.day::date - v.check_in + 1) / (v.check_out - v.check_in), 2)
            - round(br.room_gross * (d.day::date - v.check_in) / (v.check_out - v.check_in), 2)
     from booked_rooms br
-    join reservation_versions v using (property_code, confirmation_id, valid_from, content_hash)
+    join reservation_versions v using (property_code, confirmation_id, source, valid_from, content_hash)
     cross join lateral generate_series(v.check_in, v.check_out - 1, interval '1 day') as d(day)
     where jsonb_array_length(br.rates) = 0 and v.check_out > v.check_in
 )
-select n.property_code, n.confirmation_id, n.valid_from, n.content_hash, n.room_no, n.business_date,
+select n.property_code, n.confirmation_id, n.source, n.valid_from, n.content_hash, n.room_no, n.business_date,
        v.valid_to, v.status, v.room_code, v.rate_id, v.channel_code, n.adults, n.children, v.currency,
        n.night_gross as revenue_gross,
        case when n.room_gross > 0 then round(n.night_gross * n.room_net / n.room_gross, 2) end as revenue_net,
@@ -91,7 +92,7 @@ select n.property_code, n.confirmation_id, n.valid_from, n.content_hash, n.room_
        (v.valid_from at time zone v.time_zone)::date as version_date,
        v.loaded_at
 from room_nights n
-join reservation_versions v using (property_code, confirmation_id, valid_from, content_hash);
+join reservation_versions v using (property_code, confirmation_id, source, valid_from, content_hash);
 
 insert into ops.transform_counts (run_id, metric, value)
 select ops.current_run_id(), 'reservations.versions_recomputed', count(*) from reservation_versions

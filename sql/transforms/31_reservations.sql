@@ -5,17 +5,17 @@
 
 delete from facts.reservations f
 using reservation_batch b
-where (f.property_code, f.confirmation_id) = (b.property_code, b.confirmation_id)
+where (f.property_code, f.confirmation_id, f.source) = (b.property_code, b.confirmation_id, b.source)
   and not exists (
       select 1 from reservation_versions v
-      where (v.property_code, v.confirmation_id, v.valid_from, v.content_hash)
-          = (f.property_code, f.confirmation_id, f.valid_from, f.content_hash));
+      where (v.property_code, v.confirmation_id, v.source, v.valid_from, v.content_hash)
+          = (f.property_code, f.confirmation_id, f.source, f.valid_from, f.content_hash));
 
 update facts.reservations f
 set valid_to = v.valid_to, version = v.version, lifecycle = v.lifecycle
 from reservation_versions v
-where (v.property_code, v.confirmation_id, v.valid_from, v.content_hash)
-    = (f.property_code, f.confirmation_id, f.valid_from, f.content_hash)
+where (v.property_code, v.confirmation_id, v.source, v.valid_from, v.content_hash)
+    = (f.property_code, f.confirmation_id, f.source, f.valid_from, f.content_hash)
   and v.valid_to is not null and (f.valid_to is null or v.valid_to < f.valid_to);
 
 with inserted as (
@@ -41,13 +41,13 @@ with inserted as (
                case when count(*) = count(x.revenue_gross_rc) then sum(x.revenue_gross_rc) end as gross_rc,
                case when count(*) = count(x.revenue_net_rc) then sum(x.revenue_net_rc) end as net_rc
         from reservation_version_nights x
-        where (x.property_code, x.confirmation_id, x.valid_from, x.content_hash)
-            = (v.property_code, v.confirmation_id, v.valid_from, v.content_hash)
+        where (x.property_code, x.confirmation_id, x.source, x.valid_from, x.content_hash)
+            = (v.property_code, v.confirmation_id, v.source, v.valid_from, v.content_hash)
     ) n on true
     where not exists (
         select 1 from facts.reservations f
-        where (v.property_code, v.confirmation_id, v.valid_from, v.content_hash)
-            = (f.property_code, f.confirmation_id, f.valid_from, f.content_hash))
+        where (v.property_code, v.confirmation_id, v.source, v.valid_from, v.content_hash)
+            = (f.property_code, f.confirmation_id, f.source, f.valid_from, f.content_hash))
     returning 1
 )
 insert into ops.transform_counts (run_id, metric, value)
@@ -57,6 +57,6 @@ on conflict (run_id, metric) do update set value = excluded.value;
 update facts.reservations f
 set valid_to = v.valid_to, version = v.version, lifecycle = v.lifecycle
 from reservation_versions v
-where (v.property_code, v.confirmation_id, v.valid_from, v.content_hash)
-    = (f.property_code, f.confirmation_id, f.valid_from, f.content_hash)
+where (v.property_code, v.confirmation_id, v.source, v.valid_from, v.content_hash)
+    = (f.property_code, f.confirmation_id, f.source, f.valid_from, f.content_hash)
   and (f.valid_to is distinct from v.valid_to or f.version <> v.version or f.lifecycle <> v.lifecycle);

@@ -30,16 +30,16 @@ where p.first_from <= h.horizon;
 
 -- Cells with a late observation, and the time of their earliest new one.
 create temp table rate_late_cells on commit drop as
-select b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults, b.children, b.channel,
+select b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults, b.children, b.channel, b.source,
        min(b.valid_from) as first_new
 from rate_batch b
 where exists (select 1 from rate_late_properties)
-  and (b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults, b.children, b.channel) in (
-    select l.property_code, l.rate_id, l.room_code, l.stay_date, l.adults, l.children, l.channel
+  and (b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults, b.children, b.channel, b.source) in (
+    select l.property_code, l.rate_id, l.room_code, l.stay_date, l.adults, l.children, l.channel, l.source
     from rate_batch l
     join rate_late_properties h on h.property_code = l.property_code
     where l.valid_from <= h.horizon)
-group by 1, 2, 3, 4, 5, 6, 7;
+group by 1, 2, 3, 4, 5, 6, 7, 8;
 analyze rate_late_cells;
 
 -- In order, first pass: the observations that differ from the version in
@@ -56,18 +56,19 @@ set local enable_mergejoin = off;
 create temp table rate_differing on commit drop as
 select b.*, c.valid_from as current_from, c.version as current_version,
        c.price as current_price, c.currency as current_currency, c.closeout as current_closeout,
-       c.min_stay as current_min_stay, c.available as current_available
+       c.min_stay as current_min_stay, c.available as current_available,
+       c.withdrawn as current_withdrawn
 from rate_batch b
 left join facts.rates c
-  on (c.property_code, c.rate_id, c.room_code, c.stay_date, c.adults, c.children, c.channel)
-   = (b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults, b.children, b.channel)
+  on (c.property_code, c.rate_id, c.room_code, c.stay_date, c.adults, c.children, c.channel, c.source)
+   = (b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults, b.children, b.channel, b.source)
   and c.valid_to is null
-where (b.price, b.currency, b.closeout, b.min_stay, b.available)
-      is distinct from (c.price, c.currency, c.closeout, c.min_stay, c.available)
+where (b.price, b.currency, b.closeout, b.min_stay, b.available, b.withdrawn)
+      is distinct from (c.price, c.currency, c.closeout, c.min_stay, c.available, c.withdrawn)
   and not exists (
       select 1 from rate_late_cells l
-      where (l.property_code, l.rate_id, l.room_code, l.stay_date, l.adults, l.children, l.channel)
-          = (b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults, b.children, b.channel));
+      where (l.property_code, l.rate_id, l.room_code, l.stay_date, l.adults, l.children, l.channel, l.source)
+          = (b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults, b.children, b.channel, b.source));
 analyze rate_differing;
 
 -- New cells (no version yet, so no current row, and not late): all their
@@ -78,40 +79,41 @@ analyze rate_differing;
 -- each holding until the next. They are written in stay-date order, so each
 -- month partition and its indexes are filled in one stretch.
 with latest_at_instant as (
-    select distinct on (d.stay_date, d.property_code, d.rate_id, d.room_code, d.adults, d.children, d.channel,
+    select distinct on (d.stay_date, d.property_code, d.rate_id, d.room_code, d.adults, d.children, d.channel, d.source,
                         d.valid_from)
            d.*
     from rate_differing d
     where d.current_from is null
-    order by d.stay_date, d.property_code, d.rate_id, d.room_code, d.adults, d.children, d.channel, d.valid_from,
-             d.loaded_at desc, d.price desc, d.currency desc, d.closeout desc, d.min_stay desc, d.available desc
+    order by d.stay_date, d.property_code, d.rate_id, d.room_code, d.adults, d.children, d.channel, d.source, d.valid_from,
+             d.loaded_at desc, d.price desc, d.currency desc, d.closeout desc, d.min_stay desc, d.available desc, d.withdrawn desc
 ),
 sequenced as (
     select i.*, lag(i.price) over cell as previous_price, lag(i.currency) over cell as previous_currency,
            lag(i.closeout) over cell as previous_closeout, lag(i.min_stay) over cell as previous_min_stay,
-           lag(i.available) over cell as previous_available, row_number() over cell as position
+           lag(i.available) over cell as previous_available,
+           lag(i.withdrawn) over cell as previous_withdrawn, row_number() over cell as position
     from latest_at_instant i
     window cell as (partition by i.stay_date, i.property_code, i.rate_id, i.room_code, i.adults, i.children,
-                    i.channel order by i.valid_from)
+                    i.channel, i.source order by i.valid_from)
 ),
 versions as (
     select s.* from sequenced s
     where s.position = 1
-       or (s.price, s.currency, s.closeout, s.min_stay, s.available)
+       or (s.price, s.currency, s.closeout, s.min_stay, s.available, s.withdrawn)
           is distinct from (s.previous_price, s.previous_currency, s.previous_closeout, s.previous_min_stay,
-                            s.previous_available)
+                            s.previous_available, s.previous_withdrawn)
 ),
 inserted as (
     insert into facts.rates (
         property_code, rate_id, room_code, stay_date, adults, children, channel, valid_from, row_hash, valid_to,
-        version, price, currency, closeout, min_stay, available, source, stream, origin, loaded_at)
+        version, price, currency, closeout, min_stay, available, withdrawn, source, stream, origin, loaded_at)
     select v.property_code, v.rate_id, v.room_code, v.stay_date, v.adults, v.children, v.channel, v.valid_from,
-           facts.rate_row_hash(v.price, v.currency, v.closeout, v.min_stay, v.available),
+           facts.rate_version_hash(v.price, v.currency, v.closeout, v.min_stay, v.available, v.withdrawn),
            lead(v.valid_from) over cell, row_number() over cell,
-           v.price, v.currency, v.closeout, v.min_stay, v.available, v.source, v.stream, v.origin, v.loaded_at
+           v.price, v.currency, v.closeout, v.min_stay, v.available, v.withdrawn, v.source, v.stream, v.origin, v.loaded_at
     from versions v
     window cell as (partition by v.stay_date, v.property_code, v.rate_id, v.room_code, v.adults, v.children,
-                    v.channel order by v.valid_from)
+                    v.channel, v.source order by v.valid_from)
     returning 1
 )
 insert into ops.transform_counts (run_id, metric, value)
@@ -120,9 +122,9 @@ on conflict (run_id, metric) do update set value = excluded.value;
 
 -- Cells with a current version and some observation that differs from it.
 create temp table rate_touched_cells on commit drop as
-select distinct d.property_code, d.rate_id, d.room_code, d.stay_date, d.adults, d.children, d.channel,
+select distinct d.property_code, d.rate_id, d.room_code, d.stay_date, d.adults, d.children, d.channel, d.source,
        d.current_from, d.current_version, d.current_price, d.current_currency, d.current_closeout,
-       d.current_min_stay, d.current_available
+       d.current_min_stay, d.current_available, d.current_withdrawn
 from rate_differing d
 where d.current_from is not null;
 analyze rate_touched_cells;
@@ -138,44 +140,45 @@ analyze rate_touched_cells;
 create temp table rate_changes on commit drop as
 with observations as (
     select b.*, t.current_from, t.current_version, t.current_price, t.current_currency, t.current_closeout,
-           t.current_min_stay, t.current_available,
+           t.current_min_stay, t.current_available, t.current_withdrawn,
            hashtextextended(concat_ws('|', b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults,
-                                      b.children, b.channel), 0) as cell_hash
+                                      b.children, b.channel, b.source), 0) as cell_hash
     from rate_batch b
     join rate_touched_cells t
-      on (t.property_code, t.rate_id, t.room_code, t.stay_date, t.adults, t.children, t.channel)
-       = (b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults, b.children, b.channel)
+      on (t.property_code, t.rate_id, t.room_code, t.stay_date, t.adults, t.children, t.channel, t.source)
+       = (b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults, b.children, b.channel, b.source)
 ),
 latest_at_instant as (
     select o.*, row_number() over instant as nth
     from observations o
     window instant as (partition by o.cell_hash, o.property_code, o.rate_id, o.room_code, o.stay_date, o.adults,
-                       o.children, o.channel, o.valid_from
+                       o.children, o.channel, o.source, o.valid_from
                        order by o.loaded_at desc, o.price desc, o.currency desc, o.closeout desc, o.min_stay desc,
-                                o.available desc)
+                                o.available desc, o.withdrawn desc)
 ),
 sequenced as (
     select i.*, row_number() over cell as position,
            lag(i.price) over cell as previous_price, lag(i.currency) over cell as previous_currency,
            lag(i.closeout) over cell as previous_closeout, lag(i.min_stay) over cell as previous_min_stay,
-           lag(i.available) over cell as previous_available
+           lag(i.available) over cell as previous_available,
+           lag(i.withdrawn) over cell as previous_withdrawn
     from latest_at_instant i
     where i.nth = 1
     window cell as (partition by i.cell_hash, i.property_code, i.rate_id, i.room_code, i.stay_date, i.adults,
-                    i.children, i.channel order by i.valid_from)
+                    i.children, i.channel, i.source order by i.valid_from)
 )
 select s.property_code, s.rate_id, s.room_code, s.stay_date, s.adults, s.children, s.channel, s.valid_from,
-       facts.rate_row_hash(s.price, s.currency, s.closeout, s.min_stay, s.available) as row_hash,
-       s.price, s.currency, s.closeout, s.min_stay, s.available, s.source, s.stream, s.origin, s.loaded_at,
+       facts.rate_version_hash(s.price, s.currency, s.closeout, s.min_stay, s.available, s.withdrawn) as row_hash,
+       s.price, s.currency, s.closeout, s.min_stay, s.available, s.withdrawn, s.source, s.stream, s.origin, s.loaded_at,
        s.current_from, s.current_version
 from sequenced s
 where case when s.position = 1
-           then (s.price, s.currency, s.closeout, s.min_stay, s.available)
+           then (s.price, s.currency, s.closeout, s.min_stay, s.available, s.withdrawn)
                 is distinct from (s.current_price, s.current_currency, s.current_closeout, s.current_min_stay,
-                                  s.current_available)
-           else (s.price, s.currency, s.closeout, s.min_stay, s.available)
+                                  s.current_available, s.current_withdrawn)
+           else (s.price, s.currency, s.closeout, s.min_stay, s.available, s.withdrawn)
                 is distinct from (s.previous_price, s.previous_currency, s.previous_closeout, s.previous_min_stay,
-                                  s.previous_available)
+                                  s.previous_available, s.previous_withdrawn)
       end;
 set local enable_nestloop = on;
 set local enable_mergejoin = on;
@@ -184,25 +187,25 @@ set local enable_mergejoin = on;
 update facts.rates f
 set valid_to = c.first_change
 from (
-    select property_code, rate_id, room_code, stay_date, adults, children, channel, current_from,
+    select property_code, rate_id, room_code, stay_date, adults, children, channel, source, current_from,
            min(valid_from) as first_change
     from rate_changes
     where current_from is not null
-    group by 1, 2, 3, 4, 5, 6, 7, 8
+    group by 1, 2, 3, 4, 5, 6, 7, 8, 9
 ) c
-where (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel, f.valid_from)
-    = (c.property_code, c.rate_id, c.room_code, c.stay_date, c.adults, c.children, c.channel, c.current_from);
+where (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel, f.source, f.valid_from)
+    = (c.property_code, c.rate_id, c.room_code, c.stay_date, c.adults, c.children, c.channel, c.source, c.current_from);
 
 -- Append the changes; each holds until the next change of its cell.
 insert into facts.rates (
     property_code, rate_id, room_code, stay_date, adults, children, channel, valid_from, row_hash, valid_to,
-    version, price, currency, closeout, min_stay, available, source, stream, origin, loaded_at)
+    version, price, currency, closeout, min_stay, available, withdrawn, source, stream, origin, loaded_at)
 select property_code, rate_id, room_code, stay_date, adults, children, channel, valid_from, row_hash,
        lead(valid_from) over cell,
        current_version + row_number() over cell,
-       price, currency, closeout, min_stay, available, source, stream, origin, loaded_at
+       price, currency, closeout, min_stay, available, withdrawn, source, stream, origin, loaded_at
 from rate_changes
-window cell as (partition by property_code, rate_id, room_code, stay_date, adults, children, channel
+window cell as (partition by property_code, rate_id, room_code, stay_date, adults, children, channel, source
                 order by valid_from);
 
 -- Late: the recomputed history of each late cell from its first new observation on.
@@ -213,39 +216,39 @@ window cell as (partition by property_code, rate_id, room_code, stay_date, adult
 create temp table rate_late_history on commit drop as
 with start as (
     select f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel, f.valid_from,
-           f.row_hash, f.version, f.price, f.currency, f.closeout, f.min_stay, f.available, f.source, f.stream,
+           f.row_hash, f.version, f.price, f.currency, f.closeout, f.min_stay, f.available, f.withdrawn, f.source, f.stream,
            f.origin, f.loaded_at
     from facts.rates f
     join rate_late_cells l
-      on (l.property_code, l.rate_id, l.room_code, l.stay_date, l.adults, l.children, l.channel)
-       = (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel)
+      on (l.property_code, l.rate_id, l.room_code, l.stay_date, l.adults, l.children, l.channel, l.source)
+       = (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel, f.source)
     where f.valid_from < l.first_new and (f.valid_to is null or f.valid_to >= l.first_new)
       and exists (select 1 from rate_late_cells)
 ),
 logged as (
-    select distinct on (o.property_code, o.rate_id, o.room_code, o.stay_date, o.adults, o.children, o.channel,
+    select distinct on (o.property_code, o.rate_id, o.room_code, o.stay_date, o.adults, o.children, o.channel, o.source,
                         coalesce(o.source_updated_at, o.observed_at))
            o.property_code, o.rate_id, o.room_code, o.stay_date, o.adults, o.children, o.channel,
            coalesce(o.source_updated_at, o.observed_at) as valid_from,
-           facts.rate_row_hash(o.price, o.currency, o.closeout, o.min_stay, o.available) as row_hash,
-           null::integer as version, o.price, o.currency, o.closeout, o.min_stay, o.available, o.source, o.stream,
+           facts.rate_version_hash(o.price, o.currency, o.closeout, o.min_stay, o.available, o.withdrawn) as row_hash,
+           null::integer as version, o.price, o.currency, o.closeout, o.min_stay, o.available, o.withdrawn, o.source, o.stream,
            o.origin, o.loaded_at
     from staging.rate_observations o
     join rate_late_cells l
-      on (l.property_code, l.rate_id, l.room_code, l.stay_date, l.adults, l.children, l.channel)
-       = (o.property_code, o.rate_id, o.room_code, o.stay_date, o.adults, o.children, o.channel)
+      on (l.property_code, l.rate_id, l.room_code, l.stay_date, l.adults, l.children, l.channel, l.source)
+       = (o.property_code, o.rate_id, o.room_code, o.stay_date, o.adults, o.children, o.channel, o.source)
     -- An observation lands after it is made: older load dates cannot hold one.
     where o.load_date >= (select min(first_new) from rate_late_cells)::date - 1
       and coalesce(o.source_updated_at, o.observed_at) >= l.first_new
       and exists (select 1 from rate_late_cells)
-    order by o.property_code, o.rate_id, o.room_code, o.stay_date, o.adults, o.children, o.channel,
+    order by o.property_code, o.rate_id, o.room_code, o.stay_date, o.adults, o.children, o.channel, o.source,
              coalesce(o.source_updated_at, o.observed_at), o.loaded_at desc, o.price desc, o.currency desc,
-             o.closeout desc, o.min_stay desc, o.available desc
+             o.closeout desc, o.min_stay desc, o.available desc, o.withdrawn desc
 ),
 sequenced as (
     select s.*, lag(s.row_hash) over cell as previous_hash
     from (select * from start union all select * from logged) s
-    window cell as (partition by s.property_code, s.rate_id, s.room_code, s.stay_date, s.adults, s.children, s.channel
+    window cell as (partition by s.property_code, s.rate_id, s.room_code, s.stay_date, s.adults, s.children, s.channel, s.source
                     order by s.valid_from)
 ),
 versions as (
@@ -254,48 +257,48 @@ versions as (
 select v.property_code, v.rate_id, v.room_code, v.stay_date, v.adults, v.children, v.channel, v.valid_from,
        v.row_hash, lead(v.valid_from) over cell as valid_to,
        (coalesce(first_value(v.version) over cell, 1) - 1 + row_number() over cell)::integer as version,
-       v.price, v.currency, v.closeout, v.min_stay, v.available, v.source, v.stream, v.origin, v.loaded_at
+       v.price, v.currency, v.closeout, v.min_stay, v.available, v.withdrawn, v.source, v.stream, v.origin, v.loaded_at
 from versions v
-window cell as (partition by v.property_code, v.rate_id, v.room_code, v.stay_date, v.adults, v.children, v.channel
+window cell as (partition by v.property_code, v.rate_id, v.room_code, v.stay_date, v.adults, v.children, v.channel, v.source
                 order by v.valid_from);
 
 delete from facts.rates f
 using rate_late_cells l
-where (l.property_code, l.rate_id, l.room_code, l.stay_date, l.adults, l.children, l.channel)
-    = (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel)
+where (l.property_code, l.rate_id, l.room_code, l.stay_date, l.adults, l.children, l.channel, l.source)
+    = (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel, f.source)
   and f.valid_from >= l.first_new
   and exists (select 1 from rate_late_cells)
   and not exists (
       select 1 from rate_late_history h
-      where (h.property_code, h.rate_id, h.room_code, h.stay_date, h.adults, h.children, h.channel, h.valid_from, h.row_hash)
-          = (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel, f.valid_from, f.row_hash));
+      where (h.property_code, h.rate_id, h.room_code, h.stay_date, h.adults, h.children, h.channel, h.source, h.valid_from, h.row_hash)
+          = (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel, f.source, f.valid_from, f.row_hash));
 
 update facts.rates f
 set valid_to = h.valid_to, version = h.version
 from rate_late_history h
-where (h.property_code, h.rate_id, h.room_code, h.stay_date, h.adults, h.children, h.channel, h.valid_from, h.row_hash)
-    = (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel, f.valid_from, f.row_hash)
+where (h.property_code, h.rate_id, h.room_code, h.stay_date, h.adults, h.children, h.channel, h.source, h.valid_from, h.row_hash)
+    = (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel, f.source, f.valid_from, f.row_hash)
   and h.valid_to is not null and (f.valid_to is null or h.valid_to < f.valid_to)
   and exists (select 1 from rate_late_cells);
 
 insert into facts.rates (
     property_code, rate_id, room_code, stay_date, adults, children, channel, valid_from, row_hash, valid_to,
-    version, price, currency, closeout, min_stay, available, source, stream, origin, loaded_at)
+    version, price, currency, closeout, min_stay, available, withdrawn, source, stream, origin, loaded_at)
 select h.property_code, h.rate_id, h.room_code, h.stay_date, h.adults, h.children, h.channel, h.valid_from,
-       h.row_hash, h.valid_to, h.version, h.price, h.currency, h.closeout, h.min_stay, h.available, h.source,
+       h.row_hash, h.valid_to, h.version, h.price, h.currency, h.closeout, h.min_stay, h.available, h.withdrawn, h.source,
        h.stream, h.origin, h.loaded_at
 from rate_late_history h
 where exists (select 1 from rate_late_cells)
   and not exists (
     select 1 from facts.rates f
-    where (h.property_code, h.rate_id, h.room_code, h.stay_date, h.adults, h.children, h.channel, h.valid_from)
-        = (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel, f.valid_from));
+    where (h.property_code, h.rate_id, h.room_code, h.stay_date, h.adults, h.children, h.channel, h.source, h.valid_from)
+        = (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel, f.source, f.valid_from));
 
 update facts.rates f
 set valid_to = h.valid_to, version = h.version
 from rate_late_history h
-where (h.property_code, h.rate_id, h.room_code, h.stay_date, h.adults, h.children, h.channel, h.valid_from, h.row_hash)
-    = (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel, f.valid_from, f.row_hash)
+where (h.property_code, h.rate_id, h.room_code, h.stay_date, h.adults, h.children, h.channel, h.source, h.valid_from, h.row_hash)
+    = (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel, f.source, f.valid_from, f.row_hash)
   and (f.valid_to is distinct from h.valid_to or f.version <> h.version)
   and exists (select 1 from rate_late_cells);
 
@@ -305,11 +308,11 @@ select ops.fail_if(exists (
     from (
         select f.valid_to,
                lead(f.valid_from) over (partition by f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults,
-                                        f.children, f.channel order by f.valid_from) as next_from
+                                        f.children, f.channel, f.source order by f.valid_from) as next_from
         from facts.rates f
         join rate_late_cells l
-          on (l.property_code, l.rate_id, l.room_code, l.stay_date, l.adults, l.children, l.channel)
-           = (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel)
+          on (l.property_code, l.rate_id, l.room_code, l.stay_date, l.adults, l.children, l.channel, l.source)
+           = (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel, f.source)
         where exists (select 1 from rate_late_cells)
     ) chain
     where chain.valid_to is distinct from chain.next_from),

@@ -95,8 +95,21 @@ enum FeedSnapshot {
                     order by rate_id, room_code, stay_date, adults, children, channel, observed_at desc, loaded_at desc
                     """, parameters)
             }
-            // Entries the read could not parse are not in the snapshot: counted, so a
-            // breach they cause is explained (replay them after a fix).
+            // Entries the read could not parse are not in the snapshot: their regions (room,
+            // rate, requested dates) are kept, so a fact the read could not show there is
+            // unreadable rather than extra, and they are counted (replay them after a fix).
+            try await conn.execute(
+                """
+                insert into recon.snapshot_unreadable (property_code, snapshot_id, region_no, room_code, rate_id, stay_from,
+                                                       stay_to, reason)
+                select $2, $1, row_number() over (order by dead_letter_id), nullif(context ->> 'room', ''),
+                       nullif(context ->> 'rate', ''),
+                       case when context ->> 'from' ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' then (context ->> 'from')::date end,
+                       case when context ->> 'to' ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' then (context ->> 'to')::date end,
+                       reason
+                from ops.dead_letters
+                where run_id = $3 and source = $4 and stream = $5 and property_code = $2 and replayed_at is null
+                """, [id, property, read.runID, source, stream])
             let unreadable = try await conn.query(
                 """
                 select count(*)::integer from ops.dead_letters

@@ -102,9 +102,14 @@ public struct ReconcileRunner: Sendable {
             }
         }
         let failedScopes = scopes.filter { $0.problem?.hasPrefix("failed") == true }
+        // Unreadable entries never breach, but their dead letters are an outcome of the
+        // read this run compared: exit 3, as the read's own run did.
+        let unreadable = scopes.contains { ($0.metrics["unreadable"] ?? 0) > 0 }
         let status: ExitStatus =
             !failures.isEmpty || !failedScopes.isEmpty
-            ? .failure : (scopes.contains { $0.unrepairedBreach } ? .driftBreached : .success)
+            ? .failure
+            : (scopes.contains { $0.unrepairedBreach }
+                ? .driftBreached : (unreadable ? .finishedWithDeadLetters : .success))
         let summary = ReconcileSummary.render(
             scopes: scopes, runIDs: runIDs, failures: failures, elapsed: ContinuousClock.now - started,
             status: status)

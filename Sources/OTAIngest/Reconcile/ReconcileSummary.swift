@@ -42,12 +42,31 @@ enum ReconcileSummary {
                 "  \(breached.count) scopes breached their threshold and are not repaired; fix: run `ota-ingest reconcile --repair`, "
                     + "or see recon.drift_metrics for the fields")
         }
+        lines += breached.compactMap(unrepairableReason)
+        let unreadable = scopes.compactMap { scope in scope.metrics["unreadable"].map { (scope, Int($0)) } }
+            .filter { $0.1 > 0 }
+        for (scope, entries) in unreadable {
+            lines.append(
+                "  \(scope.source) \(scope.stream) \(scope.property): \(entries) entries of the read were dead-lettered; "
+                    + "their cells are unreadable, not drift (`ota-ingest dlq list`, replay after a fix)")
+        }
         for scope in scopes where scope.snapshotID == nil && scope.problem?.hasPrefix("failed") == true {
             lines.append("  error: \(scope.source) \(scope.stream) \(scope.property): \(scope.problem!)")
         }
         lines += failures.map { "  error: " + $0 }
         lines.append(String(format: "  elapsed %.1f s  exit status %d", elapsed.seconds, status.rawValue))
         return lines.joined(separator: "\n")
+    }
+
+    /// Why a repair cannot clear a breach, when it cannot: a repair lands what the OTA
+    /// shows, so keys the warehouse holds and the OTA no longer shows (extra) stay.
+    static func unrepairableReason(_ scope: ReconcileRunner.Scope) -> String? {
+        let figures = scope.afterRepair ?? scope.metrics
+        guard let extra = figures["extra_keys"], extra > 0 else { return nil }
+        return
+            "  \(scope.source) \(scope.stream) \(scope.property): \(Int(extra)) extra keys (in the warehouse, no longer "
+            + "at the OTA) cannot be repaired from its read; list them: ota-ingest reconcile --show-keys --source "
+            + "\(scope.source) --stream \(scope.stream) --property \(scope.property)"
     }
 
     private static func pad(_ text: String, _ width: Int) -> String {

@@ -59,10 +59,13 @@ struct SnapshotComparison: Sendable {
             let breached = (metrics["mismatched_share"] ?? 0) > threshold
             var repaired = 0
             if repairing && breached {
-                let table = stream == "availability" ? "recon_availability_diffs" : "recon_rate_diffs"
-                // The table name is one of two fixed names, never input.
-                repaired = try await conn.query("select count(*)::integer from \(table) where kind <> 'extra'")[0]
-                    .decode(Int.self, at: 0)
+                // What the repair files landed: the OTA's values and the tombstones. The table
+                // name is one of two fixed names, never input.
+                let table = stream == "availability" ? "availability_observations" : "rate_observations"
+                repaired = try await conn.query(
+                    "select count(*)::integer from staging.\(table) where batch_id = $1 and load_date = (now() at time zone 'UTC')::date",
+                    [batch.batchId]
+                )[0].decode(Int.self, at: 0)
                 try await BatchLedger.record(batch, rows: repaired, duplicates: 0, deadLetters: 0, on: conn)
             }
             var bookings: [(id: String, kind: String)] = []

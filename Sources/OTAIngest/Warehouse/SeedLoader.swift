@@ -28,6 +28,9 @@ public struct SeedLoader: Sendable {
         SeedFile(
             name: "fx_rates.csv", table: "seed_fx_rates",
             columns: ["rate_date", "base_currency", "quote_currency", "rate"]),
+        SeedFile(
+            name: "source_precedence.csv", table: "seed_source_precedence",
+            columns: ["property_code", "source", "rank"]),
     ]
 
     /// Rows read per file, by file name.

@@ -120,7 +120,8 @@ struct InventoryFeedAPI: Sendable {
         if duplicate { core.countFault("duplicate_page_record") }
         if earlier { core.countFault("repeat_earlier_record") }
         let encoder = InventoryFeedEncoder(
-            layout: core.layout, seed: core.configuration.seed, malformedRate: faults.malformedRecordRate)
+            layout: core.layout, seed: core.configuration.seed, malformedRate: faults.malformedRecordRate,
+            priceOffsetCents: core.configuration.cursorFeedPriceOffsetCents)
         let body = encoder.encode(records, nextCursor: next?.encoded(seed: core.configuration.seed))
         let after = core.dice.withLock { $0.after(faults) { core.countFault($0) } }
         return ResponseMaking.json(body, fault: after)

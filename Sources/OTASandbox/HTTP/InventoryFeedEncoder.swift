@@ -6,6 +6,8 @@ struct InventoryFeedEncoder {
     let layout: WorldLayout
     let seed: UInt64
     let malformedRate: Double
+    /// SandboxConfiguration.cursorFeedPriceOffsetCents.
+    let priceOffsetCents: Int
 
     func encode(_ records: [FeedVersion], nextCursor: String?) -> ByteBuffer {
         var buffer = ByteBuffer()
@@ -49,7 +51,7 @@ struct InventoryFeedEncoder {
             buffer.writeStaticString("\",\"adults\":")
             buffer.writeInteger(UInt8(ascii: "0") + UInt8(cell.adults))
             buffer.writeStaticString(",\"price\":")
-            writeCents(Int(v.priceCents), to: &buffer)
+            writeCents(Int(v.priceCents) + priceOffsetCents, to: &buffer)
             buffer.writeBytes(layout.feedCurrency[cell.rate])
             buffer.writeStaticString(",\"available\":")
             writeInt(Int(v.available), to: &buffer)
@@ -96,7 +98,7 @@ struct InventoryFeedEncoder {
         writeInt(cell.adults, to: &buffer)
         buffer.writeStaticString(",\"price\":")
         if broken == .wrongType { buffer.writeStaticString("\"") }
-        writeCents(Int(v.priceCents), to: &buffer)
+        writeCents(Int(v.priceCents) + priceOffsetCents, to: &buffer)
         if broken == .wrongType { buffer.writeStaticString("\"") }
         buffer.writeStaticString(",\"currency\":\"")
         buffer.writeBytes(layout.currencyBytes[rate.property])

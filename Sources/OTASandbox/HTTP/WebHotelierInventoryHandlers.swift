@@ -104,7 +104,7 @@ extension WebHotelierAPI {
         if text != nil && rates.isEmpty { throw WebHotelierError.notFound("Rate not found.") }
         return core.world.withLock { state in
             .object(
-                rates.map { rate in
+                rates.filter { !state.withdrawnRates.contains($0) }.map { rate in
                     let occupancies = layout.rates[rate].occupancies
                     return String(layout.rates[rate].id)
                         => compress(

@@ -103,7 +103,8 @@ extension WorldState {
                         id: layout.cellID(cell), property: layout.properties[p].code,
                         room: layout.rooms[rate.room].code,
                         ratePlan: String(rate.id), stayDate: CivilCalendar.dateString(days: layout.firstDay + c.night),
-                        adults: c.adults, priceCents: Int(v.priceCents), currency: layout.properties[p].currency,
+                        adults: c.adults, priceCents: Int(v.priceCents) + cursorFeedPriceOffsetCents,
+                        currency: layout.properties[p].currency,
                         available: Int(v.available),
                         updatedAt: Date(timeIntervalSince1970: TimeInterval(Int64(v.updatedMinute) * 60))))
             }

@@ -42,6 +42,10 @@ struct WorldState: Sendable {
     var faults: FaultSettings
     let activity: ActivityRates
     let minimumPendingInterval: Int64
+    /// SandboxConfiguration.cursorFeedPriceOffsetCents.
+    let cursorFeedPriceOffsetCents: Int
+    /// Rates (layout indices) the WebHotelier feeds no longer serve: a withdrawn rate plan.
+    var withdrawnRates: Set<Int> = []
     var now: Int64
     var grids: InventoryGrids
     var feed: InventoryFeedLog
@@ -73,6 +77,7 @@ struct WorldState: Sendable {
         faults = configuration.faults
         activity = configuration.activity
         minimumPendingInterval = Int64(configuration.minimumPendingIntervalMinutes) * 60
+        cursorFeedPriceOffsetCents = configuration.cursorFeedPriceOffsetCents
         now = Int64(configuration.startTime.timeIntervalSince1970)
         grids = WorldGeneration.makeGrids(layout: layout, priceFactors: factors)
         feed = InventoryFeedLog(cellCount: 0, startMinute: 0, seed: 0) { _ in (0, 0) }

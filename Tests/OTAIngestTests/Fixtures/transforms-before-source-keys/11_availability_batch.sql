@@ -1,0 +1,45 @@
+-- New availability observations: those landed by a transaction the previous
+-- promotion could not see (mark and read share one statement's snapshot).
+-- cell_hash only speeds up sorting by cell within this transaction; never stored.
+
+create temp table availability_batch (
+    property_code        text not null,
+    room_code            text not null,
+    stay_date            date not null,
+    valid_from           timestamptz not null,
+    cell_hash            bigint not null,
+    allotment            integer not null,
+    stop_sell            boolean not null,
+    min_stay             integer not null,
+    max_stay             integer not null,
+    closed_to_arrival    boolean not null,
+    closed_to_departure  boolean not null,
+    source               text not null,
+    origin               text not null,
+    loaded_at            timestamptz not null
+) on commit drop;
+
+with mark as (
+    update ops.transform_state s
+    set seen_snapshot = pg_current_snapshot(), promoted_at = now()
+    from ops.transform_state previous
+    where s.stream = 'availability' and previous.stream = 'availability'
+    returning previous.seen_snapshot as seen
+)
+insert into availability_batch
+select o.property_code, o.room_code, o.stay_date, o.observed_at,
+    hashtextextended(concat_ws('|', o.property_code, o.room_code, o.stay_date), 0),
+    o.allotment, o.stop_sell, o.min_stay, o.max_stay, o.closed_to_arrival, o.closed_to_departure,
+    o.source, o.origin, o.loaded_at
+from staging.availability_observations o
+cross join mark
+where o.landed_xid >= pg_snapshot_xmin(mark.seen)
+  and not pg_visible_in_snapshot(o.landed_xid, mark.seen);
+
+analyze availability_batch;
+
+select facts.ensure_stay_partitions(min(stay_date), max(stay_date)) from availability_batch;
+
+insert into ops.transform_counts (run_id, metric, value)
+select ops.current_run_id(), 'availability.observations', count(*) from availability_batch
+on conflict (run_id, metric) do update set value = excluded.value;

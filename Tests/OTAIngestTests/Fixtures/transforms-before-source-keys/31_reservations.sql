@@ -1,0 +1,62 @@
+-- Brings facts.reservations in line with the recomputed versions of the
+-- touched bookings, touching only rows that differ. Order matters for the
+-- no-overlap and one-current-row constraints: drop what is gone, shrink
+-- validities, insert new versions, then grow validities.
+
+delete from facts.reservations f
+using reservation_batch b
+where (f.property_code, f.confirmation_id) = (b.property_code, b.confirmation_id)
+  and not exists (
+      select 1 from reservation_versions v
+      where (v.property_code, v.confirmation_id, v.valid_from, v.content_hash)
+          = (f.property_code, f.confirmation_id, f.valid_from, f.content_hash));
+
+update facts.reservations f
+set valid_to = v.valid_to, version = v.version, lifecycle = v.lifecycle
+from reservation_versions v
+where (v.property_code, v.confirmation_id, v.valid_from, v.content_hash)
+    = (f.property_code, f.confirmation_id, f.valid_from, f.content_hash)
+  and v.valid_to is not null and (f.valid_to is null or v.valid_to < f.valid_to);
+
+with inserted as (
+    insert into facts.reservations (
+        property_code, confirmation_id, valid_from, content_hash, valid_to, version, lifecycle, event_type, source,
+        status, check_in, check_out, nights, rooms, room_nights, adults, children, room_code, rate_id, board,
+        channel_code, channel_source_id, booked_at, currency, room_revenue_gross, room_revenue_net, extras_amount,
+        total_gross, taxes, reporting_currency, room_revenue_gross_rc, room_revenue_net_rc, total_gross_rc,
+        guest_hash, origin, loaded_at, staging_event_id)
+    select v.property_code, v.confirmation_id, v.valid_from, v.content_hash, v.valid_to, v.version, v.lifecycle,
+           v.event_type, v.source, v.status, v.check_in, v.check_out, v.check_out - v.check_in,
+           n.rooms, n.rooms * (v.check_out - v.check_in), n.adults, n.children, v.room_code, v.rate_id, v.board,
+           v.channel_code, v.channel_source_id, v.booked_at, v.currency, n.gross, n.net, v.extras_amount,
+           v.total_gross, v.taxes, v.reporting_currency, n.gross_rc, n.net_rc,
+           n.gross_rc + coalesce(dims.convert_amount(v.extras_amount, v.currency, v.reporting_currency, v.check_in), 0),
+           v.guest_hash, v.origin, v.loaded_at, v.staging_event_id
+    from reservation_versions v
+    left join lateral (
+        select count(distinct x.room_no)::integer as rooms,
+               sum(x.adults) filter (where x.business_date = v.check_in)::integer as adults,
+               sum(x.children) filter (where x.business_date = v.check_in)::integer as children,
+               sum(x.revenue_gross) as gross, sum(x.revenue_net) as net,
+               case when count(*) = count(x.revenue_gross_rc) then sum(x.revenue_gross_rc) end as gross_rc,
+               case when count(*) = count(x.revenue_net_rc) then sum(x.revenue_net_rc) end as net_rc
+        from reservation_version_nights x
+        where (x.property_code, x.confirmation_id, x.valid_from, x.content_hash)
+            = (v.property_code, v.confirmation_id, v.valid_from, v.content_hash)
+    ) n on true
+    where not exists (
+        select 1 from facts.reservations f
+        where (v.property_code, v.confirmation_id, v.valid_from, v.content_hash)
+            = (f.property_code, f.confirmation_id, f.valid_from, f.content_hash))
+    returning 1
+)
+insert into ops.transform_counts (run_id, metric, value)
+select ops.current_run_id(), 'reservations.versions_inserted', count(*) from inserted
+on conflict (run_id, metric) do update set value = excluded.value;
+
+update facts.reservations f
+set valid_to = v.valid_to, version = v.version, lifecycle = v.lifecycle
+from reservation_versions v
+where (v.property_code, v.confirmation_id, v.valid_from, v.content_hash)
+    = (f.property_code, f.confirmation_id, f.valid_from, f.content_hash)
+  and (f.valid_to is distinct from v.valid_to or f.version <> v.version or f.lifecycle <> v.lifecycle);
