@@ -3,7 +3,8 @@
 #   scripts/deb.sh BIN_DIR [OUT_DIR]   -> OUT_DIR/ota-ingest_VERSION_ARCH.deb (default OUT_DIR: .)
 # BIN_DIR holds the built ota-ingest (make deb: the release build, Swift runtime
 # linked statically, so the package depends only on libpq5 and libcurl4).
-# DEB_COMPRESSION=gzip|xz|none (default xz).
+# DEB_COMPRESSION=gzip|xz|none (default xz). CHECK_BUILD_PATHS=1 (make deb) refuses a
+# binary that still names its build folder, e.g. built without the Makefile's prefix maps.
 set -euo pipefail
 bin_dir=$(cd "${1:?usage: scripts/deb.sh BIN_DIR [OUT_DIR]}" && pwd)
 out_dir=${2:-.}
@@ -14,6 +15,10 @@ stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 
 DESTDIR=$stage PREFIX=/usr bash "$root/scripts/install.sh" "$bin_dir" >/dev/null
+if [ "${CHECK_BUILD_PATHS:-}" = 1 ] && grep -aqF '/.build/' "$stage/usr/bin/ota-ingest"; then
+    echo "deb: ota-ingest names its build folder (strings | grep /.build/); fix: build it with make deb (RELEASE's prefix maps)" >&2
+    exit 1
+fi
 install -d "$stage/DEBIAN" "$stage/usr/share/doc/ota-ingest"
 install -m 0755 "$root/packaging/debian/postinst" "$root/packaging/debian/prerm" "$root/packaging/debian/postrm" \
     "$stage/DEBIAN/"

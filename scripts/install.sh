@@ -2,7 +2,7 @@
 # Installs ota-ingest the way `make install` and `make deb` do:
 #   scripts/install.sh BIN_DIR   (the folder holding the built ota-ingest, and ota-sandbox if wanted)
 # Environment: PREFIX (default /usr/local), DESTDIR (default empty: the live system),
-# SANDBOX=1 to install ota-sandbox too.
+# SANDBOX=1 to install ota-sandbox too, STRIP=0 to keep the binaries' debug info.
 # Puts the binaries in PREFIX/bin, the systemd units where systemd looks for them
 # (/lib/systemd/system for PREFIX=/usr, else PREFIX/lib/systemd/system), the
 # system user in sysusers.d, the man page, and the sample config in /etc/ota-ingest/
@@ -26,6 +26,11 @@ install -d "$dest$prefix/bin" "$dest$unit_dir" "$dest$sysusers_dir" "$dest$prefi
 install -d -m 0700 "$dest/etc/ota-ingest/credentials"
 install -m 0755 "$bin_dir/ota-ingest" "$dest$prefix/bin/ota-ingest"
 if [ "${SANDBOX:-}" = 1 ]; then install -m 0755 "$bin_dir/ota-sandbox" "$dest$prefix/bin/ota-sandbox"; fi
+# Stripped as distributions ship binaries: the debug info and the AST lldb reads
+# (.swift_ast) name the build folder and are never read at run time.
+if [ "${STRIP:-1}" = 1 ]; then
+    for binary in "$dest$prefix"/bin/ota-*; do strip --strip-all --remove-section=.swift_ast "$binary"; done
+fi
 for unit in ota-ingest.service ota-ingest.timer ota-ingest-serve.service; do
     sed "s|/usr/local/bin/ota-ingest|$prefix/bin/ota-ingest|g" "$root/contrib/$unit" >"$dest$unit_dir/$unit"
     chmod 0644 "$dest$unit_dir/$unit"

@@ -13,15 +13,20 @@ import WarehouseSQL
 struct InstallTests {
     /// The built ota-ingest copied alone into an empty folder.
     ///
-    /// The copy is stripped (`strip --strip-all`, as a package's binary is): a debug
-    /// build's DWARF names every source file and module under .build, by design, and
-    /// nothing reads it at run time. What is left is what the binary runs with.
+    /// The copy is stripped as scripts/install.sh strips what it installs: a debug
+    /// build's DWARF and the AST lldb reads (.swift_ast) name every source file, module
+    /// map and module under .build, by design, and nothing reads them at run time.
+    /// What is left is what the binary runs with.
     static func install() async throws -> URL {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("installed-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let built = CommandLineRunner.binDirectory.appendingPathComponent("ota-ingest")
         let strip = try await Self.run(
-            "/usr/bin/strip", ["--strip-all", "-o", folder.appendingPathComponent("ota-ingest").path, built.path])
+            "/usr/bin/strip",
+            [
+                "--strip-all", "--remove-section=.swift_ast", "-o", folder.appendingPathComponent("ota-ingest").path,
+                built.path,
+            ])
         #expect(strip.status == 0, "strip: \(strip.stderr)")
         return folder
     }
@@ -244,11 +249,11 @@ struct InstallTests {
             start = upper
         }
         // A debug build without prefix maps keeps what dependencies compile in for their
-        // diagnostics: #file in Swift 5 packages, __FILE__ in BoringSSL. Those name source
+        // diagnostics: #file in Swift 5 packages, __FILE__ in BoringSSL and TOML++. Those name source
         // files and are never opened; `make deb` builds with prefix maps and refuses a
         // binary with any. Anything else (a resource bundle, SQL, a build product) would
         // be something the binary reads at run time.
-        let sourceName = #"^/.*/\.build/checkouts/[^ ]+\.(swift|c|cc|h|S)$"#
+        let sourceName = #"^/.*/\.build/checkouts/[^ ]+\.(swift|c|cc|cc\.inc|h|hpp|S)$"#
         let other = found.filter { $0.range(of: sourceName, options: .regularExpression) == nil }
         #expect(other.isEmpty, "\(other.sorted().prefix(5))")
     }
