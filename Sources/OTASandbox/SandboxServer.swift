@@ -116,14 +116,15 @@ public final class SandboxServer: Sendable {
     public func malformedRecords() -> [MalformedRecord] { core.world.withLock { $0.malformedRecords() } }
 
     /// Stops serving a rate plan in the WebHotelier rate feed, as a hotel that withdrew
-    /// it; its cells simply vanish from the feed. Returns false for an unknown rate.
+    /// it (its cells simply vanish from the feed), or serves it again with `withdrawn`
+    /// false. Returns false for an unknown rate.
     @discardableResult
-    public func withdrawRate(property code: String, rateID: Int) -> Bool {
+    public func withdrawRate(property code: String, rateID: Int, withdrawn: Bool = true) -> Bool {
         core.world.withLock { state in
             guard let p = state.layout.properties.firstIndex(where: { $0.code == code }),
                 let rate = state.layout.properties[p].rates.first(where: { state.layout.rates[$0].id == rateID })
             else { return false }
-            state.withdrawnRates.insert(rate)
+            if withdrawn { state.withdrawnRates.insert(rate) } else { state.withdrawnRates.remove(rate) }
             return true
         }
     }

@@ -6,7 +6,12 @@ struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Last runs, the last nightly's steps, watermarks, lag, dead letters, drift breaches.",
-        discussion: "--format json gives the same sections as one JSON object, for monitoring.")
+        discussion: """
+            The table fits 120 columns: timestamps to the second (UTC), durations and lags in human \
+            units (8h 1m), the last nightly's steps in the order they run. --format json gives the same \
+            sections as one JSON object with exact figures (the night's run id, timestamps to the \
+            microsecond, seconds), for monitoring.
+            """)
 
     @OptionGroup var global: GlobalOptions
 

@@ -11,10 +11,11 @@ import Testing
 /// the same cells never version or repair each other.
 @Suite struct SourceDriftTests {
     private func reconciler(
-        _ h: PullHarness, source: String, stream: String? = nil, repair: Bool = false
+        _ h: PullHarness, source: String, stream: String? = nil, repair: Bool = false, stayWindowDays: Int = 45
     ) -> ReconcileRunner {
         ReconcileRunner(
-            databaseURL: h.db.url, config: h.sources(), sourceName: source, stream: stream, repair: repair,
+            databaseURL: h.db.url, config: h.sources { $0.stayWindowDays = stayWindowDays }, sourceName: source,
+            stream: stream, repair: repair,
             clock: WallClock(pinned: h.server.now), secrets: SecretResolver(environment: h.environment))
     }
 
@@ -111,6 +112,11 @@ import Testing
             #expect(onceScope.metrics["extra_keys"] == Double(cells), "\(once.summary)")
             #expect(once.status == .driftBreached, "\(once.summary)")
             #expect(once.summary.contains("reconcile --show-keys"), "\(once.summary)")
+            let cli = try await CommandLineRunner.run(
+                ["reconcile", "--show-keys", "--stream", "rates", "--limit", "3", "--database-url", h.db.url])
+            #expect(cli.status == 0, "\(cli.stderr)")
+            #expect(
+                cli.stdout.components(separatedBy: "\n").filter { $0.hasPrefix("  extra") }.count == 3, "\(cli.stdout)")
             let listed = try await ComparisonKeyListing.render(
                 databaseURL: h.db.url, source: "webhotelier", stream: "rates", property: property, limit: 10_000)
             #expect(
@@ -147,6 +153,20 @@ import Testing
             await connection.close()
             #expect(refreshed.failedChecks.isEmpty, "\(refreshed.rendered)")
             #expect(try await h.strings(fingerprint) == incremental)
+
+            // The plan comes back: its next observation opens a new version of each cell.
+            h.server.withdrawRate(property: property, rateID: Int(rate)!, withdrawn: false)
+            h.server.advance(minutes: 60)
+            let back = try await reconciler(h, source: "webhotelier", stream: "rates").run()
+            #expect(back.status == .success, "\(back.summary)")
+            #expect(
+                try await h.int(
+                    "select count(*)::int from facts.rates where is_current and not withdrawn and rate_id = $1 and stay_date >= $2::date",
+                    [rate, CivilDate(h.server.now).description]) == cells)
+            #expect(
+                try await h.int(
+                    "select count(*)::int from facts.rates where rate_id = $1 and withdrawn and is_current", [rate])
+                    == 0)
         }
     }
 
@@ -160,10 +180,12 @@ import Testing
         }) { h in
             for night in 1...3 {
                 if night > 1 { h.server.advance(minutes: 24 * 60) }
-                try await h.pull(.feeds(FeedPull.Stream.allCases))
+                try await h.pull(.feeds(FeedPull.Stream.allCases)) { $0.stayWindowDays = 15 }
                 try await h.pull(.inventory)
                 for (source, stream) in [("webhotelier", "rates"), ("acme", "inventory")] {
-                    let outcome = try await reconciler(h, source: source, stream: stream, repair: true).run()
+                    let outcome = try await reconciler(
+                        h, source: source, stream: stream, repair: true, stayWindowDays: 15
+                    ).run()
                     #expect(outcome.status == .success, "night \(night) \(source): \(outcome.summary)")
                     for scope in outcome.scopes {
                         #expect(scope.metrics["mismatched_keys"] == 0, "night \(night): \(outcome.summary)")

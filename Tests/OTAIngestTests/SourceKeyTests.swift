@@ -51,28 +51,30 @@ import Testing
     }
 
     /// Two sources over the same cells and one booking number, observed in turns
-    /// (each source's prices its own), landed in `round` (0, 1, ...).
+    /// (each source's prices its own; hotel_cm's change every other turn, so under
+    /// one key ota_feed's versions cut runs of equal hotel_cm values), landed in
+    /// `round` (0, 1, ...).
     private func stageTwoSources(round: Int, _ connection: PostgresConnection) async throws {
         _ = try await connection.query("select staging.ensure_load_partitions('2026-01-01'::date)")
         let sql = """
             insert into staging.rate_observations (source, stream, property_code, rate_id, room_code, stay_date, adults,
                 children, channel, price, currency, closeout, min_stay, observed_at, load_date, batch_id, run_id, raw)
             select s.source, 'rates', 'HTL001', '20001', 'DBL', '2026-03-01'::date + n.night, 2, 0, '',
-                   100 + s.offset_ + (t.turn + n.night) % 3 * 5, 'EUR', false, 1,
+                   100 + s.offset_ + (t.turn / s.every + n.night) % 3 * 5, 'EUR', false, 1,
                    '2026-01-01'::timestamptz + t.turn * interval '1 hour' + s.shift, '2026-01-01', 'b', 'test', '{}'
-            from (values ('hotel_cm', 0, interval '0 minutes'), ('ota_feed', 1000, interval '20 minutes'))
-                     s(source, offset_, shift)
+            from (values ('hotel_cm', 0, interval '0 minutes', 2), ('ota_feed', 1000, interval '20 minutes', 1))
+                     s(source, offset_, shift, every)
             cross join generate_series(0, 4) n(night)
             cross join generate_series($1::integer * 3, $1::integer * 3 + 2) t(turn);
 
             insert into staging.availability_observations (source, property_code, room_code, stay_date, allotment,
                 stop_sell, min_stay, max_stay, closed_to_arrival, closed_to_departure, observed_at, load_date,
                 batch_id, run_id, raw)
-            select s.source, 'HTL001', 'DBL', '2026-03-01'::date + n.night, s.offset_ + (t.turn + n.night) % 2,
+            select s.source, 'HTL001', 'DBL', '2026-03-01'::date + n.night, s.offset_ + (t.turn / s.every + n.night) % 2,
                    false, 1, 0, false, false,
                    '2026-01-01'::timestamptz + t.turn * interval '1 hour' + s.shift, '2026-01-01', 'b', 'test', '{}'
-            from (values ('hotel_cm', 1, interval '0 minutes'), ('ota_feed', 10, interval '20 minutes'))
-                     s(source, offset_, shift)
+            from (values ('hotel_cm', 1, interval '0 minutes', 2), ('ota_feed', 10, interval '20 minutes', 1))
+                     s(source, offset_, shift, every)
             cross join generate_series(0, 4) n(night)
             cross join generate_series($1::integer * 3, $1::integer * 3 + 2) t(turn);
 

@@ -293,14 +293,39 @@ import Testing
         }
     }
 
+    /// Contention is made, not hoped for: a third session locks ops.transform_state, which a
+    /// promotion updates first, so whichever transform takes the transform lock stops inside its
+    /// promotion still holding it; the server must then show the other waiting for that lock.
     @Test func twoConcurrentTransformsNeverMakeTwoCurrentRows() async throws {
         try await W.with { w in
             try await Self.stageWorld(w)
             let other = try await w.database.connect()
+            let blocker = try await w.database.connect()
+            let observer = try await w.database.connect()
+            try await blocker.execute("begin")
+            try await blocker.execute("lock table ops.transform_state in exclusive mode")
+            let pids = (await w.connection.backendPID, await other.backendPID)
             async let first = w.transform()
             async let second = w.transform(on: other)
+            // (wait event, holds the transform lock) of both transforms: one inside, one waiting at the door.
+            let contended = try await ServerActivity.poll(timeout: .seconds(30)) {
+                let states = try await observer.query(
+                    """
+                    select a.wait_event || ' ' || exists (
+                               select 1 from pg_locks l
+                               where l.pid = a.pid and l.locktype = 'advisory' and l.granted
+                                 and ((l.classid::bigint << 32) | l.objid::bigint) = $3)
+                    from pg_stat_activity a where a.pid in ($1, $2) and a.state = 'active' order by 1
+                    """, [pids.0, pids.1, TransformRunner.lockKey]
+                ).map { try $0.decode(String?.self, at: 0) }
+                return states == ["advisory false", "relation true"]
+            }
+            try await blocker.execute("commit")
             let results = try await [first, second]
+            #expect(contended, "one transform should hold the transform lock while the other waits for it")
             await other.close()
+            await blocker.close()
+            await observer.close()
             #expect(results.allSatisfy { $0.failedChecks.isEmpty })
             #expect(
                 results.map { $0.counts["rates.observations"] ?? 0 }.sorted() == [0, 40],

@@ -64,15 +64,22 @@ struct ErrorTests {
         }
     }
 
+    /// The cancel comes once the server shows the statement running (a cancel before it starts
+    /// throws CancellationError instead, which is another path).
     @Test("a cancelled task cancels its running statement on the server (57014) and the connection stays usable")
     func cancellation() async throws {
-        try await TestDatabase.withConnection { conn in
+        try await TestDatabase.with { database in
+            let conn = try await database.connect()
+            let observer = try await database.connect()
+            let pid = await conn.backendPID
             let sleeper = Task { try await conn.query("select pg_sleep(30)") }
-            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await ServerActivity.waitUntil(pid, waitsOn: "PgSleep", observer: observer))
             sleeper.cancel()
             let error = await #expect(throws: PostgresError.self) { try await sleeper.value }
             #expect(error?.sqlState == .queryCanceled)
             #expect(try await conn.query("select 1").count == 1)
+            await conn.close()
+            await observer.close()
         }
     }
 

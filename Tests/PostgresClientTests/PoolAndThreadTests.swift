@@ -1,26 +1,54 @@
 import Foundation
 import PostgresClient
+import Synchronization
 import TestSupport
 import Testing
 
 @Suite("Pool and threads")
 struct PoolAndThreadTests {
+    /// Every task notes the connection it holds while it holds it, and blocks on an advisory lock
+    /// the test holds until the server shows both pooled connections waiting on it: a connection
+    /// lent to a second task before the first gave it back shows up as a backend held twice.
+    /// Two rounds: the first opens the connections, the second lends them from the idle list.
     @Test("a pool opens at most maxConnections and lends each to one task at a time")
     func poolBound() async throws {
         try await TestDatabase.with { database in
             let pool = PostgresPool(database.url, maxConnections: 2)
-            let pids = try await withThrowingTaskGroup(of: Int32.self) { group in
-                for _ in 0..<12 {
-                    group.addTask {
-                        try await pool.withConnection { conn in
-                            _ = try await conn.query("select pg_sleep(0.02)")
-                            return await conn.backendPID
+            let observer = try await database.connect()
+            let gate = Int64.random(in: 1...Int64.max)
+            let lent = Lent()
+            var pids = Set<Int32>()
+            for round in 1...2 {
+                try await observer.advisoryLock(gate)
+                let tasks = Task {
+                    try await withThrowingTaskGroup(of: Int32.self) { group in
+                        for _ in 0..<12 {
+                            group.addTask {
+                                try await pool.withConnection { conn in
+                                    let pid = await conn.backendPID
+                                    lent.take(pid)
+                                    _ = try await conn.query("select pg_advisory_xact_lock_shared($1)", [gate])
+                                    lent.give(pid)
+                                    return pid
+                                }
+                            }
                         }
+                        return try await group.reduce(into: Set<Int32>()) { $0.insert($1) }
                     }
                 }
-                return try await group.reduce(into: Set<Int32>()) { $0.insert($1) }
+                let bothBusy = try await ServerActivity.poll {
+                    try await observer.query(
+                        "select 1 from pg_stat_activity where datname = current_database() and wait_event = 'advisory'"
+                    ).count == 2
+                }
+                #expect(bothBusy, "round \(round): two pooled connections should be waiting on the gate")
+                #expect(lent.mostAtOnce == 2, "round \(round): two tasks hold connections while the gate is shut")
+                try await observer.advisoryUnlock(gate)
+                pids.formUnion(try await tasks.value)
             }
-            #expect(pids.count <= 2)
+            #expect(pids.count == 2)
+            #expect(lent.sharedHolds == 0, "a connection was lent to two tasks at once")
+            await observer.close()
             await pool.close()
         }
     }
@@ -88,4 +116,21 @@ struct PoolAndThreadTests {
             await observer.close()
         }
     }
+}
+
+/// Which backends are lent out right now, as the borrowing tasks report it.
+final class Lent: Sendable {
+    private let state = Mutex<(holders: [Int32: Int], mostAtOnce: Int, sharedHolds: Int)>(([:], 0, 0))
+
+    func take(_ pid: Int32) {
+        state.withLock { state in
+            if state.holders[pid, default: 0] > 0 { state.sharedHolds += 1 }
+            state.holders[pid, default: 0] += 1
+            state.mostAtOnce = max(state.mostAtOnce, state.holders.values.reduce(0, +))
+        }
+    }
+
+    func give(_ pid: Int32) { state.withLock { $0.holders[pid, default: 0] -= 1 } }
+    var sharedHolds: Int { state.withLock { $0.sharedHolds } }
+    var mostAtOnce: Int { state.withLock { $0.mostAtOnce } }
 }

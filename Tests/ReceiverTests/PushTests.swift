@@ -90,29 +90,42 @@ import Testing
         }
     }
 
+    /// Each client reads staging, on a connection of its own, the moment each 200 arrives:
+    /// an answer sent before its body's commit shows up as a booking not there yet.
     @Test func concurrentPushesShareCommitsAndEachIsStoredBeforeItsAnswer() async throws {
         try await ReceiverHarness.with { h in
             let headers: HTTPHeaders = [
                 "Content-Type": "application/json", "Authorization": ReceiverHarness.basicHeader,
             ]
-            let ok = try await withThrowingTaskGroup(of: Int.self) { group in
+            let (ok, notYetStored) = try await withThrowingTaskGroup(of: (Int, [Int]).self) { group in
                 for worker in 0..<16 {
                     group.addTask {
                         let session = HTTPSession()
+                        let reader = try await h.db.connect()
                         var ok = 0
+                        var notYetStored: [Int] = []
                         for n in 0..<25 {
                             let id = 100_000 + worker * 100 + n
                             let response = try await h.send(
                                 "POST", "/webhooks/webhotelier", headers: headers, body: pushJSON(id: id),
                                 session: session)
-                            if response.status == 200 { ok += 1 }
+                            guard response.status == 200 else { continue }
+                            ok += 1
+                            let stored = try await reader.query(
+                                "select 1 from staging.reservation_events where confirmation_id = $1", [String(id)])
+                            if stored.isEmpty { notYetStored.append(id) }
                         }
-                        return ok
+                        await reader.close()
+                        return (ok, notYetStored)
                     }
                 }
-                return try await group.reduce(0, +)
+                return try await group.reduce(into: (0, [Int]())) { total, worker in
+                    total.0 += worker.0
+                    total.1 += worker.1
+                }
             }
             #expect(ok == 400)
+            #expect(notYetStored.isEmpty, "answered 200 before their bodies were committed: \(notYetStored)")
             #expect(try await h.int("select count(*)::int from staging.reservation_events") == 400)
             // Group commit: fewer commits than requests (the histogram's count is the number of commits).
             let text = h.receiver.metricsText

@@ -76,10 +76,10 @@ public struct NightlyRunner: Sendable {
         }
         let log = RunLog(format: logFormat, runId: night.id)
         log.info(night.resumed ? "resuming nightly" : "starting nightly")
-        let ledger = StepLedger(night: night, connection: connection)
+        let plan = NightlyStep.plan(config)
+        let ledger = StepLedger(night: night, connection: connection, plan: plan)
         var results: [StepResult] = []
         do {
-            let plan = NightlyStep.plan(config)
             let earlier = try await ledger.earlierResults(plan: plan)
             try await ledger.begin(.migrate)
             try await ledger.record(migrate)

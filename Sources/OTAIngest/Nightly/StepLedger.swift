@@ -7,6 +7,13 @@ import PostgresClient
 struct StepLedger: Sendable {
     let night: Run
     let connection: PostgresConnection
+    /// The night's steps in the order they run: each row records its place, so status
+    /// lists a resumed night's steps in that order whatever their start times.
+    let plan: [NightlyStep]
+
+    func position(of step: NightlyStep) -> Int? {
+        plan.firstIndex(of: step).map { $0 + 1 }
+    }
 
     func runID(of step: NightlyStep) -> String {
         night.id + "/" + step.name.replacingOccurrences(of: " ", with: "-")
@@ -15,9 +22,10 @@ struct StepLedger: Sendable {
     func begin(_ step: NightlyStep) async throws {
         try await connection.execute(
             """
-            insert into ops.runs (run_id, command, night_run_id) values ($1, $2, $3)
-            on conflict (run_id) do update set status = 'running', started_at = now(), finished_at = null, error = null
-            """, [runID(of: step), "nightly: " + step.name, night.id])
+            insert into ops.runs (run_id, command, night_run_id, step_position) values ($1, $2, $3, $4)
+            on conflict (run_id) do update set status = 'running', started_at = now(), finished_at = null, error = null,
+                step_position = excluded.step_position
+            """, [runID(of: step), "nightly: " + step.name, night.id, position(of: step)])
     }
 
     func record(_ result: StepResult) async throws {
@@ -35,11 +43,15 @@ struct StepLedger: Sendable {
         let status = result.status == "skipped" ? "succeeded" : result.status
         try await connection.execute(
             """
-            insert into ops.runs (run_id, command, night_run_id, status, finished_at, counts, error)
-            values ($1, $2, $3, $4, now(), $5::jsonb, $6)
+            insert into ops.runs (run_id, command, night_run_id, status, finished_at, counts, error, step_position)
+            values ($1, $2, $3, $4, now(), $5::jsonb, $6, $7)
             on conflict (run_id) do update set status = excluded.status, finished_at = now(),
-                counts = excluded.counts, error = excluded.error
-            """, [runID(of: result.step), "nightly: " + result.step.name, night.id, status, json, result.error])
+                counts = excluded.counts, error = excluded.error, step_position = excluded.step_position
+            """,
+            [
+                runID(of: result.step), "nightly: " + result.step.name, night.id, status, json, result.error,
+                position(of: result.step),
+            ])
     }
 
     /// The steps an earlier attempt of this night finished, by step name.

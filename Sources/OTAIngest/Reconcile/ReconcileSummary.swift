@@ -59,14 +59,19 @@ enum ReconcileSummary {
     }
 
     /// Why a repair cannot clear a breach, when it cannot: a repair lands what the OTA
-    /// shows, so keys the warehouse holds and the OTA no longer shows (extra) stay.
+    /// shows, so keys the warehouse holds and the OTA no longer shows (extra) stay until
+    /// two consecutive reads lack them (cells), or for good (bookings).
     static func unrepairableReason(_ scope: ReconcileRunner.Scope) -> String? {
         let figures = scope.afterRepair ?? scope.metrics
         guard let extra = figures["extra_keys"], extra > 0 else { return nil }
+        let why =
+            scope.stream == "reservations"
+            ? "bookings missing from the OTA's search are listed, never closed"
+            : "a cell is closed as withdrawn only once two consecutive reads lack it"
         return
-            "  \(scope.source) \(scope.stream) \(scope.property): \(Int(extra)) extra keys (in the warehouse, no longer "
-            + "at the OTA) cannot be repaired from its read; list them: ota-ingest reconcile --show-keys --source "
-            + "\(scope.source) --stream \(scope.stream) --property \(scope.property)"
+            "  \(scope.source) \(scope.stream) \(scope.property): \(Int(extra)) extra keys (in the warehouse, not at the "
+            + "OTA) are not repaired: \(why); list them: ota-ingest reconcile --show-keys --source \(scope.source) "
+            + "--stream \(scope.stream) --property \(scope.property)"
     }
 
     private static func pad(_ text: String, _ width: Int) -> String {

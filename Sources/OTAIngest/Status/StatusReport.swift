@@ -2,47 +2,116 @@ import Foundation
 import PostgresClient
 
 /// `ota-ingest status`: what an operator reads in the morning. Each section is
-/// one query that returns its rows as a JSON array (json_agg), so the JSON
-/// output is the sections side by side and the table is drawn from the same data.
+/// one query that returns its rows as JSON (json_agg), with exact figures:
+/// timestamps to the microsecond, durations and lags in seconds. `--format json`
+/// prints the sections side by side; the table (StatusTable) is drawn from the
+/// same document, rounded for a person.
 public enum StatusReport {
+    /// How the table shows a column's exact JSON value.
+    enum Shape {
+        case text
+        /// A timestamp, shown to the second.
+        case timestamp
+        /// Seconds, shown in human units (`8h 1m`).
+        case duration
+        /// A figure, shown with at most three decimals.
+        case number
+        /// True or false, shown as yes or no.
+        case flag
+    }
+
+    /// A column of the table: the JSON key it shows and its heading.
+    struct Column {
+        var key: String
+        var title: String
+        var shape: Shape = .text
+        /// Free text (a command, an error) that gives up width first when a row is too wide.
+        var flexible = false
+
+        init(_ key: String, _ title: String? = nil, _ shape: Shape = .text, flexible: Bool = false) {
+            self.key = key
+            self.title = title ?? key
+            self.shape = shape
+            self.flexible = flexible
+        }
+    }
+
     struct Section {
         var key: String
         var title: String
-        var columns: [String]
+        /// The table's columns; the JSON carries every column the query returns.
+        var columns: [Column]
         var sql: String
+        /// One object (or null) rather than an array of rows.
+        var single = false
     }
 
-    // $1 is the --property filter (NULL for every property).
+    // $1 is the --property filter (NULL for every property). Timestamps come in
+    // UTC (the report sets the session's time zone), so the table can show them
+    // without converting.
     static let sections: [Section] = [
         Section(
-            key: "runs", title: "last run of each command",
-            columns: ["command", "status", "started_at", "seconds", "records", "landed", "dead_letters", "error"],
+            key: "night", title: "the last nightly",
+            columns: [
+                Column("run_id", "run"), Column("status"), Column("exit_status", "exit"),
+                Column("started_at", "started", .timestamp), Column("seconds", "took", .duration),
+            ],
             sql: """
-                select distinct on (r.command) r.command, r.status, r.started_at,
-                       round(extract(epoch from coalesce(r.finished_at, now()) - r.started_at)::numeric, 1) as seconds,
+                select n.run_id, n.status, (n.counts->>'exit_status')::int as exit_status, n.started_at,
+                       n.finished_at, extract(epoch from coalesce(n.finished_at, now()) - n.started_at) as seconds
+                from ops.runs n
+                where n.command = 'nightly'
+                order by n.started_at desc limit 1
+                """,
+            single: true),
+        // Steps in the order the night runs them: a resumed night begins its
+        // unfinished steps (and migrate) again, so their start times are later
+        // than those of the steps an earlier attempt finished.
+        Section(
+            key: "last_night", title: "the last nightly's steps",
+            columns: [
+                Column("step", flexible: true), Column("status"), Column("started_at", "started", .timestamp),
+                Column("seconds", "took", .duration), Column("error", flexible: true),
+            ],
+            sql: """
+                select substr(s.command, length('nightly: ') + 1) as step, s.step_position as position, s.status,
+                       s.started_at, s.finished_at,
+                       extract(epoch from coalesce(s.finished_at, now()) - s.started_at) as seconds, s.error
+                from ops.runs s
+                where s.night_run_id = (select run_id from ops.runs where command = 'nightly'
+                                        order by started_at desc limit 1)
+                order by s.step_position nulls last, s.started_at
+                """),
+        // One row per command and source: the runs of `load` are named by their
+        // file as well (so a file is not loaded twice), which would give a row per file.
+        Section(
+            key: "runs", title: "last run of each command",
+            columns: [
+                Column("command", flexible: true), Column("status"), Column("started_at", "started", .timestamp),
+                Column("seconds", "took", .duration), Column("records", nil, .number),
+                Column("landed", nil, .number), Column("dead_letters", "dead", .number),
+                Column("error", flexible: true),
+            ],
+            sql: """
+                select distinct on (c.command) c.command, r.run_id, r.status, r.started_at, r.finished_at,
+                       extract(epoch from coalesce(r.finished_at, now()) - r.started_at) as seconds,
                        (r.counts->>'records')::bigint as records, (r.counts->>'landed')::bigint as landed,
                        (r.counts->>'dead_letters')::bigint as dead_letters, r.error
                 from ops.runs r
+                cross join lateral (select regexp_replace(r.command, '^(load \\S+ \\S+) .*$', '\\1') as command) c
                 where r.command not like 'nightly: %'
-                order by r.command, r.started_at desc
-                """),
-        Section(
-            key: "last_night", title: "the last nightly's steps",
-            columns: ["step", "status", "started_at", "seconds", "error"],
-            sql: """
-                select substr(s.command, length('nightly: ') + 1) as step, s.status, s.started_at,
-                       round(extract(epoch from coalesce(s.finished_at, now()) - s.started_at)::numeric, 1) as seconds,
-                       s.error
-                from ops.runs s
-                where s.night_run_id = (select run_id from ops.runs where command = 'nightly' order by started_at desc limit 1)
-                order by s.started_at
+                order by c.command, r.started_at desc
                 """),
         Section(
             key: "watermarks", title: "watermarks",
-            columns: ["source", "stream", "property_code", "updated_after", "age", "run_id"],
+            columns: [
+                Column("source"), Column("stream"), Column("property_code", "property"),
+                Column("updated_after", "updated after", .timestamp), Column("age_seconds", "age", .duration),
+                Column("run_id", "moved by", flexible: true),
+            ],
             sql: """
-                select w.source, w.stream, w.property_code, w.updated_after,
-                       date_trunc('second', now() - w.updated_at)::text as age, w.run_id
+                select w.source, w.stream, w.property_code, w.updated_after, w.updated_at,
+                       extract(epoch from now() - w.updated_at) as age_seconds, w.run_id
                 from ops.watermarks w
                 where $1::text is null or w.property_code in ($1, '')
                 order by 1, 2, 3
@@ -50,29 +119,39 @@ public enum StatusReport {
         Section(
             key: "health", title: "pulls, lag and reconciliation per property",
             columns: [
-                "source", "stream", "property_code", "last_pull_at", "pull_age", "event_lag_p95_seconds",
-                "open_dead_letters", "last_reconciled_at", "breached",
+                Column("source"), Column("stream"), Column("property_code", "property"),
+                Column("last_pull_at", "last pull", .timestamp), Column("pull_age_seconds", "age", .duration),
+                Column("event_lag_p95_seconds", "lag p95", .duration),
+                Column("open_dead_letters", "dead", .number),
+                Column("last_reconciled_at", "reconciled", .timestamp), Column("breached", nil, .flag),
             ],
             sql: """
-                select h.source, h.stream, h.property_code, h.last_pull_at, date_trunc('second', h.pull_age)::text as pull_age,
-                       round(h.event_lag_p95_seconds, 1) as event_lag_p95_seconds, h.open_dead_letters,
-                       h.last_reconciled_at, h.breached
+                select h.source, h.stream, h.property_code, h.last_pull_at,
+                       extract(epoch from h.pull_age) as pull_age_seconds, h.event_lag_p95_seconds,
+                       h.open_dead_letters, h.last_reconciled_at, h.mismatched_share, h.breached
                 from feeds.property_health h
                 where $1::text is null or h.property_code in ($1, '')
                 order by 1, 2, 3
                 """),
         Section(
-            key: "dead_letters", title: "open dead letters by stream",
-            columns: ["source", "stream", "open", "oldest"],
+            key: "dead_letters", title: "open dead letters",
+            columns: [
+                Column("source"), Column("stream"), Column("property_code", "property"),
+                Column("open", nil, .number), Column("oldest", nil, .timestamp),
+            ],
             sql: """
-                select l.source, l.stream, count(*) as open, min(l.first_seen) as oldest
+                select l.source, l.stream, l.property_code, count(*) as open, min(l.first_seen) as oldest
                 from ops.dead_letters l
                 where l.replayed_at is null and ($1::text is null or l.property_code = $1)
-                group by 1, 2 order by 1, 2
+                group by 1, 2, 3 order by 1, 2, 3
                 """),
         Section(
             key: "drift_breaches", title: "drift breaches (latest comparison)",
-            columns: ["source", "stream", "property_code", "metric", "value", "threshold", "compared_at"],
+            columns: [
+                Column("source"), Column("stream"), Column("property_code", "property"),
+                Column("metric", flexible: true), Column("value", nil, .number), Column("threshold", nil, .number),
+                Column("compared_at", "compared", .timestamp),
+            ],
             sql: """
                 select d.source, d.stream, d.property_code, d.metric, d.value, d.threshold, d.compared_at
                 from recon.latest_drift d
@@ -81,7 +160,10 @@ public enum StatusReport {
                 """),
         Section(
             key: "properties_not_pulled", title: "properties that failed or were skipped (latest pulls)",
-            columns: ["command", "failed", "skipped", "error"],
+            columns: [
+                Column("command", flexible: true), Column("failed", nil, .number), Column("skipped", nil, .number),
+                Column("error", flexible: true),
+            ],
             sql: """
                 select r.command, (r.counts->>'failed_properties')::int as failed,
                        (r.counts->>'skipped_properties')::int as skipped, r.error
@@ -94,52 +176,30 @@ public enum StatusReport {
                 """),
     ]
 
-    /// The report as one JSON object, keyed by section.
+    /// The report as one JSON object, keyed by section, with exact figures.
     public static func json(property: String?, on connection: PostgresConnection) async throws -> String {
+        _ = try await connection.query("select set_config('TimeZone', 'UTC', false)")
         var parts: [String] = []
         for section in sections {
+            let document =
+                section.single
+                ? "select coalesce((select row_to_json(t) from (\(section.sql)) t), 'null'::json)::text"
+                : "select coalesce(json_agg(t), '[]'::json)::text from (\(section.sql)) t"
             // Sections that do not filter by property take no parameter (an unused $1 has no type).
-            let rows = try await connection.query(
-                "select coalesce(json_agg(t), '[]'::json)::text from (\(section.sql)) t",
-                section.sql.contains("$1") ? [property] : [])
+            let rows = try await connection.query(document, section.sql.contains("$1") ? [property] : [])
             parts.append("\"\(section.key)\": " + (try rows[0].decode(String.self, at: 0)))
         }
         return "{" + parts.joined(separator: ", ") + "}"
     }
 
-    /// The report as tables for a terminal.
-    public static func table(property: String?, on connection: PostgresConnection) async throws -> String {
+    /// The report as tables for a terminal, no line wider than `width` characters.
+    public static func table(property: String?, width: Int = 120, on connection: PostgresConnection) async throws
+        -> String
+    {
         let document = try await json(property: property, on: connection)
         guard let object = try JSONSerialization.jsonObject(with: Data(document.utf8)) as? [String: Any] else {
             return document
         }
-        var out: [String] = []
-        for section in sections {
-            let rows = object[section.key] as? [[String: Any]] ?? []
-            out.append("== \(section.title)" + (rows.isEmpty ? ": none" : ""))
-            guard !rows.isEmpty else { continue }
-            let cells = rows.map { row in section.columns.map { Self.text(row[$0]) } }
-            let widths = section.columns.indices.map { index in
-                min(48, max(section.columns[index].count, cells.map { $0[index].count }.max() ?? 0))
-            }
-            func line(_ values: [String]) -> String {
-                zip(values, widths).map { value, width in
-                    let clipped = value.count > width ? String(value.prefix(width - 1)) + "…" : value
-                    return clipped.padding(toLength: width, withPad: " ", startingAt: 0)
-                }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
-            }
-            out.append(line(section.columns))
-            out += cells.map(line)
-        }
-        return out.joined(separator: "\n")
-    }
-
-    static func text(_ value: Any?) -> String {
-        switch value {
-        case nil, is NSNull: ""
-        case let number as NSNumber: number.stringValue
-        case let string as String: string
-        default: "\(value!)"
-        }
+        return StatusTable(width: width).render(sections, object)
     }
 }
