@@ -41,6 +41,7 @@ struct LoadCommand: AsyncParsableCommand {
         var partRecords: Int = 50_000
 
         func execute(_ stream: BackfillLoader.Stream) async throws {
+            ProgressLine.standardError.enableOnTerminal()
             let format = try CommandInputs.logFormat(logFormat)
             if let config = try global.loadConfig() {
                 _ = try config.source(named: source)

@@ -6,7 +6,8 @@ import OTAIngest
 struct NightlyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nightly",
-        abstract: "Migrate, pull every source, transform, reconcile, weekly checks, retention: one resumable night.",
+        abstract:
+            "Migrate, pull every source, transform, reconcile, weekly checks, retention, guest data aging: one resumable night.",
         discussion: """
             One ops.runs row for the night and one per step. A second nightly while one runs exits 0 at once. \
             A rerun within 12 hours of a failed or killed night resumes it: finished steps are not repeated \
@@ -33,6 +34,12 @@ struct NightlyCommand: AsyncParsableCommand {
     )
     var retainLedgersDays = 90
 
+    @Option(
+        help: ArgumentHelp(
+            "Erase guest personal data of bookings that departed more than this many days ago (default: the config's [retention] guest_data_days, else 400).",
+            valueName: "days"))
+    var retainGuestDataDays: Int?
+
     @Option(help: "Run the full data-quality checks when they last ran more than this many days ago.")
     var fullChecksEveryDays = 7
 
@@ -53,12 +60,15 @@ struct NightlyCommand: AsyncParsableCommand {
         guard stepDeadlineMinutes > 0, nightDeadlineMinutes > 0 else {
             throw ValidationError("deadlines must be positive numbers of minutes")
         }
-        guard retainObservationsDays >= 1, retainLedgersDays >= 1, fullChecksEveryDays >= 1 else {
+        guard retainObservationsDays >= 1, retainLedgersDays >= 1, fullChecksEveryDays >= 1,
+            (retainGuestDataDays ?? 1) >= 1
+        else {
             throw ValidationError("retention ages and --full-checks-every-days must be at least 1")
         }
     }
 
     func run() async throws {
+        ProgressLine.standardError.enableOnTerminal()
         let config = try CommandInputs.config(global, for: "nightly")
         let format = try CommandInputs.logFormat(logFormat)
         let clock = try CommandInputs.clock(now: now)
@@ -68,6 +78,7 @@ struct NightlyCommand: AsyncParsableCommand {
         settings.nightDeadline = .milliseconds(Int64(nightDeadlineMinutes * 60_000))
         settings.observationRetentionDays = retainObservationsDays
         settings.ledgerRetentionDays = retainLedgersDays
+        settings.guestDataRetentionDays = retainGuestDataDays ?? config.retention.guestDataDays
         settings.fullChecksEveryDays = fullChecksEveryDays
         let runner = NightlyRunner(
             databaseURL: try global.resolvedDatabaseURL(), config: config, settings: settings, clock: clock,

@@ -47,6 +47,7 @@ struct PullCommand: AsyncParsableCommand {
         }
 
         func execute(_ job: PullRunner.Job) async throws {
+            ProgressLine.standardError.enableOnTerminal()
             let runner = try runner()
             let outcome = try await runner.run(job)
             print(outcome.summary)

@@ -62,6 +62,7 @@ struct ReconcileCommand: AsyncParsableCommand {
                     limit: limit))
             return
         }
+        ProgressLine.standardError.enableOnTerminal()
         let config = try CommandInputs.config(global, for: "reconcile")
         let format = try CommandInputs.logFormat(logFormat)
         let clock = try CommandInputs.clock(now: now)

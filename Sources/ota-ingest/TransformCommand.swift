@@ -26,6 +26,7 @@ struct TransformCommand: AsyncParsableCommand {
     var checkAll = false
 
     func run() async throws {
+        ProgressLine.standardError.enableOnTerminal()
         _ = try global.loadConfig()
         let runner = try TransformRunner()
         let summary = try await global.withConnection { connection in

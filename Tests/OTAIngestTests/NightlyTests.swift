@@ -11,7 +11,7 @@ import Testing
 struct NightlyTests {
     static let steps = [
         "pull reservations webhotelier", "pull rates webhotelier", "pull inventory acme", "transform",
-        "reconcile webhotelier", "reconcile acme", "checks", "retention",
+        "reconcile webhotelier", "reconcile acme", "checks", "retention", "guest data aging",
     ]
 
     static func world(_ c: inout SandboxConfiguration) {

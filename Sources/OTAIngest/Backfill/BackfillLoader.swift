@@ -74,7 +74,7 @@ public struct BackfillLoader: Sendable {
         guard case .started(let run) = start else {
             await ledger.close()
             let message = "another `\(command)` run is in progress; nothing done; fix: wait for it to finish"
-            FileHandle.standardError.write(Data("ota-ingest: \(message)\n".utf8))
+            ProgressLine.standardError.write("ota-ingest: \(message)\n")
             return PullRunner.Outcome(run: nil, status: .failure, counts: [:], summary: message)
         }
         let stats = PullStats()
@@ -82,21 +82,30 @@ public struct BackfillLoader: Sendable {
         let landing = LandingContext(sourceName: sourceName, runId: run.id, stats: stats, log: log)
         log.info("\(run.resumed ? "resuming" : "starting") \(command)", ["file": opened.label])
         let started = ContinuousClock.now
-        let progress = ProgressLine(stats: stats)
-        await progress.start()
+        var reading = ProgressLine.Reading()
+        reading.total = opened.size
+        reading.unit = .bytes
+        let progress = ProgressLine.standardError.begin(
+            "load \(stream.rawValue) \(sourceName)", reading: reading,
+            counts: {
+                [
+                    ("records", stats[.records]), ("landed", stats[.landed]), ("dead letters", stats[.deadLetters]),
+                ]
+            })
         var extra: [String: Int] = [:]
         var failure: (any Error)?
         var format = "empty"
         do {
             let connection = try await PostgresConnection.connect(databaseURL)
             var reader = RecordReader(fileDescriptor: opened.fd, limits: limits)
-            extra = try await landParts(&reader, opened: opened, run: run, landing: landing, connection: connection)
+            extra = try await landParts(
+                &reader, opened: opened, run: run, landing: landing, progress: progress, connection: connection)
             format = reader.format?.rawValue ?? "empty"
         } catch {
             failure = error
             log.error("\(error)")
         }
-        await progress.stop()
+        ProgressLine.standardError.end(progress)
         let elapsed = ContinuousClock.now - started
         var counts = stats.snapshot
         counts.merge(extra) { $1 }
@@ -158,7 +167,8 @@ public struct BackfillLoader: Sendable {
 
     /// Lands every part not already landed by this run; returns counts the shared stats do not hold.
     private func landParts(
-        _ reader: inout RecordReader, opened: Opened, run: Run, landing: LandingContext, connection: PostgresConnection
+        _ reader: inout RecordReader, opened: Opened, run: Run, landing: LandingContext,
+        progress: ProgressLine.Stage, connection: PostgresConnection
     ) async throws -> [String: Int] {
         let loadDate = CivilDate(Date())
         let rules = BackfillRecords.Rules(now: Date())
@@ -184,14 +194,19 @@ public struct BackfillLoader: Sendable {
         }
         defer { for extra in connections.dropFirst() { Task { await extra.close() } } }
         var alreadyLanded = 0
+        var handed = 0
         try await withThrowingTaskGroup(of: Int.self) { group in
             var idle = Array(connections.indices)
             while let part = try reader.next() {
+                // The part's share of the file counts as done once it has landed (or had).
+                let extent = reader.bytesHanded - handed
+                handed = reader.bytesHanded
                 let key = BatchLedger.Key(
                     runId: run.id, source: sourceName, stream: stream.rawValue, propertyCode: "",
                     range: Self.partRange(part, identity: opened.identity))
                 if landed.contains(key.range) {
                     landing.stats.add(.batchesSkipped)
+                    progress.update { $0.done += extent }
                     alreadyLanded += part.records.count
                     continue
                 }
@@ -199,6 +214,7 @@ public struct BackfillLoader: Sendable {
                     // One at a time and in file order: which "new" counts as a collision depends on order.
                     try await Self.landBookings(part, key: key, landing: landing, connection: connection)
                     landing.stats.add(.pages)
+                    progress.update { $0.done += extent }
                     continue
                 }
                 let stamp = LoadStamp(
@@ -218,6 +234,7 @@ public struct BackfillLoader: Sendable {
                 let target = connections[index]
                 group.addTask {
                     try await job(target)
+                    progress.update { $0.done += extent }
                     return index
                 }
             }

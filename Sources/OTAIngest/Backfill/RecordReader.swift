@@ -82,6 +82,9 @@ public struct RecordReader {
         chunk = [UInt8](repeating: 0, count: limits.chunkBytes)
     }
 
+    /// Input bytes up to the end of the last part handed out: progress against the file's size.
+    public var bytesHanded: Int { base }
+
     /// The next part, or nil at the end of the file.
     public mutating func next() throws -> Part? {
         while true {

@@ -30,6 +30,7 @@ public enum ConfigLoader {
         var reader = TableReader(table: root, path: "", file: file)
         let sourcesTable = try reader.table("sources")
         let serveTable = try reader.table("serve")
+        let retentionTable = try reader.table("retention")
         try reader.rejectUnknownKeys()
 
         var sources: [SourceConfig] = []
@@ -43,7 +44,17 @@ public enum ConfigLoader {
         }
         var config = IngestConfig(sources: sources)
         if let serveTable { config.serve = try serve(serveTable, file: file) }
+        if let retentionTable { config.retention = try retention(retentionTable, file: file) }
         return config
+    }
+
+    /// `[retention]`: guest_data_days.
+    private static func retention(_ table: TOMLTable, file: String) throws -> RetentionConfig {
+        var reader = TableReader(table: table, path: "retention", file: file)
+        var settings = RetentionConfig()
+        settings.guestDataDays = try reader.int("guest_data_days", in: 1...36500) ?? settings.guestDataDays
+        try reader.rejectUnknownKeys()
+        return settings
     }
 
     private static func source(name: String, table: TOMLTable, file: String) throws -> SourceConfig {

@@ -8,6 +8,8 @@ public struct IngestConfig: Sendable {
     public var sources: [SourceConfig]
     /// `[serve]`: the webhook receiver; defaults when the file has none.
     public var serve: ServeConfig
+    /// `[retention]`: how long guest personal data is kept.
+    public var retention = RetentionConfig()
 
     public init(sources: [SourceConfig] = [], serve: ServeConfig = ServeConfig()) {
         self.sources = sources
@@ -23,6 +25,16 @@ public struct IngestConfig: Sendable {
         }
         return source
     }
+}
+
+/// `[retention]`: how long the warehouse keeps guest personal data.
+public struct RetentionConfig: Sendable, Equatable {
+    /// A booking's personal data is erased from staging and dead letters by the nightly once its
+    /// departure is this many days old; the default keeps a year and a month, so reports comparing
+    /// with the same time last year still find their guests.
+    public var guestDataDays = 400
+
+    public init() {}
 }
 
 /// One OTA connection: WebHotelier (one account per property) or a generic cursor feed.

@@ -8,7 +8,7 @@ public enum NightlyReport {
         var totals: [String: Int] = [:]
         for key in [
             "records", "landed", "dead_letters", "failed_properties", "skipped_properties", "unrepaired_breaches",
-            "auto_registered", "repaired_keys",
+            "auto_registered", "repaired_keys", "guest_bookings_erased",
         ] {
             totals[key] = steps.map { $0.counts[key] ?? 0 }.reduce(0, +)
         }
@@ -32,7 +32,10 @@ public enum NightlyReport {
         lines.append("steps:")
         let width = max(steps.map(\.step.name.count).max() ?? 0, 4)
         for step in steps {
-            let counts = ["records", "landed", "dead_letters", "repaired_keys", "unrepaired_breaches"].compactMap {
+            let counts = [
+                "records", "landed", "dead_letters", "repaired_keys", "unrepaired_breaches", "guest_bookings_erased",
+                "guest_versions_erased", "guest_dead_letters_erased",
+            ].compactMap {
                 key in
                 step.counts[key].flatMap { $0 > 0 ? "\(key.replacingOccurrences(of: "_", with: " ")) \($0)" : nil }
             }
@@ -84,6 +87,9 @@ public enum NightlyReport {
         gauge(
             "auto_registered_codes", "Codes the transform registered automatically.",
             [("", Double(totals["auto_registered"] ?? 0))])
+        gauge(
+            "guest_bookings_erased", "Bookings whose guest data the night erased because they departed long ago.",
+            [("", Double(totals["guest_bookings_erased"] ?? 0))])
         gauge("steps_failed", "Steps that failed.", [("", Double(totals["steps_failed"] ?? 0))])
         gauge("step_duration_seconds", "How long each step took.", steps.map { (label($0), $0.seconds) })
         gauge(

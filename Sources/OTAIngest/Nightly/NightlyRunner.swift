@@ -79,12 +79,22 @@ public struct NightlyRunner: Sendable {
         let plan = NightlyStep.plan(config)
         let ledger = StepLedger(night: night, connection: connection, plan: plan)
         var results: [StepResult] = []
+        var reading = ProgressLine.Reading()
+        reading.total = plan.count
+        reading.done = 1
+        reading.unit = .items("steps")
+        // A pull can take an hour and the checks a second: no ETA from the steps done.
+        reading.showsETA = false
+        let progress = ProgressLine.standardError.begin("nightly", reading: reading)
+        defer { ProgressLine.standardError.end(progress) }
         do {
             let earlier = try await ledger.earlierResults(plan: plan)
             try await ledger.begin(.migrate)
             try await ledger.record(migrate)
             results.append(migrate)
             for step in plan.dropFirst() {
+                progress.update { $0.detail = step.name }
+                defer { progress.update { $0.done += 1 } }
                 if let done = earlier[step.name], done.status != "failed" {
                     results.append(done)
                     continue

@@ -11,6 +11,9 @@ public struct NightlySettings: Sendable {
     /// ops.runs, ops.batches, ops.call_log, ops.pipeline_counts, ops.webhook_receipts and
     /// recon.drift_metrics rows older than this many days are deleted.
     public var ledgerRetentionDays = 90
+    /// Guest personal data of bookings that departed more than this many days ago is erased
+    /// (`[retention] guest_data_days` in the config file).
+    public var guestDataRetentionDays = RetentionConfig().guestDataDays
     /// The full data-quality checks run when the last run of them is older than this.
     public var fullChecksEveryDays = 7
 

@@ -8,6 +8,8 @@ public enum NightlyStep: Sendable, Equatable {
     case reconcile(source: String)
     case checks
     case retention
+    /// Erases the personal data of bookings that departed longer ago than the guest-data age.
+    case guestDataAging
 
     public enum PullKind: String, Sendable {
         case reservations, rates, inventory
@@ -22,6 +24,7 @@ public enum NightlyStep: Sendable, Equatable {
         case .reconcile(let source): "reconcile \(source)"
         case .checks: "checks"
         case .retention: "retention"
+        case .guestDataAging: "guest data aging"
         }
     }
 
@@ -48,7 +51,7 @@ public enum NightlyStep: Sendable, Equatable {
         }
         steps.append(.transform)
         steps += config.sources.map { .reconcile(source: $0.name) }
-        steps += [.checks, .retention]
+        steps += [.checks, .retention, .guestDataAging]
         return steps
     }
 }

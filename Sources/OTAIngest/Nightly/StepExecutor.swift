@@ -35,6 +35,18 @@ struct StepExecutor: Sendable {
                 let counts = try await LedgerRetention.apply(settings, on: connection)
                 return done(step, counts: counts)
             }
+        case .guestDataAging:
+            return try await withConnection { connection in
+                let erased = try await Retention.eraseAgedGuestData(
+                    olderThanDays: settings.guestDataRetentionDays, today: CivilDate(clock.now()), runID: stepRunID,
+                    on: connection)
+                return done(
+                    step,
+                    counts: [
+                        "guest_bookings_erased": erased.bookings, "guest_versions_erased": erased.events,
+                        "guest_dead_letters_erased": erased.deadLetters,
+                    ])
+            }
         }
     }
 
@@ -65,7 +77,7 @@ struct StepExecutor: Sendable {
             case .inventory: .inventory
             }
         let outcome = try await runner.run(job)
-        FileHandle.standardError.write(Data((outcome.summary + "\n").utf8))
+        ProgressLine.standardError.write(outcome.summary + "\n")
         guard outcome.run != nil else {
             return StepResult.failed(
                 step, seconds: 0,
@@ -131,7 +143,7 @@ struct StepExecutor: Sendable {
             databaseURL: databaseURL, config: config, sourceName: source, repair: settings.repair, clock: clock,
             logFormat: logFormat, secrets: secrets)
         let outcome = try await runner.run()
-        FileHandle.standardError.write(Data((outcome.summary + "\n").utf8))
+        ProgressLine.standardError.write(outcome.summary + "\n")
         var counts = ReconcileRunner.counts(outcome.scopes)
         counts["repaired_keys"] = outcome.scopes.map(\.repairedKeys).reduce(0, +)
         var result = StepResult(

@@ -88,7 +88,7 @@ public struct PullRunner: Sendable {
         guard case .started(let run) = start else {
             await ledger.close()
             let message = "another `\(fullCommand)` run is in progress; nothing done"
-            FileHandle.standardError.write(Data("ota-ingest: \(message)\n".utf8))
+            ProgressLine.standardError.write("ota-ingest: \(message)\n")
             return Outcome(run: nil, status: .success, counts: [:], summary: message)
         }
         let stats = PullStats()
@@ -103,8 +103,7 @@ public struct PullRunner: Sendable {
         log.info("\(run.resumed ? "resuming" : "starting") \(fullCommand)")
         let started = ContinuousClock.now
         var failures: [String: any Error] = [:]
-        let progress = ProgressLine(stats: stats)
-        await progress.start()
+        let progress = ProgressLine.standardError.begin(fullCommand, counts: { Self.progressCounts(stats) })
         do {
             switch job {
             case .reservations(let since):
@@ -119,7 +118,7 @@ public struct PullRunner: Sendable {
         } catch {
             failures[""] = error
         }
-        await progress.stop()
+        ProgressLine.standardError.end(progress)
         // Pipeline health reads these; losing them must not fail a pull that landed its data.
         do {
             try await context.answers.write(
@@ -193,5 +192,13 @@ public struct PullRunner: Sendable {
                 ],
             ], records: n("records"), elapsed: elapsed, status: status,
             errors: failures.keys.sorted().map { ($0.isEmpty ? "" : $0 + ": ") + "\(failures[$0]!)" })
+    }
+
+    /// What a pull's or a load's progress line counts.
+    static func progressCounts(_ stats: PullStats) -> [(name: String, value: Int)] {
+        [
+            ("records", stats[.records]), ("pages", stats[.pages]), ("dead letters", stats[.deadLetters]),
+            ("retries", stats[.retries]),
+        ]
     }
 }

@@ -141,8 +141,8 @@ public struct ReconcileRunner: Sendable {
         let command = "reconcile \(source.name)"
         guard case .started(let run) = try await RunLedger.start(command: command, on: connection) else {
             await connection.close()
-            FileHandle.standardError.write(
-                Data("ota-ingest: another `\(command)` run is in progress; nothing done for \(source.name)\n".utf8))
+            ProgressLine.standardError.write(
+                "ota-ingest: another `\(command)` run is in progress; nothing done for \(source.name)\n")
             return (nil, [])
         }
         let log = RunLog(format: logFormat, runId: run.id)
@@ -150,10 +150,18 @@ public struct ReconcileRunner: Sendable {
             databaseURL: databaseURL, source: source, run: run, stats: PullStats(), clock: clock, log: log)
         log.info("\(run.resumed ? "resuming" : "starting") \(command)")
         var scopes: [Scope] = []
+        var reading = ProgressLine.Reading()
+        reading.detail = "snapshots of \(streams.joined(separator: ", "))"
+        let stats = context.stats
+        let progress = ProgressLine.standardError.begin(
+            command, reading: reading, counts: { [("requests", stats[.requests]), ("retries", stats[.retries])] })
+        defer { ProgressLine.standardError.end(progress) }
         do {
             scopes = try await takeSnapshots(
                 source, streams: streams, accounts: accounts, token: token, context: &context, connection: connection)
-            try await compareAll(&scopes, source: source, accounts: accounts, context: context, connection: connection)
+            try await compareAll(
+                &scopes, source: source, accounts: accounts, context: context, progress: progress,
+                connection: connection)
             let ids = scopes.compactMap(\.snapshotID)
             if pinReference { try await SnapshotStore.pin(ids, on: connection) }
             let dropped = try await SnapshotStore.prune(keep: source.reconcile.keepSnapshots, on: connection)
@@ -286,7 +294,7 @@ public struct ReconcileRunner: Sendable {
                 databaseURL: databaseURL, config: pullConfig, sourceName: source.name, clock: clock,
                 logFormat: logFormat, allowDeadLetters: true, secrets: secrets)
             let outcome = try await pull.run(.feeds(streams.compactMap(FeedPull.Stream.init(rawValue:))))
-            FileHandle.standardError.write(Data((outcome.summary + "\n").utf8))
+            ProgressLine.standardError.write(outcome.summary + "\n")
             if outcome.status == .failure {
                 pullProblem = "failed: the feed read failed (see the pull rates run above)"
             }
@@ -324,15 +332,24 @@ public struct ReconcileRunner: Sendable {
 
     private func compareAll(
         _ scopes: inout [Scope], source: SourceConfig, accounts: [PropertyAccount], context: PullContext,
-        connection: PostgresConnection
+        progress: ProgressLine.Stage, connection: PostgresConnection
     ) async throws {
         let comparison = try SnapshotComparison()
         let transform = try TransformRunner()
         // Drift is measured after everything landed before the snapshot is promoted.
+        progress.update { $0.detail = "promote what landed" }
         _ = try await transform.run(connection)
+        let compared = scopes.filter { $0.snapshotID != nil }.count
+        progress.update {
+            $0.detail = "compare"
+            $0.total = compared
+            $0.unit = .items("scopes")
+        }
         var repairedAny = false
         for index in scopes.indices where scopes[index].snapshotID != nil {
+            defer { progress.update { $0.done += 1 } }
             let scope = scopes[index]
+            progress.update { $0.detail = "compare \(scope.stream) \(scope.property)" }
             let threshold = source.reconcile.threshold(for: scope.stream)
             let key = BatchLedger.Key(
                 runId: context.run.id, source: source.name, stream: scope.stream, propertyCode: scope.property,
@@ -357,6 +374,11 @@ public struct ReconcileRunner: Sendable {
             repairedAny = true
         }
         guard repairedAny else { return }
+        progress.update {
+            $0.detail = "verify repairs"
+            $0.total = nil
+            $0.done = 0
+        }
         _ = try await transform.run(connection)
         // Verify against the same snapshots: the repair worked if nothing is breached now.
         for index in scopes.indices where scopes[index].breached && scopes[index].snapshotID != nil {

@@ -1,8 +1,8 @@
 import Foundation
-import Synchronization
 
 /// Log lines on stderr, as text for people or JSON lines for collectors, each
-/// carrying the run id (and the property where there is one) as correlation ids.
+/// carrying the run id (and the property where there is one) as correlation ids;
+/// written through the progress line, which clears itself first and keeps lines whole.
 /// Never given secrets: callers pass codes and counts, not credentials.
 public final class RunLog: Sendable {
     public enum Format: String, Sendable, CaseIterable {
@@ -11,7 +11,6 @@ public final class RunLog: Sendable {
 
     private let format: Format
     private let runId: String
-    private let lock = Mutex<Void>(())
 
     public init(format: Format, runId: String) {
         self.format = format
@@ -49,6 +48,6 @@ public final class RunLog: Sendable {
             for key in fields.keys.sorted() { text += " \(key)=\(fields[key]!)" }
             line = text
         }
-        lock.withLock { _ in FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        ProgressLine.standardError.write(line + "\n")
     }
 }

@@ -22,14 +22,100 @@ public enum Retention {
     }
 
     /// Removes the guest's personal data of one booking from staging and dead letters,
-    /// keeping facts (they carry a salted hash, which the scrubbed rows keep). Logged in ops.erasures.
+    /// keeping facts (they carry a salted hash, which the scrubbed rows keep). Logged in
+    /// ops.erasures. An id nothing in the warehouse names is an `UnknownGuest` error, and
+    /// nothing is logged.
     public static func eraseGuest(confirmationID: String, runID: String, on connection: PostgresConnection)
         async throws -> Erasure
     {
         try await connection.transaction { conn in
             _ = try await conn.query("select set_config('ota.run_id', $1, true)", [runID])
+            let known = try await conn.query("select staging.guest_booking_known($1)", [confirmationID])[0]
+                .decode(Bool.self, at: 0)
             let row = try await conn.query("select events, dead_letters from staging.erase_guest($1)", [confirmationID])
-            return Erasure(events: try row[0].decode(Int.self, at: 0), deadLetters: try row[0].decode(Int.self, at: 1))
+            let erasure = Erasure(
+                events: try row[0].decode(Int.self, at: 0), deadLetters: try row[0].decode(Int.self, at: 1))
+            // A dead letter may name the id only inside its bytes: then it is known after all.
+            guard known || erasure.deadLetters > 0 else {
+                throw UnknownGuest(thing: "reservation \(confirmationID)", fix: "check the confirmation id")
+            }
+            return erasure
         }
+    }
+
+    /// What erasing one guest by email scrubbed, booking by booking.
+    public struct EmailErasure: Sendable, Equatable {
+        /// The bookings whose guest has the address (already erased ones included, with zero counts).
+        public var bookings: [String: Erasure]
+        /// Dead letters holding the address that no booking explained.
+        public var otherDeadLetters: Int
+
+        public var events: Int { bookings.values.map(\.events).reduce(0, +) }
+        public var deadLetters: Int { bookings.values.map(\.deadLetters).reduce(otherDeadLetters, +) }
+    }
+
+    /// Erases every booking whose guest has `email` (each as `eraseGuest(confirmationID:)` does)
+    /// and the dead letters holding the address. An address nothing in the warehouse holds, or
+    /// held, is an `UnknownGuest` error.
+    public static func eraseGuest(email: String, runID: String, on connection: PostgresConnection)
+        async throws -> EmailErasure
+    {
+        try await connection.transaction { conn in
+            _ = try await conn.query("select set_config('ota.run_id', $1, true)", [runID])
+            var result = EmailErasure(bookings: [:], otherDeadLetters: 0)
+            var found = false
+            for row in try await conn.query(
+                "select confirmation_id, events, dead_letters from staging.erase_guest_by_email($1)", [email])
+            {
+                found = true
+                let erasure = Erasure(
+                    events: try row.decode(Int.self, at: 1), deadLetters: try row.decode(Int.self, at: 2))
+                if let booking = try row.decode(String?.self, at: 0) {
+                    result.bookings[booking] = erasure
+                } else {
+                    result.otherDeadLetters += erasure.deadLetters
+                }
+            }
+            guard found else {
+                throw UnknownGuest(thing: "email \(email)", fix: "check the address (it is matched ignoring case)")
+            }
+            return result
+        }
+    }
+
+    /// What the nightly's aging erased.
+    public struct AgedErasure: Sendable, Equatable {
+        public var bookings: Int
+        public var events: Int
+        public var deadLetters: Int
+    }
+
+    /// Erases, as `eraseGuest` does, the guest data of every booking that departed more than
+    /// `days` days before `today` (the night's date, UTC), and the booking dead letters last
+    /// received before then that no later booking names. Logged in ops.erasures with cause 'aged'.
+    public static func eraseAgedGuestData(
+        olderThanDays days: Int, today: CivilDate, runID: String, on connection: PostgresConnection
+    ) async throws -> AgedErasure {
+        try await connection.transaction { conn in
+            _ = try await conn.query("select set_config('ota.run_id', $1, true)", [runID])
+            let row = try await conn.query(
+                "select bookings, events, dead_letters from staging.erase_aged_guest_data($1::date)",
+                [today.adding(days: -days).description])[0]
+            return AgedErasure(
+                bookings: try row.decode(Int.self, at: 0), events: try row.decode(Int.self, at: 1),
+                deadLetters: try row.decode(Int.self, at: 2))
+        }
+    }
+}
+
+/// `erase-guest` named a booking or an address the warehouse never held: nothing was erased.
+public struct UnknownGuest: UserFacingError {
+    public var thing: String
+    public var fix: String
+
+    public var exitStatus: ExitStatus { .failure }
+    public var description: String {
+        "erase-guest: \(thing): not found in staging.reservation_events, ops.dead_letters or ops.erasures; "
+            + "nothing erased; fix: \(fix)"
     }
 }

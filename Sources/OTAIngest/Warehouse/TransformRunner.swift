@@ -130,13 +130,19 @@ public struct TransformRunner: Sendable {
             _ = try await conn.query("select set_config('ota.check_all', $1, true)", [checkAll ? "on" : "off"])
             var steps = fullRefresh ? [SQLFileSet.File(name: "full_refresh.sql", sql: fullRefreshSQL)] : []
             steps += transforms
-            for step in steps {
-                try await Self.timed(step, phase: "promote", runID: runID, on: conn)
+            let progress = TransformProgress(fileCount: steps.count + checks.count)
+            defer { progress.end() }
+            for (index, step) in steps.enumerated() {
+                try await progress.file(step.name, number: index + 1, phase: "promote") {
+                    try await Self.timed(step, phase: "promote", runID: runID, on: conn)
+                }
             }
             let promoteSeconds = Self.seconds(since: promoteStart)
             let checkStart = ContinuousClock.now
-            for check in checks {
-                try await Self.timed(check, phase: "check", runID: runID, on: conn, namePrefix: "checks/")
+            for (index, check) in checks.enumerated() {
+                try await progress.file(check.name, number: steps.count + index + 1, phase: "check") {
+                    try await Self.timed(check, phase: "check", runID: runID, on: conn, namePrefix: "checks/")
+                }
             }
             return (promoteSeconds, Self.seconds(since: checkStart))
         }
