@@ -6,8 +6,19 @@ SWIFT ?= swift
 PG := scripts/pg.sh
 # Every target that talks to the database reads the throwaway server's address.
 WITH_PG := set -a && . .local/pg.env && set +a &&
+# Release builds carry the Swift runtime inside the binary: an installed
+# ota-ingest needs only libpq5 and libcurl4 from the system. The prefix maps
+# name the build folder /ota-ingest/build in what the compilers record of it
+# (debug info, #file and __FILE__ in dependencies' diagnostics), so nothing in
+# the binary points into a build folder that will not exist where it runs.
+BUILD_MAP := $(CURDIR)/.build=/ota-ingest/build
+RELEASE := $(SWIFT) build -c release --static-swift-stdlib -Xswiftc -file-prefix-map -Xswiftc $(BUILD_MAP) \
+	-Xcc -ffile-prefix-map=$(BUILD_MAP) -Xcxx -ffile-prefix-map=$(BUILD_MAP)
+# make install [PREFIX=/usr/local] [DESTDIR=...]
+PREFIX ?= /usr/local
+DESTDIR ?=
 
-.PHONY: deps build build-release db-start db-stop db-reset psql demo test lint format docs bench bench-copy bench-sandbox bench-pull bench-load bench-transform bench-reconcile bench-export bench-nightly bench-serve torture
+.PHONY: deps build build-release install deb db-start db-stop db-reset psql demo test lint format docs bench bench-copy bench-sandbox bench-pull bench-load bench-transform bench-reconcile bench-export bench-nightly bench-serve torture
 
 deps:
 	@bash scripts/deps.sh
@@ -16,8 +27,18 @@ build: deps
 	$(SWIFT) build
 
 build-release: deps
-	$(SWIFT) build -c release --product ota-ingest
-	$(SWIFT) build -c release --product ota-sandbox
+	$(RELEASE) --product ota-ingest
+	$(RELEASE) --product ota-sandbox
+
+# The binaries, the systemd units (nightly service and timer, serve), the system
+# user (sysusers.d), the man page and a sample config in /etc/ota-ingest/.
+install: build-release
+	PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" SANDBOX=1 bash scripts/install.sh "$$($(RELEASE) --show-bin-path)"
+
+# ota-ingest_VERSION_ARCH.deb here, built with dpkg-deb from the release binary.
+deb: deps
+	$(RELEASE) --product ota-ingest
+	CHECK_BUILD_PATHS=1 bash scripts/deb.sh "$$($(RELEASE) --show-bin-path)" .
 
 db-start: deps
 	@bash $(PG) start
@@ -34,7 +55,7 @@ psql: db-start
 	if psql "$$demo" -Atqc 'select 1' >/dev/null 2>&1; then psql "$$demo"; else psql "$$DATABASE_URL"; fi
 
 demo: build-release db-start
-	@$(WITH_PG) bash scripts/demo.sh "$$($(SWIFT) build -c release --show-bin-path)"
+	@$(WITH_PG) bash scripts/demo.sh "$$($(RELEASE) --show-bin-path)"
 
 # One debug build of what the tests need, then the tests against the real server.
 test: deps db-start
@@ -52,26 +73,26 @@ torture: deps db-start
 		bash scripts/reliability-report.sh .local/torture.jsonl docs/reliability.md "make torture"; exit $$status
 
 lint:
-	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests sql/WarehouseSQL.swift
+	$(SWIFT) format lint --strict --recursive Package.swift Plugins Sources Tests
 
 format:
-	$(SWIFT) format format --in-place --recursive Package.swift Sources Tests sql/WarehouseSQL.swift
+	$(SWIFT) format format --in-place --recursive Package.swift Plugins Sources Tests
 
 bench-copy: deps db-start
-	$(SWIFT) build -c release --product ota-bench
-	@$(WITH_PG) bash scripts/bench-copy.sh "$$($(SWIFT) build -c release --show-bin-path)"
+	$(RELEASE) --product ota-bench
+	@$(WITH_PG) bash scripts/bench-copy.sh "$$($(RELEASE) --show-bin-path)"
 
 bench-sandbox: build-release
-	bash scripts/bench-sandbox.sh "$$($(SWIFT) build -c release --show-bin-path)"
+	bash scripts/bench-sandbox.sh "$$($(RELEASE) --show-bin-path)"
 
 bench-pull: build-release db-start
-	@$(WITH_PG) bash scripts/bench-pull.sh "$$($(SWIFT) build -c release --show-bin-path)"
+	@$(WITH_PG) bash scripts/bench-pull.sh "$$($(RELEASE) --show-bin-path)"
 
 # `ota-ingest load` of 1,000,000 rate records beside two psql \copy floors: the file into a jsonb
 # column, and the same records as the staging table's typed rows.
 bench-load: deps db-start
-	$(SWIFT) build -c release --product ota-ingest
-	@$(WITH_PG) bash scripts/bench-load.sh "$$($(SWIFT) build -c release --show-bin-path)"
+	$(RELEASE) --product ota-ingest
+	@$(WITH_PG) bash scripts/bench-load.sh "$$($(RELEASE) --show-bin-path)"
 
 # First load, 10% changed, re-landed unchanged and nothing new over 1,000,000 cells, each beside a
 # floor measured in the same run; checks over the keys touched and --check-all. SCALE=10 for 10x.
@@ -84,11 +105,11 @@ bench-reconcile: deps db-start
 
 # `ota-ingest export` of 1,000,000 rate rows against psql \copy of the same query.
 bench-export: build-release db-start
-	@$(WITH_PG) bash scripts/bench-export.sh "$$($(SWIFT) build -c release --show-bin-path)"
+	@$(WITH_PG) bash scripts/bench-export.sh "$$($(RELEASE) --show-bin-path)"
 
 # One full nightly over a sandbox of 50 properties x 365 days: its time and each step's share.
 bench-nightly: build-release db-start
-	@$(WITH_PG) bash scripts/bench-nightly.sh "$$($(SWIFT) build -c release --show-bin-path)"
+	@$(WITH_PG) bash scripts/bench-nightly.sh "$$($(RELEASE) --show-bin-path)"
 
 # Rebuild docs/data-dictionary.md from the catalog's COMMENT ON text.
 docs: deps db-start
@@ -98,8 +119,8 @@ docs: deps db-start
 # Durable pushes/s through `ota-ingest serve` under wrk, beside a pgbench floor, on a
 # cluster of its own with fsync and synchronous_commit on.
 bench-serve: deps
-	$(SWIFT) build -c release --product ota-ingest
-	bash scripts/bench-serve.sh "$$($(SWIFT) build -c release --show-bin-path)"
+	$(RELEASE) --product ota-ingest
+	bash scripts/bench-serve.sh "$$($(RELEASE) --show-bin-path)"
 
 # Speed is measured here, never in timed unit tests: every benchmark, RUNS passes (3), medians
 # and spread beside each same-run floor, then 10x runs of pull and transform; writes
@@ -108,6 +129,6 @@ QUICK ?=
 RUNS ?=
 ONLY ?=
 bench: build-release db-start
-	$(SWIFT) build -c release --product ota-bench
+	$(RELEASE) --product ota-bench
 	@$(WITH_PG) QUICK="$(QUICK)" RUNS="$(RUNS)" ONLY="$(ONLY)" \
-		bash scripts/bench.sh "$$($(SWIFT) build -c release --show-bin-path)"
+		bash scripts/bench.sh "$$($(RELEASE) --show-bin-path)"

@@ -42,18 +42,14 @@ let package = Package(
         .target(name: "PostgresClient", dependencies: ["CLibPQ"], swiftSettings: strict),
         .target(name: "HTTPClient", dependencies: ["CCurl"], swiftSettings: strict),
 
-        // The warehouse SQL lives in sql/ for analysts; this target ships it
-        // inside the binary's resource bundle so an installed binary finds it.
-        .target(
-            name: "WarehouseSQL", path: "sql",
-            exclude: ["README.md"],
-            sources: ["WarehouseSQL.swift"],
-            resources: [
-                .copy("bootstrap.sql"), .copy("migrations"), .copy("transforms"), .copy("checks"), .copy("seeds"),
-                .copy("reconcile"), .copy("feeds"),
-                .copy("full_refresh.sql"),
-            ],
-            swiftSettings: strict),
+        // The warehouse SQL lives in sql/ for analysts; the EmbedSQL plugin compiles
+        // every file into this target at build time, so an installed binary needs
+        // nothing beside it.
+        .executableTarget(name: "embed-sql", swiftSettings: strict),
+        .plugin(name: "EmbedSQL", capability: .buildTool(), dependencies: ["embed-sql"]),
+        .target(name: "WarehouseSQL", swiftSettings: strict, plugins: ["EmbedSQL"]),
+        // `ota-ingest --version` names the git commit it was built from.
+        .plugin(name: "StampCommit", capability: .buildTool()),
 
         .target(
             name: "OTAIngest",
@@ -79,10 +75,10 @@ let package = Package(
         .executableTarget(
             name: "ota-ingest",
             dependencies: [
-                "OTAIngest", "Receiver",
+                "OTAIngest", "Receiver", "WarehouseSQL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: strict),
+            swiftSettings: strict, plugins: ["StampCommit"]),
 
         // The local OTA. It shares no code with the client side on purpose:
         // a misreading of the API must not hide on both sides at once.
@@ -123,7 +119,8 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(
-            name: "OTAIngestTests", dependencies: ["OTAIngest", "OTASandbox", "TestSupport"],
+            name: "OTAIngestTests",
+            dependencies: ["OTAIngest", "OTASandbox", "TestSupport", "WarehouseSQL", "HTTPClient"],
             exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(
             name: "ReceiverTests",

@@ -2,7 +2,9 @@
 # Installs the Debian packages the build and the throwaway database need, only
 # those that are missing, with one `apt-get update` first.
 set -euo pipefail
-want=(libpq-dev libcurl4-openssl-dev postgresql pkg-config curl)
+# systemd: systemd-analyze, which the tests run over the units; binutils: strip,
+# for the installed-binary test's copy.
+want=(libpq-dev libcurl4-openssl-dev postgresql pkg-config curl systemd binutils)
 missing=()
 for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

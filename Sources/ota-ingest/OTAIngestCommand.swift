@@ -10,10 +10,11 @@ struct OTAIngestCommand: AsyncParsableCommand {
             2 usage or configuration error; 3 finished, but records went to ops.dead_letters; \
             4 reconcile found drift above a threshold and did not repair it.
             """,
+        version: Version.text,
         subcommands: [
             MigrateCommand.self, PullCommand.self, LoadCommand.self, SeedCommand.self, TransformCommand.self,
             DLQCommand.self, PurgeCommand.self, EraseGuestCommand.self, ReconcileCommand.self, ServeCommand.self,
-            ExportCommand.self, NightlyCommand.self, StatusCommand.self,
+            ExportCommand.self, NightlyCommand.self, StatusCommand.self, SetupRolesCommand.self,
         ]
     )
 }

@@ -82,16 +82,13 @@ import Testing
     }
 
     @Test func anInstalledBinaryFindsItsSQLFromAnyDirectory() async throws {
-        // Install: copy the binary and its resource bundles elsewhere, then run it from /.
+        // Install: copy the binary alone elsewhere (its SQL is compiled in), then run it from /.
         let install = FileManager.default.temporaryDirectory.appendingPathComponent("install-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: install, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: install) }
-        let bin = CommandLineRunner.binDirectory
-        for name in try FileManager.default.contentsOfDirectory(atPath: bin.path)
-        where name == "ota-ingest" || name.hasSuffix(".resources") {
-            try FileManager.default.copyItem(
-                at: bin.appendingPathComponent(name), to: install.appendingPathComponent(name))
-        }
+        try FileManager.default.copyItem(
+            at: CommandLineRunner.binDirectory.appendingPathComponent("ota-ingest"),
+            to: install.appendingPathComponent("ota-ingest"))
         try await TestDatabase.with { db in
             let outcome = try await CommandLineRunner.run(
                 ["migrate", "--database-url", db.url], workingDirectory: URL(fileURLWithPath: "/"),

@@ -59,7 +59,8 @@ public struct SecretResolver: Sendable {
                 }
                 accounts[account.propertyCode] = account
             }
-        case .directory(let path):
+        case .directory(let configured):
+            let path = try expanded(configured, what: "source \"\(source.name)\": credentials_dir")
             let names: [String]
             do {
                 names = try FileManager.default.contentsOfDirectory(atPath: path)
@@ -122,7 +123,23 @@ public struct SecretResolver: Sendable {
         return PropertyAccount(propertyCode: code, username: username, password: password)
     }
 
-    private func readSecretFile(_ path: String, source: String, key: String) throws -> String {
+    /// A secret file's path with a leading `$CREDENTIALS_DIRECTORY` (or `${CREDENTIALS_DIRECTORY}`)
+    /// replaced by that variable: one config serves every systemd unit, each of which gets
+    /// its credentials in a directory of its own.
+    public func expanded(_ path: String, what: String) throws -> String {
+        for prefix in ["${CREDENTIALS_DIRECTORY}", "$CREDENTIALS_DIRECTORY"] where path.hasPrefix(prefix) {
+            guard let directory = environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty else {
+                throw ConfigError(
+                    "\(what) \(path): CREDENTIALS_DIRECTORY is not set (only systemd sets it, for a unit with LoadCredential=); fix: run it from its unit, or name the file's real path"
+                )
+            }
+            return directory + path.dropFirst(prefix.count)
+        }
+        return path
+    }
+
+    private func readSecretFile(_ configured: String, source: String, key: String) throws -> String {
+        let path = try expanded(configured, what: "source \"\(source)\": \(key)")
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigError(
                 "source \"\(source)\": \(key) \(path) cannot be read; fix: create it or check its permissions")

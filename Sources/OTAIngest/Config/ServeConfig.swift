@@ -128,7 +128,8 @@ extension SecretResolver {
                 throw ConfigError("\(what): environment variable \(variable) is not set; fix: export it")
             }
             return value
-        case .file(let path):
+        case .file(let configured):
+            let path = try expanded(configured, what: what)
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw ConfigError("\(what): \(path) cannot be read; fix: check the path and its permissions")
             }

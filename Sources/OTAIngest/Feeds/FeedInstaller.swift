@@ -12,16 +12,26 @@ import WarehouseSQL
 struct FeedInstaller: Sendable {
     private let files: [SQLFileSet.File]
 
-    init(directory: URL = WarehouseSQL.feedsDirectory) throws {
-        files = try SQLFileSet(directory: directory).files
+    init() throws {
+        files = try SQLFileSet(WarehouseSQL.feeds, folder: "feeds").files
+    }
+
+    /// The feed files, in the order they are applied.
+    var names: [String] { files.map(\.name) }
+
+    /// The files that are new or differ from the ones recorded as applied; changes nothing.
+    func changed(_ connection: PostgresConnection) async throws -> [String] {
+        let recorded = try await recordedChecksums(connection)
+        var changed: [String] = []
+        for file in files where recorded[file.name] != (try await Migrator.checksum(of: file.sql, on: connection)) {
+            changed.append(file.name)
+        }
+        return changed
     }
 
     /// Applies the new and changed files; returns their names. The caller holds the migration lock.
     func install(_ connection: PostgresConnection) async throws -> [String] {
-        var recorded: [String: String] = [:]
-        for row in try await connection.query("select name, checksum from ops.feed_definitions") {
-            recorded[try row.decode(String.self, at: 0)] = try row.decode(String.self, at: 1)
-        }
+        let recorded = try await recordedChecksums(connection)
         var applied: [String] = []
         for file in files {
             let checksum = try await Migrator.checksum(of: file.sql, on: connection)
@@ -45,5 +55,13 @@ struct FeedInstaller: Sendable {
             applied.append("feeds/" + file.name)
         }
         return applied
+    }
+
+    private func recordedChecksums(_ connection: PostgresConnection) async throws -> [String: String] {
+        var recorded: [String: String] = [:]
+        for row in try await connection.query("select name, checksum from ops.feed_definitions") {
+            recorded[try row.decode(String.self, at: 0)] = try row.decode(String.self, at: 1)
+        }
+        return recorded
     }
 }

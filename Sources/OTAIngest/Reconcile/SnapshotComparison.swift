@@ -19,7 +19,7 @@ struct SnapshotComparison: Sendable {
     private let files: SQLFileSet
 
     init() throws {
-        files = try SQLFileSet(directory: WarehouseSQL.reconcileDirectory)
+        files = try SQLFileSet(WarehouseSQL.reconcile, folder: "reconcile")
     }
 
     func compare(

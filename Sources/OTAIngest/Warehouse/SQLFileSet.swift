@@ -1,4 +1,4 @@
-import Foundation
+import WarehouseSQL
 
 /// The `NN_name.sql` files of one folder of `sql/`, in name order: transforms, checks, seed merges.
 struct SQLFileSet: Sendable {
@@ -9,26 +9,18 @@ struct SQLFileSet: Sendable {
 
     var files: [File]
 
-    init(directory: URL) throws {
-        let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
-        } catch {
-            throw WarehouseFilesError(
-                "cannot read the SQL files in \(directory.path); fix: reinstall ota-ingest with its resources")
-        }
-        files = try names.sorted().filter { $0.hasSuffix(".sql") }.map { name in
-            guard name.range(of: #"^[0-9]{2}_[a-z0-9_]+\.sql$"#, options: .regularExpression) != nil else {
-                throw WarehouseFilesError(
-                    "\(directory.lastPathComponent)/\(name) is not named NN_name.sql; fix: rename it")
+    /// The files of `folder` as compiled into the binary (`WarehouseSQL.transforms` and the like).
+    init(_ embedded: [WarehouseSQL.File], folder: String) throws {
+        files = try embedded.map { file in
+            guard file.name.range(of: #"^[0-9]{2}_[a-z0-9_]+\.sql$"#, options: .regularExpression) != nil else {
+                throw WarehouseFilesError("\(folder)/\(file.name) is not named NN_name.sql; fix: rename it")
             }
-            return File(
-                name: name, sql: try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8))
+            return File(name: file.name, sql: file.sql)
         }
     }
 }
 
-/// The SQL shipped with the binary is missing or misnamed.
+/// The SQL compiled into the binary is misnamed.
 public struct WarehouseFilesError: UserFacingError {
     public var message: String
 

@@ -41,7 +41,7 @@ public struct SeedLoader: Sendable {
     private let statements: SQLFileSet
 
     public init() throws {
-        statements = try SQLFileSet(directory: WarehouseSQL.seedsDirectory)
+        statements = try SQLFileSet(WarehouseSQL.seeds, folder: "seeds")
     }
 
     /// Loads every known file present in `directory`; missing files are skipped, an unknown header is an error.

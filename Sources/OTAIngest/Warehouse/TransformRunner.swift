@@ -104,11 +104,11 @@ public struct TransformRunner: Sendable {
     private let checks: SQLFileSet
     private let fullRefreshSQL: String
 
-    /// Reads the SQL shipped in the binary's resources.
+    /// Reads the SQL compiled into the binary.
     public init() throws {
-        transforms = try SQLFileSet(directory: WarehouseSQL.transformsDirectory)
-        checks = try SQLFileSet(directory: WarehouseSQL.checksDirectory)
-        fullRefreshSQL = try String(contentsOf: WarehouseSQL.fullRefreshFile, encoding: .utf8)
+        transforms = try SQLFileSet(WarehouseSQL.transforms, folder: "transforms")
+        checks = try SQLFileSet(WarehouseSQL.checks, folder: "checks")
+        fullRefreshSQL = WarehouseSQL.fullRefresh
     }
 
     /// The transform files in the order they run.
