@@ -40,9 +40,9 @@ SQL
         printf '%s\n' "$secret" >"$DEMO/credentials/$code"
         chmod 600 "$DEMO/credentials/$code"
     done
-# One source: the sandbox's cursor feed (/v2/inventory) serves the very same
-# rate cells as its WebHotelier feeds, and two sources writing one fact cell
-# would each "repair" the other's version every night (see Known limits).
+# One source keeps the demo short. The sandbox's cursor feed (/v2/inventory)
+# serves the same rate cells; added as a second source it would keep versions
+# of its own, and dims.source_precedence picks what pricing reads.
 cat >"$DEMO/ota-ingest.toml" <<TOML
 [sources.webhotelier]
 kind = "webhotelier"
