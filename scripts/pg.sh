@@ -73,7 +73,7 @@ start() {
     port=${PGPORT_WANTED:-$(pick_port)}
     # Throwaway cluster: durability settings off for speed, loopback only.
     as_owner "$PGBIN/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 \
-        -o "-p $port -c listen_addresses=127.0.0.1 -k $data -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=512MB -c max_wal_size=4GB" \
+        -o "-p $port -c listen_addresses=127.0.0.1 -k $data -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=500 -c shared_buffers=512MB -c max_wal_size=4GB" \
         start >/dev/null
     local admin="postgresql://postgres@127.0.0.1:$port/postgres"
     if ! psql "$admin" -Atqc "select 1 from pg_database where datname = '$DBNAME'" | grep -q 1; then
