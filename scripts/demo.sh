@@ -137,6 +137,6 @@ SQL
 
 bash "$ROOT/scripts/sandbox.sh" stop
 echo
-echo "Explore it: psql $DATABASE_URL   (or make psql for the ota_ingest database)"
+echo "Explore it: psql $DATABASE_URL   (or: make psql)"
 # Exit 4 here means drift was found and could not be repaired (see the drift table).
 exit "$status"
