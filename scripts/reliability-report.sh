@@ -37,7 +37,7 @@ with open(out, "w") as f:
     f.write("# Reliability: the invariants under faults\n\n")
     f.write(f"Written by `{command}` on {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC: {os.cpu_count()} cores, "
             f"{mem} GiB, {cpu()}; {pg}.\n")
-    f.write("Every scenario counts its violations of the invariants in the README's architecture section "
+    f.write("Every scenario counts its violations of the invariants "
             "(nothing landed twice, nothing lost, nothing acknowledged that is not stored); every count must be zero, "
             "and a violation is a bug to fix, not a number to report. `make test` runs the same scenarios with a few trials each.\n\n")
     f.write("| scenario | trials | violations | what was compared |\n|---|---:|---:|---|\n")
