@@ -107,7 +107,7 @@ struct InstallTests {
         for account in sandbox.accounts() {
             environment["WH_" + account.code] = "\(account.username):\(account.password)"
         }
-        let servePort = try LoopbackPort.free()
+        let servePort = try LoopbackPort.freeForServer()
         let config = try Self.config(sandbox: sandbox, servePort: servePort)
         defer { try? FileManager.default.removeItem(at: config) }
 

@@ -112,7 +112,7 @@ import Testing
             _ = try await Migrator().migrate(connection)
             await connection.close()
             for trial in 0..<trials {
-                let port = try LoopbackPort.free()
+                let port = try LoopbackPort.freeForServer()
                 let serve = try await Self.startServe(port: port, databaseURL: db.url)
                 let load = Load()
                 let clients = Task {
@@ -174,7 +174,7 @@ import Testing
             let connection = try await db.connect()
             _ = try await Migrator().migrate(connection)
             await connection.close()
-            let port = try LoopbackPort.free()
+            let port = try LoopbackPort.freeForServer()
             let serve = try await Self.startServe(port: port, databaseURL: db.url)
             let load = Load()
             let clients = Task { await load.run("http://127.0.0.1:\(port)", clients: 8, firstId: 1) }

@@ -32,7 +32,7 @@ public final class ScratchCluster: Sendable {
         if getuid() == 0 {
             try await run("chown", ["postgres:postgres", directory.path], in: URL(fileURLWithPath: "/usr/bin"))
         }
-        let cluster = ScratchCluster(port: try LoopbackPort.free(), directory: directory, bin: bin)
+        let cluster = ScratchCluster(port: try LoopbackPort.freeForServer(), directory: directory, bin: bin)
         try await cluster.asOwner(
             "initdb", ["-D", cluster.dataPath, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"])
         try await cluster.startServer()
