@@ -14,7 +14,7 @@ struct OTAIngestCommand: AsyncParsableCommand {
         subcommands: [
             MigrateCommand.self, PullCommand.self, LoadCommand.self, SeedCommand.self, TransformCommand.self,
             DLQCommand.self, PurgeCommand.self, EraseGuestCommand.self, ReconcileCommand.self, ServeCommand.self,
-            ExportCommand.self, NightlyCommand.self, StatusCommand.self, SetupRolesCommand.self,
+            ExportCommand.self, NightlyCommand.self, StatusCommand.self, SetupRolesCommand.self, DistributeCommand.self,
         ]
     )
 }

@@ -10,18 +10,21 @@ public final class ScratchCluster: Sendable {
     public let port: Int
     let directory: URL
     let bin: URL
+    /// Extra `-c name=value` server settings (e.g. `shared_preload_libraries=citus`).
+    let settings: [String]
 
     /// The `postgres` database of the cluster's superuser, over TCP on loopback.
     public var url: String { "host=127.0.0.1 port=\(port) dbname=postgres user=postgres connect_timeout=5" }
 
-    private init(port: Int, directory: URL, bin: URL) {
+    private init(port: Int, directory: URL, bin: URL, settings: [String]) {
         self.port = port
         self.directory = directory
         self.bin = bin
+        self.settings = settings
     }
 
-    /// Creates and starts a cluster on a free port.
-    public static func start() async throws -> ScratchCluster {
+    /// Creates and starts a cluster on a free port, with `settings` (`name=value`) on top.
+    public static func start(settings: [String] = []) async throws -> ScratchCluster {
         guard
             let bin = try FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql").sorted().last.map({
                 URL(fileURLWithPath: "/usr/lib/postgresql/\($0)/bin")
@@ -32,7 +35,8 @@ public final class ScratchCluster: Sendable {
         if getuid() == 0 {
             try await run("chown", ["postgres:postgres", directory.path], in: URL(fileURLWithPath: "/usr/bin"))
         }
-        let cluster = ScratchCluster(port: try LoopbackPort.freeForServer(), directory: directory, bin: bin)
+        let cluster = ScratchCluster(
+            port: try LoopbackPort.freeForServer(), directory: directory, bin: bin, settings: settings)
         try await cluster.asOwner(
             "initdb", ["-D", cluster.dataPath, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"])
         try await cluster.startServer()
@@ -48,6 +52,7 @@ public final class ScratchCluster: Sendable {
     public func startServer() async throws {
         let options =
             "-p \(port) -c listen_addresses=127.0.0.1 -k \(directory.path) -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+            + settings.map { " -c \($0)" }.joined()
         try await asOwner(
             "pg_ctl",
             ["-D", dataPath, "-o", options, "-l", directory.appendingPathComponent("log").path, "-w", "start"])

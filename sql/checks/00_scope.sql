@@ -55,7 +55,9 @@ where (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.childre
   and not ops.check_all();
 
 insert into ops.transform_counts (run_id, metric, value)
-values (ops.current_run_id(), 'checks.rate_versions_checked', (select count(*) from checked_rates)),
-       (ops.current_run_id(), 'checks.availability_versions_checked', (select count(*) from checked_availability)),
-       (ops.current_run_id(), 'checks.reservation_versions_checked', (select count(*) from checked_reservations))
+select ops.current_run_id(), 'checks.rate_versions_checked', count(*) from checked_rates
+union all
+select ops.current_run_id(), 'checks.availability_versions_checked', count(*) from checked_availability
+union all
+select ops.current_run_id(), 'checks.reservation_versions_checked', count(*) from checked_reservations
 on conflict (run_id, metric) do update set value = excluded.value;

@@ -11,7 +11,7 @@ insert into ops.dq_results (run_id, check_name, severity, failures, sample)
 select ops.current_run_id(), 'reservations.one_current_row', 'error', (select count(*) from bad),
        coalesce((select jsonb_agg(to_jsonb(b)) from (select * from bad limit 5) b), '[]')
 on conflict (run_id, check_name) do update
-set failures = excluded.failures, sample = excluded.sample, checked_at = now();
+set failures = excluded.failures, sample = excluded.sample, checked_at = excluded.checked_at;
 
 with bad as (
     select property_code, room_code, stay_date, source, count(*) filter (where valid_to is null) as current_rows
@@ -22,7 +22,7 @@ insert into ops.dq_results (run_id, check_name, severity, failures, sample)
 select ops.current_run_id(), 'availability.one_current_row', 'error', (select count(*) from bad),
        coalesce((select jsonb_agg(to_jsonb(b)) from (select * from bad limit 5) b), '[]')
 on conflict (run_id, check_name) do update
-set failures = excluded.failures, sample = excluded.sample, checked_at = now();
+set failures = excluded.failures, sample = excluded.sample, checked_at = excluded.checked_at;
 
 with bad as (
     select property_code, rate_id, room_code, stay_date, adults, children, channel, source,
@@ -34,4 +34,4 @@ insert into ops.dq_results (run_id, check_name, severity, failures, sample)
 select ops.current_run_id(), 'rates.one_current_row', 'error', (select count(*) from bad),
        coalesce((select jsonb_agg(to_jsonb(b)) from (select * from bad limit 5) b), '[]')
 on conflict (run_id, check_name) do update
-set failures = excluded.failures, sample = excluded.sample, checked_at = now();
+set failures = excluded.failures, sample = excluded.sample, checked_at = excluded.checked_at;

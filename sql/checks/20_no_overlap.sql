@@ -15,7 +15,7 @@ insert into ops.dq_results (run_id, check_name, severity, failures, sample)
 select ops.current_run_id(), 'reservations.no_overlap', 'error', (select count(*) from bad),
        coalesce((select jsonb_agg(to_jsonb(b)) from (select * from bad limit 5) b), '[]')
 on conflict (run_id, check_name) do update
-set failures = excluded.failures, sample = excluded.sample, checked_at = now();
+set failures = excluded.failures, sample = excluded.sample, checked_at = excluded.checked_at;
 
 with chained as (
     select property_code, room_code, stay_date, source, valid_from, valid_to,
@@ -28,7 +28,7 @@ insert into ops.dq_results (run_id, check_name, severity, failures, sample)
 select ops.current_run_id(), 'availability.no_overlap', 'error', (select count(*) from bad),
        coalesce((select jsonb_agg(to_jsonb(b)) from (select * from bad limit 5) b), '[]')
 on conflict (run_id, check_name) do update
-set failures = excluded.failures, sample = excluded.sample, checked_at = now();
+set failures = excluded.failures, sample = excluded.sample, checked_at = excluded.checked_at;
 
 with chained as (
     select property_code, rate_id, room_code, stay_date, adults, children, channel, source, valid_from, valid_to,
@@ -42,4 +42,4 @@ insert into ops.dq_results (run_id, check_name, severity, failures, sample)
 select ops.current_run_id(), 'rates.no_overlap', 'error', (select count(*) from bad),
        coalesce((select jsonb_agg(to_jsonb(b)) from (select * from bad limit 5) b), '[]')
 on conflict (run_id, check_name) do update
-set failures = excluded.failures, sample = excluded.sample, checked_at = now();
+set failures = excluded.failures, sample = excluded.sample, checked_at = excluded.checked_at;

@@ -17,7 +17,7 @@ insert into ops.dq_results (run_id, check_name, severity, failures, sample)
 select ops.current_run_id(), 'reservations.dims', 'error', (select count(*) from bad),
        coalesce((select jsonb_agg(to_jsonb(b)) from (select * from bad limit 5) b), '[]')
 on conflict (run_id, check_name) do update
-set failures = excluded.failures, sample = excluded.sample, checked_at = now();
+set failures = excluded.failures, sample = excluded.sample, checked_at = excluded.checked_at;
 
 with bad as (
     select k.* from (select distinct property_code, room_code from checked_availability) k
@@ -27,7 +27,7 @@ insert into ops.dq_results (run_id, check_name, severity, failures, sample)
 select ops.current_run_id(), 'availability.dims', 'error', (select count(*) from bad),
        coalesce((select jsonb_agg(to_jsonb(b)) from (select * from bad limit 5) b), '[]')
 on conflict (run_id, check_name) do update
-set failures = excluded.failures, sample = excluded.sample, checked_at = now();
+set failures = excluded.failures, sample = excluded.sample, checked_at = excluded.checked_at;
 
 with bad as (
     select k.* from (select distinct property_code, rate_id, room_code, channel from checked_rates) k
@@ -39,7 +39,7 @@ insert into ops.dq_results (run_id, check_name, severity, failures, sample)
 select ops.current_run_id(), 'rates.dims', 'error', (select count(*) from bad),
        coalesce((select jsonb_agg(to_jsonb(b)) from (select * from bad limit 5) b), '[]')
 on conflict (run_id, check_name) do update
-set failures = excluded.failures, sample = excluded.sample, checked_at = now();
+set failures = excluded.failures, sample = excluded.sample, checked_at = excluded.checked_at;
 
 with bad as (
     select 'property' as kind, property_code as code from dims.properties where auto_registered
@@ -51,4 +51,4 @@ insert into ops.dq_results (run_id, check_name, severity, failures, sample)
 select ops.current_run_id(), 'dims.auto_registered', 'warning', (select count(*) from bad),
        coalesce((select jsonb_agg(to_jsonb(b)) from (select * from bad limit 5) b), '[]')
 on conflict (run_id, check_name) do update
-set failures = excluded.failures, sample = excluded.sample, checked_at = now();
+set failures = excluded.failures, sample = excluded.sample, checked_at = excluded.checked_at;

@@ -13,7 +13,7 @@ insert into ops.dq_results (run_id, check_name, severity, failures, sample)
 select ops.current_run_id(), 'reservations.non_negative', 'error', (select count(*) from bad),
        coalesce((select jsonb_agg(to_jsonb(b)) from (select * from bad limit 5) b), '[]')
 on conflict (run_id, check_name) do update
-set failures = excluded.failures, sample = excluded.sample, checked_at = now();
+set failures = excluded.failures, sample = excluded.sample, checked_at = excluded.checked_at;
 
 with bad as (
     select property_code, confirmation_id, valid_from, room_no, business_date, revenue_gross, revenue_net
@@ -24,7 +24,7 @@ insert into ops.dq_results (run_id, check_name, severity, failures, sample)
 select ops.current_run_id(), 'reservation_nights.non_negative', 'error', (select count(*) from bad),
        coalesce((select jsonb_agg(to_jsonb(b)) from (select * from bad limit 5) b), '[]')
 on conflict (run_id, check_name) do update
-set failures = excluded.failures, sample = excluded.sample, checked_at = now();
+set failures = excluded.failures, sample = excluded.sample, checked_at = excluded.checked_at;
 
 with bad as (
     select property_code, room_code, stay_date, valid_from, allotment, min_stay, max_stay
@@ -35,7 +35,7 @@ insert into ops.dq_results (run_id, check_name, severity, failures, sample)
 select ops.current_run_id(), 'availability.non_negative', 'error', (select count(*) from bad),
        coalesce((select jsonb_agg(to_jsonb(b)) from (select * from bad limit 5) b), '[]')
 on conflict (run_id, check_name) do update
-set failures = excluded.failures, sample = excluded.sample, checked_at = now();
+set failures = excluded.failures, sample = excluded.sample, checked_at = excluded.checked_at;
 
 with bad as (
     select property_code, rate_id, room_code, stay_date, adults, children, channel, valid_from, price, min_stay
@@ -46,7 +46,7 @@ insert into ops.dq_results (run_id, check_name, severity, failures, sample)
 select ops.current_run_id(), 'rates.non_negative', 'error', (select count(*) from bad),
        coalesce((select jsonb_agg(to_jsonb(b)) from (select * from bad limit 5) b), '[]')
 on conflict (run_id, check_name) do update
-set failures = excluded.failures, sample = excluded.sample, checked_at = now();
+set failures = excluded.failures, sample = excluded.sample, checked_at = excluded.checked_at;
 
 with bad as (
     select property_code, confirmation_id, valid_from, currency, reporting_currency
@@ -57,4 +57,4 @@ insert into ops.dq_results (run_id, check_name, severity, failures, sample)
 select ops.current_run_id(), 'reservations.fx_rate_missing', 'warning', (select count(*) from bad),
        coalesce((select jsonb_agg(to_jsonb(b)) from (select * from bad limit 5) b), '[]')
 on conflict (run_id, check_name) do update
-set failures = excluded.failures, sample = excluded.sample, checked_at = now();
+set failures = excluded.failures, sample = excluded.sample, checked_at = excluded.checked_at;

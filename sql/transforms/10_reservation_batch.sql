@@ -13,6 +13,11 @@ set local jit = off;
 -- demo observations took 0.14 s a table at the default target.
 set local default_statistics_target = 10;
 
+-- On a Citus cluster: wait for landings in flight to commit on every node and
+-- hold new ones back until 12_rate_batch.sql has taken its mark (see
+-- sql/migrations/0090_landing_fence.sql); nothing on one server.
+select ops.close_landing_fence();
+
 create temp table reservation_batch (
     property_code    text not null,
     confirmation_id  text not null,

@@ -41,6 +41,9 @@ where o.landed_xid >= pg_snapshot_xmin(mark.seen)
 
 analyze rate_batch;
 
+-- The last mark is taken: landings may go on (10_reservation_batch.sql closed the fence).
+select ops.open_landing_fence();
+
 -- What the later statements need per property, in one pass over the batch: the
 -- stay dates (partitions), the first and last observation times (late cells,
 -- horizons) and the count.

@@ -3,13 +3,24 @@
 -- no-overlap and one-current-row constraints: drop what is gone, shrink
 -- validities, insert new versions, then grow validities.
 
+-- The versions that are gone, found by an anti-join (not a correlated "not
+-- exists"), then deleted by key: Citus plans a join of a distributed table with
+-- a temporary one (it ships the temporary rows to the workers), not a
+-- subquery of one that refers to the other; one server runs both alike.
+create temp table reservation_versions_gone on commit drop as
+select f.property_code, f.confirmation_id, f.source, f.valid_from, f.content_hash
+from facts.reservations f
+join reservation_batch b
+  on (f.property_code, f.confirmation_id, f.source) = (b.property_code, b.confirmation_id, b.source)
+left join reservation_versions v
+  on (v.property_code, v.confirmation_id, v.source, v.valid_from, v.content_hash)
+   = (f.property_code, f.confirmation_id, f.source, f.valid_from, f.content_hash)
+where v.property_code is null;
+
 delete from facts.reservations f
-using reservation_batch b
-where (f.property_code, f.confirmation_id, f.source) = (b.property_code, b.confirmation_id, b.source)
-  and not exists (
-      select 1 from reservation_versions v
-      where (v.property_code, v.confirmation_id, v.source, v.valid_from, v.content_hash)
-          = (f.property_code, f.confirmation_id, f.source, f.valid_from, f.content_hash));
+using reservation_versions_gone g
+where (f.property_code, f.confirmation_id, f.source, f.valid_from, f.content_hash)
+    = (g.property_code, g.confirmation_id, g.source, g.valid_from, g.content_hash);
 
 update facts.reservations f
 set valid_to = v.valid_to, version = v.version, lifecycle = v.lifecycle
@@ -44,10 +55,10 @@ with inserted as (
         where (x.property_code, x.confirmation_id, x.source, x.valid_from, x.content_hash)
             = (v.property_code, v.confirmation_id, v.source, v.valid_from, v.content_hash)
     ) n on true
-    where not exists (
-        select 1 from facts.reservations f
-        where (v.property_code, v.confirmation_id, v.source, v.valid_from, v.content_hash)
-            = (f.property_code, f.confirmation_id, f.source, f.valid_from, f.content_hash))
+    left join facts.reservations f
+      on (f.property_code, f.confirmation_id, f.source, f.valid_from, f.content_hash)
+       = (v.property_code, v.confirmation_id, v.source, v.valid_from, v.content_hash)
+    where f.property_code is null
     returning 1
 )
 insert into ops.transform_counts (run_id, metric, value)

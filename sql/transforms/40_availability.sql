@@ -150,15 +150,23 @@ from versions v
 window cell as (partition by v.property_code, v.room_code, v.stay_date, v.source
                 order by v.valid_from);
 
+-- Versions the recomputed history no longer has: found by an anti-join, then
+-- deleted by key (Citus joins a temporary table with a distributed one, but
+-- cannot run a subquery on one that refers to the other; see 31_reservations.sql).
+create temp table availability_late_gone on commit drop as
+select f.property_code, f.room_code, f.stay_date, f.source, f.valid_from
+from facts.availability f
+join availability_late_cells l
+  on (l.property_code, l.room_code, l.stay_date, l.source) = (f.property_code, f.room_code, f.stay_date, f.source)
+left join availability_late_history h
+  on (h.property_code, h.room_code, h.stay_date, h.source, h.valid_from, h.row_hash)
+   = (f.property_code, f.room_code, f.stay_date, f.source, f.valid_from, f.row_hash)
+where f.valid_from >= l.first_new and h.property_code is null;
+
 delete from facts.availability f
-using availability_late_cells l
-where (l.property_code, l.room_code, l.stay_date, l.source)
-    = (f.property_code, f.room_code, f.stay_date, f.source)
-  and f.valid_from >= l.first_new
-  and not exists (
-      select 1 from availability_late_history h
-      where (h.property_code, h.room_code, h.stay_date, h.source, h.valid_from, h.row_hash)
-          = (f.property_code, f.room_code, f.stay_date, f.source, f.valid_from, f.row_hash));
+using availability_late_gone g
+where (f.property_code, f.room_code, f.stay_date, f.source, f.valid_from)
+    = (g.property_code, g.room_code, g.stay_date, g.source, g.valid_from);
 
 update facts.availability f
 set valid_to = h.valid_to, version = h.version
@@ -174,10 +182,10 @@ select h.property_code, h.room_code, h.stay_date, h.valid_from,
        h.row_hash, h.valid_to, h.version, h.allotment, h.stop_sell, h.min_stay, h.max_stay, h.closed_to_arrival,
        h.closed_to_departure, h.withdrawn, h.source, h.origin, h.loaded_at
 from availability_late_history h
-where not exists (
-    select 1 from facts.availability f
-    where (h.property_code, h.room_code, h.stay_date, h.source, h.valid_from)
-        = (f.property_code, f.room_code, f.stay_date, f.source, f.valid_from));
+left join facts.availability f
+  on (f.property_code, f.room_code, f.stay_date, f.source, f.valid_from)
+   = (h.property_code, h.room_code, h.stay_date, h.source, h.valid_from)
+where f.property_code is null;
 
 update facts.availability f
 set valid_to = h.valid_to, version = h.version
@@ -207,6 +215,7 @@ on conflict (stream, property_code) do update set horizon = excluded.horizon
 where ops.transform_horizons.horizon < excluded.horizon;
 
 insert into ops.transform_counts (run_id, metric, value)
-values (ops.current_run_id(), 'availability.versions_appended', (select count(*) from availability_changes)),
-       (ops.current_run_id(), 'availability.late_cells', (select count(*) from availability_late_cells))
+select ops.current_run_id(), 'availability.versions_appended', count(*) from availability_changes
+union all
+select ops.current_run_id(), 'availability.late_cells', count(*) from availability_late_cells
 on conflict (run_id, metric) do update set value = excluded.value;

@@ -191,6 +191,9 @@ public struct Migrator: Sendable {
         try refuseUnknown(appliedChecksums)
 
         var report = Report(applied: [], alreadyApplied: 0)
+        // On a Citus cluster each migration places the tables it creates by sql/citus/layout.sql,
+        // in its own transaction, so the warehouse is never half distributed.
+        let distributed = try await Distribution.isDistributed(connection)
         for migration in migrations {
             let checksum = try await Self.checksum(of: migration.sql, on: connection)
             if let applied = appliedChecksums[migration.version] {
@@ -205,14 +208,19 @@ public struct Migrator: Sendable {
             do {
                 try await connection.transaction { conn in
                     try await conn.executeScript(migration.sql)
+                    if distributed {
+                        try await Distribution().placeNewTables(conn, migration: migration.name)
+                    }
                     _ = try await conn.execute(
                         "insert into ops.schema_migrations (version, name, checksum) values ($1, $2, $3)",
                         [migration.version, migration.name, checksum])
                 }
             } catch let error as PostgresError {
                 throw MigrationError(
-                    "\(migration.name) failed and was rolled back: \(error.message) (SQLSTATE \(error.sqlState.rawValue)); fix: correct the SQL in that file"
-                )
+                    "\(migration.name) failed and was rolled back\(distributed ? " on this Citus cluster" : ""): \(error.message) (SQLSTATE \(error.sqlState.rawValue)); fix: correct the SQL in that file"
+                        + (distributed ? " so that Citus can apply it (docs/scaling.md)" : ""))
+            } catch let error as DistributionError {
+                throw MigrationError("\(migration.name) was rolled back: \(error.message)")
             }
             report.applied.append(migration.name)
         }

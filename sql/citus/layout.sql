@@ -1,0 +1,70 @@
+-- Where every table of the warehouse lives on a Citus cluster: one row a table.
+-- `ota-ingest distribute` turns a migrated warehouse into this layout, and
+-- `ota-ingest migrate` on a distributed warehouse places each table a new
+-- migration creates by it, in the migration's own transaction. A migration that
+-- creates a table missing here fails on a distributed warehouse, naming it: add
+-- the table here, next to the migration. On one server this file is not used.
+--
+--   distributed  hash-distributed by property_code, all colocated with
+--                staging.reservation_events (the first row: it sets the shard
+--                count), so every join on a key (which starts with the
+--                property) stays inside one shard and runs on every worker at once.
+--   reference    a full copy on every node: small, and joined by everything.
+--   local        stays on the coordinator, added to Citus metadata so it can be
+--                joined with and written in the same transaction as
+--                distributed rows: small, or read and moved once per run.
+--
+-- Partitions follow their parent (Citus distributes a partitioned table and its
+-- partitions together, and later partitions too).
+--
+-- By hand: psql -f sql/citus/layout.sql
+select table_name, placement
+from (values
+    -- Staging, facts and recon: grow with properties and nights.
+    ('staging.reservation_events', 'distributed'),
+    ('staging.rate_observations', 'distributed'),
+    ('staging.availability_observations', 'distributed'),
+    ('facts.reservations', 'distributed'),
+    ('facts.reservation_nights', 'distributed'),
+    ('facts.reservation_transactions', 'distributed'),
+    ('facts.availability', 'distributed'),
+    ('facts.rates', 'distributed'),
+    ('recon.snapshots', 'distributed'),
+    ('recon.snapshot_rates', 'distributed'),
+    ('recon.snapshot_availability', 'distributed'),
+    ('recon.snapshot_reservations', 'distributed'),
+    ('recon.snapshot_unreadable', 'distributed'),
+    ('recon.comparison_keys', 'distributed'),
+    ('recon.drift_metrics', 'distributed'),
+    -- A batch's rows and its watermark commit on the same worker.
+    ('ops.watermarks', 'distributed'),
+
+    -- Reference data.
+    ('dims.properties', 'reference'),
+    ('dims.rooms', 'reference'),
+    ('dims.rate_plans', 'reference'),
+    ('dims.channels', 'reference'),
+    ('dims.fx_rates', 'reference'),
+    ('dims.source_precedence', 'reference'),
+
+    -- The run ledger and the transform's own state. ops.transform_horizons is
+    -- per property but read and moved once per transform, beside
+    -- ops.transform_state, which it references (Citus keeps a foreign key
+    -- between local tables, not from a distributed one to a local one).
+    ('ops.schema_migrations', 'local'),
+    ('ops.runs', 'local'),
+    ('ops.batches', 'local'),
+    ('ops.call_log', 'local'),
+    ('ops.dead_letters', 'local'),
+    ('ops.transform_state', 'local'),
+    ('ops.transform_horizons', 'local'),
+    ('ops.transform_steps', 'local'),
+    ('ops.transform_counts', 'local'),
+    ('ops.dq_results', 'local'),
+    ('ops.settings', 'local'),
+    ('ops.erasures', 'local'),
+    ('ops.webhook_receipts', 'local'),
+    ('ops.pipeline_counts', 'local'),
+    ('ops.feed_definitions', 'local'),
+    ('feeds.settings', 'local')
+) as layout(table_name, placement);
