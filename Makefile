@@ -18,7 +18,8 @@ RELEASE := $(SWIFT) build -c release --static-swift-stdlib -Xswiftc -file-prefix
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: deps build build-release install deb db-start db-stop db-reset psql demo test lint format docs bench bench-copy bench-sandbox bench-pull bench-load bench-transform bench-reconcile bench-export bench-nightly bench-serve torture
+CITUS_TARGETS := citus test-citus citus-start citus-stop
+.PHONY: $(CITUS_TARGETS) deps build build-release install deb db-start db-stop db-reset psql demo test lint format docs bench bench-copy bench-sandbox bench-pull bench-load bench-transform bench-reconcile bench-export bench-nightly bench-serve torture
 
 deps:
 	@bash scripts/deps.sh
@@ -61,6 +62,28 @@ demo: build-release db-start
 test: deps db-start
 	@$(WITH_PG) $(SWIFT) build --build-tests
 	@$(WITH_PG) $(SWIFT) test --skip-build
+
+# Citus (distributed PostgreSQL) built from source and installed for the server's
+# pg_config, unless it is installed already. CITUS_SRC: the release tarball (any
+# *.patch beside it is applied); by default ../shared/citus/ beside the checkout.
+CITUS_SRC ?=
+citus:
+	@CITUS_SRC="$(CITUS_SRC)" CITUS_CALLER_DIR="$(CURDIR)" bash scripts/citus.sh
+
+# The pipeline on a three-node Citus cluster (coordinator + two workers on loopback, started
+# by the tests) beside a single server fed by the same sandbox world: fingerprints, the
+# distribution itself, crash trials. Needs `make citus`; `make test` does not run these.
+CITUS_FILTER := CitusTests
+test-citus: deps db-start
+	@$(WITH_PG) $(SWIFT) build --build-tests
+	@$(WITH_PG) OTA_TEST_CITUS=1 $(SWIFT) test --skip-build --filter "$(CITUS_FILTER)"
+
+# A cluster to poke around in (.local/citus.env has its address).
+citus-start:
+	@bash scripts/citus-cluster.sh start
+
+citus-stop:
+	@bash scripts/citus-cluster.sh stop
 
 # The invariants under faults, many trials each (make test runs a few of each);
 # prints the table and writes docs/reliability.md.

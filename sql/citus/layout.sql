@@ -10,9 +10,14 @@
 --                count), so every join on a key (which starts with the
 --                property) stays inside one shard and runs on every worker at once.
 --   reference    a full copy on every node: small, and joined by everything.
---   local        stays on the coordinator, added to Citus metadata so it can be
---                joined with and written in the same transaction as
---                distributed rows: small, or read and moved once per run.
+--   local        stays on the coordinator as a plain table: small, or read and
+--                moved once per run. Citus joins it with distributed tables (it
+--                ships the rows the join needs) and writes it in the same
+--                transaction as distributed rows. It is deliberately not added
+--                to Citus metadata (citus_add_local_table_to_metadata): Citus
+--                then plans every statement on it as a distributed one and
+--                refuses what the run ledger does all the time (now() in
+--                ON CONFLICT DO UPDATE, subqueries in INSERT ... VALUES).
 --
 -- Partitions follow their parent (Citus distributes a partitioned table and its
 -- partitions together, and later partitions too).
@@ -46,11 +51,14 @@ from (values
     ('dims.channels', 'reference'),
     ('dims.fx_rates', 'reference'),
     ('dims.source_precedence', 'reference'),
+    -- The guest-hash salt: ops.guest_hash() reads it inside statements that
+    -- run on the workers.
+    ('ops.settings', 'reference'),
 
     -- The run ledger and the transform's own state. ops.transform_horizons is
     -- per property but read and moved once per transform, beside
-    -- ops.transform_state, which it references (Citus keeps a foreign key
-    -- between local tables, not from a distributed one to a local one).
+    -- ops.transform_state, which it references (a foreign key Citus keeps
+    -- between local tables, never from a distributed one to a local one).
     ('ops.schema_migrations', 'local'),
     ('ops.runs', 'local'),
     ('ops.batches', 'local'),
@@ -61,7 +69,6 @@ from (values
     ('ops.transform_steps', 'local'),
     ('ops.transform_counts', 'local'),
     ('ops.dq_results', 'local'),
-    ('ops.settings', 'local'),
     ('ops.erasures', 'local'),
     ('ops.webhook_receipts', 'local'),
     ('ops.pipeline_counts', 'local'),

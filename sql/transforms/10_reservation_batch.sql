@@ -17,6 +17,12 @@ set local default_statistics_target = 10;
 -- hold new ones back until 12_rate_batch.sql has taken its mark (see
 -- sql/migrations/0090_landing_fence.sql); nothing on one server.
 select ops.close_landing_fence();
+-- On a Citus cluster: 20_register_codes.sql writes dims (reference tables, a
+-- copy on every node), which Citus refuses after a statement that read the
+-- shards over several connections per node in the same transaction. Until
+-- then, one connection per node (parallel again after 20). On one server this
+-- is a placeholder setting that nothing reads.
+set local citus.multi_shard_modify_mode = 'sequential';
 
 create temp table reservation_batch (
     property_code    text not null,

@@ -66,3 +66,7 @@ insert into codes_registered select 'channel', channel_code from added;
 insert into ops.transform_counts (run_id, metric, value)
 select ops.current_run_id(), 'dims.auto_registered.' || kind, count(*) from codes_registered group by kind
 on conflict (run_id, metric) do update set value = excluded.value;
+
+-- dims are written: Citus may read and write the shards in parallel again
+-- (see 10_reservation_batch.sql).
+set local citus.multi_shard_modify_mode = 'parallel';

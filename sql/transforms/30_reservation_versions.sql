@@ -40,7 +40,10 @@ select o.property_code, o.confirmation_id, o.valid_from, o.content_hash, o.valid
        (o.data #>> '{pricing,extras}')::numeric as extras_amount,
        (o.data #>> '{pricing,price}')::numeric as total_gross,
        (o.data #>> '{pricing,taxes}')::numeric as taxes,
-       coalesce(o.data #>> '{erasure,guest_hash}', ops.guest_hash(o.data -> 'clientInfo')) as guest_hash,
+       -- The salt read here, not inside the function: on Citus this runs on the workers (0091).
+       coalesce(o.data #>> '{erasure,guest_hash}',
+                ops.guest_hash(o.data -> 'clientInfo',
+                               (select s.value from ops.settings s where s.name = 'guest_hash_salt'))) as guest_hash,
        p.reporting_currency, p.time_zone,
        o.loaded_at, o.event_id as staging_event_id, o.data
 from ordered o

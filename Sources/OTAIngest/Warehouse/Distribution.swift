@@ -35,11 +35,23 @@ public struct Distribution: Sendable {
 
     let layoutSQL: String
     let landingFenceSQL: String
+    let sqlFunctionsSQL: String
 
     public init() {
         let files = WarehouseSQL.files(in: "citus")
         layoutSQL = files.first { $0.name == "layout.sql" }?.sql ?? ""
         landingFenceSQL = files.first { $0.name == "landing_fence.sql" }?.sql ?? ""
+        sqlFunctionsSQL = files.first { $0.name == "sql_functions.sql" }?.sql ?? ""
+    }
+
+    /// After migrations and feed definitions changed a distributed warehouse: functions that
+    /// read distributed tables wrapped for Citus (sql/citus/sql_functions.sql), and every
+    /// function of the warehouse known to the workers.
+    func afterMigrate(_ connection: PostgresConnection) async throws {
+        try await connection.transaction { conn in
+            try await Self.runScript(sqlFunctionsSQL, on: conn)
+            _ = try await Self.distributeFunctions(conn)
+        }
     }
 
     /// True when the database has the Citus extension and the anchor table is distributed:
@@ -82,8 +94,9 @@ public struct Distribution: Sendable {
         return try await connection.withAdvisoryLock(Migrator.lockKey) { conn in
             try await conn.transaction { conn in
                 var report = try await place(conn, shardCount: shardCount, requireAll: true)
+                try await Self.runScript(landingFenceSQL, on: conn)
+                try await Self.runScript(sqlFunctionsSQL, on: conn)
                 report.functions = try await Self.distributeFunctions(conn)
-                try await conn.executeScript(landingFenceSQL)
                 return report
             }
         }
@@ -131,6 +144,8 @@ public struct Distribution: Sendable {
         _ = try await connection.query("set local citus.multi_shard_modify_mode to 'sequential'")
         let order: [Placement] = [.reference, .distributed, .local]
         for entry in order.flatMap({ placement in entries.filter { $0.placement == placement } }) {
+            // A local table stays a plain table on the coordinator: nothing to do.
+            if entry.placement == .local { continue }
             if placed.contains(entry.table) {
                 report.alreadyPlaced += 1
                 continue
@@ -141,18 +156,16 @@ public struct Distribution: Sendable {
                 switch entry.placement {
                 case .distributed where entry.table == Self.anchor:
                     _ = try await connection.query(
-                        "select create_distributed_table($1, 'property_code', shard_count => $2)",
+                        "select create_distributed_table($1::regclass, 'property_code', shard_count => $2::integer)",
                         [entry.table, shardCount])
                 case .distributed:
                     _ = try await connection.query(
-                        "select create_distributed_table($1, 'property_code', colocate_with => $2)",
+                        "select create_distributed_table($1::regclass, 'property_code', colocate_with => $2::text)",
                         [entry.table, Self.anchor])
                 case .reference:
-                    _ = try await connection.query("select create_reference_table($1)", [entry.table])
+                    _ = try await connection.query("select create_reference_table($1::regclass)", [entry.table])
                 case .local:
-                    _ = try await connection.query(
-                        "select citus_add_local_table_to_metadata($1, cascade_via_foreign_keys => true)", [entry.table]
-                    )
+                    continue
                 }
             } catch let error as PostgresError {
                 throw DistributionError(
@@ -162,6 +175,14 @@ public struct Distribution: Sendable {
             report.placed.append(entry)
         }
         return report
+    }
+
+    /// A script one statement at a time, as psql sends a file: Citus forwards some DDL to
+    /// the workers as the command string it came in, which must hold one command.
+    public static func runScript(_ sql: String, on connection: PostgresConnection) async throws {
+        for statement in SQLStatements.split(sql) {
+            try await connection.executeScript(statement)
+        }
     }
 
     /// Functions of the warehouse's schemas that statements pushed down to the workers call
@@ -180,7 +201,7 @@ public struct Distribution: Sendable {
             """
         ).map { try $0.decode(String.self, at: 0) }
         for function in functions {
-            _ = try await connection.query("select create_distributed_function($1)", [function])
+            _ = try await connection.query("select create_distributed_function($1::regprocedure)", [function])
         }
         return functions.count
     }

@@ -62,6 +62,9 @@ public struct Migrator: Sendable {
             var report = try await applyPending(conn)
             // Feeds are rebuilt in place after the schema they read is current.
             report.feedsApplied = try await feeds.install(conn)
+            if try await Distribution.isDistributed(conn) {
+                try await Distribution().afterMigrate(conn)
+            }
             return report
         }
     }
@@ -207,7 +210,11 @@ public struct Migrator: Sendable {
             }
             do {
                 try await connection.transaction { conn in
-                    try await conn.executeScript(migration.sql)
+                    if distributed {
+                        try await Distribution.runScript(migration.sql, on: conn)
+                    } else {
+                        try await conn.executeScript(migration.sql)
+                    }
                     if distributed {
                         try await Distribution().placeNewTables(conn, migration: migration.name)
                     }
