@@ -41,8 +41,6 @@ from (values
     ('recon.snapshot_unreadable', 'distributed'),
     ('recon.comparison_keys', 'distributed'),
     ('recon.drift_metrics', 'distributed'),
-    -- A batch's rows and its watermark commit on the same worker.
-    ('ops.watermarks', 'distributed'),
 
     -- Reference data.
     ('dims.properties', 'reference'),
@@ -64,6 +62,11 @@ from (values
     ('ops.batches', 'local'),
     ('ops.call_log', 'local'),
     ('ops.dead_letters', 'local'),
+    -- The watermarks are one row per source, stream and property, upserted with
+    -- updated_at = now(), which Citus refuses on a distributed table (ON
+    -- CONFLICT DO UPDATE takes immutable functions only there); a pull's batch
+    -- and its watermark still commit together (two-phase commit).
+    ('ops.watermarks', 'local'),
     ('ops.transform_state', 'local'),
     ('ops.transform_horizons', 'local'),
     ('ops.transform_steps', 'local'),

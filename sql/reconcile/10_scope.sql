@@ -9,6 +9,14 @@
 set local work_mem = '256MB';
 set local jit = off;
 
+-- The settings, read once here: on a Citus cluster the statements on recon.*
+-- run on the workers, where this session's settings are not set.
+create temp table recon_settings on commit drop as
+select current_setting('recon.snapshot_id')::bigint as snapshot_id, ops.current_run_id() as run_id,
+       coalesce(nullif(current_setting('recon.threshold', true), ''), '0.005')::numeric as threshold,
+       coalesce(nullif(current_setting('recon.after_repair', true), ''), 'off') = 'on' as after_repair,
+       coalesce(nullif(current_setting('recon.repair', true), ''), 'off') = 'on' as repair;
+
 create temp table recon_scope on commit drop as
 select s.snapshot_id, s.source, s.stream, s.property_code, s.taken_at, s.stay_from, s.stay_to, s.modified_since,
        s.keys, coalesce((s.counts ->> 'unreadable')::integer, 0) as unreadable_entries,
@@ -17,15 +25,28 @@ select s.snapshot_id, s.source, s.stream, s.property_code, s.taken_at, s.stay_fr
           and p.snapshot_id < s.snapshot_id) as previous_snapshot_id,
        coalesce((select max(m.compared_at) from recon.drift_metrics m
                  where (m.source, m.stream, m.property_code) = (s.source, s.stream, s.property_code)
-                   and m.run_id <> ops.current_run_id()), '-infinity'::timestamptz) as health_since,
-       coalesce(nullif(current_setting('recon.threshold', true), ''), '0.005')::numeric as threshold,
-       coalesce(nullif(current_setting('recon.after_repair', true), ''), 'off') = 'on' as after_repair,
-       coalesce(nullif(current_setting('recon.repair', true), ''), 'off') = 'on' as repair
+                   and m.run_id <> c.run_id), '-infinity'::timestamptz) as health_since,
+       c.threshold, c.after_repair, c.repair
 from recon.snapshots s
-where s.snapshot_id = current_setting('recon.snapshot_id')::bigint;
+join recon_settings c on c.snapshot_id = s.snapshot_id;
 
 select ops.fail_if((select count(*) from recon_scope) <> 1,
                    'recon.snapshot_id names no snapshot; set it to a recon.snapshots.snapshot_id');
+
+-- The previous snapshot of the scope and the parts of it its dead letters
+-- covered, copied here for the repairs' tombstones (60-61): they test keys
+-- against it row by row, which Citus runs only on tables of the coordinator.
+create temp table recon_previous on commit drop as
+select p.snapshot_id, p.property_code, p.stay_from, p.stay_to
+from recon.snapshots p
+where p.snapshot_id = (select c.previous_snapshot_id from recon_scope c)
+  and p.property_code = (select c.property_code from recon_scope c);
+
+create temp table recon_previous_unreadable on commit drop as
+select u.property_code, u.snapshot_id, u.room_code, u.rate_id, u.stay_from, u.stay_to
+from recon.snapshot_unreadable u
+where u.snapshot_id = (select c.previous_snapshot_id from recon_scope c)
+  and u.property_code = (select c.property_code from recon_scope c);
 
 -- The parts of the read its dead letters cover (recon.snapshot_unreadable).
 create temp table recon_unreadable on commit drop as

@@ -22,15 +22,19 @@ cross join lateral (values
 ) as m(metric, value)
 where c.stream = 'availability';
 
+-- Snapshot ids by uncorrelated subqueries, as in 22_rates_movement.sql (Citus).
 insert into recon_results (metric, kind, value)
 select 'movement_share', 'movement',
-       case when c.previous_snapshot_id is not null then
-           (select round(count(*) filter (where s.row_hash is distinct from p.row_hash)::numeric
-                         / greatest(count(*), 1), 6)
-            from (select * from recon.snapshot_availability where snapshot_id = c.snapshot_id) s
-            -- Keys both reads showed, as in 22_rates_movement.sql.
-            join (select * from recon.snapshot_availability where snapshot_id = c.previous_snapshot_id) p
-              on (p.property_code, p.room_code, p.stay_date) = (s.property_code, s.room_code, s.stay_date))
-       end
+       case when c.previous_snapshot_id is not null then m.share end
 from recon_scope c
+cross join (
+    select round(count(*) filter (where s.row_hash is distinct from p.row_hash)::numeric / greatest(count(*), 1), 6)
+           as share
+    from recon.snapshot_availability s
+    -- Keys both reads showed, as in 22_rates_movement.sql.
+    join recon.snapshot_availability p
+      on (p.property_code, p.room_code, p.stay_date) = (s.property_code, s.room_code, s.stay_date)
+    where s.snapshot_id = (select snapshot_id from recon_scope)
+      and p.snapshot_id = (select previous_snapshot_id from recon_scope)
+) m
 where c.stream = 'availability';

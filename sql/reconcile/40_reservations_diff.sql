@@ -14,17 +14,24 @@ select coalesce(s.property_code, f.property_code) as property_code,
        f.status as fact_status, f.check_in as fact_check_in, f.check_out as fact_check_out,
        f.room_nights as fact_room_nights, f.total_gross as fact_total_gross, f.currency as fact_currency,
        f.content_hash as fact_content_hash
-from (select r.* from recon.snapshot_reservations r join recon_scope c on r.snapshot_id = c.snapshot_id
-      where c.stream = 'reservations') s
+-- The scope's values by uncorrelated subqueries (Citus runs them first, then
+-- the rest on the property's shards), and every correlation on the property.
+from (select r.* from recon.snapshot_reservations r
+      where r.snapshot_id = (select c.snapshot_id from recon_scope c where c.stream = 'reservations')
+        and r.property_code = (select c.property_code from recon_scope c)) s
 full join (
     select f.property_code, f.confirmation_id, f.status, f.check_in, f.check_out, f.room_nights, f.total_gross,
            f.currency, f.content_hash
     from facts.reservations f
-    join recon_scope c on c.stream = 'reservations' and f.property_code = c.property_code and f.source = c.source
-    where f.valid_from <= c.taken_at and (f.valid_to is null or f.valid_to > c.taken_at)
-      and (f.valid_from >= c.modified_since or f.check_out >= c.stay_from
+    where f.property_code = (select c.property_code from recon_scope c where c.stream = 'reservations')
+      and f.source = (select c.source from recon_scope c)
+      and f.valid_from <= (select c.taken_at from recon_scope c)
+      and (f.valid_to is null or f.valid_to > (select c.taken_at from recon_scope c))
+      and (f.valid_from >= (select c.modified_since from recon_scope c)
+           or f.check_out >= (select c.stay_from from recon_scope c)
            or exists (select 1 from recon.snapshot_reservations x
-                      where x.snapshot_id = c.snapshot_id and x.confirmation_id = f.confirmation_id))
+                      where x.snapshot_id = (select c.snapshot_id from recon_scope c)
+                        and x.property_code = f.property_code and x.confirmation_id = f.confirmation_id))
 ) f
   on (f.property_code, f.confirmation_id) = (s.property_code, s.confirmation_id)
 where s.content_hash is distinct from f.content_hash;

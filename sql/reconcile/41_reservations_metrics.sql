@@ -32,14 +32,17 @@ cross join lateral (values
 ) as m(metric, value)
 where c.stream = 'reservations';
 
+-- Snapshot ids by uncorrelated subqueries, as in 22_rates_movement.sql (Citus).
 insert into recon_results (metric, kind, value)
 select 'movement_share', 'movement',
-       case when c.previous_snapshot_id is not null then
-           (select round(count(*) filter (where s.content_hash is distinct from p.content_hash)::numeric
-                         / greatest(count(*), 1), 6)
-            from (select * from recon.snapshot_reservations where snapshot_id = c.snapshot_id) s
-            full join (select * from recon.snapshot_reservations where snapshot_id = c.previous_snapshot_id) p
-              on (p.property_code, p.confirmation_id) = (s.property_code, s.confirmation_id))
-       end
+       case when c.previous_snapshot_id is not null then m.share end
 from recon_scope c
+cross join (
+    select round(count(*) filter (where s.content_hash is distinct from p.content_hash)::numeric
+                 / greatest(count(*), 1), 6) as share
+    from (select * from recon.snapshot_reservations where snapshot_id = (select snapshot_id from recon_scope)) s
+    full join (select * from recon.snapshot_reservations
+               where snapshot_id = (select previous_snapshot_id from recon_scope)) p
+      on (p.property_code, p.confirmation_id) = (s.property_code, s.confirmation_id)
+) m
 where c.stream = 'reservations';

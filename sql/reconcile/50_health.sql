@@ -17,26 +17,46 @@ select c.source, c.stream, c.health_since,
 from recon_scope c;
 comment on table recon_health_scope is 'Where this comparison''s pipeline-health counts are read from: property and call stream.';
 
-insert into recon_results (metric, kind, value)
-select m.metric, 'health', m.value
-from recon_health_scope h
-cross join lateral (
+-- What staging says (event lags, collisions): statements of their own, with the
+-- scope's values by uncorrelated subqueries; Citus runs those first and the
+-- rest on the shards (it cannot join a temporary table laterally with a
+-- distributed one). The scope has one row.
+create temp table recon_health_staging on commit drop as
+select lag.p50, lag.p95, lag.worst, coll.collisions
+from (
     select percentile_cont(0.5) within group (order by lag) as p50,
            percentile_cont(0.95) within group (order by lag) as p95,
            max(lag) as worst
     from (
         select extract(epoch from e.loaded_at - e.ota_time) as lag
         from staging.reservation_events e
-        where h.stream = 'reservations' and e.source = h.source and e.property_code = h.property_code
-          and e.loaded_at > h.health_since and e.ota_time is not null
+        where (select h.stream from recon_health_scope h) = 'reservations'
+          and e.source = (select h.source from recon_health_scope h)
+          and e.property_code = (select h.property_code from recon_health_scope h)
+          and e.loaded_at > (select h.health_since from recon_health_scope h) and e.ota_time is not null
         union all
         select extract(epoch from o.loaded_at - o.source_updated_at)
         from staging.rate_observations o
-        where h.stream = 'inventory' and o.source = h.source and o.stream = 'inventory' and o.origin = 'pull'
-          and o.load_date >= greatest(h.health_since, '2000-01-01')::date and o.loaded_at > h.health_since
+        where (select h.stream from recon_health_scope h) = 'inventory'
+          and o.source = (select h.source from recon_health_scope h) and o.stream = 'inventory' and o.origin = 'pull'
+          and o.load_date >= greatest((select h.health_since from recon_health_scope h), '2000-01-01')::date
+          and o.loaded_at > (select h.health_since from recon_health_scope h)
           and o.source_updated_at is not null
     ) lags
 ) lag
+cross join (
+    select count(*) as collisions
+    from staging.reservation_events e
+    where (select h.stream from recon_health_scope h) = 'reservations'
+      and e.source = (select h.source from recon_health_scope h)
+      and e.property_code = (select h.property_code from recon_health_scope h)
+      and e.loaded_at > (select h.health_since from recon_health_scope h) and e.is_collision
+) coll;
+
+insert into recon_results (metric, kind, value)
+select m.metric, 'health', m.value
+from recon_health_scope h
+cross join recon_health_staging lag
 cross join lateral (
     select coalesce(sum(b.rows_landed + b.duplicates + b.dead_letters), 0) as received,
            coalesce(sum(b.dead_letters), 0) as dead_letters,
@@ -55,12 +75,7 @@ cross join lateral (
     where p.source = h.source and p.property_code = h.property_code and p.recorded_at > h.health_since
       and p.stream = h.call_stream
 ) calls
-cross join lateral (
-    select count(*) as collisions
-    from staging.reservation_events e
-    where h.stream = 'reservations' and e.source = h.source and e.property_code = h.property_code
-      and e.loaded_at > h.health_since and e.is_collision
-) coll
+cross join recon_health_staging coll
 cross join lateral (values
     ('health.event_lag_p50', round(lag.p50::numeric, 3)),
     ('health.event_lag_p95', round(lag.p95::numeric, 3)),

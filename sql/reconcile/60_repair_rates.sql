@@ -26,6 +26,16 @@ cross join recon_scope c
 where c.repair and c.stream in ('rates', 'inventory') and d.kind in ('missing', 'mismatch')
   and exists (select 1 from recon_results r where r.metric = 'mismatched_share' and r.value > r.threshold);
 
+-- The extra keys the previous snapshot showed after all (no tombstone for them):
+-- a join with the previous snapshot's shard, as Citus plans it.
+create temp table recon_rate_extra_seen on commit drop as
+select d.property_code, d.rate_id, d.room_code, d.stay_date, d.adults, d.children, d.channel
+from recon_rate_diffs d
+join recon.snapshot_rates r
+  on (r.property_code, r.rate_id, r.room_code, r.stay_date, r.adults, r.children, r.channel)
+   = (d.property_code, d.rate_id, d.room_code, d.stay_date, d.adults, d.children, d.channel)
+where d.kind = 'extra' and r.snapshot_id = (select c.previous_snapshot_id from recon_scope c);
+
 insert into staging.rate_observations (
     source, stream, property_code, rate_id, room_code, stay_date, adults, children, channel, price, currency,
     closeout, min_stay, available, observed_at, load_date, batch_id, run_id, raw, origin, withdrawn)
@@ -37,16 +47,15 @@ select c.source, c.stream, d.property_code, d.rate_id, d.room_code, d.stay_date,
        'reconcile', true
 from recon_rate_diffs d
 cross join recon_scope c
-join recon.snapshots p on p.snapshot_id = c.previous_snapshot_id and p.property_code = c.property_code
+join recon_previous p on p.snapshot_id = c.previous_snapshot_id and p.property_code = c.property_code
 where c.repair and c.stream in ('rates', 'inventory') and d.kind = 'extra'
   and d.stay_date between coalesce(p.stay_from, '-infinity') and coalesce(p.stay_to, 'infinity')
   and not exists (
-      select 1 from recon.snapshot_rates r
-      where r.snapshot_id = p.snapshot_id
-        and (r.property_code, r.rate_id, r.room_code, r.stay_date, r.adults, r.children, r.channel)
+      select 1 from recon_rate_extra_seen r
+      where (r.property_code, r.rate_id, r.room_code, r.stay_date, r.adults, r.children, r.channel)
           = (d.property_code, d.rate_id, d.room_code, d.stay_date, d.adults, d.children, d.channel))
   and not exists (
-      select 1 from recon.snapshot_unreadable u
+      select 1 from recon_previous_unreadable u
       where u.property_code = p.property_code and u.snapshot_id = p.snapshot_id
         and (u.room_code is null or u.room_code = d.room_code) and (u.rate_id is null or u.rate_id = d.rate_id)
         and d.stay_date between coalesce(u.stay_from, '-infinity') and coalesce(u.stay_to, 'infinity'))

@@ -10,4 +10,4 @@ from recon_results r
 cross join recon_scope c
 on conflict (property_code, run_id, snapshot_id, metric, after_repair) do update
     set value = excluded.value, threshold = excluded.threshold, breached = excluded.breached,
-        compared_at = now();
+        compared_at = excluded.compared_at;
