@@ -59,29 +59,32 @@ public struct BackfillLoader: Sendable {
         var size: Int?
     }
 
-    public func run() async throws -> PullRunner.Outcome {
+    public func run() async throws -> RunOutcome {
         let opened = try openInput()
         defer { if opened.fd != 0 { close(opened.fd) } }
-        let ledger = try await PostgresConnection.connect(databaseURL)
         let command = "load \(stream.rawValue) \(sourceName) \(opened.identity ?? "stdin")"
-        let start: RunLedger.Start
-        do {
-            start = try await RunLedger.start(command: command, on: ledger, forceNew: forceNewRun)
-        } catch {
-            await ledger.close()
-            throw error
+        let result = try await RunScope.run(
+            command: command, databaseURL: databaseURL, forceNew: forceNewRun, logFormat: logFormat, clock: clock
+        ) { active in
+            await load(opened, command: command, active: active)
         }
-        guard case .started(let run) = start else {
-            await ledger.close()
+        switch result {
+        case .busy:
             let message = "another `\(command)` run is in progress; nothing done; fix: wait for it to finish"
             ProgressLine.standardError.write("ota-ingest: \(message)\n")
-            return PullRunner.Outcome(run: nil, status: .failure, counts: [:], summary: message)
+            return RunOutcome(run: nil, status: .failure, counts: [:], summary: message)
+        case .finished(_, let outcome):
+            return outcome
         }
-        let stats = RunCounters()
-        let log = RunLog(format: logFormat, runId: run.id)
+    }
+
+    /// The load within its run: a failure is recorded in the run, not thrown.
+    private func load(_ opened: Opened, command: String, active: RunScope.Active) async -> RunScope.Ending<RunOutcome> {
+        let run = active.run
+        let stats = active.counters
+        let log = active.log
         let landing = LandingContext(sourceName: sourceName, runId: run.id, stats: stats, log: log)
         log.info("\(run.resumed ? "resuming" : "starting") \(command)", ["file": opened.label])
-        let started = ContinuousClock.now
         var reading = ProgressLine.Reading()
         reading.total = opened.size
         reading.unit = .bytes
@@ -96,9 +99,12 @@ public struct BackfillLoader: Sendable {
         var failure: (any Error)?
         var reader = RecordReader(fileDescriptor: opened.fd, limits: limits)
         do {
-            let connection = try await PostgresConnection.connect(databaseURL)
-            extra = try await landParts(
-                &reader, opened: opened, run: run, landing: landing, progress: progress, connection: connection)
+            // Observation parts land on several connections at once; bookings on one, in file order.
+            let count = stream == .reservations ? 1 : Self.landingConnections
+            extra = try await PostgresConnection.withConnections(databaseURL, count: count) { connections in
+                try await landParts(
+                    &reader, opened: opened, run: run, landing: landing, progress: progress, connections: connections)
+            }
         } catch {
             failure = error
             log.error("\(error)")
@@ -106,15 +112,13 @@ public struct BackfillLoader: Sendable {
         // Known as soon as the first byte was read, whatever happened after it.
         let format = reader.format?.rawValue ?? "empty"
         ProgressLine.standardError.end(progress)
-        let elapsed = ContinuousClock.now - started
+        let elapsed = active.elapsed
         var counts = stats.snapshot
         counts.merge(extra) { $1 }
         counts["elapsed_ms"] = Int(elapsed.seconds * 1000)
         counts["peak_rss_kb"] = ProcessMemory.peakKilobytes()
-        let (status, statusText) = RunSummary.verdict(
+        let (status, runStatus) = RunSummary.verdict(
             failed: failure != nil, deadLetters: stats[.deadLetters], allowDeadLetters: allowDeadLetters)
-        try await RunLedger.finish(run, status: statusText, counts: counts, error: failure.map { "\($0)" }, on: ledger)
-        await ledger.close()
         func n(_ key: String) -> Int { counts[key] ?? 0 }
         var countLines: [RunSummary.Line] = [
             [
@@ -130,8 +134,10 @@ public struct BackfillLoader: Sendable {
         let summary = RunSummary.render(
             command: "load \(stream.rawValue) --source \(sourceName)", run: run, lines: countLines,
             notes: ["file \(opened.label)\(opened.size.map { " (\($0) bytes)" } ?? "")  format \(format)"],
-            records: n("records"), elapsed: elapsed, status: statusText, errors: failure.map { ["\($0)"] } ?? [])
-        return PullRunner.Outcome(run: run, status: status, counts: counts, summary: summary)
+            records: n("records"), elapsed: elapsed, status: runStatus, errors: failure.map { ["\($0)"] } ?? [])
+        return RunScope.Ending(
+            status: runStatus, counts: counts, error: failure.map { "\($0)" },
+            value: RunOutcome(run: run, status: status, counts: counts, summary: summary))
     }
 
     private func openInput() throws -> Opened {
@@ -168,8 +174,9 @@ public struct BackfillLoader: Sendable {
     /// Lands every part not already landed by this run; returns counts the shared stats do not hold.
     private func landParts(
         _ reader: inout RecordReader, opened: Opened, run: Run, landing: LandingContext,
-        progress: ProgressLine.Stage, connection: PostgresConnection
+        progress: ProgressLine.Stage, connections: [PostgresConnection]
     ) async throws -> [String: Int] {
+        let connection = connections[0]
         let loadDate = clock.loadDate()
         let rules = BackfillRecords.Rules(now: clock.now())
         let stream = stream
@@ -183,16 +190,11 @@ public struct BackfillLoader: Sendable {
                     """, [run.id, sourceName, stream.rawValue]
                 ).map { try $0.decode(String.self, at: 0) })
         }
-        var connections = [connection]
         if stream != .reservations {
             try await connection.withIsolation { conn in
                 _ = try await conn.execute("select staging.ensure_load_partitions($1::date)", [loadDate.description])
             }
-            for _ in 1..<Self.landingConnections {
-                connections.append(try await PostgresConnection.connect(databaseURL))
-            }
         }
-        defer { for extra in connections.dropFirst() { Task { await extra.close() } } }
         var alreadyLanded = 0
         var handed = 0
         try await withThrowingTaskGroup(of: Int.self) { group in
