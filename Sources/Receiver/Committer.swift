@@ -44,7 +44,7 @@ struct Committer: Sendable {
                 }
                 let conn = connection!
                 // Observation logs are partitioned by load date; make sure today's exists.
-                let today = Timestamps.format(Date()).prefix(10)
+                let today = WallClock.system.loadDate().description
                 if partitionsFor != today {
                     _ = try await conn.execute("select staging.ensure_load_partitions($1::date)", [String(today)])
                     partitionsFor = String(today)
@@ -173,7 +173,7 @@ struct Committer: Sendable {
                 rate.source, rate.propertyCode, rate.idempotencyKey, rate.bodyHash, runId, rate.rateId, rate.roomCode,
                 rate.stayDate, rate.price, rate.currency, rate.eventTime,
                 "\(runId)/rates/\(rate.propertyCode)/push:\(rate.idempotencyKey)", rate.raw,
-                String(Timestamps.format(Date()).prefix(10)),
+                WallClock.system.loadDate().description,
             ])
         if !rows.isEmpty { return .stored }
         // Seen before: the same body is a redelivery; another body under the same key a collision.

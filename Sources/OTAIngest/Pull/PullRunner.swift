@@ -11,7 +11,7 @@ public struct PullRunner: Sendable {
         /// interval, per the dialect), waiting for the property's lock if a scheduled
         /// pull holds it.
         case pingReservations(property: String, gap: Duration)
-        case feeds([FeedPull.Stream])
+        case feeds([SourceStream])
         case inventory
     }
 
@@ -91,7 +91,7 @@ public struct PullRunner: Sendable {
             ProgressLine.standardError.write("ota-ingest: \(message)\n")
             return Outcome(run: nil, status: .success, counts: [:], summary: message)
         }
-        let stats = PullStats()
+        let stats = RunCounters()
         let log = RunLog(format: logFormat, runId: run.id)
         var context = PullContext(
             databaseURL: databaseURL, source: source, run: run, stats: stats, clock: clock, log: log)
@@ -130,7 +130,7 @@ public struct PullRunner: Sendable {
         var counts = stats.snapshot
         counts["elapsed_ms"] = Int(elapsed.seconds * 1000)
         counts["failed_properties"] = failures.keys.filter { !$0.isEmpty }.count
-        counts["peak_rss_kb"] = BackfillLoader.peakResidentKilobytes()
+        counts["peak_rss_kb"] = ProcessMemory.peakKilobytes()
         let (status, statusText) = RunSummary.verdict(
             failed: !failures.isEmpty, deadLetters: stats[.deadLetters], allowDeadLetters: allowDeadLetters)
         let error =
@@ -195,7 +195,7 @@ public struct PullRunner: Sendable {
     }
 
     /// What a pull's or a load's progress line counts.
-    static func progressCounts(_ stats: PullStats) -> [(name: String, value: Int)] {
+    static func progressCounts(_ stats: RunCounters) -> [(name: String, value: Int)] {
         [
             ("records", stats[.records]), ("pages", stats[.pages]), ("dead letters", stats[.deadLetters]),
             ("retries", stats[.retries]),

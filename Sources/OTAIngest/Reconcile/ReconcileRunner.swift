@@ -64,9 +64,10 @@ public struct ReconcileRunner: Sendable {
     }
 
     public func run() async throws -> Outcome {
-        if let stream, !ReconcileSettings.streams.contains(stream) {
+        if let stream, SourceStream(rawValue: stream) == nil {
             throw ConfigError(
-                "--stream \(stream) is unknown; fix: use one of \(ReconcileSettings.streams.joined(separator: ", "))")
+                "--stream \(stream) is unknown; fix: use one of \(SourceStream.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         let sources: [SourceConfig]
         if let sourceName {
@@ -82,11 +83,11 @@ public struct ReconcileRunner: Sendable {
         var runIDs: [String] = []
         var failures: [String] = []
         for source in sources {
-            let streams = Self.streams(of: source).filter { stream == nil || $0 == stream }
+            let streams = Self.streams(of: source).filter { stream == nil || $0.rawValue == stream }
             if streams.isEmpty {
                 if sourceName != nil {
                     throw ConfigError(
-                        "source \"\(source.name)\" has no \(stream ?? "") stream; fix: use --stream \(Self.streams(of: source).joined(separator: "|"))"
+                        "source \"\(source.name)\" has no \(stream ?? "") stream; fix: use --stream \(Self.streams(of: source).map(\.rawValue).joined(separator: "|"))"
                     )
                 }
                 continue
@@ -116,12 +117,12 @@ public struct ReconcileRunner: Sendable {
         return Outcome(status: status, scopes: scopes, runIDs: runIDs, summary: summary)
     }
 
-    static func streams(of source: SourceConfig) -> [String] {
-        source.kind == .webhotelier ? ["reservations", "availability", "rates"] : ["inventory"]
+    static func streams(of source: SourceConfig) -> [SourceStream] {
+        source.kind == .webhotelier ? [.reservations, .availability, .rates] : [.inventory]
     }
 
     /// One source: its run, snapshots, comparisons and repairs.
-    private func reconcile(_ source: SourceConfig, streams: [String]) async throws -> (String?, [Scope]) {
+    private func reconcile(_ source: SourceConfig, streams: [SourceStream]) async throws -> (String?, [Scope]) {
         var accounts: [PropertyAccount] = []
         var token = ""
         if source.kind == .webhotelier {
@@ -147,11 +148,11 @@ public struct ReconcileRunner: Sendable {
         }
         let log = RunLog(format: logFormat, runId: run.id)
         var context = PullContext(
-            databaseURL: databaseURL, source: source, run: run, stats: PullStats(), clock: clock, log: log)
+            databaseURL: databaseURL, source: source, run: run, stats: RunCounters(), clock: clock, log: log)
         log.info("\(run.resumed ? "resuming" : "starting") \(command)")
         var scopes: [Scope] = []
         var reading = ProgressLine.Reading()
-        reading.detail = "snapshots of \(streams.joined(separator: ", "))"
+        reading.detail = "snapshots of \(streams.map(\.rawValue).joined(separator: ", "))"
         let stats = context.stats
         let progress = ProgressLine.standardError.begin(
             command, reading: reading, counts: { [("requests", stats[.requests]), ("retries", stats[.retries])] })
@@ -191,7 +192,7 @@ public struct ReconcileRunner: Sendable {
     // MARK: - Snapshots
 
     private func takeSnapshots(
-        _ source: SourceConfig, streams: [String], accounts: [PropertyAccount], token: String,
+        _ source: SourceConfig, streams: [SourceStream], accounts: [PropertyAccount], token: String,
         context: inout PullContext, connection: PostgresConnection
     ) async throws -> [Scope] {
         var scopes: [Scope] = []
@@ -202,7 +203,7 @@ public struct ReconcileRunner: Sendable {
             let age = now.timeIntervalSince(stored.takenAt)
             return age >= 0 && age < reuse.seconds
         }
-        if streams.contains("inventory") {
+        if streams.contains(.inventory) {
             let stored = try await connection.query(
                 """
                 select property_code, snapshot_id, taken_at from recon.snapshots
@@ -230,7 +231,7 @@ public struct ReconcileRunner: Sendable {
                 }
             }
         }
-        if streams.contains("reservations") {
+        if streams.contains(.reservations) {
             for account in accounts {
                 let code = account.propertyCode
                 var scope = Scope(source: source.name, stream: "reservations", property: code)
@@ -254,7 +255,7 @@ public struct ReconcileRunner: Sendable {
             try await context.answers.write(
                 runId: context.run.id, source: source.name, stream: "reservations", on: connection)
         }
-        let feedStreams = streams.filter { $0 == "availability" || $0 == "rates" }
+        let feedStreams = streams.filter(FeedPull.streams.contains)
         if !feedStreams.isEmpty {
             scopes += try await feedSnapshots(
                 source, streams: feedStreams, accounts: accounts, context: context, connection: connection)
@@ -266,7 +267,7 @@ public struct ReconcileRunner: Sendable {
     /// interval; for the properties that have none, one `pull rates` run reads
     /// them (it is that night's pull, and honours the interval itself).
     private func feedSnapshots(
-        _ source: SourceConfig, streams: [String], accounts: [PropertyAccount], context: PullContext,
+        _ source: SourceConfig, streams: [SourceStream], accounts: [PropertyAccount], context: PullContext,
         connection: PostgresConnection
     ) async throws -> [Scope] {
         let now = clock.now()
@@ -274,7 +275,7 @@ public struct ReconcileRunner: Sendable {
         for account in accounts {
             for stream in streams {
                 let read = try await FeedSnapshot.latestCompleteRead(
-                    source: source.name, stream: stream, property: account.propertyCode, on: connection)
+                    source: source.name, stream: stream.rawValue, property: account.propertyCode, on: connection)
                 if read.map({ !FeedSnapshot.isFresh($0, interval: source.feedInterval, now: now) }) ?? true {
                     stale.append(account.propertyCode)
                     break
@@ -293,7 +294,7 @@ public struct ReconcileRunner: Sendable {
             let pull = PullRunner(
                 databaseURL: databaseURL, config: pullConfig, sourceName: source.name, clock: clock,
                 logFormat: logFormat, allowDeadLetters: true, secrets: secrets)
-            let outcome = try await pull.run(.feeds(streams.compactMap(FeedPull.Stream.init(rawValue:))))
+            let outcome = try await pull.run(.feeds(streams))
             ProgressLine.standardError.write(outcome.summary + "\n")
             if outcome.status == .failure {
                 pullProblem = "failed: the feed read failed (see the pull rates run above)"
@@ -302,7 +303,7 @@ public struct ReconcileRunner: Sendable {
         var scopes: [Scope] = []
         for account in accounts {
             let code = account.propertyCode
-            for stream in streams {
+            for stream in streams.map(\.rawValue) {
                 var scope = Scope(source: source.name, stream: stream, property: code)
                 if let read = try await FeedSnapshot.latestCompleteRead(
                     source: source.name, stream: stream, property: code, on: connection)

@@ -53,7 +53,7 @@ public enum RunLedger {
                 return .started(Run(id: id, command: command, resumed: true))
             }
         }
-        let id = newRunId()
+        let id = newRunId(at: WallClock.systemNow())
         try await connection.execute("insert into ops.runs (run_id, command) values ($1, $2)", [id, command])
         return .started(Run(id: id, command: command, resumed: false))
     }
@@ -74,11 +74,11 @@ public enum RunLedger {
     }
 
     /// Sortable by start time, unique without coordination: UTC time plus random hex.
-    static func newRunId() -> String {
+    static func newRunId(at now: Date) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        return formatter.string(from: Date()) + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        return formatter.string(from: now) + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
     }
 }

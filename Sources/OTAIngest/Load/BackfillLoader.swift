@@ -10,10 +10,6 @@ import PostgresClient
 /// same file again after a failure, under the same run id) skips what
 /// committed. Bad records go to ops.dead_letters and the load goes on.
 public struct BackfillLoader: Sendable {
-    public enum Stream: String, Sendable, CaseIterable {
-        case reservations, availability, rates
-    }
-
     public enum Input: Sendable, Equatable {
         case file(String)
         case standardInput
@@ -28,17 +24,20 @@ public struct BackfillLoader: Sendable {
 
     public var databaseURL: String
     public var sourceName: String
-    public var stream: Stream
+    public var stream: SourceStream
     public var input: Input
     public var allowDeadLetters: Bool
     public var forceNewRun: Bool
     public var logFormat: RunLog.Format
     public var limits: RecordReader.Limits
+    public var clock: WallClock
 
     public init(
-        databaseURL: String, sourceName: String, stream: Stream, input: Input, allowDeadLetters: Bool = false,
-        forceNewRun: Bool = false, logFormat: RunLog.Format = .text, limits: RecordReader.Limits = .init()
+        databaseURL: String, sourceName: String, stream: SourceStream, input: Input, allowDeadLetters: Bool = false,
+        forceNewRun: Bool = false, logFormat: RunLog.Format = .text, limits: RecordReader.Limits = .init(),
+        clock: WallClock = .system
     ) {
+        precondition(SourceStream.loadable.contains(stream), "load reads reservations, availability or rates")
         self.databaseURL = databaseURL
         self.sourceName = sourceName
         self.stream = stream
@@ -47,6 +46,7 @@ public struct BackfillLoader: Sendable {
         self.forceNewRun = forceNewRun
         self.logFormat = logFormat
         self.limits = limits
+        self.clock = clock
     }
 
     /// An open input and how its parts are named.
@@ -77,7 +77,7 @@ public struct BackfillLoader: Sendable {
             ProgressLine.standardError.write("ota-ingest: \(message)\n")
             return PullRunner.Outcome(run: nil, status: .failure, counts: [:], summary: message)
         }
-        let stats = PullStats()
+        let stats = RunCounters()
         let log = RunLog(format: logFormat, runId: run.id)
         let landing = LandingContext(sourceName: sourceName, runId: run.id, stats: stats, log: log)
         log.info("\(run.resumed ? "resuming" : "starting") \(command)", ["file": opened.label])
@@ -110,7 +110,7 @@ public struct BackfillLoader: Sendable {
         var counts = stats.snapshot
         counts.merge(extra) { $1 }
         counts["elapsed_ms"] = Int(elapsed.seconds * 1000)
-        counts["peak_rss_kb"] = Self.peakResidentKilobytes()
+        counts["peak_rss_kb"] = ProcessMemory.peakKilobytes()
         let (status, statusText) = RunSummary.verdict(
             failed: failure != nil, deadLetters: stats[.deadLetters], allowDeadLetters: allowDeadLetters)
         try await RunLedger.finish(run, status: statusText, counts: counts, error: failure.map { "\($0)" }, on: ledger)
@@ -170,8 +170,8 @@ public struct BackfillLoader: Sendable {
         _ reader: inout RecordReader, opened: Opened, run: Run, landing: LandingContext,
         progress: ProgressLine.Stage, connection: PostgresConnection
     ) async throws -> [String: Int] {
-        let loadDate = CivilDate(Date())
-        let rules = BackfillRecords.Rules(now: Date())
+        let loadDate = clock.loadDate()
+        let rules = BackfillRecords.Rules(now: clock.now())
         let stream = stream
         // This run's landed parts (the run's lock keeps anyone else from adding to them).
         let landed = try await connection.withIsolation { conn in
@@ -355,18 +355,6 @@ public struct BackfillLoader: Sendable {
         if !letters.isEmpty {
             landing.log.warning("\(letters.count) records sent to dead letters", ["batch": key.range])
         }
-    }
-}
-
-extension BackfillLoader {
-    /// The process's peak resident memory (VmHWM) in KiB, 0 where /proc is missing:
-    /// recorded in ops.runs so a load's memory stays visible (it should not grow with the file).
-    static func peakResidentKilobytes() -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            return Int(line.dropFirst(6).split(whereSeparator: \.isWhitespace).first ?? "") ?? 0
-        }
-        return 0
     }
 }
 

@@ -194,7 +194,7 @@ public struct TransformRunner: Sendable {
         namePrefix: String = ""
     ) async throws {
         let start = ContinuousClock.now
-        let startedAt = Date()
+        let startedAt = WallClock.systemNow()
         do {
             try await conn.executeScript(file.sql)
         } catch let error as PostgresError {
@@ -214,7 +214,7 @@ public struct TransformRunner: Sendable {
     }
 
     static func newRunID() -> String {
-        let stamp = Int(Date().timeIntervalSince1970)
+        let stamp = Int(WallClock.systemNow().timeIntervalSince1970)
         return "transform-\(stamp)-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
     }
 

@@ -113,16 +113,18 @@ public struct DeadLetterReplay: Sendable {
     public var logFormat: RunLog.Format
     /// With `--refetch`: where reservation dead letters are read again from.
     public var refetch: BookingRefetcher?
+    public var clock: WallClock
 
     public init(
         databaseURL: String, filter: DeadLetterQueue.Filter, allowDeadLetters: Bool = false,
-        logFormat: RunLog.Format = .text, refetch: BookingRefetcher? = nil
+        logFormat: RunLog.Format = .text, refetch: BookingRefetcher? = nil, clock: WallClock = .system
     ) {
         self.databaseURL = databaseURL
         self.filter = filter
         self.allowDeadLetters = allowDeadLetters
         self.logFormat = logFormat
         self.refetch = refetch
+        self.clock = clock
     }
 
     struct Candidate: Sendable {
@@ -160,7 +162,7 @@ public struct DeadLetterReplay: Sendable {
             FileHandle.standardError.write(Data("ota-ingest: \(message)\n".utf8))
             return PullRunner.Outcome(run: nil, status: .failure, counts: [:], summary: message)
         }
-        let stats = PullStats()
+        let stats = RunCounters()
         let log = RunLog(format: logFormat, runId: run.id)
         let started = ContinuousClock.now
         var notReplayable = 0
@@ -193,10 +195,11 @@ public struct DeadLetterReplay: Sendable {
         return PullRunner.Outcome(run: run, status: status, counts: counts, summary: summary)
     }
 
-    private func replayAll(run: Run, stats: PullStats, log: RunLog, connection: PostgresConnection) async throws -> Int
+    private func replayAll(run: Run, stats: RunCounters, log: RunLog, connection: PostgresConnection) async throws
+        -> Int
     {
-        let loadDate = CivilDate(Date())
-        let rules = BackfillRecords.Rules(now: Date())
+        let loadDate = clock.loadDate()
+        let rules = BackfillRecords.Rules(now: clock.now())
         try await connection.withIsolation { conn in
             _ = try await conn.execute("select staging.ensure_load_partitions($1::date)", [loadDate.description])
         }
