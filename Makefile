@@ -19,7 +19,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 
 CITUS_TARGETS := citus test-citus citus-start citus-stop
-.PHONY: $(CITUS_TARGETS) deps build build-release install deb db-start db-stop db-reset psql demo test lint format docs bench bench-copy bench-sandbox bench-pull bench-load bench-transform bench-reconcile bench-export bench-nightly bench-serve torture
+.PHONY: $(CITUS_TARGETS) deps build build-release install deb db-start db-stop db-reset psql demo test lint format docs bench bench-copy bench-sandbox bench-pull bench-load bench-transform bench-reconcile bench-export bench-nightly bench-serve bench-anchors torture
 
 deps:
 	@bash scripts/deps.sh
@@ -138,6 +138,11 @@ bench-nightly: build-release db-start
 docs: deps db-start
 	@$(WITH_PG) bash scripts/data-dictionary.sh
 	@echo "query plans: run make demo, then scripts/query-plans.sh (writes docs/query-plans.md)"
+
+# The anchors make bench runs beside ota-ingest (dbt-postgres, dlt, the FastAPI receiver's
+# packages), from PyPI into .local/anchors-venv.
+bench-anchors:
+	bash scripts/bench-anchors.sh
 
 # Durable pushes/s through `ota-ingest serve` under wrk, beside a pgbench floor, on a
 # cluster of its own with fsync and synchronous_commit on.

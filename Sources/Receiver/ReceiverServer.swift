@@ -67,15 +67,15 @@ public final class ReceiverServer: Sendable {
     @discardableResult
     public func start(handleSignals: Bool = false) async throws -> Int {
         if let port = state.withLock({ $0?.port }) { return port }
-        let ledger = try await PostgresConnection.connect(databaseURL)
-        let started = try await RunLedger.start(
-            command: "serve \(settings.listen):\(settings.port)", on: ledger, forceNew: true)
-        guard case .started(let run) = started else {
-            await ledger.close()
+        guard
+            let service = try await RunScope.begin(
+                command: "serve \(settings.listen):\(settings.port)", databaseURL: databaseURL, forceNew: true)
+        else {
             throw ConfigError(
                 "another `ota-ingest serve` on \(settings.listen):\(settings.port) is running against this database; fix: stop it or use another port"
             )
         }
+        let run = service.run
         log.started(runId: run.id)
         if settings.basic == nil {
             log.run.warning(
@@ -93,9 +93,8 @@ public final class ReceiverServer: Sendable {
                     }
                 }
             }
-            try? await counts.flush(runId: run.id, on: ledger)
-            _ = try? await RunLedger.finish(run, status: "succeeded", counts: [:], error: nil, on: ledger)
-            await ledger.close()
+            try? await counts.flush(runId: run.id, on: service.ledger)
+            await service.end(status: .succeeded)
         }
         // Pipeline-health counts every few seconds on a connection of their own.
         let flusher = Task { [counts, databaseURL, logger] in

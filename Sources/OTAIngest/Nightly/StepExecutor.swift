@@ -51,15 +51,7 @@ struct StepExecutor: Sendable {
     }
 
     private func withConnection(_ body: (PostgresConnection) async throws -> StepResult) async throws -> StepResult {
-        let connection = try await PostgresConnection.connect(databaseURL)
-        do {
-            let result = try await body(connection)
-            await connection.close()
-            return result
-        } catch {
-            await connection.close()
-            throw error
-        }
+        try await PostgresConnection.withConnection(databaseURL, body)
     }
 
     private func done(_ step: NightlyStep, counts: [String: Int]) -> StepResult {
@@ -73,7 +65,7 @@ struct StepExecutor: Sendable {
         let job: PullRunner.Job =
             switch kind {
             case .reservations: .reservations(since: nil)
-            case .rates: .feeds(FeedPull.Stream.allCases)
+            case .rates: .feeds(FeedPull.streams)
             case .inventory: .inventory
             }
         let outcome = try await runner.run(job)

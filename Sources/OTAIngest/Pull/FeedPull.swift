@@ -5,13 +5,13 @@ import PostgresClient
 /// window, chunk by chunk, each chunk a batch landed with its ledger entry in
 /// one transaction.
 public enum FeedPull {
-    public enum Stream: String, Sendable, CaseIterable {
-        case availability, rates
+    /// What `pull rates` reads, in order.
+    public static let streams: [SourceStream] = [.availability, .rates]
 
-        var endpoint: String { "manage/\(rawValue)" }
-    }
+    static func endpoint(_ stream: SourceStream) -> String { "manage/\(stream.rawValue)" }
 
-    public static func run(_ context: PullContext, accounts: [PropertyAccount], streams: [Stream]) async -> [String:
+    public static func run(_ context: PullContext, accounts: [PropertyAccount], streams: [SourceStream]) async
+        -> [String:
         any Error]
     {
         await PropertyWorkers.run(accounts, context: context) { account, connection, caller in
@@ -23,7 +23,7 @@ public enum FeedPull {
     }
 
     private static func pull(
-        _ stream: Stream, client: WebHotelierClient, connection: PostgresConnection, context: PullContext
+        _ stream: SourceStream, client: WebHotelierClient, connection: PostgresConnection, context: PullContext
     ) async throws {
         let code = client.account.propertyCode
         let source = context.source
@@ -42,7 +42,8 @@ public enum FeedPull {
             if !run.resumed,
                 let next = try await connection.withIsolation({ conn in
                     try await CallLog.notBefore(
-                        source: source.name, property: code, endpoint: stream.endpoint, interval: source.feedInterval,
+                        source: source.name, property: code, endpoint: Self.endpoint(stream),
+                        interval: source.feedInterval,
                         now: now, on: conn)
                 })
             {
@@ -53,7 +54,7 @@ public enum FeedPull {
             }
             try await connection.withIsolation { conn in
                 try await CallLog.record(
-                    source: source.name, property: code, endpoint: stream.endpoint, at: now, on: conn)
+                    source: source.name, property: code, endpoint: Self.endpoint(stream), at: now, on: conn)
             }
         }
         var rateRooms: [String: String] = [:]
@@ -100,6 +101,8 @@ public enum FeedPull {
                         FeedParser.EntryContext.rate(
                             id: $0.rateId, room: $0.roomCode, currency: $0.currency, window: window)
                     })
+            case .reservations, .inventory:
+                preconditionFailure("pull rates reads \(FeedPull.streams), not \(stream)")
             }
             context.stats.add(.pages)
         }
@@ -107,51 +110,14 @@ public enum FeedPull {
 
     /// Lands one chunk: rows, dead letters and the batch's ledger entry commit together.
     static func land<Row: StagingRow>(
-        _ rows: [Row], _ refused: [FeedParser.Refused], page: [UInt8], key: BatchLedger.Key,
+        _ rows: [Row], _ refused: [RefusedRecord], page: [UInt8], key: BatchLedger.Key,
         connection: PostgresConnection, context: PullContext,
         entryContext: @escaping @Sendable (Row) -> [String: String]
     ) async throws {
         try await connection.transaction { conn in
-            try await landRows(
+            try await StagedBatch.land(
                 rows, refused, page: page, key: key, duplicates: 0, context: context.landing,
                 entryContext: entryContext, on: conn)
-        }
-    }
-
-    /// Lands rows and dead letters and records the batch, inside the caller's transaction.
-    /// `entryContext` gives a row PostgreSQL refused the context its dead letter needs
-    /// to be replayed (none where the bytes say everything).
-    static func landRows<Row: StagingRow>(
-        _ rows: [Row], _ refused: [FeedParser.Refused], page: [UInt8], key: BatchLedger.Key, duplicates: Int,
-        context: LandingContext, entryContext: @Sendable (Row) -> [String: String] = { _ in [:] },
-        on conn: isolated PostgresConnection
-    ) async throws {
-        let rejected = try await StagingWriter.land(rows, page: page, on: conn)
-        var letters = refused.map {
-            DeadLetter(
-                stream: key.stream, propertyCode: $0.property ?? key.propertyCode, recordKey: $0.key,
-                raw: Array(page[$0.raw]), reason: $0.reason, context: $0.context)
-        }
-        // One bad night of a from/to entry spoils the entry: dead-letter it once.
-        var seen = Set<Range<Int>>()
-        for r in rejected where seen.insert(rows[r.index].raw).inserted {
-            letters.append(
-                DeadLetter(
-                    stream: key.stream, propertyCode: rows[r.index].propertyCode, recordKey: rows[r.index].recordKey,
-                    raw: Array(page[rows[r.index].raw]), reason: r.reason, context: entryContext(rows[r.index])))
-        }
-        try await DeadLetterWriter.write(
-            letters, source: context.sourceName, runId: context.runId, batchId: key.batchId, on: conn)
-        let landed = rows.count - rejected.count
-        try await BatchLedger.record(key, rows: landed, duplicates: duplicates, deadLetters: letters.count, on: conn)
-        context.stats.add(.records, rows.count + refused.count + duplicates)
-        context.stats.add(.landed, landed)
-        context.stats.add(.deadLetters, letters.count)
-        if !letters.isEmpty {
-            context.log.warning(
-                "\(letters.count) records sent to dead letters",
-                property: key.propertyCode.isEmpty ? nil : key.propertyCode,
-                ["batch": key.range])
         }
     }
 }
