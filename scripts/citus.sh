@@ -46,7 +46,18 @@ if [ -f "$libdir/citus.so" ] && [ -f "$sharedir/extension/citus.control" ]; then
     exit 0
 fi
 
-src=${CITUS_SRC:-$(dirname "$ROOT")/shared/citus/citus-13.2.2.tar.gz}
+# The default: ../shared/citus/ beside this checkout, else beside the checkout it
+# was cloned from (a CI clone lives elsewhere), else beside the main worktree.
+default_src() {
+    local base origin common
+    for base in "$(dirname "$ROOT")" \
+        "$(origin=$(git -C "$ROOT" config --get remote.origin.url 2>/dev/null || true); [ -d "$origin" ] && dirname "$(cd "$origin" && pwd)")" \
+        "$(common=$(git -C "$ROOT" rev-parse --path-format=absolute --git-common-dir 2>/dev/null || true); [ -n "$common" ] && dirname "$(dirname "$common")")"; do
+        [ -n "$base" ] && [ -f "$base/shared/citus/citus-13.2.2.tar.gz" ] && { echo "$base/shared/citus/citus-13.2.2.tar.gz"; return; }
+    done
+    echo "$(dirname "$ROOT")/shared/citus/citus-13.2.2.tar.gz"
+}
+src=${CITUS_SRC:-$(default_src)}
 case "$src" in
     /*) ;;
     *) src="${CITUS_CALLER_DIR:-$PWD}/$src" ;;

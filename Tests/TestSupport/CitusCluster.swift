@@ -69,9 +69,9 @@ public final class CitusCluster: Sendable {
         }
         let c = try await PostgresConnection.connect(
             Self.url(coordinator, database: name), applicationName: "ota-citus-tests")
-        _ = try await c.query("select citus_set_coordinator_host('127.0.0.1', $1)", [coordinator.port])
+        _ = try await c.query("select citus_set_coordinator_host('127.0.0.1', $1::integer)", [coordinator.port])
         for worker in workers {
-            _ = try await c.query("select citus_add_node('127.0.0.1', $1)", [worker.port])
+            _ = try await c.query("select citus_add_node('127.0.0.1', $1::integer)", [worker.port])
         }
         await c.close()
         return Self.url(coordinator, database: name)

@@ -132,6 +132,9 @@ public struct TransformRunner: Sendable {
                 counts: Self.counts(summary), error: nil, on: connection)
             return summary
         } catch {
+            // On a Citus cluster a promotion that failed between its marks still holds the
+            // landing fence (a session lock; sql/migrations/0090_landing_fence.sql): let landings go on.
+            _ = try? await connection.query("select ops.open_landing_fence()")
             let text = (error as? PostgresError).map { "\($0)" } ?? "\(error)"
             _ = try? await RunLedger.close(
                 runId: runID, command: commandText, status: .failed, counts: nil, error: text, on: connection)
