@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .executable(name: "ota-ingest", targets: ["ota-ingest"]),
         .executable(name: "ota-sandbox", targets: ["ota-sandbox"]),
+        .library(name: "IngestCore", targets: ["IngestCore"]),
         .library(name: "OTAIngest", targets: ["OTAIngest"]),
         .library(name: "OTASandbox", targets: ["OTASandbox"]),
     ],
@@ -55,10 +56,20 @@ let package = Package(
         // `ota-ingest --version` names the git commit it was built from.
         .plugin(name: "StampCommit", capability: .buildTool()),
 
+        // The run core every feature stands on: the run scope and its ledger, the clock,
+        // the stream names, counters, logging, progress and landing. It imports no
+        // feature: the compiler keeps the direction.
+        .target(
+            name: "IngestCore",
+            dependencies: [
+                "PostgresClient",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         .target(
             name: "OTAIngest",
             dependencies: [
-                "PostgresClient", "HTTPClient", "WarehouseSQL", "JSONSyntax",
+                "IngestCore", "PostgresClient", "HTTPClient", "WarehouseSQL", "JSONSyntax",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
@@ -67,7 +78,7 @@ let package = Package(
         .target(
             name: "Receiver",
             dependencies: [
-                "OTAIngest", "PostgresClient", "JSONSyntax",
+                "IngestCore", "OTAIngest", "PostgresClient", "JSONSyntax",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -72,7 +72,7 @@ peak=$(psql "$url" -Atc "select (counts->>'peak_rss_kb')::int / 1024 from ops.ru
 awk -v r="$records" -v w="$wall" -v u="$user" -v s="$sys" -v sc="$((s1 - s0))" -v pc="$((p1 - p0))" \
     -v t="$ticks" -v peak="$peak" 'BEGIN {
     m = r / 1000000
-    printf "pull inventory: %d records in %.1f s = %d records/s end to end (dlt 1.31, csv loader: 7,966 records/s, the anchor of issue 12, recorded 2026-12-01)\n", r, w, r / w
+    printf "pull inventory: %d records in %.1f s = %d records/s end to end\n", r, w, r / w
     printf "CPU-seconds per million records: ota-ingest %.1f, ota-sandbox %.1f, PostgreSQL %.1f\n", (u + s) / m, sc / t / m, pc / t / m
     printf "ota-ingest peak memory: %d MB (target < 256)\n", peak
 }'

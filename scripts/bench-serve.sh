@@ -121,7 +121,45 @@ run_wrk() {  # $1 lua script; prints "requests non2xx p50_ms p99_ms"
 }
 to_ms() { python3 -c "import sys; v=sys.argv[1]; print(float(v[:-2]) if v.endswith('ms') else float(v[:-2])/1000 if v.endswith('us') else float(v[:-1])*1000)" "$1"; }
 
+# The anchor, first (A, then ota-ingest B; make bench's passes alternate A B A B A B): the seed's
+# FastAPI receiver made durable (scripts/anchors/fastapi-receiver/README.md pins the setup), on
+# this cluster, in a database of its own, under the same wrk shape. Installed by make bench-anchors.
+VENV=${ANCHORS_VENV:-$ROOT/.local/anchors-venv}
+anchor_rate= anchor_p99=
+if [ -x "$VENV/bin/uvicorn" ]; then
+    psql -X -q "$url" -c "create database fastapi_anchor" >/dev/null
+    anchor_url="host=127.0.0.1 port=$port dbname=fastapi_anchor user=postgres"
+    psql -X -q "$anchor_url" -c "create table rate_update_events (id bigint generated always as identity primary key, property_id text not null, payload jsonb not null, received_at timestamptz not null default now())" >/dev/null
+    anchor_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    anchor_versions=$("$VENV/bin/python" -c 'import fastapi, uvicorn, pydantic, psycopg; print(f"fastapi {fastapi.__version__}, uvicorn {uvicorn.__version__}, pydantic {pydantic.VERSION}, psycopg {psycopg.__version__}")')
+    RECEIVER_DSN="$anchor_url" "$VENV/bin/uvicorn" app:app --app-dir "$ROOT/scripts/anchors/fastapi-receiver" \
+        --host 127.0.0.1 --port "$anchor_port" --workers 2 --loop uvloop --http httptools --no-access-log \
+        >"$work/anchor.log" 2>&1 &
+    anchor_pid=$!
+    for _ in $(seq 1 300); do
+        curl -s -o /dev/null -X POST "http://127.0.0.1:$anchor_port/webhooks/ota/rate-update" && break
+        sleep 0.1
+    done
+    psql -X -q "$url" -c checkpoint >/dev/null
+    out=$(wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_RUN}s" --latency -s "$ROOT/scripts/anchors/fastapi-receiver/post.lua" \
+        "http://127.0.0.1:$anchor_port/webhooks/ota/rate-update")
+    echo "$out" >>"$work/wrk.log"
+    kill "$anchor_pid"; wait "$anchor_pid" 2>/dev/null || true
+    summary=$(echo "$out" | grep WRK_SUMMARY)
+    field() { echo "$summary" | tr ' ' '\n' | awk -F= -v k="$1" '$1 == k {print $2}'; }
+    anchor_ok=$(( $(field requests) - $(field non2xx) ))
+    anchor_rate=$(python3 -c "print(round($anchor_ok / ($(field duration_us) / 1e6)))")
+    anchor_p50=$(python3 -c "print(round($(field p50_us) / 1000, 1))")
+    anchor_p99=$(python3 -c "print(round($(field p99_us) / 1000, 1))")
+    anchor_stored=$(psql -X "$anchor_url" -Atc "select count(*) from rate_update_events")
+    echo "anchor: $anchor_versions: $anchor_rate durable req/s  p50 $anchor_p50 ms  p99 $anchor_p99 ms  (non-2xx $(field non2xx); rows stored $anchor_stored of $anchor_ok answered 2xx)"
+else
+    echo "anchor: the FastAPI receiver is not installed (make bench-anchors); this run has no anchor for serve"
+fi
+
+psql -X -q "$url" -c checkpoint >/dev/null
 read -r push_requests push_bad push_p50 push_p99 < <(run_wrk "$work/push.lua")
+psql -X -q "$url" -c checkpoint >/dev/null
 read -r rate_requests rate_bad rate_p50 rate_p99 < <(run_wrk "$work/rates.lua")
 stored_pushes=$(psql "$url" -Atc "select count(*) from staging.reservation_events")
 stored_rates=$(psql "$url" -Atc "select count(*) from staging.rate_observations")
@@ -164,4 +202,12 @@ bench_record "JSON push p50 latency" "$(to_ms "$push_p50")" ms
 bench_record "durable JSON pushes/s, absolute" "$push_rate" pushes/s "" "" "value>=10000"
 bench_record "durable signed rate updates/s through serve" "$rate_rate" updates/s "the same pgbench floor" "$floor"
 bench_record "signed rate update p99 latency" "$(to_ms "$rate_p99")" ms
+if [ -n "$anchor_rate" ]; then
+    anchor_name="the seed's FastAPI receiver, durable ($anchor_versions; wrk -t2 -c$CONNECTIONS)"
+    bench_record "durable JSON pushes/s beside the FastAPI anchor" "$push_rate" req/s "$anchor_name" "$anchor_rate" "ratio>=5"
+    bench_record "durable signed rate updates/s beside the FastAPI anchor" "$rate_rate" req/s "$anchor_name" "$anchor_rate" "ratio>=5"
+    bench_record "JSON push p99 beside the FastAPI anchor's p99" "$(to_ms "$push_p99")" ms "$anchor_name" "$anchor_p99" "ratio<=0.5"
+    bench_record "signed rate update p99 beside the FastAPI anchor's p99" "$(to_ms "$rate_p99")" ms "$anchor_name" "$anchor_p99" "ratio<=0.5"
+    echo "  ratios to the FastAPI anchor: pushes $(python3 -c "print(f'{$push_rate / $anchor_rate:.2f}')")x, rate updates $(python3 -c "print(f'{$rate_rate / $anchor_rate:.2f}')")x (target >= 5x); p99 $(python3 -c "print(f'{$(to_ms "$push_p99") / $anchor_p99:.2f}')")x and $(python3 -c "print(f'{$(to_ms "$rate_p99") / $anchor_p99:.2f}')")x of the anchor's (target <= 0.5x)"
+fi
 bench_record "non-2xx answers under load" "$((push_bad + rate_bad))" answers "" "" "value<=0"

@@ -40,4 +40,5 @@ expect connections Sources/OTAIngest/LintViolation.swift 'func leave(_ c: Postgr
     Task { await c.close() }
 }'
 expect run-scope Sources/OTAIngest/LintViolation.swift 'func go(_ c: PostgresConnection) async throws { _ = try await RunLedger.start(command: "x", on: c) }'
+expect connectors Sources/OTAIngest/Connectors/CursorFeed/LintViolation.swift 'func borrow(_ client: WebHotelierClient) {}'
 exit $failed

@@ -10,6 +10,8 @@ checks cover what the compiler lets through:
   clock        Date() or Date.now outside the clock (every other reader takes the injected clock)
   connections  a connection closed in a deinit, a detached Task or a fire-and-forget Task
   run-scope    a run started without the run scope (the ledger's start called elsewhere)
+  connectors   one connector's folder names a type another connector's folder declares
+               (a connector is a plug-in: it stands on the core and the shared parts only)
 
 Usage: lint-architecture.py [CHECK ...]   (no names: every check). Exit status 1 on a
 violation, each printed as path:line: check: what is wrong; fix: what to do.
@@ -48,6 +50,8 @@ RUN_START = re.compile(r"\bRunLedger\s*\.\s*start\s*\(")
 CLOCK = ["Sources/IngestCore/Time/WallClock.swift"]
 # Targets with a world of their own (the simulated OTA), or tools outside the pipeline.
 CLOCK_EXEMPT = ["Sources/OTASandbox/", "Sources/ota-sandbox/", "Sources/ota-bench/", "Sources/embed-sql/"]
+# One folder per connector (dialect) below this one.
+CONNECTORS = "Sources/OTAIngest/Connectors/"
 # The wrappers own the C handles; their deinit frees a handle nobody can use any more.
 HANDLE_OWNERS = ["Sources/PostgresClient/", "Sources/HTTPClient/"]
 
@@ -211,12 +215,39 @@ def check_run_scope():
                    "starts a run without the run scope; fix: run the command inside RunScope.run")
 
 
+# Top-level declarations only: a nested `Refusal` is its parent's, not a name of the folder.
+DECLARES = re.compile(
+    r"^(?:(?:public|package|internal|fileprivate|private|final|indirect|@\w+)\s+)*"
+    r"(?:struct|class|enum|actor|protocol|typealias)\s+(\w+)", re.M)
+
+
+def check_connectors():
+    folders = {}
+    for path, text in swift_files():
+        if path.startswith(CONNECTORS) and path.count("/") > CONNECTORS.count("/"):
+            folder = path[len(CONNECTORS):].split("/")[0]
+            folders.setdefault(folder, []).append((path, strip_swift(text, keep_strings=False)))
+    declared = {folder: {name for _, code in files for name in DECLARES.findall(code)}
+                for folder, files in folders.items()}
+    for folder, files in folders.items():
+        foreign = {name: other for other, names in declared.items() if other != folder for name in names}
+        if not foreign:
+            continue
+        pattern = re.compile(r"\b(" + "|".join(map(re.escape, sorted(foreign))) + r")\b")
+        for path, code in files:
+            for match in pattern.finditer(code):
+                yield (path, line_of(code, match.start()),
+                       f"names {match.group(1)} of connector {foreign[match.group(1)]}; "
+                       "fix: move what both need below the connectors (Connectors/ or the core)")
+
+
 CHECKS = {
     "imports": check_imports,
     "runs-writer": check_runs_writer,
     "clock": check_clock,
     "connections": check_connections,
     "run-scope": check_run_scope,
+    "connectors": check_connectors,
 }
 
 

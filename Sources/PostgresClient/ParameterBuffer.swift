@@ -3,7 +3,7 @@ import CLibPQ
 /// Parameters laid out the way PQexecParams wants them: parallel arrays of types, pointers,
 /// lengths and formats, all pointing into one byte buffer that outlives the call.
 struct ParameterBuffer {
-    private var types: [Oid] = []
+    private(set) var types: [Oid] = []
     private var offsets: [Int?] = []
     private var lengths: [Int32] = []
     private var formats: [Int32] = []

@@ -50,9 +50,16 @@ extension PostgresConnection {
 
     /// Runs one statement without cancellation support; also used for cleanup that must run
     /// even in a cancelled task (ROLLBACK, unlock).
+    /// A statement with parameters goes through the session's statement cache (see `runCached`).
     func run(_ sql: String, _ parameters: [(any PostgresBindable)?], statement: String) throws -> ResultStorage {
-        let handle = try liveHandle()
         let buffer = try ParameterBuffer(parameters, statement: statement)
+        if !parameters.isEmpty { return try runCached(sql, buffer, statement: statement) }
+        return try runUnprepared(sql, buffer, statement: statement)
+    }
+
+    /// Runs one statement parsed and planned on the spot (PQexecParams).
+    func runUnprepared(_ sql: String, _ buffer: ParameterBuffer, statement: String) throws -> ResultStorage {
+        let handle = try liveHandle()
         // Text results (the final 0): the decoders read PostgreSQL's text output.
         let result = buffer.withPointers { types, values, lengths, formats in
             PQexecParams(handle, sql, buffer.count, types, values, lengths, formats, 0)

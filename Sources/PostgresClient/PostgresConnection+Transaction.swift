@@ -13,16 +13,33 @@ extension PostgresConnection {
         isolation: isolated (any Actor)? = #isolation,
         _ body: (PostgresConnection) async throws -> Value
     ) async throws -> Value {
-        let scope = try await beginTransaction()
-        let value: Value
-        do {
-            value = try await whileHolding { try await body(self) }
-        } catch {
-            await rollbackTransaction(scope)
-            throw error
+        // A cached statement the server refused (see `runCached`) aborts the transaction through
+        // no fault of the body's: the body then runs once more, its statements prepared afresh.
+        var mayRetry = true
+        while true {
+            let scope = try await beginTransaction()
+            let value: Value
+            do {
+                value = try await whileHolding { try await body(self) }
+            } catch {
+                await rollbackTransaction(scope)
+                if await takeRefusedPlan(), mayRetry {
+                    mayRetry = false
+                    continue
+                }
+                throw error
+            }
+            do {
+                try await commitTransaction(scope)
+            } catch {
+                if await takeRefusedPlan(), mayRetry {
+                    mayRetry = false
+                    continue
+                }
+                throw error
+            }
+            return value
         }
-        try await commitTransaction(scope)
-        return value
     }
 
     /// A transaction or savepoint in progress, and whether it took the session.
@@ -33,6 +50,8 @@ extension PostgresConnection {
 
     private func beginTransaction() async throws -> TransactionScope {
         let heldSession = await holdSession()
+        // Taking the session at the top level: no transaction is under way, so a dropped one may be replaced.
+        if heldSession && savepointDepth == 0 { reviveIfDropped() }
         do {
             let handle = try liveHandle()
             if PQtransactionStatus(handle) == PQTRANS_IDLE {

@@ -18,6 +18,14 @@ public actor PostgresConnection {
     var sessionWaiters: [CheckedContinuation<Void, Never>] = []
     /// `host:port/database`, to name the server in messages; never includes the password.
     public private(set) var target = "PostgreSQL"
+    /// Statements prepared on this session (see `StatementCache`).
+    var statements = StatementCache()
+    /// A cached statement the server refused inside a transaction; the transaction runs again once.
+    var planRefused = false
+    /// Whether a session the server dropped is replaced before the next statement (see `reviveIfDropped`).
+    var revivesDroppedSession = false
+    /// The session's time zone setting, set again on a replaced session.
+    var sessionTimeZone: String?
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
@@ -74,11 +82,17 @@ public actor PostgresConnection {
         // libpq prints notices (e.g. "schema already exists, skipping") to stderr by default,
         // which would interleave with the tool's structured logs.
         PQsetNoticeProcessor(connection, { _, _ in }, nil)
+        sessionTimeZone = timeZone
+        try setUpSession()
+    }
+
+    /// The settings the decoders rely on; run on every new session.
+    func setUpSession() throws {
         _ = try run(
             """
             select set_config('DateStyle', 'ISO, MDY', false), set_config('IntervalStyle', 'postgres', false),
                 set_config('bytea_output', 'hex', false), set_config('TimeZone', coalesce($1, current_setting('TimeZone')), false)
-            """, [timeZone], statement: "session setup")
+            """, [sessionTimeZone], statement: "session setup")
     }
 
     /// Ends the session, after a transaction another task is running. Later calls fail with a
@@ -124,6 +138,8 @@ public actor PostgresConnection {
     func cancellable<Value>(_ operation: () throws -> Value) async throws -> Value {
         await awaitTurn()
         try Task.checkCancellation()
+        // Outside any transaction (no task holds the session) a dropped session may be replaced.
+        if !sessionHeld { reviveIfDropped() }
         guard let canceller else { return try operation() }
         canceller.begin()
         defer { canceller.end() }

@@ -35,6 +35,8 @@ public struct SQLState: RawRepresentable, Hashable, Sendable, ExpressibleByStrin
     public static let uniqueViolation: SQLState = "23505"
     public static let checkViolation: SQLState = "23514"
     public static let exclusionViolation: SQLState = "23P01"
+    // Class 0A: feature not supported; also "cached plan must not change result type".
+    public static let featureNotSupported: SQLState = "0A000"
     // Class 25 and 26: transaction state and statement names.
     public static let activeSQLTransaction: SQLState = "25001"
     public static let inFailedSQLTransaction: SQLState = "25P02"

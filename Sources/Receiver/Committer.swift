@@ -35,10 +35,16 @@ struct Committer: Sendable {
         while let batch = await queue.take(max: maxBatch) {
             let started = ContinuousClock.now
             do {
-                if connection == nil { connection = try await PostgresConnection.connect(databaseURL) }
+                if connection == nil {
+                    let opened = try await PostgresConnection.connect(databaseURL)
+                    // A committer keeps no session state, so a session the server dropped
+                    // (a restart) is replaced before the next batch instead of failing it.
+                    await opened.revivesDroppedSessions()
+                    connection = opened
+                }
                 let conn = connection!
                 // Observation logs are partitioned by load date; make sure today's exists.
-                let today = Timestamps.format(Date()).prefix(10)
+                let today = WallClock.system.loadDate().description
                 if partitionsFor != today {
                     _ = try await conn.execute("select staging.ensure_load_partitions($1::date)", [String(today)])
                     partitionsFor = String(today)
@@ -57,14 +63,13 @@ struct Committer: Sendable {
         if let connection { await connection.close() }
     }
 
-    /// One durable transaction for the whole batch; if PostgreSQL refuses one record,
+    /// One durable transaction for the whole batch, its records landed a statement per kind
+    /// (`BatchLanding`); if PostgreSQL refuses one record,
     /// each is committed on its own so that only the bad one is refused.
     private func commit(_ landings: [Landing], on conn: PostgresConnection) async throws -> [Landed] {
         do {
             return try await conn.durableTransaction { tx in
-                var results: [Landed] = []
-                for landing in landings { results.append(try await Self.land(landing, runId: runId, on: tx)) }
-                return results
+                try await BatchLanding.land(landings, runId: runId, on: tx)
             }
         } catch let error as PostgresError where Self.isRecordError(error) && landings.count > 1 {
             var results: [Landed] = []
@@ -168,7 +173,7 @@ struct Committer: Sendable {
                 rate.source, rate.propertyCode, rate.idempotencyKey, rate.bodyHash, runId, rate.rateId, rate.roomCode,
                 rate.stayDate, rate.price, rate.currency, rate.eventTime,
                 "\(runId)/rates/\(rate.propertyCode)/push:\(rate.idempotencyKey)", rate.raw,
-                String(Timestamps.format(Date()).prefix(10)),
+                WallClock.system.loadDate().description,
             ])
         if !rows.isEmpty { return .stored }
         // Seen before: the same body is a redelivery; another body under the same key a collision.

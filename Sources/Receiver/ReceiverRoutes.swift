@@ -115,7 +115,9 @@ struct ReceiverRoutes: Sendable {
                     "\(run.id)/reservations/\(booking.version.propertyCode)/push:\(booking.version.confirmationId)",
                 runId: run.id)
             let landed = try await server.queue.submit(.booking(event))
-            if let time = booking.version.otaTime { metrics.lag(.seconds(Date().timeIntervalSince(time))) }
+            if let time = booking.version.otaTime {
+                metrics.lag(.seconds(WallClock.systemNow().timeIntervalSince(time)))
+            }
             count(landed, stream: "reservations", property: booking.version.propertyCode)
             return try outcome(landed)
         }
@@ -173,7 +175,7 @@ struct ReceiverRoutes: Sendable {
                 try Signatures.verifyStandard(
                     body: body, id: key, timestamp: headers[HTTPField.Name("webhook-timestamp")!],
                     signature: headers[HTTPField.Name("webhook-signature")!], secrets: signing.keys,
-                    tolerance: signing.tolerance, now: Date())
+                    tolerance: signing.tolerance, now: WallClock.systemNow())
             }
         } catch let failure as Signatures.Failure {
             let outcome: String
@@ -193,7 +195,9 @@ struct ReceiverRoutes: Sendable {
         case .success(let rate):
             note.property = rate.propertyCode
             let landed = try await server.queue.submit(.rate(rate))
-            if let time = Timestamps.parse(rate.eventTime) { metrics.lag(.seconds(Date().timeIntervalSince(time))) }
+            if let time = Timestamps.parse(rate.eventTime) {
+                metrics.lag(.seconds(WallClock.systemNow().timeIntervalSince(time)))
+            }
             count(landed, source: source, stream: "rates", property: rate.propertyCode)
             return try outcome(landed)
         }

@@ -70,15 +70,15 @@ public final class ReceiverServer: Sendable {
     @discardableResult
     public func start(handleSignals: Bool = false) async throws -> Int {
         if let port = state.withLock({ $0?.port }) { return port }
-        let ledger = try await PostgresConnection.connect(databaseURL)
-        let started = try await RunLedger.start(
-            command: "serve \(settings.listen):\(settings.port)", on: ledger, forceNew: true)
-        guard case .started(let run) = started else {
-            await ledger.close()
+        guard
+            let service = try await RunScope.begin(
+                command: "serve \(settings.listen):\(settings.port)", databaseURL: databaseURL, forceNew: true)
+        else {
             throw ConfigError(
                 "another `ota-ingest serve` on \(settings.listen):\(settings.port) is running against this database; fix: stop it or use another port"
             )
         }
+        let run = service.run
         log.started(runId: run.id)
         if settings.basic == nil {
             log.run.warning(
@@ -121,9 +121,8 @@ public final class ReceiverServer: Sendable {
                 failure = error
             }
             // Every service has stopped: the last counts, then the run, on the ledger's connection.
-            try? await counts.flush(runId: run.id, on: ledger)
-            _ = try? await RunLedger.finish(run, status: "succeeded", counts: [:], error: nil, on: ledger)
-            await ledger.close()
+            try? await counts.flush(runId: run.id, on: service.ledger)
+            await service.end(status: .succeeded)
             if let failure { throw failure }
         }
         var port = 0
@@ -163,7 +162,7 @@ public final class ReceiverServer: Sendable {
 
     /// Waits until no PING-driven pull runs or is due (for tests and orderly restarts).
     public func waitForPingPulls() async {
-        while !(await pings.busy.isEmpty) { try? await Task.sleep(for: .milliseconds(10)) }
+        while !pings.busy.isEmpty { try? await Task.sleep(for: .milliseconds(10)) }
     }
 
     /// Writes the pipeline-health counts now instead of at the next tick.

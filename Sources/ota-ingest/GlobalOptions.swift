@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import IngestCore
 import OTAIngest
 import PostgresClient
 
@@ -37,8 +38,7 @@ struct GlobalOptions: ParsableArguments {
     /// Connects, runs `body`, and closes the connection however `body` ends; a malformed
     /// URL is a configuration error (exit status 2), a database error the one-line
     /// `DatabaseFailure` (exit status 1).
-    func withConnection<Value>(_ body: (PostgresConnection) async throws -> sending Value) async throws -> sending Value
-    {
+    func withConnection<Value>(_ body: (PostgresConnection) async throws -> Value) async throws -> Value {
         let url = try resolvedDatabaseURL()
         do {
             try PostgresConnection.validate(conninfo: url)

@@ -39,7 +39,7 @@ struct LoadCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Records per part (batch).", visibility: .hidden))
         var partRecords: Int = 50_000
 
-        func execute(_ stream: BackfillLoader.Stream) async throws {
+        func execute(_ stream: SourceStream) async throws {
             ProgressLine.standardError.enableOnTerminal()
             try runOptions.refuseNow(for: "load")
             if let config = try global.loadConfig() {

@@ -82,9 +82,9 @@ struct PullCommand: AsyncParsableCommand {
         var only: String?
 
         func run() async throws {
-            var streams = FeedPull.Stream.allCases
+            var streams = FeedPull.streams
             if let only {
-                guard let stream = FeedPull.Stream(rawValue: only) else {
+                guard let stream = SourceStream(rawValue: only), streams.contains(stream) else {
                     throw ConfigError("--only \(only) is unknown; fix: use availability or rates")
                 }
                 streams = [stream]

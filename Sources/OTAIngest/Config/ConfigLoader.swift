@@ -145,7 +145,7 @@ public enum ConfigLoader {
         settings.defaultMaxMismatchedShare = try reader.double("max_mismatched_share", in: 0...1)
         if let thresholds = try reader.table("thresholds") {
             var inner = TableReader(table: thresholds, path: path + ".thresholds", file: file)
-            for stream in ReconcileSettings.streams {
+            for stream in SourceStream.allCases.map(\.rawValue) {
                 if let share = try inner.double(stream, in: 0...1) { settings.maxMismatchedShare[stream] = share }
             }
             try inner.rejectUnknownKeys()

@@ -11,12 +11,13 @@ public struct SourceCaller: Sendable {
     let session: HTTPSession
     let bucket: TokenBucket
     let policy: RetryPolicy
-    let stats: PullStats
+    let stats: RunCounters
     /// Where answers are counted for pipeline health, and the property they count under.
     public var answers: AnswerCounts?
     public var answersProperty = ""
 
-    public init(sourceName: String, session: HTTPSession, bucket: TokenBucket, policy: RetryPolicy, stats: PullStats) {
+    public init(sourceName: String, session: HTTPSession, bucket: TokenBucket, policy: RetryPolicy, stats: RunCounters)
+    {
         self.sourceName = sourceName
         self.session = session
         self.bucket = bucket
@@ -26,7 +27,7 @@ public struct SourceCaller: Sendable {
 
     /// A caller with a session of its own for `source`, sharing `bucket` and `stats`
     /// with the other callers of the same run.
-    static func make(for source: SourceConfig, bucket: TokenBucket, stats: PullStats) -> SourceCaller {
+    static func make(for source: SourceConfig, bucket: TokenBucket, stats: RunCounters) -> SourceCaller {
         SourceCaller(
             sourceName: source.name,
             session: HTTPSession(configuration: HTTPSessionConfiguration(requestTimeout: source.requestTimeout)),

@@ -44,10 +44,3 @@ public actor TokenBucket {
         tokens = 0
     }
 }
-
-extension Duration {
-    var seconds: Double {
-        let (whole, fraction) = components
-        return Double(whole) + Double(fraction) / 1e18
-    }
-}

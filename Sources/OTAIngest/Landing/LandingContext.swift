@@ -3,10 +3,10 @@
 public struct LandingContext: Sendable {
     public var sourceName: String
     public var runId: String
-    public var stats: PullStats
+    public var stats: RunCounters
     public var log: RunLog
 
-    public init(sourceName: String, runId: String, stats: PullStats, log: RunLog) {
+    public init(sourceName: String, runId: String, stats: RunCounters, log: RunLog) {
         self.sourceName = sourceName
         self.runId = runId
         self.stats = stats

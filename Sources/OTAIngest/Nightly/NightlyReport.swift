@@ -75,7 +75,7 @@ public enum NightlyReport {
             [("", Double(status.rawValue))])
         gauge(
             "finished_timestamp_seconds", "When the last night finished (Unix time).",
-            [("", Date().timeIntervalSince1970)])
+            [("", WallClock.systemNow().timeIntervalSince1970)])
         gauge("duration_seconds", "How long the last night took.", [("", seconds)])
         gauge("records", "Records read by the night's pulls.", [("", Double(totals["records"] ?? 0))])
         gauge("landed", "Records landed in staging by the night's pulls.", [("", Double(totals["landed"] ?? 0))])

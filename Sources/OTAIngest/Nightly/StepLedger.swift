@@ -20,12 +20,9 @@ struct StepLedger: Sendable {
     }
 
     func begin(_ step: NightlyStep) async throws {
-        try await connection.execute(
-            """
-            insert into ops.runs (run_id, command, night_run_id, step_position) values ($1, $2, $3, $4)
-            on conflict (run_id) do update set status = 'running', started_at = now(), finished_at = null, error = null,
-                step_position = excluded.step_position
-            """, [runID(of: step), "nightly: " + step.name, night.id, position(of: step)])
+        try await RunLedger.open(
+            runId: runID(of: step), command: "nightly: " + step.name, night: night.id, position: position(of: step),
+            on: connection)
     }
 
     func record(_ result: StepResult) async throws {
@@ -35,23 +32,12 @@ struct StepLedger: Sendable {
         counts["skipped"] = result.status == "skipped" ? 1 : 0
         if result.fromEarlierAttempt { counts["from_earlier_attempt"] = 1 }
         let attention = result.attention.map { "\($0.kind.rawValue)\t\($0.text)" }.joined(separator: "\n")
-        var object: [String: Any] = counts
-        if !attention.isEmpty { object["attention"] = attention }
-        let json = try String(
-            decoding: JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
         // 'skipped' is not an ops.runs status: a step not due this night succeeded at doing nothing.
-        let status = result.status == "skipped" ? "succeeded" : result.status
-        try await connection.execute(
-            """
-            insert into ops.runs (run_id, command, night_run_id, status, finished_at, counts, error, step_position)
-            values ($1, $2, $3, $4, now(), $5::jsonb, $6, $7)
-            on conflict (run_id) do update set status = excluded.status, finished_at = now(),
-                counts = excluded.counts, error = excluded.error, step_position = excluded.step_position
-            """,
-            [
-                runID(of: result.step), "nightly: " + result.step.name, night.id, status, json, result.error,
-                position(of: result.step),
-            ])
+        let status = result.status == "skipped" ? .succeeded : RunStatus(rawValue: result.status) ?? .failed
+        try await RunLedger.close(
+            runId: runID(of: result.step), command: "nightly: " + result.step.name, status: status, counts: counts,
+            extra: attention.isEmpty ? [:] : ["attention": attention], error: result.error, night: night.id,
+            position: position(of: result.step), on: connection)
     }
 
     /// The steps an earlier attempt of this night finished, by step name.

@@ -59,49 +59,50 @@ public enum CursorPull {
             let prefetch = page.page.nextCursor.map { cursor in
                 Task { try await fetch(client, context, loadDate: loadDate, cursor: cursor, updatedAfterText: nil) }
             }
-            let key = page.key
-            var rows: [RateRow] = []
-            rows.reserveCapacity(page.valid.count)
             var duplicates = 0
             var next = mark
             next.cursor = page.page.nextCursor
-            // The (key, hash) pairs at the newest updated_at so far; strings are built only at the end.
-            var atNewest: [(key: String, hash: UInt64)] = []
-            var carried = true
-            if repeats.needsEveryHash(page.valid.lazy.map(\.parsed.updatedAt)) {
-                let landed = try await connection.withIsolation { conn in
-                    try await conn.query(
-                        "select record_hash from staging.rate_observations where run_id = $1 and source = $2 and stream = $3",
-                        [run.id, source.name, stream]
-                    ).compactMap { UInt64(try $0.decode(String.self, at: 0), radix: 16) }
-                }
-                repeats.rememberEvery(landed)
-            }
-            for (parsed, row) in page.valid {
-                if (parsed.updatedAt == mark.updatedAfter
-                    && mark.boundary.contains(parsed.key + " " + parsed.hashText))
-                    || repeats.isRepeat(parsed)
-                {
-                    duplicates += 1
-                    continue
-                }
-                rows.append(row)
-                if next.updatedAfter.map({ parsed.updatedAt > $0 }) ?? true {
-                    next.updatedAfter = parsed.updatedAt
-                    next.updatedAfterText = parsed.updatedAtText
-                    atNewest.removeAll(keepingCapacity: true)
-                    carried = false
-                }
-                if parsed.updatedAt == next.updatedAfter { atNewest.append((parsed.key, parsed.hash)) }
-            }
-            if !carried { next.boundary = [] }
-            for entry in atNewest { next.boundary.insert(entry.key + " " + String(entry.hash, radix: 16)) }
-            let landedRows = rows
-            let refusedRecords = page.refused
-            let body = page.page.body
-            let dups = duplicates
-            let newMark = next
+            // Whatever fails while this page lands, the next page's fetch is not left running.
             do {
+                let key = page.key
+                var rows: [RateRow] = []
+                rows.reserveCapacity(page.valid.count)
+                // The (key, hash) pairs at the newest updated_at so far; strings are built only at the end.
+                var atNewest: [(key: String, hash: UInt64)] = []
+                var carried = true
+                if repeats.needsEveryHash(page.valid.lazy.map(\.parsed.updatedAt)) {
+                    let landed = try await connection.withIsolation { conn in
+                        try await conn.query(
+                            "select record_hash from staging.rate_observations where run_id = $1 and source = $2 and stream = $3",
+                            [run.id, source.name, stream]
+                        ).compactMap { UInt64(try $0.decode(String.self, at: 0), radix: 16) }
+                    }
+                    repeats.rememberEvery(landed)
+                }
+                for (parsed, row) in page.valid {
+                    if (parsed.updatedAt == mark.updatedAfter
+                        && mark.boundary.contains(parsed.key + " " + parsed.hashText))
+                        || repeats.isRepeat(parsed)
+                    {
+                        duplicates += 1
+                        continue
+                    }
+                    rows.append(row)
+                    if next.updatedAfter.map({ parsed.updatedAt > $0 }) ?? true {
+                        next.updatedAfter = parsed.updatedAt
+                        next.updatedAfterText = parsed.updatedAtText
+                        atNewest.removeAll(keepingCapacity: true)
+                        carried = false
+                    }
+                    if parsed.updatedAt == next.updatedAfter { atNewest.append((parsed.key, parsed.hash)) }
+                }
+                if !carried { next.boundary = [] }
+                for entry in atNewest { next.boundary.insert(entry.key + " " + String(entry.hash, radix: 16)) }
+                let landedRows = rows
+                let refusedRecords = page.refused
+                let body = page.page.body
+                let dups = duplicates
+                let newMark = next
                 try await connection.transaction { conn in
                     if try await BatchLedger.isLanded(key, on: conn) { return }
                     try await FeedPull.landRows(

@@ -5,13 +5,13 @@ import PostgresClient
 /// window, chunk by chunk, each chunk a batch landed with its ledger entry in
 /// one transaction.
 public enum FeedPull {
-    public enum Stream: String, Sendable, CaseIterable {
-        case availability, rates
+    /// What `pull rates` reads, in order.
+    public static let streams: [SourceStream] = [.availability, .rates]
 
-        var endpoint: String { "manage/\(rawValue)" }
-    }
+    static func endpoint(_ stream: SourceStream) -> String { "manage/\(stream.rawValue)" }
 
-    public static func run(_ context: PullContext, accounts: [PropertyAccount], streams: [Stream]) async -> [String:
+    public static func run(_ context: PullContext, accounts: [PropertyAccount], streams: [SourceStream]) async
+        -> [String:
         any Error]
     {
         await PropertyWorkers.run(accounts, context: context) { account, connection, caller in
@@ -23,7 +23,7 @@ public enum FeedPull {
     }
 
     private static func pull(
-        _ stream: Stream, client: WebHotelierClient, connection: PostgresConnection, context: PullContext
+        _ stream: SourceStream, client: WebHotelierClient, connection: PostgresConnection, context: PullContext
     ) async throws {
         let code = client.account.propertyCode
         let source = context.source
@@ -42,7 +42,8 @@ public enum FeedPull {
             if !run.resumed,
                 let next = try await connection.withIsolation({ conn in
                     try await CallLog.notBefore(
-                        source: source.name, property: code, endpoint: stream.endpoint, interval: source.feedInterval,
+                        source: source.name, property: code, endpoint: Self.endpoint(stream),
+                        interval: source.feedInterval,
                         now: now, on: conn)
                 })
             {
@@ -53,7 +54,7 @@ public enum FeedPull {
             }
             try await connection.withIsolation { conn in
                 try await CallLog.record(
-                    source: source.name, property: code, endpoint: stream.endpoint, at: now, on: conn)
+                    source: source.name, property: code, endpoint: Self.endpoint(stream), at: now, on: conn)
             }
         }
         var rateRooms: [String: String] = [:]
@@ -100,6 +101,8 @@ public enum FeedPull {
                         FeedParser.EntryContext.rate(
                             id: $0.rateId, room: $0.roomCode, currency: $0.currency, window: window)
                     })
+            case .reservations, .inventory:
+                preconditionFailure("pull rates reads \(FeedPull.streams), not \(stream)")
             }
             context.stats.add(.pages)
         }

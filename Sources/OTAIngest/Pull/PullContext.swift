@@ -7,7 +7,7 @@ public struct PullContext: Sendable {
     public var databaseURL: String
     public var source: SourceConfig
     public var run: Run
-    public var stats: PullStats
+    public var stats: RunCounters
     public var clock: WallClock
     public var log: RunLog
     public var bucket: TokenBucket
@@ -16,7 +16,8 @@ public struct PullContext: Sendable {
     /// reservations, feeds or inventory: the stream pipeline health files the calls under.
     public var callStream = ""
 
-    public init(databaseURL: String, source: SourceConfig, run: Run, stats: PullStats, clock: WallClock, log: RunLog) {
+    public init(databaseURL: String, source: SourceConfig, run: Run, stats: RunCounters, clock: WallClock, log: RunLog)
+    {
         self.databaseURL = databaseURL
         self.source = source
         self.run = run
@@ -42,8 +43,8 @@ public struct PullContext: Sendable {
     /// "Now" as the UTC timestamp text stored in observed_at.
     func observedAt() -> String { Timestamps.format(clock.now()) }
 
-    /// Today's load date (UTC), the observation logs' partition key.
-    func loadDate() -> CivilDate { CivilDate(Date()) }
+    /// Today's load date (UTC, transaction time), the observation logs' partition key.
+    func loadDate() -> CivilDate { clock.loadDate() }
 }
 
 /// Runs per-property work with at most `source.concurrency` properties at once,

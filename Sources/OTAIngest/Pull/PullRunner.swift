@@ -11,7 +11,7 @@ public struct PullRunner: Sendable {
         /// interval, per the dialect), waiting for the property's lock if a scheduled
         /// pull holds it.
         case pingReservations(property: String, gap: Duration)
-        case feeds([FeedPull.Stream])
+        case feeds([SourceStream])
         case inventory
     }
 
@@ -40,12 +40,7 @@ public struct PullRunner: Sendable {
     }
 
     /// The outcome, also printed as the summary.
-    public struct Outcome: Sendable {
-        public var run: Run?
-        public var status: ExitStatus
-        public var counts: [String: Int]
-        public var summary: String
-    }
+    public typealias Outcome = RunOutcome
 
     public func run(_ job: Job) async throws -> Outcome {
         let kind: SourceConfig.Kind
@@ -82,17 +77,30 @@ public struct PullRunner: Sendable {
             token = try secrets.token(for: source)
         }
 
-        let ledger = try await PostgresConnection.connect(databaseURL)
         let fullCommand = "\(command) \(source.name)"
-        let start = try await RunLedger.start(command: fullCommand, on: ledger, forceNew: forceNewRun)
-        guard case .started(let run) = start else {
-            await ledger.close()
+        let result = try await RunScope.run(
+            command: fullCommand, databaseURL: databaseURL, forceNew: forceNewRun, logFormat: logFormat, clock: clock
+        ) { active in
+            try await work(job, active: active, source: source, command: fullCommand, accounts: accounts, token: token)
+        }
+        switch result {
+        case .busy:
             let message = "another `\(fullCommand)` run is in progress; nothing done"
             ProgressLine.standardError.write("ota-ingest: \(message)\n")
             return Outcome(run: nil, status: .success, counts: [:], summary: message)
+        case .finished(_, let outcome):
+            return outcome
         }
-        let stats = PullStats()
-        let log = RunLog(format: logFormat, runId: run.id)
+    }
+
+    /// The job within its run; failures per property are recorded, not thrown.
+    private func work(
+        _ job: Job, active: RunScope.Active, source: SourceConfig, command fullCommand: String,
+        accounts: [PropertyAccount], token: String
+    ) async throws -> RunScope.Ending<Outcome> {
+        let run = active.run
+        let stats = active.counters
+        let log = active.log
         var context = PullContext(
             databaseURL: databaseURL, source: source, run: run, stats: stats, clock: clock, log: log)
         switch job {
@@ -101,7 +109,6 @@ public struct PullRunner: Sendable {
         case .inventory: context.callStream = "inventory"
         }
         log.info("\(run.resumed ? "resuming" : "starting") \(fullCommand)")
-        let started = ContinuousClock.now
         var failures: [String: any Error] = [:]
         let progress = ProgressLine.standardError.begin(fullCommand, counts: { Self.progressCounts(stats) })
         do {
@@ -122,16 +129,16 @@ public struct PullRunner: Sendable {
         // Pipeline health reads these; losing them must not fail a pull that landed its data.
         do {
             try await context.answers.write(
-                runId: run.id, source: source.name, stream: context.callStream, on: ledger)
+                runId: run.id, source: source.name, stream: context.callStream, on: active.ledger)
         } catch {
             log.warning("could not record request counts in ops.pipeline_counts: \(error)")
         }
-        let elapsed = ContinuousClock.now - started
+        let elapsed = active.elapsed
         var counts = stats.snapshot
         counts["elapsed_ms"] = Int(elapsed.seconds * 1000)
         counts["failed_properties"] = failures.keys.filter { !$0.isEmpty }.count
-        counts["peak_rss_kb"] = BackfillLoader.peakResidentKilobytes()
-        let (status, statusText) = RunSummary.verdict(
+        counts["peak_rss_kb"] = ProcessMemory.peakKilobytes()
+        let (status, runStatus) = RunSummary.verdict(
             failed: !failures.isEmpty, deadLetters: stats[.deadLetters], allowDeadLetters: allowDeadLetters)
         let error =
             failures.isEmpty
@@ -139,13 +146,13 @@ public struct PullRunner: Sendable {
             : failures.keys.sorted().map { key in
                 (key.isEmpty ? "" : "\(key): ") + "\(failures[key]!)"
             }.joined(separator: "; ")
-        try await RunLedger.finish(run, status: statusText, counts: counts, error: error, on: ledger)
-        await ledger.close()
         let summary = Self.summary(
-            command: fullCommand, run: run, counts: counts, elapsed: elapsed, status: statusText,
+            command: fullCommand, run: run, counts: counts, elapsed: elapsed, status: runStatus,
             properties: accounts.count,
             failures: failures)
-        return Outcome(run: run, status: status, counts: counts, summary: summary)
+        return RunScope.Ending(
+            status: runStatus, counts: counts, error: error,
+            value: Outcome(run: run, status: status, counts: counts, summary: summary))
     }
 
     private func pickSource(_ kind: SourceConfig.Kind) throws -> SourceConfig {
@@ -169,7 +176,7 @@ public struct PullRunner: Sendable {
     }
 
     static func summary(
-        command: String, run: Run, counts: [String: Int], elapsed: Duration, status: String, properties: Int,
+        command: String, run: Run, counts: [String: Int], elapsed: Duration, status: RunStatus, properties: Int,
         failures: [String: any Error]
     ) -> String {
         func n(_ key: String) -> Int { counts[key] ?? 0 }
@@ -195,7 +202,7 @@ public struct PullRunner: Sendable {
     }
 
     /// What a pull's or a load's progress line counts.
-    static func progressCounts(_ stats: PullStats) -> [(name: String, value: Int)] {
+    static func progressCounts(_ stats: RunCounters) -> [(name: String, value: Int)] {
         [
             ("records", stats[.records]), ("pages", stats[.pages]), ("dead letters", stats[.deadLetters]),
             ("retries", stats[.retries]),

@@ -2,9 +2,6 @@ import Foundation
 
 /// How one source is reconciled: `[sources.NAME.reconcile]` in the TOML file.
 public struct ReconcileSettings: Sendable, Equatable {
-    /// The streams reconciliation knows, in the order a run works them.
-    public static let streams = ["reservations", "availability", "rates", "inventory"]
-
     /// Snapshots kept per (source, stream, property), pinned ones aside.
     public var keepSnapshots = 14
     /// Reservations: bookings modified within this many days are in scope (with those checking out from today).

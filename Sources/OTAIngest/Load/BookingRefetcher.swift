@@ -27,7 +27,7 @@ public struct BookingRefetcher: Sendable {
     }
 
     /// The booking's current body (the response's `data`), or why it cannot be had.
-    func currentBody(of candidate: DeadLetterReplay.Candidate, stats: PullStats) async -> Result<
+    func currentBody(of candidate: DeadLetterReplay.Candidate, stats: RunCounters) async -> Result<
         [UInt8], BackfillRecords.Refusal
     > {
         func refused(_ reason: String) -> Result<[UInt8], BackfillRecords.Refusal> {

@@ -10,10 +10,6 @@ import PostgresClient
 /// same file again after a failure, under the same run id) skips what
 /// committed. Bad records go to ops.dead_letters and the load goes on.
 public struct BackfillLoader: Sendable {
-    public enum Stream: String, Sendable, CaseIterable {
-        case reservations, availability, rates
-    }
-
     public enum Input: Sendable, Equatable {
         case file(String)
         case standardInput
@@ -28,17 +24,20 @@ public struct BackfillLoader: Sendable {
 
     public var databaseURL: String
     public var sourceName: String
-    public var stream: Stream
+    public var stream: SourceStream
     public var input: Input
     public var allowDeadLetters: Bool
     public var forceNewRun: Bool
     public var logFormat: RunLog.Format
     public var limits: RecordReader.Limits
+    public var clock: WallClock
 
     public init(
-        databaseURL: String, sourceName: String, stream: Stream, input: Input, allowDeadLetters: Bool = false,
-        forceNewRun: Bool = false, logFormat: RunLog.Format = .text, limits: RecordReader.Limits = .init()
+        databaseURL: String, sourceName: String, stream: SourceStream, input: Input, allowDeadLetters: Bool = false,
+        forceNewRun: Bool = false, logFormat: RunLog.Format = .text, limits: RecordReader.Limits = .init(),
+        clock: WallClock = .system
     ) {
+        precondition(SourceStream.loadable.contains(stream), "load reads reservations, availability or rates")
         self.databaseURL = databaseURL
         self.sourceName = sourceName
         self.stream = stream
@@ -47,6 +46,7 @@ public struct BackfillLoader: Sendable {
         self.forceNewRun = forceNewRun
         self.logFormat = logFormat
         self.limits = limits
+        self.clock = clock
     }
 
     /// An open input and how its parts are named.
@@ -59,29 +59,32 @@ public struct BackfillLoader: Sendable {
         var size: Int?
     }
 
-    public func run() async throws -> PullRunner.Outcome {
+    public func run() async throws -> RunOutcome {
         let opened = try openInput()
         defer { if opened.fd != 0 { close(opened.fd) } }
-        let ledger = try await PostgresConnection.connect(databaseURL)
         let command = "load \(stream.rawValue) \(sourceName) \(opened.identity ?? "stdin")"
-        let start: RunLedger.Start
-        do {
-            start = try await RunLedger.start(command: command, on: ledger, forceNew: forceNewRun)
-        } catch {
-            await ledger.close()
-            throw error
+        let result = try await RunScope.run(
+            command: command, databaseURL: databaseURL, forceNew: forceNewRun, logFormat: logFormat, clock: clock
+        ) { active in
+            await load(opened, command: command, active: active)
         }
-        guard case .started(let run) = start else {
-            await ledger.close()
+        switch result {
+        case .busy:
             let message = "another `\(command)` run is in progress; nothing done; fix: wait for it to finish"
             ProgressLine.standardError.write("ota-ingest: \(message)\n")
-            return PullRunner.Outcome(run: nil, status: .failure, counts: [:], summary: message)
+            return RunOutcome(run: nil, status: .failure, counts: [:], summary: message)
+        case .finished(_, let outcome):
+            return outcome
         }
-        let stats = PullStats()
-        let log = RunLog(format: logFormat, runId: run.id)
+    }
+
+    /// The load within its run: a failure is recorded in the run, not thrown.
+    private func load(_ opened: Opened, command: String, active: RunScope.Active) async -> RunScope.Ending<RunOutcome> {
+        let run = active.run
+        let stats = active.counters
+        let log = active.log
         let landing = LandingContext(sourceName: sourceName, runId: run.id, stats: stats, log: log)
         log.info("\(run.resumed ? "resuming" : "starting") \(command)", ["file": opened.label])
-        let started = ContinuousClock.now
         var reading = ProgressLine.Reading()
         reading.total = opened.size
         reading.unit = .bytes
@@ -96,9 +99,12 @@ public struct BackfillLoader: Sendable {
         var failure: (any Error)?
         var reader = RecordReader(fileDescriptor: opened.fd, limits: limits)
         do {
-            let connection = try await PostgresConnection.connect(databaseURL)
-            extra = try await landParts(
-                &reader, opened: opened, run: run, landing: landing, progress: progress, connection: connection)
+            // Observation parts land on several connections at once; bookings on one, in file order.
+            let count = stream == .reservations ? 1 : Self.landingConnections
+            extra = try await PostgresConnection.withConnections(databaseURL, count: count) { connections in
+                try await landParts(
+                    &reader, opened: opened, run: run, landing: landing, progress: progress, connections: connections)
+            }
         } catch {
             failure = error
             log.error("\(error)")
@@ -106,15 +112,13 @@ public struct BackfillLoader: Sendable {
         // Known as soon as the first byte was read, whatever happened after it.
         let format = reader.format?.rawValue ?? "empty"
         ProgressLine.standardError.end(progress)
-        let elapsed = ContinuousClock.now - started
+        let elapsed = active.elapsed
         var counts = stats.snapshot
         counts.merge(extra) { $1 }
         counts["elapsed_ms"] = Int(elapsed.seconds * 1000)
-        counts["peak_rss_kb"] = Self.peakResidentKilobytes()
-        let (status, statusText) = RunSummary.verdict(
+        counts["peak_rss_kb"] = ProcessMemory.peakKilobytes()
+        let (status, runStatus) = RunSummary.verdict(
             failed: failure != nil, deadLetters: stats[.deadLetters], allowDeadLetters: allowDeadLetters)
-        try await RunLedger.finish(run, status: statusText, counts: counts, error: failure.map { "\($0)" }, on: ledger)
-        await ledger.close()
         func n(_ key: String) -> Int { counts[key] ?? 0 }
         var countLines: [RunSummary.Line] = [
             [
@@ -130,8 +134,10 @@ public struct BackfillLoader: Sendable {
         let summary = RunSummary.render(
             command: "load \(stream.rawValue) --source \(sourceName)", run: run, lines: countLines,
             notes: ["file \(opened.label)\(opened.size.map { " (\($0) bytes)" } ?? "")  format \(format)"],
-            records: n("records"), elapsed: elapsed, status: statusText, errors: failure.map { ["\($0)"] } ?? [])
-        return PullRunner.Outcome(run: run, status: status, counts: counts, summary: summary)
+            records: n("records"), elapsed: elapsed, status: runStatus, errors: failure.map { ["\($0)"] } ?? [])
+        return RunScope.Ending(
+            status: runStatus, counts: counts, error: failure.map { "\($0)" },
+            value: RunOutcome(run: run, status: status, counts: counts, summary: summary))
     }
 
     private func openInput() throws -> Opened {
@@ -168,10 +174,11 @@ public struct BackfillLoader: Sendable {
     /// Lands every part not already landed by this run; returns counts the shared stats do not hold.
     private func landParts(
         _ reader: inout RecordReader, opened: Opened, run: Run, landing: LandingContext,
-        progress: ProgressLine.Stage, connection: PostgresConnection
+        progress: ProgressLine.Stage, connections: [PostgresConnection]
     ) async throws -> [String: Int] {
-        let loadDate = CivilDate(Date())
-        let rules = BackfillRecords.Rules(now: Date())
+        let connection = connections[0]
+        let loadDate = clock.loadDate()
+        let rules = BackfillRecords.Rules(now: clock.now())
         let stream = stream
         // This run's landed parts (the run's lock keeps anyone else from adding to them).
         let landed = try await connection.withIsolation { conn in
@@ -183,16 +190,11 @@ public struct BackfillLoader: Sendable {
                     """, [run.id, sourceName, stream.rawValue]
                 ).map { try $0.decode(String.self, at: 0) })
         }
-        var connections = [connection]
         if stream != .reservations {
             try await connection.withIsolation { conn in
                 _ = try await conn.execute("select staging.ensure_load_partitions($1::date)", [loadDate.description])
             }
-            for _ in 1..<Self.landingConnections {
-                connections.append(try await PostgresConnection.connect(databaseURL))
-            }
         }
-        defer { for extra in connections.dropFirst() { Task { await extra.close() } } }
         var alreadyLanded = 0
         var handed = 0
         try await withThrowingTaskGroup(of: Int.self) { group in
@@ -355,18 +357,6 @@ public struct BackfillLoader: Sendable {
         if !letters.isEmpty {
             landing.log.warning("\(letters.count) records sent to dead letters", ["batch": key.range])
         }
-    }
-}
-
-extension BackfillLoader {
-    /// The process's peak resident memory (VmHWM) in KiB, 0 where /proc is missing:
-    /// recorded in ops.runs so a load's memory stays visible (it should not grow with the file).
-    static func peakResidentKilobytes() -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            return Int(line.dropFirst(6).split(whereSeparator: \.isWhitespace).first ?? "") ?? 0
-        }
-        return 0
     }
 }
 

@@ -38,7 +38,7 @@ public final class RunLog: Sendable {
         switch format {
         case .json:
             var object: [String: String] = fields
-            object["ts"] = Timestamps.format(Date())
+            object["ts"] = Timestamps.format(WallClock.systemNow())
             object["level"] = level
             object["run_id"] = runId
             object["msg"] = message

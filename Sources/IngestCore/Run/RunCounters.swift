@@ -2,7 +2,7 @@ import Synchronization
 
 /// Counters a run reports in its summary and in ops.runs.counts; shared by the
 /// run's concurrent workers.
-public final class PullStats: Sendable {
+public final class RunCounters: Sendable {
     public enum Counter: String, Sendable, CaseIterable {
         case requests, pages, records, landed, duplicates, deadLetters = "dead_letters", retries
         case rateLimited = "rate_limited", collisions, synced, skippedProperties = "skipped_properties"
