@@ -249,7 +249,7 @@ struct ReceiverRoutes: Sendable {
         async throws
     {
         let letter = DeadLetter(
-            stream: stream, propertyCode: property ?? "", recordKey: key, raw: body, reason: reason)
+            stream: stream, propertyCode: property ?? "", recordKey: key, raw: body, reason: reason, origin: "push")
         _ = try await server.queue.submit(.deadLetter(letter, source: pushSource))
     }
 

@@ -83,7 +83,8 @@ public struct BackfillLoader: Sendable {
         let run = active.run
         let stats = active.counters
         let log = active.log
-        let landing = LandingContext(sourceName: sourceName, runId: run.id, stats: stats, log: log)
+        let landing = LandingContext(
+            sourceName: sourceName, runId: run.id, stats: stats, log: log, origin: "backfill")
         log.info("\(run.resumed ? "resuming" : "starting") \(command)", ["file": opened.label])
         var reading = ProgressLine.Reading()
         reading.total = opened.size
@@ -269,12 +270,12 @@ public struct BackfillLoader: Sendable {
 
     /// Lands one part's rows, dead letters and ledger entry in one transaction.
     static func landObservations<Row: StagingRow>(
-        _ rows: [Row], _ refused: [FeedParser.Refused], part: RecordReader.Part, key: BatchLedger.Key,
+        _ rows: [Row], _ refused: [RefusedRecord], part: RecordReader.Part, key: BatchLedger.Key,
         landing: LandingContext, _ connection: PostgresConnection
     ) async throws {
         try await connection.transaction { conn in
             if try await BatchLedger.isLanded(key, on: conn) { return }
-            try await FeedPull.landRows(
+            try await StagedBatch.land(
                 rows, refused, page: part.bytes, key: key, duplicates: 0, context: landing, on: conn)
         }
         landing.stats.add(.pages)
@@ -283,12 +284,12 @@ public struct BackfillLoader: Sendable {
     /// Validates a part's observation records; the refused keep their place and reason.
     static func parse<Row: StagingRow>(
         _ part: RecordReader.Part,
-        _ read: (Range<Int>, JSONScanner, LoadStamp, BackfillRecords.Rules) -> Result<Row, BackfillRecords.Refusal>,
+        _ read: (Range<Int>, JSONScanner, LoadStamp, BackfillRecords.Rules) -> Result<Row, RecordRefusal>,
         stamp: LoadStamp, rules: BackfillRecords.Rules
-    ) -> (rows: [Row], refused: [FeedParser.Refused]) {
+    ) -> (rows: [Row], refused: [RefusedRecord]) {
         var rows: [Row] = []
         rows.reserveCapacity(part.records.count)
-        var refused: [FeedParser.Refused] = []
+        var refused: [RefusedRecord] = []
         part.bytes.withUnsafeBufferPointer { buffer in
             let scanner = JSONScanner(buffer)
             for (offset, record) in part.records.enumerated() {
@@ -297,7 +298,7 @@ public struct BackfillLoader: Sendable {
                     rows.append(row)
                 case .failure(let refusal):
                     refused.append(
-                        FeedParser.Refused(
+                        RefusedRecord(
                             raw: record, key: refusal.key ?? "record \(part.firstRecord + offset)",
                             reason: refusal.reason,
                             property: refusal.property))
@@ -325,7 +326,7 @@ public struct BackfillLoader: Sendable {
                         DeadLetter(
                             stream: key.stream, propertyCode: refusal.property ?? "",
                             recordKey: refusal.key ?? "record \(part.firstRecord + offset)", raw: raw,
-                            reason: refusal.reason))
+                            reason: refusal.reason, origin: "backfill"))
                 case .success(let booking):
                     let event = ReservationLanding.Event(
                         source: key.source, version: booking.version, eventType: booking.eventType, syncType: nil,
@@ -338,8 +339,9 @@ public struct BackfillLoader: Sendable {
                             DeadLetter(
                                 stream: key.stream, propertyCode: booking.version.propertyCode,
                                 recordKey: String(booking.version.confirmationId), raw: raw,
-                                reason: "rejected by PostgreSQL (SQLSTATE \(error.sqlState.rawValue)): \(error.message)"
-                            ))
+                                reason:
+                                    "rejected by PostgreSQL (SQLSTATE \(error.sqlState.rawValue)): \(error.message)",
+                                origin: "backfill"))
                     }
                 }
             }

@@ -9,19 +9,6 @@ import Foundation
 /// Reservations: a booking body (the `data` element of GET /reservation/{id}) or a PUSH
 /// notification `{id, type, data}`. Unknown keys are ignored.
 public enum BackfillRecords {
-    public struct Refusal: Error, Sendable {
-        public var reason: String
-        /// The record's key and property, where they could be read.
-        public var key: String?
-        public var property: String?
-
-        public init(reason: String, key: String? = nil, property: String? = nil) {
-            self.reason = reason
-            self.key = key
-            self.property = property
-        }
-    }
-
     /// Stay dates a backfill may carry: nothing before 2000, nothing past three years ahead.
     public static func stayWindow(now: Date) -> ClosedRange<CivilDate> {
         CivilDate("2000-01-01")!...CivilDate(now).adding(days: 3 * 366)
@@ -100,7 +87,7 @@ public enum BackfillRecords {
 
     public static func availability(
         _ record: Range<Int>, _ scanner: JSONScanner, stamp: LoadStamp, rules: Rules
-    ) -> Result<AvailabilityRow, Refusal> {
+    ) -> Result<AvailabilityRow, RecordRefusal> {
         var property: String?
         var room: String?
         var date: String?
@@ -135,7 +122,7 @@ public enum BackfillRecords {
 
     public static func rate(
         _ record: Range<Int>, _ scanner: JSONScanner, stamp: LoadStamp, rules: Rules
-    ) -> Result<RateRow, Refusal> {
+    ) -> Result<RateRow, RecordRefusal> {
         var property: String?
         var rateId: String?
         var date: String?
@@ -181,9 +168,9 @@ public enum BackfillRecords {
     }
 
     /// A booking body, or a PUSH notification `{id, type, data}` wrapping one.
-    public static func reservation(_ record: Range<Int>, in bytes: [UInt8]) -> Result<Booking, Refusal> {
+    public static func reservation(_ record: Range<Int>, in bytes: [UInt8]) -> Result<Booking, RecordRefusal> {
         var key: String?
-        let read: Result<(JSONScanner.Value, Int?, String), Refusal> = bytes.withUnsafeBufferPointer { buffer in
+        let read: Result<(JSONScanner.Value, Int?, String), RecordRefusal> = bytes.withUnsafeBufferPointer { buffer in
             let scanner = JSONScanner(buffer)
             do {
                 let value = try scanner.value(in: record)
@@ -220,7 +207,7 @@ public enum BackfillRecords {
             case .success(let version):
                 return .success(Booking(version: version, eventType: eventType))
             case .failure(let refused):
-                return .failure(Refusal(reason: refused.reason, key: key, property: nil))
+                return .failure(RecordRefusal(reason: refused.reason, key: key, property: nil))
             }
         }
     }
@@ -279,17 +266,19 @@ public enum BackfillRecords {
         return Timestamps.format(when)
     }
 
-    private static func refusal(_ error: any Error, _ record: Range<Int>, key: String?, property: String?) -> Refusal {
+    private static func refusal(_ error: any Error, _ record: Range<Int>, key: String?, property: String?)
+        -> RecordRefusal
+    {
         switch error {
         case let error as FeedParser.EntryError:
-            return Refusal(reason: error.reason, key: key, property: property)
+            return RecordRefusal(reason: error.reason, key: key, property: property)
         case let error as JSONScanError:
             // Offsets within the record, not within the part it was read with.
             let offset = max(0, error.offset - record.lowerBound)
-            return Refusal(
+            return RecordRefusal(
                 reason: "malformed JSON at byte \(offset) of the record: \(error.reason)", key: key, property: property)
         default:
-            return Refusal(reason: "\(error)", key: key, property: property)
+            return RecordRefusal(reason: "\(error)", key: key, property: property)
         }
     }
 

@@ -105,7 +105,7 @@ public enum CursorPull {
                 let newMark = next
                 try await connection.transaction { conn in
                     if try await BatchLedger.isLanded(key, on: conn) { return }
-                    try await FeedPull.landRows(
+                    try await StagedBatch.land(
                         landedRows, refusedRecords, page: body, key: key, duplicates: dups,
                         context: context.landing, on: conn)
                     try await save(newMark, source: source.name, runId: run.id, on: conn)
@@ -180,7 +180,7 @@ public enum CursorPull {
         var page: CursorFeedClient.Page
         var key: BatchLedger.Key
         var valid: [(parsed: InventoryRecordParser.Parsed, row: RateRow)]
-        var refused: [FeedParser.Refused]
+        var refused: [RefusedRecord]
     }
 
     /// Reads one page (`cursor`, or the first from `updatedAfterText`) and parses it.
@@ -201,7 +201,7 @@ public enum CursorPull {
         let memo = InventoryRecordParser.TimestampMemo()
         var valid: [(parsed: InventoryRecordParser.Parsed, row: RateRow)] = []
         valid.reserveCapacity(page.records.count)
-        var refused: [FeedParser.Refused] = []
+        var refused: [RefusedRecord] = []
         page.body.withUnsafeBufferPointer { buffer in
             let scanner = JSONScanner(buffer)
             for record in page.records {
@@ -209,10 +209,10 @@ public enum CursorPull {
                     valid.append(try InventoryRecordParser.parse(record, scanner, stamp: stamp, memo: memo))
                 } catch let refusal as InventoryRecordParser.Refusal {
                     refused.append(
-                        FeedParser.Refused(raw: record.range, key: keyGuess(record, scanner), reason: refusal.reason))
+                        RefusedRecord(raw: record.range, key: keyGuess(record, scanner), reason: refusal.reason))
                 } catch {
                     refused.append(
-                        FeedParser.Refused(raw: record.range, key: keyGuess(record, scanner), reason: "\(error)"))
+                        RefusedRecord(raw: record.range, key: keyGuess(record, scanner), reason: "\(error)"))
                 }
             }
         }

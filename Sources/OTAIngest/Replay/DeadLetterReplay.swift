@@ -34,7 +34,8 @@ public struct DeadLetterReplay: Sendable {
         var property: String
         var recordKey: String?
         var raw: [UInt8]
-        var batchId: String
+        /// How the record first arrived (ops.dead_letters.origin); a refetched booking is a recovery.
+        var origin: String
         var firstSeen: String
         var context: [String: String]
     }
@@ -120,7 +121,7 @@ public struct DeadLetterReplay: Sendable {
                     switch await refetch.currentBody(of: candidate, stats: stats) {
                     case .success(let body):
                         candidate.raw = body
-                        candidate.batchId = "\(run.id)/reservations/\(candidate.property)/recovery:refetch"
+                        candidate.origin = "recovery"
                     case .failure(let refusal):
                         let refused = candidate
                         try await connection.withIsolation { conn in
@@ -192,7 +193,7 @@ public struct DeadLetterReplay: Sendable {
     private func candidates(after: Int64, on connection: PostgresConnection) async throws -> [Candidate] {
         let rows = try await connection.query(
             """
-            select dead_letter_id, source, stream, property_code, raw, coalesce(batch_id, ''),
+            select dead_letter_id, source, stream, property_code, raw, origin,
                    to_char(first_seen at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), record_key, context::text
             from ops.dead_letters
             where replayed_at is null and dead_letter_id > $5 and \(DeadLetterQueue.Filter.condition)
@@ -203,7 +204,7 @@ public struct DeadLetterReplay: Sendable {
                 id: try row.decode(Int64.self, at: 0), source: try row.decode(String.self, at: 1),
                 stream: try row.decode(String.self, at: 2), property: try row.decode(String.self, at: 3),
                 recordKey: try row.decode(String?.self, at: 7), raw: try row.decode([UInt8].self, at: 4),
-                batchId: try row.decode(String.self, at: 5), firstSeen: try row.decode(String.self, at: 6),
+                origin: try row.decode(String.self, at: 5), firstSeen: try row.decode(String.self, at: 6),
                 context: Self.context(try row.decode(String.self, at: 8)))
         }
     }
@@ -218,7 +219,7 @@ public struct DeadLetterReplay: Sendable {
     ) async throws -> Verdict {
         let raw = candidate.raw
         let whole = 0..<raw.count
-        let fromFile = candidate.batchId.contains("/file:")
+        let fromFile = candidate.origin == "backfill"
         switch candidate.stream {
         case "reservations":
             if raw.first(where: { ![0x20, 0x0A, 0x0D, 0x09].contains($0) }) == UInt8(ascii: "<") {
@@ -230,7 +231,7 @@ public struct DeadLetterReplay: Sendable {
             case .success(let booking):
                 let event = ReservationLanding.Event(
                     source: candidate.source, version: booking.version, eventType: booking.eventType, syncType: nil,
-                    origin: origin(candidate.batchId), raw: raw, batchId: stamp.batchId, runId: stamp.runId)
+                    origin: candidate.origin, raw: raw, batchId: stamp.batchId, runId: stamp.runId)
                 do {
                     return .landed(try await conn.transaction { try await ReservationLanding.land(event, on: $0) })
                 } catch let error as PostgresError where StagingWriter.isDataError(error) {
@@ -254,15 +255,15 @@ public struct DeadLetterReplay: Sendable {
             case .success(let row): return try await land(row, raw, on: conn)
             }
         case "inventory":
-            let read: Result<RateRow, BackfillRecords.Refusal> = raw.withUnsafeBufferPointer { buffer in
+            let read: Result<RateRow, RecordRefusal> = raw.withUnsafeBufferPointer { buffer in
                 let scanner = JSONScanner(buffer)
                 do {
                     let value = try scanner.value(in: whole)
                     return .success(try InventoryRecordParser.parse(value, scanner, stamp: stamp).1)
                 } catch let refusal as InventoryRecordParser.Refusal {
-                    return .failure(BackfillRecords.Refusal(reason: refusal.reason))
+                    return .failure(RecordRefusal(reason: refusal.reason))
                 } catch {
-                    return .failure(BackfillRecords.Refusal(reason: "\(error)"))
+                    return .failure(RecordRefusal(reason: "\(error)"))
                 }
             }
             switch read {
@@ -313,13 +314,5 @@ public struct DeadLetterReplay: Sendable {
 
     private struct RowsRefused: Error {
         var reason: String
-    }
-
-    /// How the record first arrived, read from its batch id (see the batch keys of pulls and loads).
-    static func origin(_ batchId: String) -> String {
-        if batchId.contains("/file:") { return "backfill" }
-        if batchId.contains("/recovery:") { return "recovery" }
-        if batchId.contains("push") { return "push" }
-        return "pull"
     }
 }

@@ -31,12 +31,12 @@ public enum DeadLetterQueue {
         }
 
         /// The WHERE clause on parameters $1..$4; fixed text.
-        static let condition = """
+        public static let condition = """
             ($1::text is null or source = $1) and ($2::text is null or stream = $2)
             and ($3::bigint is null or dead_letter_id = $3) and ($4 or replayed_at is null)
             """
 
-        var parameters: [(any PostgresBindable)?] { [source, stream, id, includeReplayed] }
+        public var parameters: [(any PostgresBindable)?] { [source, stream, id, includeReplayed] }
     }
 
     /// The newest entries matching `filter` (at most `limit`), and how many match in all.
