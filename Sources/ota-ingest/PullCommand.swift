@@ -82,7 +82,7 @@ struct PullCommand: AsyncParsableCommand {
         var only: String?
 
         func run() async throws {
-            var streams = FeedPull.streams
+            var streams = InventoryPull.streams
             if let only {
                 guard let stream = SourceStream(rawValue: only), streams.contains(stream) else {
                     throw ConfigError("--only \(only) is unknown; fix: use availability or rates")

@@ -61,7 +61,7 @@ struct StepExecutor: Sendable {
         let job: PullRunner.Job =
             switch kind {
             case .reservations: .reservations(since: nil)
-            case .rates: .feeds(FeedPull.streams)
+            case .rates: .feeds(InventoryPull.streams)
             case .inventory: .inventory
             }
         let outcome = try await runner.run(job)
