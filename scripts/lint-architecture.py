@@ -46,6 +46,8 @@ FORBIDDEN_IMPORTS = {
 # Where ops.runs may be written, and where a run may be started: the run core.
 RUN_CORE = ["Sources/IngestCore/Run/"]
 RUN_START = re.compile(r"\bRunLedger\s*\.\s*start\s*\(")
+# Migrations change the table itself (a new column filled from an old one), once per warehouse.
+RUNS_WRITER_EXEMPT = ["sql/migrations/"]
 # Where the wall clock may be read.
 CLOCK = ["Sources/IngestCore/Time/WallClock.swift"]
 # Targets with a world of their own (the simulated OTA), or tools outside the pipeline.
@@ -165,7 +167,7 @@ def check_runs_writer():
     sources = [(path, strip_swift(text, keep_strings=True)) for path, text in swift_files()]
     sources += [(path, re.sub(r"--[^\n]*", "", text)) for path, text in sql_files()]
     for path, code in sources:
-        if under(path, RUN_CORE):
+        if under(path, RUN_CORE) or under(path, RUNS_WRITER_EXEMPT):
             continue
         for match in RUNS_WRITE.finditer(code):
             yield (path, line_of(code, match.start()),
