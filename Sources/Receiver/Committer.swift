@@ -107,12 +107,12 @@ struct Committer: Sendable {
             source = event.source
             letter = DeadLetter(
                 stream: "reservations", propertyCode: event.version.propertyCode,
-                recordKey: String(event.version.confirmationId), raw: event.raw, reason: reason)
+                recordKey: String(event.version.confirmationId), raw: event.raw, reason: reason, origin: event.origin)
         case .rate(let rate):
             source = rate.source
             letter = DeadLetter(
                 stream: "rates", propertyCode: rate.propertyCode, recordKey: rate.idempotencyKey,
-                raw: Array(rate.raw.utf8), reason: reason)
+                raw: Array(rate.raw.utf8), reason: reason, origin: "push")
         case .deadLetter(let existing, let name):
             throw ReceiverUnavailable(reason: "dead letter \(existing.recordKey ?? "") for \(name) refused: \(error)")
         }

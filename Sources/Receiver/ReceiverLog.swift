@@ -43,8 +43,8 @@ final class ReceiverLog: Sendable {
     }
 }
 
-/// Hands swift-log's messages to the receiver's RunLog, so a library's line looks
-/// like every other line of the tool.
+/// Hands a library's swift-log messages to the receiver's current run log (whose
+/// handler, `LineLogHandler`, writes every line of the tool).
 struct RunLogHandler: LogHandler {
     let log: ReceiverLog
     var logLevel: Logger.Level = .notice
@@ -59,14 +59,10 @@ struct RunLogHandler: LogHandler {
         level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String,
         file: String, function: String, line: UInt
     ) {
-        var fields: [String: String] = [:]
-        for (key, value) in metadata.merging(extra ?? [:], uniquingKeysWith: { $1 }) { fields[key] = "\(value)" }
-        let property = fields.removeValue(forKey: "property")
-        let run = log.run
-        switch level {
-        case .trace, .debug, .info, .notice: run.info(message.description, property: property, fields)
-        case .warning: run.warning(message.description, property: property, fields)
-        case .error, .critical: run.error(message.description, property: property, fields)
-        }
+        // The current run's logger (its run id set once the receiver started), at info at
+        // least: this handler's level already decided whether the message shows.
+        log.run.logger.log(
+            level: max(level, .info), message, metadata: metadata.merging(extra ?? [:], uniquingKeysWith: { $1 }),
+            source: source, file: file, function: function, line: line)
     }
 }

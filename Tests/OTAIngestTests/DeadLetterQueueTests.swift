@@ -119,4 +119,24 @@ import Testing
             #expect(try await b.int("select attempts from ops.dead_letters where stream = 'availability'") == 1)
         }
     }
+
+    /// How a dead letter's record arrived is a column of its own: a pushed booking
+    /// (the receiver gives its dead letters no batch id) replays as a push, not a pull.
+    @Test func aReplayedDeadLetterKeepsTheOriginItArrivedBy() async throws {
+        let body =
+            #"{"id":4343,"type":"new","data":{"id":4343,"property":"HTL001","status":1,"roomStay":{"from":"2025-05-01","to":"2025-05-02"},"bookInfo":{"book_date":"2025-04-01T10:00:00Z"}}}"#
+        try await BackfillDatabase.with { b in
+            try await b.execute(
+                """
+                insert into ops.dead_letters (source, stream, property_code, record_key, raw, raw_hash, reason, run_id, origin)
+                values ('webhotelier', 'reservations', 'HTL001', '4343', convert_to('\(body)', 'UTF8'), 'h',
+                        'refused before a fix', 'r', 'push')
+                """)
+            let replay = try await dlq(["replay"], b)
+            #expect(replay.status == 0, "\(replay.stdout)\(replay.stderr)")
+            #expect(
+                try await b.strings("select confirmation_id || ' ' || origin from staging.reservation_events")
+                    == ["4343 push"])
+        }
+    }
 }

@@ -14,7 +14,7 @@ select c.source, d.property_code, d.room_code, d.stay_date, d.allotment, d.stop_
 from recon_availability_diffs d
 cross join recon_scope c
 where c.repair and c.stream = 'availability' and d.kind in ('missing', 'mismatch')
-  and exists (select 1 from recon_results r where r.metric = 'mismatched_share' and r.value > r.threshold);
+  and exists (select 1 from recon_results r where r.metric = 'mismatched_share' and r.breached);
 
 insert into staging.availability_observations (
     source, property_code, room_code, stay_date, allotment, stop_sell, min_stay, max_stay, closed_to_arrival,
@@ -39,4 +39,4 @@ where c.repair and c.stream = 'availability' and d.kind = 'extra'
       where u.property_code = p.property_code and u.snapshot_id = p.snapshot_id
         and (u.room_code is null or u.room_code = d.room_code)
         and d.stay_date between coalesce(u.stay_from, '-infinity') and coalesce(u.stay_to, 'infinity'))
-  and exists (select 1 from recon_results r where r.metric = 'mismatched_share' and r.value > r.threshold);
+  and exists (select 1 from recon_results r where r.metric = 'mismatched_share' and r.breached);

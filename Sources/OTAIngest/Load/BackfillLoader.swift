@@ -59,29 +59,33 @@ public struct BackfillLoader: Sendable {
         var size: Int?
     }
 
-    public func run() async throws -> PullRunner.Outcome {
+    public func run() async throws -> RunOutcome {
         let opened = try openInput()
         defer { if opened.fd != 0 { close(opened.fd) } }
-        let ledger = try await PostgresConnection.connect(databaseURL)
         let command = "load \(stream.rawValue) \(sourceName) \(opened.identity ?? "stdin")"
-        let start: RunLedger.Start
-        do {
-            start = try await RunLedger.start(command: command, on: ledger, forceNew: forceNewRun)
-        } catch {
-            await ledger.close()
-            throw error
+        let result = try await RunScope.run(
+            command: command, databaseURL: databaseURL, forceNew: forceNewRun, logFormat: logFormat, clock: clock
+        ) { active in
+            await load(opened, command: command, active: active)
         }
-        guard case .started(let run) = start else {
-            await ledger.close()
+        switch result {
+        case .busy:
             let message = "another `\(command)` run is in progress; nothing done; fix: wait for it to finish"
             ProgressLine.standardError.write("ota-ingest: \(message)\n")
-            return PullRunner.Outcome(run: nil, status: .failure, counts: [:], summary: message)
+            return RunOutcome(run: nil, status: .failure, counts: [:], summary: message)
+        case .finished(_, let outcome):
+            return outcome
         }
-        let stats = RunCounters()
-        let log = RunLog(format: logFormat, runId: run.id)
-        let landing = LandingContext(sourceName: sourceName, runId: run.id, stats: stats, log: log)
+    }
+
+    /// The load within its run: a failure is recorded in the run, not thrown.
+    private func load(_ opened: Opened, command: String, active: RunScope.Active) async -> RunScope.Ending<RunOutcome> {
+        let run = active.run
+        let stats = active.counters
+        let log = active.log
+        let landing = LandingContext(
+            sourceName: sourceName, runId: run.id, stats: stats, log: log, origin: "backfill")
         log.info("\(run.resumed ? "resuming" : "starting") \(command)", ["file": opened.label])
-        let started = ContinuousClock.now
         var reading = ProgressLine.Reading()
         reading.total = opened.size
         reading.unit = .bytes
@@ -96,9 +100,12 @@ public struct BackfillLoader: Sendable {
         var failure: (any Error)?
         var reader = RecordReader(fileDescriptor: opened.fd, limits: limits)
         do {
-            let connection = try await PostgresConnection.connect(databaseURL)
-            extra = try await landParts(
-                &reader, opened: opened, run: run, landing: landing, progress: progress, connection: connection)
+            // Observation parts land on several connections at once; bookings on one, in file order.
+            let count = stream == .reservations ? 1 : Self.landingConnections
+            extra = try await PostgresConnection.withConnections(databaseURL, count: count) { connections in
+                try await landParts(
+                    &reader, opened: opened, run: run, landing: landing, progress: progress, connections: connections)
+            }
         } catch {
             failure = error
             log.error("\(error)")
@@ -106,15 +113,13 @@ public struct BackfillLoader: Sendable {
         // Known as soon as the first byte was read, whatever happened after it.
         let format = reader.format?.rawValue ?? "empty"
         ProgressLine.standardError.end(progress)
-        let elapsed = ContinuousClock.now - started
+        let elapsed = active.elapsed
         var counts = stats.snapshot
         counts.merge(extra) { $1 }
         counts["elapsed_ms"] = Int(elapsed.seconds * 1000)
         counts["peak_rss_kb"] = ProcessMemory.peakKilobytes()
-        let (status, statusText) = RunSummary.verdict(
+        let (status, runStatus) = RunSummary.verdict(
             failed: failure != nil, deadLetters: stats[.deadLetters], allowDeadLetters: allowDeadLetters)
-        try await RunLedger.finish(run, status: statusText, counts: counts, error: failure.map { "\($0)" }, on: ledger)
-        await ledger.close()
         func n(_ key: String) -> Int { counts[key] ?? 0 }
         var countLines: [RunSummary.Line] = [
             [
@@ -130,8 +135,10 @@ public struct BackfillLoader: Sendable {
         let summary = RunSummary.render(
             command: "load \(stream.rawValue) --source \(sourceName)", run: run, lines: countLines,
             notes: ["file \(opened.label)\(opened.size.map { " (\($0) bytes)" } ?? "")  format \(format)"],
-            records: n("records"), elapsed: elapsed, status: statusText, errors: failure.map { ["\($0)"] } ?? [])
-        return PullRunner.Outcome(run: run, status: status, counts: counts, summary: summary)
+            records: n("records"), elapsed: elapsed, status: runStatus, errors: failure.map { ["\($0)"] } ?? [])
+        return RunScope.Ending(
+            status: runStatus, counts: counts, error: failure.map { "\($0)" },
+            value: RunOutcome(run: run, status: status, counts: counts, summary: summary))
     }
 
     private func openInput() throws -> Opened {
@@ -168,8 +175,9 @@ public struct BackfillLoader: Sendable {
     /// Lands every part not already landed by this run; returns counts the shared stats do not hold.
     private func landParts(
         _ reader: inout RecordReader, opened: Opened, run: Run, landing: LandingContext,
-        progress: ProgressLine.Stage, connection: PostgresConnection
+        progress: ProgressLine.Stage, connections: [PostgresConnection]
     ) async throws -> [String: Int] {
+        let connection = connections[0]
         let loadDate = clock.loadDate()
         let rules = BackfillRecords.Rules(now: clock.now())
         let stream = stream
@@ -183,16 +191,11 @@ public struct BackfillLoader: Sendable {
                     """, [run.id, sourceName, stream.rawValue]
                 ).map { try $0.decode(String.self, at: 0) })
         }
-        var connections = [connection]
         if stream != .reservations {
             try await connection.withIsolation { conn in
                 _ = try await conn.execute("select staging.ensure_load_partitions($1::date)", [loadDate.description])
             }
-            for _ in 1..<Self.landingConnections {
-                connections.append(try await PostgresConnection.connect(databaseURL))
-            }
         }
-        defer { for extra in connections.dropFirst() { Task { await extra.close() } } }
         var alreadyLanded = 0
         var handed = 0
         try await withThrowingTaskGroup(of: Int.self) { group in
@@ -267,12 +270,12 @@ public struct BackfillLoader: Sendable {
 
     /// Lands one part's rows, dead letters and ledger entry in one transaction.
     static func landObservations<Row: StagingRow>(
-        _ rows: [Row], _ refused: [FeedParser.Refused], part: RecordReader.Part, key: BatchLedger.Key,
+        _ rows: [Row], _ refused: [RefusedRecord], part: RecordReader.Part, key: BatchLedger.Key,
         landing: LandingContext, _ connection: PostgresConnection
     ) async throws {
         try await connection.transaction { conn in
             if try await BatchLedger.isLanded(key, on: conn) { return }
-            try await FeedPull.landRows(
+            try await StagedBatch.land(
                 rows, refused, page: part.bytes, key: key, duplicates: 0, context: landing, on: conn)
         }
         landing.stats.add(.pages)
@@ -281,12 +284,12 @@ public struct BackfillLoader: Sendable {
     /// Validates a part's observation records; the refused keep their place and reason.
     static func parse<Row: StagingRow>(
         _ part: RecordReader.Part,
-        _ read: (Range<Int>, JSONScanner, LoadStamp, BackfillRecords.Rules) -> Result<Row, BackfillRecords.Refusal>,
+        _ read: (Range<Int>, JSONScanner, LoadStamp, BackfillRecords.Rules) -> Result<Row, RecordRefusal>,
         stamp: LoadStamp, rules: BackfillRecords.Rules
-    ) -> (rows: [Row], refused: [FeedParser.Refused]) {
+    ) -> (rows: [Row], refused: [RefusedRecord]) {
         var rows: [Row] = []
         rows.reserveCapacity(part.records.count)
-        var refused: [FeedParser.Refused] = []
+        var refused: [RefusedRecord] = []
         part.bytes.withUnsafeBufferPointer { buffer in
             let scanner = JSONScanner(buffer)
             for (offset, record) in part.records.enumerated() {
@@ -295,7 +298,7 @@ public struct BackfillLoader: Sendable {
                     rows.append(row)
                 case .failure(let refusal):
                     refused.append(
-                        FeedParser.Refused(
+                        RefusedRecord(
                             raw: record, key: refusal.key ?? "record \(part.firstRecord + offset)",
                             reason: refusal.reason,
                             property: refusal.property))
@@ -323,7 +326,7 @@ public struct BackfillLoader: Sendable {
                         DeadLetter(
                             stream: key.stream, propertyCode: refusal.property ?? "",
                             recordKey: refusal.key ?? "record \(part.firstRecord + offset)", raw: raw,
-                            reason: refusal.reason))
+                            reason: refusal.reason, origin: "backfill"))
                 case .success(let booking):
                     let event = ReservationLanding.Event(
                         source: key.source, version: booking.version, eventType: booking.eventType, syncType: nil,
@@ -336,8 +339,9 @@ public struct BackfillLoader: Sendable {
                             DeadLetter(
                                 stream: key.stream, propertyCode: booking.version.propertyCode,
                                 recordKey: String(booking.version.confirmationId), raw: raw,
-                                reason: "rejected by PostgreSQL (SQLSTATE \(error.sqlState.rawValue)): \(error.message)"
-                            ))
+                                reason:
+                                    "rejected by PostgreSQL (SQLSTATE \(error.sqlState.rawValue)): \(error.message)",
+                                origin: "backfill"))
                     }
                 }
             }

@@ -28,10 +28,10 @@ public struct BookingRefetcher: Sendable {
 
     /// The booking's current body (the response's `data`), or why it cannot be had.
     func currentBody(of candidate: DeadLetterReplay.Candidate, stats: RunCounters) async -> Result<
-        [UInt8], BackfillRecords.Refusal
+        [UInt8], RecordRefusal
     > {
-        func refused(_ reason: String) -> Result<[UInt8], BackfillRecords.Refusal> {
-            .failure(BackfillRecords.Refusal(reason: "refetch: \(reason)"))
+        func refused(_ reason: String) -> Result<[UInt8], RecordRefusal> {
+            .failure(RecordRefusal(reason: "refetch: \(reason)"))
         }
         guard let source = sources[candidate.source] else {
             return refused(

@@ -44,14 +44,8 @@ public struct NightlyRunner: Sendable {
 
     public func run() async throws -> Outcome {
         let started = ContinuousClock.now
-        let connection = try await PostgresConnection.connect(databaseURL)
-        do {
-            let outcome = try await night(connection, started: started)
-            await connection.close()
-            return outcome
-        } catch {
-            await connection.close()
-            throw error
+        return try await PostgresConnection.withConnection(databaseURL) { connection in
+            try await night(connection, started: started)
         }
     }
 
@@ -68,13 +62,29 @@ public struct NightlyRunner: Sendable {
             let result = StepResult.failed(.migrate, seconds: Self.since(migrateStart), error: "\(error)")
             return finishOutcome(night: nil, resumed: false, steps: [result], started: started)
         }
-        guard case .started(let night) = try await RunLedger.start(command: "nightly", on: connection) else {
+        let result = try await RunScope.run(
+            command: "nightly", on: connection, logFormat: logFormat, clock: clock
+        ) { active in
+            try await steps(after: migrate, active: active, started: started)
+        }
+        switch result {
+        case .busy:
             let message = "another `ota-ingest nightly` is in progress; nothing done"
             return Outcome(
                 status: .success, nightRunID: nil, resumed: false, steps: [], seconds: Self.since(started),
                 summary: message, metrics: "")
+        case .finished(_, let outcome):
+            return outcome
         }
-        let log = RunLog(format: logFormat, runId: night.id)
+    }
+
+    /// The night's steps after the migration, within the night's run.
+    private func steps(after migrate: StepResult, active: RunScope.Active, started: ContinuousClock.Instant)
+        async throws -> RunScope.Ending<Outcome>
+    {
+        let night = active.run
+        let connection = active.ledger
+        let log = active.log
         log.info(night.resumed ? "resuming nightly" : "starting nightly")
         let plan = NightlyStep.plan(config)
         let ledger = StepLedger(night: night, connection: connection, plan: plan)
@@ -138,25 +148,24 @@ public struct NightlyRunner: Sendable {
                 results.append(result)
             }
         } catch {
-            _ = try? await RunLedger.finish(
-                night, status: "failed", counts: [:], error: "\(error)", on: connection)
-            throw error
+            return .failed(
+                error, counts: [:],
+                value: finishOutcome(night: night, resumed: night.resumed, steps: results, started: started))
         }
         let outcome = finishOutcome(night: night, resumed: night.resumed, steps: results, started: started)
-        let statusText =
+        let runStatus: RunStatus =
             switch outcome.status {
-            case .failure, .usage: "failed"
-            case .finishedWithDeadLetters: "dead_letters"
-            default: "succeeded"
+            case .failure, .usage: .failed
+            case .finishedWithDeadLetters: .deadLetters
+            default: .succeeded
             }
         var counts = NightlyReport.totals(results)
         counts["exit_status"] = Int(outcome.status.rawValue)
         counts["elapsed_ms"] = Int(outcome.seconds * 1000)
         let failures = results.filter { $0.status == "failed" }.map { "\($0.step.name): \($0.error ?? "")" }
-        try await RunLedger.finish(
-            night, status: statusText, counts: counts,
-            error: failures.isEmpty ? nil : failures.joined(separator: "; "), on: connection)
-        return outcome
+        return RunScope.Ending(
+            status: runStatus, counts: counts, error: failures.isEmpty ? nil : failures.joined(separator: "; "),
+            value: outcome)
     }
 
     private func finishOutcome(night: Run?, resumed: Bool, steps: [StepResult], started: ContinuousClock.Instant)

@@ -20,12 +20,9 @@ struct StepLedger: Sendable {
     }
 
     func begin(_ step: NightlyStep) async throws {
-        try await connection.execute(
-            """
-            insert into ops.runs (run_id, command, night_run_id, step_position) values ($1, $2, $3, $4)
-            on conflict (run_id) do update set status = 'running', started_at = now(), finished_at = null, error = null,
-                step_position = excluded.step_position
-            """, [runID(of: step), "nightly: " + step.name, night.id, position(of: step)])
+        try await RunLedger.open(
+            runId: runID(of: step), command: "nightly: " + step.name, night: night.id, position: position(of: step),
+            on: connection)
     }
 
     func record(_ result: StepResult) async throws {
@@ -34,24 +31,12 @@ struct StepLedger: Sendable {
         counts["step_ms"] = Int(result.seconds * 1000)
         counts["skipped"] = result.status == "skipped" ? 1 : 0
         if result.fromEarlierAttempt { counts["from_earlier_attempt"] = 1 }
-        let attention = result.attention.map { "\($0.kind.rawValue)\t\($0.text)" }.joined(separator: "\n")
-        var object: [String: Any] = counts
-        if !attention.isEmpty { object["attention"] = attention }
-        let json = try String(
-            decoding: JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
         // 'skipped' is not an ops.runs status: a step not due this night succeeded at doing nothing.
-        let status = result.status == "skipped" ? "succeeded" : result.status
-        try await connection.execute(
-            """
-            insert into ops.runs (run_id, command, night_run_id, status, finished_at, counts, error, step_position)
-            values ($1, $2, $3, $4, now(), $5::jsonb, $6, $7)
-            on conflict (run_id) do update set status = excluded.status, finished_at = now(),
-                counts = excluded.counts, error = excluded.error, step_position = excluded.step_position
-            """,
-            [
-                runID(of: result.step), "nightly: " + result.step.name, night.id, status, json, result.error,
-                position(of: result.step),
-            ])
+        let status = result.status == "skipped" ? .succeeded : RunStatus(rawValue: result.status) ?? .failed
+        try await RunLedger.close(
+            runId: runID(of: result.step), command: "nightly: " + result.step.name, status: status, counts: counts,
+            attention: result.attention.map { ($0.kind.rawValue, $0.text) }, error: result.error, night: night.id,
+            position: position(of: result.step), on: connection)
     }
 
     /// The steps an earlier attempt of this night finished, by step name.
@@ -59,7 +44,7 @@ struct StepLedger: Sendable {
         guard night.resumed else { return [:] }
         let rows = try await connection.query(
             """
-            select command, status, counts::text, error from ops.runs
+            select command, status, counts::text, error, attention::text from ops.runs
             where night_run_id = $1 and status <> 'running'
             """, [night.id])
         var results: [String: StepResult] = [:]
@@ -76,7 +61,7 @@ struct StepLedger: Sendable {
                 seconds: Double(counts["step_ms"] ?? 0) / 1000, counts: counts,
                 error: try row.decode(String?.self, at: 3))
             result.fromEarlierAttempt = true
-            result.attention = Self.attention(try row.decode(String.self, at: 2))
+            result.attention = Self.attention(try row.decode(String.self, at: 4))
             results[name] = result
         }
         return results
@@ -110,16 +95,16 @@ struct StepLedger: Sendable {
         return object.compactMapValues { ($0 as? NSNumber)?.intValue }
     }
 
+    /// ops.runs.attention: `[{"kind": N, "text": "..."}]`.
     static func attention(_ json: String) -> [Attention] {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
-            let text = object["attention"] as? String, !text.isEmpty
-        else { return [] }
-        return text.split(separator: "\n").compactMap { line in
-            let parts = line.split(separator: "\t", maxSplits: 1)
-            guard parts.count == 2, let raw = Int(parts[0]), let kind = Attention.Kind(rawValue: raw) else {
-                return nil
-            }
-            return Attention(kind, String(parts[1]))
+        guard let items = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] else {
+            return []
+        }
+        return items.compactMap { item in
+            guard let raw = (item["kind"] as? NSNumber)?.intValue, let kind = Attention.Kind(rawValue: raw),
+                let text = item["text"] as? String
+            else { return nil }
+            return Attention(kind, text)
         }
     }
 }

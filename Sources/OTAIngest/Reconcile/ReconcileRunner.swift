@@ -51,9 +51,30 @@ public struct ReconcileRunner: Sendable {
         public var repaired = false
         public var repairedKeys = 0
         /// Why the scope could not be compared, if it could not.
-        public var problem: String?
+        public var problem: Problem?
+        /// True when reading or comparing the scope failed (which fails the run).
+        public var failed: Bool { problem?.isFailure ?? false }
         /// True when the scope is still breached after everything this run did.
         public var unrepairedBreach: Bool { breached && !repaired }
+    }
+
+    /// Why a scope was not compared: a failure fails the run; a scope with nothing
+    /// to compare yet does not.
+    public enum Problem: Sendable, CustomStringConvertible {
+        case failed(String)
+        case nothingToCompare(String)
+
+        public var isFailure: Bool {
+            if case .failed = self { return true }
+            return false
+        }
+
+        public var description: String {
+            switch self {
+            case .failed(let reason): "failed: " + reason
+            case .nothingToCompare(let reason): reason
+            }
+        }
     }
 
     public struct Outcome: Sendable {
@@ -102,7 +123,7 @@ public struct ReconcileRunner: Sendable {
                 failures.append("\(source.name): \(error)")
             }
         }
-        let failedScopes = scopes.filter { $0.problem?.hasPrefix("failed") == true }
+        let failedScopes = scopes.filter(\.failed)
         // Unreadable entries never breach, but their dead letters are an outcome of the
         // read this run compared: exit 3, as the read's own run did.
         let unreadable = scopes.contains { ($0.metrics["unreadable"] ?? 0) > 0 }
@@ -118,7 +139,7 @@ public struct ReconcileRunner: Sendable {
     }
 
     static func streams(of source: SourceConfig) -> [SourceStream] {
-        source.kind == .webhotelier ? [.reservations, .availability, .rates] : [.inventory]
+        ConnectorRegistry.connector(for: source.kind).inventoryReads
     }
 
     /// One source: its run, snapshots, comparisons and repairs.
@@ -138,24 +159,40 @@ public struct ReconcileRunner: Sendable {
         } else {
             token = try secrets.token(for: source)
         }
-        let connection = try await PostgresConnection.connect(databaseURL)
         let command = "reconcile \(source.name)"
-        guard case .started(let run) = try await RunLedger.start(command: command, on: connection) else {
-            await connection.close()
+        let result = try await RunScope.run(
+            command: command, databaseURL: databaseURL, logFormat: logFormat, clock: clock
+        ) { active in
+            try await reconcile(source, streams: streams, accounts: accounts, token: token, active: active)
+        }
+        switch result {
+        case .busy:
             ProgressLine.standardError.write(
                 "ota-ingest: another `\(command)` run is in progress; nothing done for \(source.name)\n")
             return (nil, [])
+        case .finished(let run, let scopes):
+            return (run.id, scopes)
         }
-        let log = RunLog(format: logFormat, runId: run.id)
+    }
+
+    /// One source within its run, on the run's ledger connection.
+    private func reconcile(
+        _ source: SourceConfig, streams: [SourceStream], accounts: [PropertyAccount], token: String,
+        active: RunScope.Active
+    ) async throws -> RunScope.Ending<[Scope]> {
+        let run = active.run
+        let log = active.log
+        let connection = active.ledger
         var context = PullContext(
-            databaseURL: databaseURL, source: source, run: run, stats: RunCounters(), clock: clock, log: log)
-        log.info("\(run.resumed ? "resuming" : "starting") \(command)")
+            databaseURL: databaseURL, source: source, run: run, stats: active.counters, clock: clock, log: log)
+        log.info("\(run.resumed ? "resuming" : "starting") reconcile \(source.name)")
         var scopes: [Scope] = []
         var reading = ProgressLine.Reading()
         reading.detail = "snapshots of \(streams.map(\.rawValue).joined(separator: ", "))"
         let stats = context.stats
         let progress = ProgressLine.standardError.begin(
-            command, reading: reading, counts: { [("requests", stats[.requests]), ("retries", stats[.retries])] })
+            "reconcile \(source.name)", reading: reading,
+            counts: { [("requests", stats[.requests]), ("retries", stats[.retries])] })
         defer { ProgressLine.standardError.end(progress) }
         do {
             scopes = try await takeSnapshots(
@@ -167,17 +204,12 @@ public struct ReconcileRunner: Sendable {
             if pinReference { try await SnapshotStore.pin(ids, on: connection) }
             let dropped = try await SnapshotStore.prune(keep: source.reconcile.keepSnapshots, on: connection)
             if dropped > 0 { log.info("pruned \(dropped) old snapshots") }
-            let failed = scopes.contains { $0.problem?.hasPrefix("failed") == true }
-            try await RunLedger.finish(
-                run, status: failed ? "failed" : "succeeded", counts: Self.counts(scopes), error: nil, on: connection)
+            let failed = scopes.contains(where: \.failed)
+            return RunScope.Ending(
+                status: failed ? .failed : .succeeded, counts: Self.counts(scopes), error: nil, value: scopes)
         } catch {
-            _ = try? await RunLedger.finish(
-                run, status: "failed", counts: Self.counts(scopes), error: "\(error)", on: connection)
-            await connection.close()
-            throw error
+            return .failed(error, counts: Self.counts(scopes), value: scopes)
         }
-        await connection.close()
-        return (run.id, scopes)
     }
 
     static func counts(_ scopes: [Scope]) -> [String: Int] {
@@ -247,7 +279,7 @@ public struct ReconcileRunner: Sendable {
                             connection: connection)
                     }
                 } catch {
-                    scope.problem = "failed: \(error)"
+                    scope.problem = .failed("\(error)")
                     context.log.error("reservations snapshot failed: \(error)", property: code)
                 }
                 scopes.append(scope)
@@ -255,7 +287,7 @@ public struct ReconcileRunner: Sendable {
             try await context.answers.write(
                 runId: context.run.id, source: source.name, stream: "reservations", on: connection)
         }
-        let feedStreams = streams.filter(FeedPull.streams.contains)
+        let feedStreams = streams.filter(InventoryPull.streams.contains)
         if !feedStreams.isEmpty {
             scopes += try await feedSnapshots(
                 source, streams: feedStreams, accounts: accounts, context: context, connection: connection)
@@ -274,15 +306,15 @@ public struct ReconcileRunner: Sendable {
         var stale: [String] = []
         for account in accounts {
             for stream in streams {
-                let read = try await FeedSnapshot.latestCompleteRead(
+                let read = try await InventorySnapshot.latestCompleteRead(
                     source: source.name, stream: stream.rawValue, property: account.propertyCode, on: connection)
-                if read.map({ !FeedSnapshot.isFresh($0, interval: source.feedInterval, now: now) }) ?? true {
+                if read.map({ !InventorySnapshot.isFresh($0, interval: source.feedInterval, now: now) }) ?? true {
                     stale.append(account.propertyCode)
                     break
                 }
             }
         }
-        var pullProblem: String?
+        var pullProblem: Problem?
         if !stale.isEmpty {
             var pullConfig = config
             if let index = pullConfig.sources.firstIndex(where: { $0.name == source.name }) {
@@ -297,7 +329,7 @@ public struct ReconcileRunner: Sendable {
             let outcome = try await pull.run(.feeds(streams))
             ProgressLine.standardError.write(outcome.summary + "\n")
             if outcome.status == .failure {
-                pullProblem = "failed: the feed read failed (see the pull rates run above)"
+                pullProblem = .failed("the feed read failed (see the pull rates run above)")
             }
         }
         var scopes: [Scope] = []
@@ -305,7 +337,7 @@ public struct ReconcileRunner: Sendable {
             let code = account.propertyCode
             for stream in streams.map(\.rawValue) {
                 var scope = Scope(source: source.name, stream: stream, property: code)
-                if let read = try await FeedSnapshot.latestCompleteRead(
+                if let read = try await InventorySnapshot.latestCompleteRead(
                     source: source.name, stream: stream, property: code, on: connection)
                 {
                     let stored = try await SnapshotStore.latest(
@@ -314,14 +346,16 @@ public struct ReconcileRunner: Sendable {
                         scope.snapshotID = stored.id
                         scope.reusedSnapshot = true
                     } else {
-                        scope.snapshotID = try await FeedSnapshot.snapshot(
+                        scope.snapshotID = try await InventorySnapshot.snapshot(
                             read, source: source.name, stream: stream, property: code, runID: context.run.id,
                             on: connection)
                     }
                 } else {
                     scope.problem =
                         pullProblem
-                        ?? "no complete feed read yet and none allowed before the feed interval passes; fix: run `ota-ingest pull rates` when allowed, then reconcile"
+                        ?? .nothingToCompare(
+                            "no complete feed read yet and none allowed before the feed interval passes; fix: run `ota-ingest pull rates` when allowed, then reconcile"
+                        )
                 }
                 scopes.append(scope)
             }

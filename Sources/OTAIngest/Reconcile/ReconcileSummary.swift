@@ -16,7 +16,7 @@ enum ReconcileSummary {
             guard scope.snapshotID != nil else {
                 lines.append(
                     "  " + pad(scope.source, 12) + pad(scope.stream, 13) + pad(scope.property, 9)
-                        + "not compared: \(scope.problem ?? "no snapshot")")
+                        + "not compared: \(scope.problem.map { "\($0)" } ?? "no snapshot")")
                 continue
             }
             let m = scope.metrics
@@ -56,7 +56,7 @@ enum ReconcileSummary {
                 "  \(scope.source) \(scope.stream) \(scope.property): \(entries) entries of the read were dead-lettered; "
                     + "their cells are unreadable, not drift (`ota-ingest dlq list`, replay after a fix)")
         }
-        for scope in scopes where scope.snapshotID == nil && scope.problem?.hasPrefix("failed") == true {
+        for scope in scopes where scope.snapshotID == nil && scope.failed {
             lines.append("  error: \(scope.source) \(scope.stream) \(scope.property): \(scope.problem!)")
         }
         lines += failures.map { "  error: " + $0 }

@@ -118,23 +118,23 @@ public struct TransformRunner: Sendable {
     public func run(
         _ connection: PostgresConnection, fullRefresh: Bool = false, checkAll: Bool = false, runID: String? = nil
     ) async throws -> Summary {
-        let runID = runID ?? Self.newRunID()
+        // Not a RunScope run: a second transform waits for the first (the promotion's
+        // transaction lock) instead of finding it busy, and a night's transform is its step's run.
+        let runID = runID ?? RunLedger.newRunId()
         let command = ["transform"] + (fullRefresh ? ["--full-refresh"] : []) + (checkAll ? ["--check-all"] : [])
-        try await connection.execute(
-            "insert into ops.runs (run_id, command) values ($1, $2) on conflict (run_id) do update set started_at = now(), status = 'running', finished_at = null",
-            [runID, command.joined(separator: " ")])
+        let commandText = command.joined(separator: " ")
+        try await RunLedger.open(runId: runID, command: commandText, on: connection)
         do {
             let summary = try await promoteAndCheck(
                 connection, fullRefresh: fullRefresh, checkAll: checkAll, runID: runID)
-            try await connection.execute(
-                "update ops.runs set finished_at = now(), status = $2, counts = $3::jsonb where run_id = $1",
-                [runID, summary.failedChecks.isEmpty ? "succeeded" : "failed", PostgresJSON(Self.countsJSON(summary))])
+            try await RunLedger.close(
+                runId: runID, command: commandText, status: summary.failedChecks.isEmpty ? .succeeded : .failed,
+                counts: Self.counts(summary), error: nil, on: connection)
             return summary
         } catch {
             let text = (error as? PostgresError).map { "\($0)" } ?? "\(error)"
-            _ = try? await connection.execute(
-                "update ops.runs set finished_at = now(), status = 'failed', error = $2 where run_id = $1",
-                [runID, text])
+            _ = try? await RunLedger.close(
+                runId: runID, command: commandText, status: .failed, counts: nil, error: text, on: connection)
             throw error
         }
     }
@@ -213,17 +213,12 @@ public struct TransformRunner: Sendable {
         return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 
-    static func newRunID() -> String {
-        let stamp = Int(WallClock.systemNow().timeIntervalSince1970)
-        return "transform-\(stamp)-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
-    }
-
-    static func countsJSON(_ summary: Summary) -> String {
-        var fields = summary.counts.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \($0.value)" }
-        fields.append("\"checks_failed\": \(summary.failedChecks.count)")
-        fields.append("\"promote_ms\": \(Int(summary.promoteSeconds * 1000))")
-        fields.append("\"check_ms\": \(Int(summary.checkSeconds * 1000))")
-        return "{" + fields.joined(separator: ", ") + "}"
+    static func counts(_ summary: Summary) -> [String: Int] {
+        var counts = summary.counts
+        counts["checks_failed"] = summary.failedChecks.count
+        counts["promote_ms"] = Int(summary.promoteSeconds * 1000)
+        counts["check_ms"] = Int(summary.checkSeconds * 1000)
+        return counts
     }
 }
 

@@ -220,10 +220,7 @@ public struct Migrator: Sendable {
     }
 
     static func checksum(of sql: String, on connection: PostgresConnection) async throws -> String {
-        // libpq has no hashing of its own and Foundation has no SHA-256 on Linux;
-        // the server's sha256() is exact and always there.
-        let rows = try await connection.query("select encode(sha256($1::bytea), 'hex')", [Array(sql.utf8)])
-        return try rows[0].decode(String.self, at: 0)
+        try await SQLFileSet.checksum(of: sql, on: connection)
     }
 
     static func readMigrations(_ directory: URL) throws -> [Migration] {

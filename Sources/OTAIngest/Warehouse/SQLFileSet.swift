@@ -1,3 +1,4 @@
+import PostgresClient
 import WarehouseSQL
 
 /// The `NN_name.sql` files of one folder of `sql/`, in name order: transforms, checks, seed merges.
@@ -30,4 +31,14 @@ public struct WarehouseFilesError: UserFacingError {
 
     public var exitStatus: ExitStatus { .failure }
     public var description: String { "warehouse sql: " + message }
+}
+
+extension SQLFileSet {
+    /// The hex SHA-256 recorded for an applied file (migrations, feeds). libpq has no
+    /// hashing of its own and Foundation has no SHA-256 on Linux; the server's sha256()
+    /// is exact and always there.
+    static func checksum(of sql: String, on connection: PostgresConnection) async throws -> String {
+        let rows = try await connection.query("select encode(sha256($1::bytea), 'hex')", [Array(sql.utf8)])
+        return try rows[0].decode(String.self, at: 0)
+    }
 }

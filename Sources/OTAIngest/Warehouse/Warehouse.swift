@@ -1,2 +1,2 @@
-// Warehouse: the schema (migrations), seeds, retention and the SQL file sets compiled into the binary.
+// Warehouse: the schema (migrations, then the analysts' feeds), seeds, retention and the SQL file sets in the binary.
 // May call: IngestCore, WarehouseSQL. Calls no stage.

@@ -41,7 +41,7 @@ public enum CursorPull {
     private static func traverse(_ context: PullContext, token: String, connection: PostgresConnection) async throws {
         let source = context.source
         let run = context.run
-        let client = CursorFeedClient(baseURL: source.baseURL, token: token, caller: context.makeCaller())
+        let client = CursorClient(baseURL: source.baseURL, token: token, caller: context.makeCaller())
         var mark = try await connection.withIsolation { try await load(source.name, on: $0) }
         var repeats = RepeatFilter(resuming: mark)
         let loadDate = context.loadDate()
@@ -59,52 +59,53 @@ public enum CursorPull {
             let prefetch = page.page.nextCursor.map { cursor in
                 Task { try await fetch(client, context, loadDate: loadDate, cursor: cursor, updatedAfterText: nil) }
             }
-            let key = page.key
-            var rows: [RateRow] = []
-            rows.reserveCapacity(page.valid.count)
             var duplicates = 0
             var next = mark
             next.cursor = page.page.nextCursor
-            // The (key, hash) pairs at the newest updated_at so far; strings are built only at the end.
-            var atNewest: [(key: String, hash: UInt64)] = []
-            var carried = true
-            if repeats.needsEveryHash(page.valid.lazy.map(\.parsed.updatedAt)) {
-                let landed = try await connection.withIsolation { conn in
-                    try await conn.query(
-                        "select record_hash from staging.rate_observations where run_id = $1 and source = $2 and stream = $3",
-                        [run.id, source.name, stream]
-                    ).compactMap { UInt64(try $0.decode(String.self, at: 0), radix: 16) }
-                }
-                repeats.rememberEvery(landed)
-            }
-            for (parsed, row) in page.valid {
-                if (parsed.updatedAt == mark.updatedAfter
-                    && mark.boundary.contains(parsed.key + " " + parsed.hashText))
-                    || repeats.isRepeat(parsed)
-                {
-                    duplicates += 1
-                    continue
-                }
-                rows.append(row)
-                if next.updatedAfter.map({ parsed.updatedAt > $0 }) ?? true {
-                    next.updatedAfter = parsed.updatedAt
-                    next.updatedAfterText = parsed.updatedAtText
-                    atNewest.removeAll(keepingCapacity: true)
-                    carried = false
-                }
-                if parsed.updatedAt == next.updatedAfter { atNewest.append((parsed.key, parsed.hash)) }
-            }
-            if !carried { next.boundary = [] }
-            for entry in atNewest { next.boundary.insert(entry.key + " " + String(entry.hash, radix: 16)) }
-            let landedRows = rows
-            let refusedRecords = page.refused
-            let body = page.page.body
-            let dups = duplicates
-            let newMark = next
+            // Whatever fails while this page lands, the next page's fetch is not left running.
             do {
+                let key = page.key
+                var rows: [RateRow] = []
+                rows.reserveCapacity(page.valid.count)
+                // The (key, hash) pairs at the newest updated_at so far; strings are built only at the end.
+                var atNewest: [(key: String, hash: UInt64)] = []
+                var carried = true
+                if repeats.needsEveryHash(page.valid.lazy.map(\.parsed.updatedAt)) {
+                    let landed = try await connection.withIsolation { conn in
+                        try await conn.query(
+                            "select record_hash from staging.rate_observations where run_id = $1 and source = $2 and stream = $3",
+                            [run.id, source.name, stream]
+                        ).compactMap { UInt64(try $0.decode(String.self, at: 0), radix: 16) }
+                    }
+                    repeats.rememberEvery(landed)
+                }
+                for (parsed, row) in page.valid {
+                    if (parsed.updatedAt == mark.updatedAfter
+                        && mark.boundary.contains(parsed.key + " " + parsed.hashText))
+                        || repeats.isRepeat(parsed)
+                    {
+                        duplicates += 1
+                        continue
+                    }
+                    rows.append(row)
+                    if next.updatedAfter.map({ parsed.updatedAt > $0 }) ?? true {
+                        next.updatedAfter = parsed.updatedAt
+                        next.updatedAfterText = parsed.updatedAtText
+                        atNewest.removeAll(keepingCapacity: true)
+                        carried = false
+                    }
+                    if parsed.updatedAt == next.updatedAfter { atNewest.append((parsed.key, parsed.hash)) }
+                }
+                if !carried { next.boundary = [] }
+                for entry in atNewest { next.boundary.insert(entry.key + " " + String(entry.hash, radix: 16)) }
+                let landedRows = rows
+                let refusedRecords = page.refused
+                let body = page.page.body
+                let dups = duplicates
+                let newMark = next
                 try await connection.transaction { conn in
                     if try await BatchLedger.isLanded(key, on: conn) { return }
-                    try await FeedPull.landRows(
+                    try await StagedBatch.land(
                         landedRows, refusedRecords, page: body, key: key, duplicates: dups,
                         context: context.landing, on: conn)
                     try await save(newMark, source: source.name, runId: run.id, on: conn)
@@ -176,16 +177,16 @@ public enum CursorPull {
     /// A page as the landing loop takes it: fetched, each record validated into a row
     /// or refused, with the batch key its cursor gives it.
     struct ParsedPage: Sendable {
-        var page: CursorFeedClient.Page
+        var page: CursorClient.Page
         var key: BatchLedger.Key
         var valid: [(parsed: InventoryRecordParser.Parsed, row: RateRow)]
-        var refused: [FeedParser.Refused]
+        var refused: [RefusedRecord]
     }
 
     /// Reads one page (`cursor`, or the first from `updatedAfterText`) and parses it.
     /// Pure but for the HTTP call, so it can run ahead of the landing loop.
     static func fetch(
-        _ client: CursorFeedClient, _ context: PullContext, loadDate: CivilDate, cursor: String?,
+        _ client: CursorClient, _ context: PullContext, loadDate: CivilDate, cursor: String?,
         updatedAfterText: String?
     ) async throws -> ParsedPage {
         let run = context.run
@@ -200,7 +201,7 @@ public enum CursorPull {
         let memo = InventoryRecordParser.TimestampMemo()
         var valid: [(parsed: InventoryRecordParser.Parsed, row: RateRow)] = []
         valid.reserveCapacity(page.records.count)
-        var refused: [FeedParser.Refused] = []
+        var refused: [RefusedRecord] = []
         page.body.withUnsafeBufferPointer { buffer in
             let scanner = JSONScanner(buffer)
             for record in page.records {
@@ -208,10 +209,10 @@ public enum CursorPull {
                     valid.append(try InventoryRecordParser.parse(record, scanner, stamp: stamp, memo: memo))
                 } catch let refusal as InventoryRecordParser.Refusal {
                     refused.append(
-                        FeedParser.Refused(raw: record.range, key: keyGuess(record, scanner), reason: refusal.reason))
+                        RefusedRecord(raw: record.range, key: keyGuess(record, scanner), reason: refusal.reason))
                 } catch {
                     refused.append(
-                        FeedParser.Refused(raw: record.range, key: keyGuess(record, scanner), reason: "\(error)"))
+                        RefusedRecord(raw: record.range, key: keyGuess(record, scanner), reason: "\(error)"))
                 }
             }
         }

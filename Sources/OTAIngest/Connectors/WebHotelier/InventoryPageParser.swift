@@ -2,18 +2,8 @@ import Foundation
 
 /// Turns WebHotelier availability and rate feed pages into staging rows,
 /// expanding `from`/`to` entries to nights and refusing bad entries whole.
-public enum FeedParser {
+public enum InventoryPageParser {
     /// A refused entry: its bytes within the page and why.
-    public struct Refused: Sendable {
-        public var raw: Range<Int>
-        public var key: String
-        public var reason: String
-        /// The record's own property, where it names one (backfill files hold many).
-        public var property: String? = nil
-        /// What a replay needs beside the bytes (see `EntryContext`).
-        public var context: [String: String] = [:]
-    }
-
     struct EntryError: Error {
         var reason: String
     }
@@ -47,7 +37,7 @@ public enum FeedParser {
     /// `data` is an object keyed by room code, each an array of entries (dialect).
     public static func availability(
         _ page: WebHotelierClient.Envelope, window: ClosedRange<CivilDate>, stamp: LoadStamp
-    ) throws -> (rows: [AvailabilityRow], refused: [Refused]) {
+    ) throws -> (rows: [AvailabilityRow], refused: [RefusedRecord]) {
         var rows: [AvailabilityRow] = []
         let refused = try forEachEntry(
             page, keyName: "room", stamp: stamp, context: { EntryContext.availability(room: $0, window: window) }
@@ -83,7 +73,7 @@ public enum FeedParser {
     public static func rates(
         _ page: WebHotelierClient.Envelope, window: ClosedRange<CivilDate>, stamp: LoadStamp,
         rateRooms: [String: String], currency: String
-    ) throws -> (rows: [RateRow], refused: [Refused]) {
+    ) throws -> (rows: [RateRow], refused: [RefusedRecord]) {
         var rows: [RateRow] = []
         let refused = try forEachEntry(
             page, keyName: "rate", stamp: stamp,
@@ -143,9 +133,9 @@ public enum FeedParser {
     /// was kept with: its rows, or why it is still refused.
     public static func replayEntry(
         _ raw: [UInt8], stream: String, context: [String: String], stamp: LoadStamp
-    ) -> Result<ReplayedEntry, BackfillRecords.Refusal> {
+    ) -> Result<ReplayedEntry, RecordRefusal> {
         guard let window = EntryContext.window(context) else {
-            return .failure(BackfillRecords.Refusal(reason: "the dead letter has no requested dates in its context"))
+            return .failure(RecordRefusal(reason: "the dead letter has no requested dates in its context"))
         }
         return raw.withUnsafeBufferPointer { buffer in
             let scanner = JSONScanner(buffer)
@@ -162,12 +152,12 @@ public enum FeedParser {
                                 entry, rateId: rate, room: room, currency: context["currency"] ?? "", scanner,
                                 window: window, stamp: stamp)))
                 default:
-                    return .failure(BackfillRecords.Refusal(reason: "the context names no room or rate"))
+                    return .failure(RecordRefusal(reason: "the context names no room or rate"))
                 }
             } catch let error as EntryError {
-                return .failure(BackfillRecords.Refusal(reason: error.reason))
+                return .failure(RecordRefusal(reason: error.reason))
             } catch {
-                return .failure(BackfillRecords.Refusal(reason: "not a JSON entry: \(error)"))
+                return .failure(RecordRefusal(reason: "not a JSON entry: \(error)"))
             }
         }
     }
@@ -180,15 +170,15 @@ public enum FeedParser {
         _ page: WebHotelierClient.Envelope, keyName: String, stamp: LoadStamp,
         context: (String) -> [String: String],
         _ body: (String, JSONScanner.Value, JSONScanner) throws -> Void
-    ) throws -> [Refused] {
+    ) throws -> [RefusedRecord] {
         try page.read { scanner, data in
-            var refused: [Refused] = []
+            var refused: [RefusedRecord] = []
             guard data.kind == .object else { throw EntryError(reason: "feed data is not an object") }
             try scanner.members(of: data) { keyRange, entries in
                 let key = (try? scanner.key(keyRange)) ?? ""
                 guard entries.kind == .array else {
                     refused.append(
-                        Refused(
+                        RefusedRecord(
                             raw: entries.range, key: key, reason: "\(keyName) \(key): entries are not an array",
                             context: context(key)))
                     return
@@ -205,7 +195,7 @@ public enum FeedParser {
                         var entryContext = context(key)
                         entryContext["entry"] = String(position)
                         refused.append(
-                            Refused(
+                            RefusedRecord(
                                 raw: entry.range, key: "\(stamp.propertyCode)/\(key)",
                                 reason: "\(keyName) \(key): \(error.reason)", context: entryContext))
                     }

@@ -76,7 +76,7 @@ public enum StagingWriter {
     }
 
     /// Whether JSON text holds the escape `\u0000` (and not an escaped backslash before "u0000").
-    static func containsEscapedNul(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    public static func containsEscapedNul(_ bytes: UnsafeRawBufferPointer) -> Bool {
         let count = bytes.count
         var i = 0
         while i + 5 < count {

@@ -4,7 +4,7 @@ import PostgresClient
 /// `pull rates`: WebHotelier's availability and rate feeds over the stay-date
 /// window, chunk by chunk, each chunk a batch landed with its ledger entry in
 /// one transaction.
-public enum FeedPull {
+public enum InventoryPull {
     /// What `pull rates` reads, in order.
     public static let streams: [SourceStream] = [.availability, .rates]
 
@@ -87,22 +87,22 @@ public enum FeedPull {
             switch stream {
             case .availability:
                 let page = try await client.availability(from: chunkStart, to: chunkEnd)
-                let parsed = try FeedParser.availability(page, window: window, stamp: stamp)
+                let parsed = try InventoryPageParser.availability(page, window: window, stamp: stamp)
                 try await land(
                     parsed.rows, parsed.refused, page: page.body, key: key, connection: connection, context: context,
-                    entryContext: { FeedParser.EntryContext.availability(room: $0.roomCode, window: window) })
+                    entryContext: { InventoryPageParser.EntryContext.availability(room: $0.roomCode, window: window) })
             case .rates:
                 let page = try await client.rates(from: chunkStart, to: chunkEnd)
-                let parsed = try FeedParser.rates(
+                let parsed = try InventoryPageParser.rates(
                     page, window: window, stamp: stamp, rateRooms: rateRooms, currency: currency)
                 try await land(
                     parsed.rows, parsed.refused, page: page.body, key: key, connection: connection, context: context,
                     entryContext: {
-                        FeedParser.EntryContext.rate(
+                        InventoryPageParser.EntryContext.rate(
                             id: $0.rateId, room: $0.roomCode, currency: $0.currency, window: window)
                     })
             case .reservations, .inventory:
-                preconditionFailure("pull rates reads \(FeedPull.streams), not \(stream)")
+                preconditionFailure("pull rates reads \(InventoryPull.streams), not \(stream)")
             }
             context.stats.add(.pages)
         }
@@ -110,51 +110,14 @@ public enum FeedPull {
 
     /// Lands one chunk: rows, dead letters and the batch's ledger entry commit together.
     static func land<Row: StagingRow>(
-        _ rows: [Row], _ refused: [FeedParser.Refused], page: [UInt8], key: BatchLedger.Key,
+        _ rows: [Row], _ refused: [RefusedRecord], page: [UInt8], key: BatchLedger.Key,
         connection: PostgresConnection, context: PullContext,
         entryContext: @escaping @Sendable (Row) -> [String: String]
     ) async throws {
         try await connection.transaction { conn in
-            try await landRows(
+            try await StagedBatch.land(
                 rows, refused, page: page, key: key, duplicates: 0, context: context.landing,
                 entryContext: entryContext, on: conn)
-        }
-    }
-
-    /// Lands rows and dead letters and records the batch, inside the caller's transaction.
-    /// `entryContext` gives a row PostgreSQL refused the context its dead letter needs
-    /// to be replayed (none where the bytes say everything).
-    static func landRows<Row: StagingRow>(
-        _ rows: [Row], _ refused: [FeedParser.Refused], page: [UInt8], key: BatchLedger.Key, duplicates: Int,
-        context: LandingContext, entryContext: @Sendable (Row) -> [String: String] = { _ in [:] },
-        on conn: isolated PostgresConnection
-    ) async throws {
-        let rejected = try await StagingWriter.land(rows, page: page, on: conn)
-        var letters = refused.map {
-            DeadLetter(
-                stream: key.stream, propertyCode: $0.property ?? key.propertyCode, recordKey: $0.key,
-                raw: Array(page[$0.raw]), reason: $0.reason, context: $0.context)
-        }
-        // One bad night of a from/to entry spoils the entry: dead-letter it once.
-        var seen = Set<Range<Int>>()
-        for r in rejected where seen.insert(rows[r.index].raw).inserted {
-            letters.append(
-                DeadLetter(
-                    stream: key.stream, propertyCode: rows[r.index].propertyCode, recordKey: rows[r.index].recordKey,
-                    raw: Array(page[rows[r.index].raw]), reason: r.reason, context: entryContext(rows[r.index])))
-        }
-        try await DeadLetterWriter.write(
-            letters, source: context.sourceName, runId: context.runId, batchId: key.batchId, on: conn)
-        let landed = rows.count - rejected.count
-        try await BatchLedger.record(key, rows: landed, duplicates: duplicates, deadLetters: letters.count, on: conn)
-        context.stats.add(.records, rows.count + refused.count + duplicates)
-        context.stats.add(.landed, landed)
-        context.stats.add(.deadLetters, letters.count)
-        if !letters.isEmpty {
-            context.log.warning(
-                "\(letters.count) records sent to dead letters",
-                property: key.propertyCode.isEmpty ? nil : key.propertyCode,
-                ["batch": key.range])
         }
     }
 }

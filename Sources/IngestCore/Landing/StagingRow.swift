@@ -54,6 +54,21 @@ public struct AvailabilityRow: StagingRow {
     public var closedToDeparture: Bool
     public var raw: Range<Int>
 
+    public init(
+        stamp: LoadStamp, roomCode: String, stayDate: String, allotment: Int, stopSell: Bool, minStay: Int,
+        maxStay: Int, closedToArrival: Bool, closedToDeparture: Bool, raw: Range<Int>
+    ) {
+        self.stamp = stamp
+        self.roomCode = roomCode
+        self.stayDate = stayDate
+        self.allotment = allotment
+        self.stopSell = stopSell
+        self.minStay = minStay
+        self.maxStay = maxStay
+        self.closedToArrival = closedToArrival
+        self.closedToDeparture = closedToDeparture
+        self.raw = raw
+    }
     public var recordKey: String { "\(stamp.propertyCode)/\(roomCode)/\(stayDate)" }
     public var propertyCode: String { stamp.propertyCode }
 
@@ -105,6 +120,29 @@ public struct RateRow: StagingRow {
     public var sourceUpdatedAt: String?
     public var raw: Range<Int>
 
+    public init(
+        stamp: LoadStamp, stream: String, rateId: String, roomCode: String, stayDate: String, adults: Int,
+        children: Int, channel: String, price: String?, currency: String, closeout: Bool, minStay: Int, available: Int?,
+        sourceKey: String?, sourceHash: String?, sourceUpdatedAt: String?, raw: Range<Int>
+    ) {
+        self.stamp = stamp
+        self.stream = stream
+        self.rateId = rateId
+        self.roomCode = roomCode
+        self.stayDate = stayDate
+        self.adults = adults
+        self.children = children
+        self.channel = channel
+        self.price = price
+        self.currency = currency
+        self.closeout = closeout
+        self.minStay = minStay
+        self.available = available
+        self.sourceKey = sourceKey
+        self.sourceHash = sourceHash
+        self.sourceUpdatedAt = sourceUpdatedAt
+        self.raw = raw
+    }
     public var propertyCode: String { stamp.propertyCode }
 
     public var recordKey: String {

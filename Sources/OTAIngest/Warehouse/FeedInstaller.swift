@@ -23,7 +23,7 @@ struct FeedInstaller: Sendable {
     func changed(_ connection: PostgresConnection) async throws -> [String] {
         let recorded = try await recordedChecksums(connection)
         var changed: [String] = []
-        for file in files where recorded[file.name] != (try await Migrator.checksum(of: file.sql, on: connection)) {
+        for file in files where recorded[file.name] != (try await SQLFileSet.checksum(of: file.sql, on: connection)) {
             changed.append(file.name)
         }
         return changed
@@ -34,7 +34,7 @@ struct FeedInstaller: Sendable {
         let recorded = try await recordedChecksums(connection)
         var applied: [String] = []
         for file in files {
-            let checksum = try await Migrator.checksum(of: file.sql, on: connection)
+            let checksum = try await SQLFileSet.checksum(of: file.sql, on: connection)
             if recorded[file.name] == checksum { continue }
             do {
                 try await connection.transaction { conn in

@@ -1,106 +1,6 @@
 import Foundation
 import PostgresClient
 
-/// `ota-ingest dlq list`: what is in ops.dead_letters, without the raw bytes
-/// (they can hold personal data) unless one record is asked for by id.
-public enum DeadLetterQueue {
-    public struct Entry: Sendable {
-        public var id: Int64
-        public var source: String
-        public var stream: String
-        public var property: String
-        public var recordKey: String?
-        public var reason: String
-        public var attempts: Int
-        public var firstSeen: String
-        public var lastSeen: String
-        public var replayedAt: String?
-    }
-
-    public struct Filter: Sendable {
-        public var source: String?
-        public var stream: String?
-        public var id: Int64?
-        public var includeReplayed: Bool
-
-        public init(source: String? = nil, stream: String? = nil, id: Int64? = nil, includeReplayed: Bool = false) {
-            self.source = source
-            self.stream = stream
-            self.id = id
-            self.includeReplayed = includeReplayed
-        }
-
-        /// The WHERE clause on parameters $1..$4; fixed text.
-        static let condition = """
-            ($1::text is null or source = $1) and ($2::text is null or stream = $2)
-            and ($3::bigint is null or dead_letter_id = $3) and ($4 or replayed_at is null)
-            """
-
-        var parameters: [(any PostgresBindable)?] { [source, stream, id, includeReplayed] }
-    }
-
-    /// The newest entries matching `filter` (at most `limit`), and how many match in all.
-    public static func list(_ filter: Filter, limit: Int, on connection: PostgresConnection) async throws -> (
-        entries: [Entry], total: Int
-    ) {
-        let time = #"'YYYY-MM-DD HH24:MI:SS'"#
-        let rows = try await connection.query(
-            """
-            select dead_letter_id, source, stream, property_code, record_key, reason, attempts,
-                   to_char(first_seen at time zone 'UTC', \(time)), to_char(last_seen at time zone 'UTC', \(time)),
-                   to_char(replayed_at at time zone 'UTC', \(time))
-            from ops.dead_letters where \(Filter.condition)
-            order by dead_letter_id desc limit $5
-            """, filter.parameters + [limit])
-        let entries = try rows.map { row in
-            Entry(
-                id: try row.decode(Int64.self, at: 0), source: try row.decode(String.self, at: 1),
-                stream: try row.decode(String.self, at: 2), property: try row.decode(String.self, at: 3),
-                recordKey: try row.decode(String?.self, at: 4), reason: try row.decode(String.self, at: 5),
-                attempts: try row.decode(Int.self, at: 6), firstSeen: try row.decode(String.self, at: 7),
-                lastSeen: try row.decode(String.self, at: 8), replayedAt: try row.decode(String?.self, at: 9))
-        }
-        let total = try await connection.query(
-            "select count(*)::int from ops.dead_letters where \(Filter.condition)", filter.parameters)[0].decode(
-                Int.self, at: 0)
-        return (entries, total)
-    }
-
-    /// One dead letter's raw bytes, exactly as received.
-    public static func raw(id: Int64, on connection: PostgresConnection) async throws -> [UInt8]? {
-        try await connection.query("select raw from ops.dead_letters where dead_letter_id = $1", [id]).first?.decode(
-            [UInt8].self, at: 0)
-    }
-
-    /// A plain-text table, one line per entry; long keys and reasons are cut to fit a screen.
-    public static func table(_ entries: [Entry]) -> String {
-        let header = [
-            "id", "source", "stream", "property", "record key", "reason", "attempts", "first seen", "last seen",
-        ]
-        var rows = [header]
-        for e in entries {
-            rows.append([
-                String(e.id), e.source, e.stream, e.property, cut(e.recordKey ?? "", 28), cut(e.reason, 60),
-                String(e.attempts), e.firstSeen, e.replayedAt.map { "replayed \($0)" } ?? e.lastSeen,
-            ])
-        }
-        var widths = [Int](repeating: 0, count: header.count)
-        for row in rows {
-            for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) }
-        }
-        return rows.map { row in
-            row.enumerated().map { i, cell in
-                i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
-            }.joined(separator: "  ")
-        }.joined(separator: "\n")
-    }
-
-    private static func cut(_ text: String, _ length: Int) -> String {
-        let flat = text.replacingOccurrences(of: "\n", with: " ")
-        return flat.count <= length ? flat : String(flat.prefix(length - 1)) + "…"
-    }
-}
-
 /// `ota-ingest dlq replay`: re-validates unreplayed dead letters with today's
 /// rules and lands those that now pass through the same landing code as pulls
 /// and loads. A landed one gets replayed_at; one still refused gets attempts + 1,
@@ -134,7 +34,8 @@ public struct DeadLetterReplay: Sendable {
         var property: String
         var recordKey: String?
         var raw: [UInt8]
-        var batchId: String
+        /// How the record first arrived (ops.dead_letters.origin); a refetched booking is a recovery.
+        var origin: String
         var firstSeen: String
         var context: [String: String]
     }
@@ -145,43 +46,45 @@ public struct DeadLetterReplay: Sendable {
         case notReplayable(String)
     }
 
-    public func run() async throws -> PullRunner.Outcome {
-        let ledger = try await PostgresConnection.connect(databaseURL)
+    public func run() async throws -> RunOutcome {
         let command = "dlq replay"
-        let start: RunLedger.Start
-        do {
-            // Replays are quick and judge today's rules: always a new run.
-            start = try await RunLedger.start(command: command, on: ledger, forceNew: true)
-        } catch {
-            await ledger.close()
-            throw error
+        // Replays are quick and judge today's rules: always a new run.
+        let result = try await RunScope.run(
+            command: command, databaseURL: databaseURL, forceNew: true, logFormat: logFormat, clock: clock
+        ) { active in
+            await replay(command: command, active: active)
         }
-        guard case .started(let run) = start else {
-            await ledger.close()
+        switch result {
+        case .busy:
             let message = "another `dlq replay` is in progress; nothing done; fix: wait for it to finish"
-            FileHandle.standardError.write(Data("ota-ingest: \(message)\n".utf8))
-            return PullRunner.Outcome(run: nil, status: .failure, counts: [:], summary: message)
+            ProgressLine.standardError.write("ota-ingest: \(message)\n")
+            return RunOutcome(run: nil, status: .failure, counts: [:], summary: message)
+        case .finished(_, let outcome):
+            return outcome
         }
-        let stats = RunCounters()
-        let log = RunLog(format: logFormat, runId: run.id)
-        let started = ContinuousClock.now
+    }
+
+    /// The replay within its run: a failure is recorded in the run, not thrown.
+    private func replay(command: String, active: RunScope.Active) async -> RunScope.Ending<RunOutcome> {
+        let run = active.run
+        let stats = active.counters
+        let log = active.log
         var notReplayable = 0
         var failure: (any Error)?
         do {
-            let connection = try await PostgresConnection.connect(databaseURL)
-            notReplayable = try await replayAll(run: run, stats: stats, log: log, connection: connection)
+            notReplayable = try await PostgresConnection.withConnection(databaseURL) { connection in
+                try await replayAll(run: run, stats: stats, log: log, connection: connection)
+            }
         } catch {
             failure = error
             log.error("\(error)")
         }
-        let elapsed = ContinuousClock.now - started
+        let elapsed = active.elapsed
         var counts = stats.snapshot
         counts["not_replayable"] = notReplayable
         counts["elapsed_ms"] = Int(elapsed.seconds * 1000)
-        let (status, statusText) = RunSummary.verdict(
+        let (status, runStatus) = RunSummary.verdict(
             failed: failure != nil, deadLetters: stats[.deadLetters], allowDeadLetters: allowDeadLetters)
-        try await RunLedger.finish(run, status: statusText, counts: counts, error: failure.map { "\($0)" }, on: ledger)
-        await ledger.close()
         func n(_ key: String) -> Int { counts[key] ?? 0 }
         let summary = RunSummary.render(
             command: command, run: run,
@@ -191,8 +94,10 @@ public struct DeadLetterReplay: Sendable {
                     ("collisions", n("collisions")),
                 ],
                 [("still refused", n("dead_letters")), ("not replayable", notReplayable)],
-            ], records: n("records"), elapsed: elapsed, status: statusText, errors: failure.map { ["\($0)"] } ?? [])
-        return PullRunner.Outcome(run: run, status: status, counts: counts, summary: summary)
+            ], records: n("records"), elapsed: elapsed, status: runStatus, errors: failure.map { ["\($0)"] } ?? [])
+        return RunScope.Ending(
+            status: runStatus, counts: counts, error: failure.map { "\($0)" },
+            value: RunOutcome(run: run, status: status, counts: counts, summary: summary))
     }
 
     private func replayAll(run: Run, stats: RunCounters, log: RunLog, connection: PostgresConnection) async throws
@@ -216,7 +121,7 @@ public struct DeadLetterReplay: Sendable {
                     switch await refetch.currentBody(of: candidate, stats: stats) {
                     case .success(let body):
                         candidate.raw = body
-                        candidate.batchId = "\(run.id)/reservations/\(candidate.property)/recovery:refetch"
+                        candidate.origin = "recovery"
                     case .failure(let refusal):
                         let refused = candidate
                         try await connection.withIsolation { conn in
@@ -288,7 +193,7 @@ public struct DeadLetterReplay: Sendable {
     private func candidates(after: Int64, on connection: PostgresConnection) async throws -> [Candidate] {
         let rows = try await connection.query(
             """
-            select dead_letter_id, source, stream, property_code, raw, coalesce(batch_id, ''),
+            select dead_letter_id, source, stream, property_code, raw, origin,
                    to_char(first_seen at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), record_key, context::text
             from ops.dead_letters
             where replayed_at is null and dead_letter_id > $5 and \(DeadLetterQueue.Filter.condition)
@@ -299,7 +204,7 @@ public struct DeadLetterReplay: Sendable {
                 id: try row.decode(Int64.self, at: 0), source: try row.decode(String.self, at: 1),
                 stream: try row.decode(String.self, at: 2), property: try row.decode(String.self, at: 3),
                 recordKey: try row.decode(String?.self, at: 7), raw: try row.decode([UInt8].self, at: 4),
-                batchId: try row.decode(String.self, at: 5), firstSeen: try row.decode(String.self, at: 6),
+                origin: try row.decode(String.self, at: 5), firstSeen: try row.decode(String.self, at: 6),
                 context: Self.context(try row.decode(String.self, at: 8)))
         }
     }
@@ -314,7 +219,7 @@ public struct DeadLetterReplay: Sendable {
     ) async throws -> Verdict {
         let raw = candidate.raw
         let whole = 0..<raw.count
-        let fromFile = candidate.batchId.contains("/file:")
+        let fromFile = candidate.origin == "backfill"
         switch candidate.stream {
         case "reservations":
             if raw.first(where: { ![0x20, 0x0A, 0x0D, 0x09].contains($0) }) == UInt8(ascii: "<") {
@@ -326,7 +231,7 @@ public struct DeadLetterReplay: Sendable {
             case .success(let booking):
                 let event = ReservationLanding.Event(
                     source: candidate.source, version: booking.version, eventType: booking.eventType, syncType: nil,
-                    origin: origin(candidate.batchId), raw: raw, batchId: stamp.batchId, runId: stamp.runId)
+                    origin: candidate.origin, raw: raw, batchId: stamp.batchId, runId: stamp.runId)
                 do {
                     return .landed(try await conn.transaction { try await ReservationLanding.land(event, on: $0) })
                 } catch let error as PostgresError where StagingWriter.isDataError(error) {
@@ -350,15 +255,15 @@ public struct DeadLetterReplay: Sendable {
             case .success(let row): return try await land(row, raw, on: conn)
             }
         case "inventory":
-            let read: Result<RateRow, BackfillRecords.Refusal> = raw.withUnsafeBufferPointer { buffer in
+            let read: Result<RateRow, RecordRefusal> = raw.withUnsafeBufferPointer { buffer in
                 let scanner = JSONScanner(buffer)
                 do {
                     let value = try scanner.value(in: whole)
                     return .success(try InventoryRecordParser.parse(value, scanner, stamp: stamp).1)
                 } catch let refusal as InventoryRecordParser.Refusal {
-                    return .failure(BackfillRecords.Refusal(reason: refusal.reason))
+                    return .failure(RecordRefusal(reason: refusal.reason))
                 } catch {
-                    return .failure(BackfillRecords.Refusal(reason: "\(error)"))
+                    return .failure(RecordRefusal(reason: "\(error)"))
                 }
             }
             switch read {
@@ -374,7 +279,8 @@ public struct DeadLetterReplay: Sendable {
             }
             var entryStamp = stamp
             entryStamp.propertyCode = candidate.property
-            switch FeedParser.replayEntry(raw, stream: candidate.stream, context: candidate.context, stamp: entryStamp)
+            switch InventoryPageParser.replayEntry(
+                raw, stream: candidate.stream, context: candidate.context, stamp: entryStamp)
             {
             case .failure(let refusal): return .refused(refusal.reason)
             case .success(.availability(let rows)): return try await land(rows, raw, on: conn)
@@ -409,13 +315,5 @@ public struct DeadLetterReplay: Sendable {
 
     private struct RowsRefused: Error {
         var reason: String
-    }
-
-    /// How the record first arrived, read from its batch id (see the batch keys of pulls and loads).
-    static func origin(_ batchId: String) -> String {
-        if batchId.contains("/file:") { return "backfill" }
-        if batchId.contains("/recovery:") { return "recovery" }
-        if batchId.contains("push") { return "push" }
-        return "pull"
     }
 }

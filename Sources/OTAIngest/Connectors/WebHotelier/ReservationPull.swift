@@ -143,7 +143,7 @@ public enum ReservationPull {
             }
             guard fetches <= validationRetries else {
                 let reason = fetches > 1 ? "\(refusal) (refused on all \(fetches) fetches)" : refusal
-                try await deadLetter(raw, id: id, reason: reason, batch: batch, connection, context)
+                try await deadLetter(raw, id: id, reason: reason, origin: origin, batch: batch, connection, context)
                 return
             }
             context.stats.add(.validationRetries)
@@ -177,11 +177,13 @@ public enum ReservationPull {
     }
 
     private static func deadLetter(
-        _ raw: [UInt8], id: Int, reason: String, batch: BatchLedger.Key, _ connection: PostgresConnection,
+        _ raw: [UInt8], id: Int, reason: String, origin: String, batch: BatchLedger.Key,
+        _ connection: PostgresConnection,
         _ context: PullContext
     ) async throws {
         let letter = DeadLetter(
-            stream: "reservations", propertyCode: batch.propertyCode, recordKey: String(id), raw: raw, reason: reason)
+            stream: "reservations", propertyCode: batch.propertyCode, recordKey: String(id), raw: raw, reason: reason,
+            origin: origin)
         try await connection.durableTransaction { conn in
             try await DeadLetterWriter.write(
                 [letter], source: context.source.name, runId: context.run.id, batchId: batch.batchId, on: conn)

@@ -10,10 +10,12 @@ public struct DeadLetter: Sendable {
     public var reason: String
     /// What replay needs beside the bytes (see ops.dead_letters.context); part of its identity.
     public var context: [String: String]
+    /// How the record arrived (pull, recovery, push, ping, backfill): replay lands it so.
+    public var origin: String
 
     public init(
         stream: String, propertyCode: String, recordKey: String?, raw: [UInt8], reason: String,
-        context: [String: String] = [:]
+        context: [String: String] = [:], origin: String = "pull"
     ) {
         self.stream = stream
         self.propertyCode = propertyCode
@@ -21,6 +23,7 @@ public struct DeadLetter: Sendable {
         self.raw = raw
         self.reason = reason
         self.context = context
+        self.origin = origin
     }
 
     /// The context as JSON text for a jsonb parameter.
@@ -40,15 +43,16 @@ public enum DeadLetterWriter {
             try await connection.execute(
                 """
                 insert into ops.dead_letters
-                       (source, stream, property_code, record_key, raw, raw_hash, reason, run_id, batch_id, context)
-                values ($1, $2, $3, $4, $5, encode(sha256($5), 'hex'), $6, $7, $8, $9::jsonb)
+                       (source, stream, property_code, record_key, raw, raw_hash, reason, run_id, batch_id, context,
+                        origin)
+                values ($1, $2, $3, $4, $5, encode(sha256($5), 'hex'), $6, $7, $8, $9::jsonb, $10)
                 on conflict (source, stream, property_code, context, raw_hash) do update
                    set attempts = ops.dead_letters.attempts + 1, last_seen = now(),
                        reason = excluded.reason, run_id = excluded.run_id, batch_id = excluded.batch_id
                 """,
                 [
                     source, letter.stream, letter.propertyCode, letter.recordKey, letter.raw, letter.reason, runId,
-                    batchId, letter.contextJSON,
+                    batchId, letter.contextJSON, letter.origin,
                 ])
         }
     }
