@@ -40,8 +40,12 @@ let package = Package(
             name: "CCurl", pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
 
-        .target(name: "PostgresClient", dependencies: ["CLibPQ"], swiftSettings: strict),
-        .target(name: "HTTPClient", dependencies: ["CCurl"], swiftSettings: strict),
+        // One thread per C handle: the executor both wrappers run their actors on.
+        .target(name: "DedicatedThread", swiftSettings: strict),
+        .target(name: "PostgresClient", dependencies: ["CLibPQ", "DedicatedThread"], swiftSettings: strict),
+        .target(name: "HTTPClient", dependencies: ["CCurl", "DedicatedThread"], swiftSettings: strict),
+        // Where JSON strings start and end, for the scanners that find records and nesting.
+        .target(name: "JSONSyntax", swiftSettings: strict),
 
         // The warehouse SQL lives in sql/ for analysts; the EmbedSQL plugin compiles
         // every file into this target at build time, so an installed binary needs
@@ -65,7 +69,7 @@ let package = Package(
         .target(
             name: "OTAIngest",
             dependencies: [
-                "IngestCore", "PostgresClient", "HTTPClient", "WarehouseSQL",
+                "IngestCore", "PostgresClient", "HTTPClient", "WarehouseSQL", "JSONSyntax",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
@@ -74,7 +78,7 @@ let package = Package(
         .target(
             name: "Receiver",
             dependencies: [
-                "IngestCore", "OTAIngest", "PostgresClient",
+                "IngestCore", "OTAIngest", "PostgresClient", "JSONSyntax",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -116,6 +120,8 @@ let package = Package(
         .target(
             name: "TestSupport", dependencies: ["PostgresClient"], path: "Tests/TestSupport",
             swiftSettings: strict),
+        .testTarget(name: "DedicatedThreadTests", dependencies: ["DedicatedThread"], swiftSettings: strict),
+        .testTarget(name: "JSONSyntaxTests", dependencies: ["JSONSyntax"], swiftSettings: strict),
         .testTarget(
             name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"],
             swiftSettings: strict),

@@ -142,7 +142,7 @@ analyze public.bench_snapshot;
 rollback;
 SQL
 )
-read -r dbt_initial dbt_initial_node < <(dbt_snapshot 2025-12-01)
+read -r dbt_initial dbt_initial_node < <(dbt_snapshot 2025-12-01) || true
 read -r first_load first_checks < <(transform)
 echo "first load of $(fmt "$CELLS") new cells: ${first_load} s; floor (create table as of the same rows, the same indexes, analyze) ${floor_initial} s; $(ratio "$first_load" "$floor_initial")"
 echo "  checks over the $(fmt "$CELLS") cells it touched: ${first_checks} s, $(failed_checks) failing"
@@ -189,7 +189,7 @@ rollback;
 SQL
 )
 psql_q -c "vacuum analyze facts.rates"
-read -r dbt_changed dbt_changed_node < <(dbt_snapshot 2025-12-02)
+read -r dbt_changed dbt_changed_node < <(dbt_snapshot 2025-12-02) || true
 read -r changed_promote changed_checks < <(transform)
 changed=$(psql_q -Atc "select value from ops.transform_counts where run_id = 'manual' and metric = 'rates.versions_appended'")
 echo "10% changed: $(fmt "$CELLS") observations, $(fmt "$changed") changed: ${changed_promote} s; floor (one hash join for the changed cells, one update, one insert) ${floor_changed} s; $(ratio "$changed_promote" "$floor_changed") (target <= 1.5x)"
@@ -211,7 +211,7 @@ where (c.price, c.currency, c.closeout, c.min_stay, c.available)
       is distinct from (s.price, s.currency, s.closeout, s.min_stay, s.available);
 SQL
 )
-read -r dbt_unchanged dbt_unchanged_node < <(dbt_snapshot 2025-12-03)
+read -r dbt_unchanged dbt_unchanged_node < <(dbt_snapshot 2025-12-03) || true
 read -r unchanged_promote unchanged_checks < <(transform)
 [ -z "$DBT" ] || echo "  anchor: dbt snapshot 10% changed ${dbt_changed} s wall (${dbt_changed_node} s node), unchanged ${dbt_unchanged} s wall (${dbt_unchanged_node} s node)"
 echo "re-landed unchanged: $(fmt "$CELLS") observations: ${unchanged_promote} s; floor (bare hash join with the current rows) ${floor_unchanged} s; $(ratio "$unchanged_promote" "$floor_unchanged") (target <= 1.5x)"

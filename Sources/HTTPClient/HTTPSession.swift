@@ -1,4 +1,5 @@
 import CCurl
+import DedicatedThread
 import Foundation
 
 /// An HTTP client session over one reused libcurl easy handle.
@@ -36,6 +37,8 @@ public actor HTTPSession {
     /// Performs the request and returns the response, whatever its status.
     /// Throws `HTTPClientError` only when no response came back.
     public func send(_ request: HTTPClientRequest) throws -> HTTPClientResponse {
+        // Every libcurl call on the handle starts here: a cheap check, in debug builds, that it is on our thread.
+        assert(executor.isCurrentThread, "libcurl call off the session's thread")
         curl_easy_reset(handle)
         let collector = ResponseCollector()
         var headerList: UnsafeMutablePointer<curl_slist>? = nil

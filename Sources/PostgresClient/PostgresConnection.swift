@@ -1,13 +1,14 @@
 import CLibPQ
+import DedicatedThread
 import Foundation
 
 /// One PostgreSQL session over libpq; every libpq call runs on the connection's own thread.
 ///
 /// libpq allows one thread at a time per `PGconn` and blocks while the server works, so the
-/// actor's executor is a dedicated thread (see `ConnectionExecutor`): an `await` on a connection
+/// actor's executor is a dedicated thread (see `ThreadExecutor`): an `await` on a connection
 /// suspends the caller's task, never a thread of Swift's cooperative pool.
 public actor PostgresConnection {
-    private let executor: ConnectionExecutor
+    private let executor: ThreadExecutor
     private let owner = HandleOwner()
     var canceller: QueryCanceller?
     /// Numbers the savepoints of nested transactions.
@@ -28,7 +29,7 @@ public actor PostgresConnection {
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
-    private init(executor: ConnectionExecutor) {
+    private init(executor: ThreadExecutor) {
         self.executor = executor
     }
 
@@ -51,7 +52,8 @@ public actor PostgresConnection {
     public static func connect(
         _ conninfo: String, applicationName: String = "ota-ingest", timeZone: String? = "UTC"
     ) async throws -> PostgresConnection {
-        let connection = PostgresConnection(executor: ConnectionExecutor(name: "postgres-connection"))
+        // libpq and our COPY loop are shallow; the default 8 MiB stack would be wasted per connection.
+        let connection = PostgresConnection(executor: ThreadExecutor(name: "postgres-connection", stackSize: 1 << 20))
         try await connection.open(conninfo, applicationName: applicationName, timeZone: timeZone)
         return connection
     }

@@ -177,7 +177,7 @@ enum BatchLanding {
                 PostgresTextArray(rates.map(\.stayDate)), PostgresTextArray(rates.map(\.price)),
                 PostgresTextArray(rates.map(\.currency)), PostgresTextArray(rates.map(\.eventTime)),
                 PostgresTextArray(rates.map { "\(runId)/rates/\($0.propertyCode)/push:\($0.idempotencyKey)" }),
-                PostgresTextArray(rates.map(\.raw)), runId, String(Timestamps.format(Date()).prefix(10)),
+                PostgresTextArray(rates.map(\.raw)), runId, WallClock.system.loadDate().description,
             ])
         var stored: Set<[String]> = []
         for row in rows {

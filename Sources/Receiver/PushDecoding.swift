@@ -1,4 +1,5 @@
 import Foundation
+import JSONSyntax
 import OTAIngest
 
 /// Reads request bodies into what the committers land, or a refusal with the
@@ -68,33 +69,7 @@ enum PushDecoding {
     static let maxDepth = 64
 
     /// The deepest bracket nesting outside strings.
-    static func nestingDepth(_ bytes: [UInt8]) -> Int {
-        var depth = 0
-        var deepest = 0
-        var inString = false
-        var escaped = false
-        for b in bytes {
-            if inString {
-                if escaped {
-                    escaped = false
-                } else if b == UInt8(ascii: "\\") {
-                    escaped = true
-                } else if b == UInt8(ascii: "\"") {
-                    inString = false
-                }
-                continue
-            }
-            switch b {
-            case UInt8(ascii: "\""): inString = true
-            case UInt8(ascii: "{"), UInt8(ascii: "["):
-                depth += 1
-                deepest = max(deepest, depth)
-            case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
-            default: break
-            }
-        }
-        return deepest
-    }
+    static func nestingDepth(_ bytes: [UInt8]) -> Int { JSONNesting.depth(of: bytes) }
 
     /// The seed's rate update: `property_id, rate_plan_code, base_rate, currency,
     /// effective_date, event_timestamp` (+ `event_id`, and `room_code` where the OTA sends it).

@@ -146,8 +146,7 @@ struct ReceiverRoutes: Sendable {
         }
         // Answered at once (WebHotelier bans slow PING endpoints); the pull runs behind.
         metrics.request("ping", "accepted")
-        let pings = server.pings
-        Task { await pings.ping(property) }
+        server.pings.ping(property)
         return answer(.ok, "accepted")
     }
 
@@ -294,12 +293,26 @@ struct ReceiverRoutes: Sendable {
     }
 }
 
-/// A JSON answer with a status word and a one-line detail.
+/// A JSON answer `{"status": code, "detail": text}`: the status code and a one-line detail.
 func answer(_ status: HTTPResponse.Status, _ detail: String) -> Response {
-    let escaped = detail.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+    var bytes = AnswerBody.encode(status: status.code, detail: detail)
+    bytes.append(0x0A)
     return Response(
-        status: status, headers: [.contentType: "application/json"],
-        body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\(status.code),\"detail\":\"\(escaped)\"}\n")))
+        status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+}
+
+/// The answer's body. The detail may quote what the sender sent (a currency code, a key),
+/// control characters and all, so JSONEncoder writes it as a string; the fields keep their
+/// order (`status` first) whatever the encoder's for objects.
+enum AnswerBody {
+    static func encode(status: Int, detail: String) -> [UInt8] {
+        let encoder = JSONEncoder()
+        // Details name paths and fixes; `\/` would be valid but harder to read.
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        // A String always encodes.
+        let text = (try? encoder.encode(detail)).map(Array.init) ?? Array(#""""#.utf8)
+        return Array(#"{"status":\#(status),"detail":"#.utf8) + text + [UInt8(ascii: "}")]
+    }
 }
 
 /// What a handler learns about its request for the request log (the property, the

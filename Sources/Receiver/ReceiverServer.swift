@@ -11,6 +11,10 @@ import Synchronization
 /// durably, before answering 200; answers PINGs at once and pulls in the background.
 /// Nothing is processed here: the transform promotes what it landed, exactly as
 /// with pulled rows.
+///
+/// The long-running process: everything it does runs as a service of one `ServiceGroup`
+/// (committers, pipeline counts, PING pulls when a WebHotelier source is configured, the
+/// HTTP server), so SIGTERM reaches all of it; one run in ops.runs spans the group.
 public final class ReceiverServer: Sendable {
     let settings: ReceiverSettings
     let databaseURL: String
@@ -26,11 +30,10 @@ public final class ReceiverServer: Sendable {
 
     private struct Running: Sendable {
         var group: ServiceGroup
+        /// Runs the group, then finishes the run: the one task `start()` leaves behind.
         var task: Task<Void, any Error>
         var port: Int
         var run: Run
-        var committers: Task<Void, Never>
-        var flusher: Task<Void, Never>
     }
 
     /// Resolves every secret now, so a missing one is a configuration error (exit 2)
@@ -82,40 +85,6 @@ public final class ReceiverServer: Sendable {
                 "allow_unauthenticated = true: PUSH and PING are accepted without credentials, so anyone who reaches \(settings.listen):\(settings.port) can store bookings and trigger pulls; fix: set serve.basic_username and serve.basic_password_env unless this network is trusted"
             )
         }
-        let committers = Task { [queue, metrics, logger, databaseURL, settings] in
-            await withTaskGroup(of: Void.self) { group in
-                for _ in 0..<settings.commitConnections {
-                    group.addTask {
-                        await Committer(
-                            databaseURL: databaseURL, runId: run.id, maxBatch: settings.maxBatch, queue: queue,
-                            metrics: metrics, logger: logger
-                        ).run()
-                    }
-                }
-            }
-            try? await counts.flush(runId: run.id, on: service.ledger)
-            await service.end(status: .succeeded)
-        }
-        // Pipeline-health counts every few seconds on a connection of their own.
-        let flusher = Task { [counts, databaseURL, logger] in
-            var connection: PostgresConnection?
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(5))
-                // Shutting down: the committers' task writes the last counts.
-                if Task.isCancelled { break }
-                do {
-                    if connection == nil { connection = try await PostgresConnection.connect(databaseURL) }
-                    try await counts.flush(runId: run.id, on: connection!)
-                } catch is CancellationError {
-                    break
-                } catch {
-                    logger.warning("pipeline counts not written yet: \(error)")
-                    if let dead = connection { await dead.close() }
-                    connection = nil
-                }
-            }
-            if let connection { await connection.close() }
-        }
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
             router: ReceiverRoutes(server: self, run: run).router(),
@@ -126,29 +95,47 @@ public final class ReceiverServer: Sendable {
                 portContinuation.finish()
             },
             logger: log.logger(label: "ota-ingest.serve.http"))
+        // Graceful shutdown stops services in reverse order, each after the one before has
+        // returned: the HTTP server first (in-flight requests still get their commit), then
+        // PING pulls, pipeline counts, and the committers last.
+        var services: [any Service] = [
+            CommitterService(
+                committer: Committer(
+                    databaseURL: databaseURL, runId: run.id, maxBatch: settings.maxBatch, queue: queue,
+                    metrics: metrics, logger: logger),
+                connections: settings.commitConnections),
+            PipelineCountsService(counts: counts, databaseURL: databaseURL, runId: run.id, logger: logger),
+        ]
+        if settings.webhotelier != nil { services.append(pings) }
+        services.append(app)
         // The group's own reports of a failed start are left to the one line thrown below.
         let group = ServiceGroup(
             configuration: .init(
-                services: [app], gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
+                services: services, gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
                 logger: log.logger(label: "ota-ingest.serve.lifecycle", level: .critical)))
-        let task = Task {
+        let task = Task { [counts] in
             defer { portContinuation.finish() }
-            try await group.run()
+            let failure: (any Error)?
+            do {
+                try await group.run()
+                failure = nil
+            } catch {
+                failure = error
+            }
+            // Every service has stopped: the last counts, then the run, on the ledger's connection.
+            try? await counts.flush(runId: run.id, on: service.ledger)
+            await service.end(status: .succeeded)
+            if let failure { throw failure }
         }
         var port = 0
         for await bound in portStream { port = bound }
         guard port > 0 else {
-            flusher.cancel()
-            await queue.close()
-            _ = await committers.value
             let result = await task.result
             if case .failure(let error) = result { throw ListenError(settings: settings, cause: error) }
             throw ListenError(settings: settings, cause: nil)
         }
         log.run.info("listening on \(settings.listen):\(port)")
-        state.withLock {
-            $0 = Running(group: group, task: task, port: port, run: run, committers: committers, flusher: flusher)
-        }
+        state.withLock { $0 = Running(group: group, task: task, port: port, run: run) }
         return port
     }
 
@@ -169,11 +156,6 @@ public final class ReceiverServer: Sendable {
     private func waitUntilStopped() async throws {
         guard let running = state.withLock({ $0 }) else { return }
         let result = await running.task.result
-        running.flusher.cancel()
-        await running.flusher.value
-        await queue.close()
-        await running.committers.value
-        await pings.drain()
         state.withLock { $0 = nil }
         if case .failure(let error) = result { throw error }
     }
@@ -182,7 +164,7 @@ public final class ReceiverServer: Sendable {
 
     /// Waits until no PING-driven pull runs or is due (for tests and orderly restarts).
     public func waitForPingPulls() async {
-        while !(await pings.busy.isEmpty) { try? await Task.sleep(for: .milliseconds(10)) }
+        while !pings.busy.isEmpty { try? await Task.sleep(for: .milliseconds(10)) }
     }
 
     /// Writes the pipeline-health counts now instead of at the next tick.

@@ -38,8 +38,7 @@ struct DLQCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard limit > 0 else { throw ConfigError("--limit must be positive") }
-            let connection = try await global.connect()
-            do {
+            try await global.withConnection { connection in
                 if let id = showRaw {
                     guard let raw = try await DeadLetterQueue.raw(id: id, on: connection) else {
                         throw ConfigError("no dead letter \(id); fix: pick an id from `ota-ingest dlq list`")
@@ -57,8 +56,6 @@ struct DLQCommand: AsyncParsableCommand {
                 print(
                     "\(entries.count) of \(total) \(all ? "" : "unreplayed ")dead letters; `dlq list --show-raw ID` prints one record (may hold personal data)"
                 )
-            } catch let error as PostgresError {
-                throw DatabaseFailure(error: error)
             }
         }
     }
@@ -95,11 +92,10 @@ struct DLQCommand: AsyncParsableCommand {
             help: "Reservations: fetch each booking's current body from its OTA and land that (needs --config).")
         var refetch = false
 
-        @Option(help: "Log format on stderr: text or json.")
-        var logFormat: String = "text"
+        @OptionGroup var runOptions: RunOptions
 
         func run() async throws {
-            let format = try CommandInputs.logFormat(logFormat)
+            try runOptions.refuseNow(for: "dlq replay")
             var refetcher: BookingRefetcher?
             if refetch {
                 guard let config = try global.loadConfig() else {
@@ -112,7 +108,7 @@ struct DLQCommand: AsyncParsableCommand {
             let replay = DeadLetterReplay(
                 databaseURL: try global.resolvedDatabaseURL(),
                 filter: DeadLetterQueue.Filter(source: source, stream: stream, id: id),
-                allowDeadLetters: allowDeadLetters, logFormat: format, refetch: refetcher)
+                allowDeadLetters: allowDeadLetters, logFormat: runOptions.logFormat, refetch: refetcher)
             let outcome = try await replay.run()
             print(outcome.summary)
             if outcome.status != .success { throw RunOutcome(status: outcome.status) }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import IngestCore
 import OTAIngest
 import PostgresClient
 
@@ -34,7 +35,10 @@ struct GlobalOptions: ParsableArguments {
         return try ConfigLoader.load(path: path)
     }
 
-    func connect() async throws -> PostgresConnection {
+    /// Connects, runs `body`, and closes the connection however `body` ends; a malformed
+    /// URL is a configuration error (exit status 2), a database error the one-line
+    /// `DatabaseFailure` (exit status 1).
+    func withConnection<Value>(_ body: (PostgresConnection) async throws -> Value) async throws -> Value {
         let url = try resolvedDatabaseURL()
         do {
             try PostgresConnection.validate(conninfo: url)
@@ -42,7 +46,7 @@ struct GlobalOptions: ParsableArguments {
             throw ConfigError("DATABASE_URL: \(error)")
         }
         do {
-            return try await PostgresConnection.connect(url)
+            return try await PostgresConnection.withConnection(url, body)
         } catch let error as PostgresError {
             throw DatabaseFailure(error: error)
         }

@@ -34,15 +34,14 @@ struct LoadCommand: AsyncParsableCommand {
         @Flag(help: "Start a new run instead of resuming an unfinished load of the same file.")
         var newRun = false
 
-        @Option(help: "Log format on stderr: text or json (JSON lines with run_id).")
-        var logFormat: String = "text"
+        @OptionGroup var runOptions: RunOptions
 
         @Option(help: ArgumentHelp("Records per part (batch).", visibility: .hidden))
         var partRecords: Int = 50_000
 
         func execute(_ stream: SourceStream) async throws {
             ProgressLine.standardError.enableOnTerminal()
-            let format = try CommandInputs.logFormat(logFormat)
+            try runOptions.refuseNow(for: "load")
             if let config = try global.loadConfig() {
                 _ = try config.source(named: source)
             } else if source.isEmpty || !source.allSatisfy({ $0.isLetter || $0.isNumber || "_.-".contains($0) }) {
@@ -53,7 +52,8 @@ struct LoadCommand: AsyncParsableCommand {
             let loader = BackfillLoader(
                 databaseURL: try global.resolvedDatabaseURL(), sourceName: source, stream: stream,
                 input: file == "-" ? .standardInput : .file(file), allowDeadLetters: allowDeadLetters,
-                forceNewRun: newRun, logFormat: format, limits: RecordReader.Limits(partRecords: partRecords))
+                forceNewRun: newRun, logFormat: runOptions.logFormat,
+                limits: RecordReader.Limits(partRecords: partRecords))
             let outcome = try await loader.run()
             print(outcome.summary)
             if outcome.status != .success { throw RunOutcome(status: outcome.status) }

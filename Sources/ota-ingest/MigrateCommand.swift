@@ -19,20 +19,15 @@ struct MigrateCommand: AsyncParsableCommand {
     func run() async throws {
         _ = try global.loadConfig()
         let migrator = try Migrator()
-        let connection = try await global.connect()
-        let report: Migrator.Report
-        do {
-            report = try await migrator.migrate(connection)
-        } catch let error as PostgresError {
-            throw DatabaseFailure(error: error)
+        try await global.withConnection { connection in
+            let report = try await migrator.migrate(connection)
+            if report.applied.isEmpty {
+                print("schema up to date (\(report.alreadyApplied) migrations)")
+            } else {
+                for name in report.applied { print("applied \(name)") }
+            }
+            for name in report.feedsApplied { print("applied \(name)") }
+            print(try await SchemaSummary.read(connection).rendered)
         }
-        if report.applied.isEmpty {
-            print("schema up to date (\(report.alreadyApplied) migrations)")
-        } else {
-            for name in report.applied { print("applied \(name)") }
-        }
-        for name in report.feedsApplied { print("applied \(name)") }
-        print(try await SchemaSummary.read(connection).rendered)
-        await connection.close()
     }
 }

@@ -47,14 +47,7 @@ struct NightlyCommand: AsyncParsableCommand {
         help: ArgumentHelp("Write the night's figures here in Prometheus text format (atomically).", valueName: "PATH"))
     var metricsFile: String?
 
-    @Option(help: "Log format on stderr: text or json.")
-    var logFormat: String = "text"
-
-    @Option(
-        help: ArgumentHelp(
-            "Pretend it is this UTC time (ISO-8601); for demos and tests against the sandbox's simulated clock.",
-            visibility: .hidden))
-    var now: String?
+    @OptionGroup var runOptions: RunOptions
 
     func validate() throws {
         guard stepDeadlineMinutes > 0, nightDeadlineMinutes > 0 else {
@@ -70,8 +63,6 @@ struct NightlyCommand: AsyncParsableCommand {
     func run() async throws {
         ProgressLine.standardError.enableOnTerminal()
         let config = try CommandInputs.config(global, for: "nightly")
-        let format = try CommandInputs.logFormat(logFormat)
-        let clock = try CommandInputs.clock(now: now)
         var settings = NightlySettings()
         settings.repair = !noRepair
         settings.stepDeadline = .milliseconds(Int64(stepDeadlineMinutes * 60_000))
@@ -81,8 +72,8 @@ struct NightlyCommand: AsyncParsableCommand {
         settings.guestDataRetentionDays = retainGuestDataDays ?? config.retention.guestDataDays
         settings.fullChecksEveryDays = fullChecksEveryDays
         let runner = NightlyRunner(
-            databaseURL: try global.resolvedDatabaseURL(), config: config, settings: settings, clock: clock,
-            logFormat: format)
+            databaseURL: try global.resolvedDatabaseURL(), config: config, settings: settings, clock: runOptions.clock,
+            logFormat: runOptions.logFormat)
         let outcome: NightlyRunner.Outcome
         do {
             outcome = try await runner.run()

@@ -28,22 +28,14 @@ struct PullCommand: AsyncParsableCommand {
         @Flag(help: "Start a new run instead of resuming an unfinished one.")
         var newRun = false
 
-        @Option(help: "Log format on stderr: text or json (JSON lines with run_id and property).")
-        var logFormat: String = "text"
-
-        @Option(
-            help: ArgumentHelp(
-                "Pretend it is this UTC time (ISO-8601); for demos and tests against the sandbox's simulated clock.",
-                visibility: .hidden))
-        var now: String?
+        @OptionGroup var runOptions: RunOptions
 
         func runner() throws -> PullRunner {
             let config = try CommandInputs.config(global, for: "pull")
-            let format = try CommandInputs.logFormat(logFormat)
-            let clock = try CommandInputs.clock(now: now)
             return PullRunner(
-                databaseURL: try global.resolvedDatabaseURL(), config: config, sourceName: source, clock: clock,
-                logFormat: format, allowDeadLetters: allowDeadLetters, forceNewRun: newRun)
+                databaseURL: try global.resolvedDatabaseURL(), config: config, sourceName: source,
+                clock: runOptions.clock,
+                logFormat: runOptions.logFormat, allowDeadLetters: allowDeadLetters, forceNewRun: newRun)
         }
 
         func execute(_ job: PullRunner.Job) async throws {
@@ -90,7 +82,7 @@ struct PullCommand: AsyncParsableCommand {
         var only: String?
 
         func run() async throws {
-            var streams = FeedPull.streams
+            var streams = InventoryPull.streams
             if let only {
                 guard let stream = SourceStream(rawValue: only), streams.contains(stream) else {
                     throw ConfigError("--only \(only) is unknown; fix: use availability or rates")

@@ -45,14 +45,7 @@ struct ReconcileCommand: AsyncParsableCommand {
     @Option(help: "With --show-keys: at most this many keys per scope.")
     var limit: Int = 50
 
-    @Option(help: "Log format on stderr: text or json.")
-    var logFormat: String = "text"
-
-    @Option(
-        help: ArgumentHelp(
-            "Pretend it is this UTC time (ISO-8601); for demos and tests against the sandbox's simulated clock.",
-            visibility: .hidden))
-    var now: String?
+    @OptionGroup var runOptions: RunOptions
 
     func run() async throws {
         if showKeys {
@@ -64,11 +57,10 @@ struct ReconcileCommand: AsyncParsableCommand {
         }
         ProgressLine.standardError.enableOnTerminal()
         let config = try CommandInputs.config(global, for: "reconcile")
-        let format = try CommandInputs.logFormat(logFormat)
-        let clock = try CommandInputs.clock(now: now)
         let runner = ReconcileRunner(
             databaseURL: try global.resolvedDatabaseURL(), config: config, sourceName: source, stream: stream,
-            property: property, repair: repair, pinReference: pinReference, clock: clock, logFormat: format)
+            property: property, repair: repair, pinReference: pinReference, clock: runOptions.clock,
+            logFormat: runOptions.logFormat)
         let outcome = try await runner.run()
         print(outcome.summary)
         if outcome.status != .success { throw RunOutcome(status: outcome.status) }

@@ -41,15 +41,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Listen on this port instead of serve.port (0 picks a free one).")
     var port: Int?
 
-    @Option(name: .customLong("log-format"), help: "text or json (JSON lines on stderr).")
-    var logFormat: String = "text"
+    @OptionGroup var runOptions: RunOptions
 
     func run() async throws {
+        try runOptions.refuseNow(for: "serve")
         var config = try CommandInputs.config(global, for: "serve")
         if let port { config.serve.port = port }
         let server = try ReceiverServer(
             config: config, databaseURL: try global.resolvedDatabaseURL(),
-            logFormat: try CommandInputs.logFormat(logFormat))
+            logFormat: runOptions.logFormat)
         try await server.start(handleSignals: true)
         // Written at once, not through print's buffer (block-buffered under systemd or a
         // pipe): a script that started serve with --port 0 learns the port from this line.

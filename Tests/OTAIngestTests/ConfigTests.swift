@@ -54,9 +54,9 @@ import Testing
         #expect(acme.snapshotReuse == .zero)
         #expect(acme.threshold(for: "inventory") == 0.002)
         #expect(acme.threshold(for: "rates") == 0.01)
-        // Unconfigured: the seed's 0.5% and 14 snapshots.
+        // Unconfigured: no threshold of its own (the comparison SQL's 0.5% applies) and 14 snapshots.
         let wh = try config.source(named: "webhotelier").reconcile
-        #expect(wh.threshold(for: "reservations") == 0.005)
+        #expect(wh.threshold(for: "reservations") == nil)
         #expect(wh.keepSnapshots == 14)
         #expect(throws: ConfigError.self) {
             try ConfigLoader.parse(

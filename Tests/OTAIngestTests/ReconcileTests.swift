@@ -226,7 +226,7 @@ import Testing
         }) { h in
             let interval: (inout SourceConfig) -> Void = { $0.feedInterval = .seconds(6 * 3600) }
             let code = h.server.accounts()[0].code
-            try await h.pull(.feeds(FeedPull.streams), interval)
+            try await h.pull(.feeds(InventoryPull.streams), interval)
             try await h.pull(.reservations(since: CivilDate(h.server.now.addingTimeInterval(-400 * 86400))))
             let afterPull = h.server.stats().feedReads[code] ?? 0
             #expect(afterPull > 0)

@@ -38,7 +38,9 @@ import Testing
             let summary = outcome.summary
             #expect(summary.contains("still breached after the repair"), "\(summary)")
             #expect(summary.contains("\(moved) extra"), "\(summary)")
-            #expect(summary.contains("ota-ingest reconcile --show-keys --source acme --stream inventory --property"), "\(summary)")
+            #expect(
+                summary.contains("ota-ingest reconcile --show-keys --source acme --stream inventory --property"),
+                "\(summary)")
             #expect(!summary.contains("fix: run `ota-ingest reconcile --repair`"), "a loop: \(summary)")
         }
     }

@@ -180,7 +180,7 @@ import Testing
         }) { h in
             for night in 1...3 {
                 if night > 1 { h.server.advance(minutes: 24 * 60) }
-                try await h.pull(.feeds(FeedPull.streams)) { $0.stayWindowDays = 15 }
+                try await h.pull(.feeds(InventoryPull.streams)) { $0.stayWindowDays = 15 }
                 try await h.pull(.inventory)
                 for (source, stream) in [("webhotelier", "rates"), ("acme", "inventory")] {
                     let outcome = try await reconciler(

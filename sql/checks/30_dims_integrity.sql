@@ -30,7 +30,12 @@ on conflict (run_id, check_name) do update
 set failures = excluded.failures, sample = excluded.sample, checked_at = excluded.checked_at;
 
 with bad as (
-    select k.* from (select distinct property_code, rate_id, room_code, channel from checked_rates) k
+    select k.* from (
+        select property_code, rate_id, room_code, channel from checked_rates
+        union  -- new cells' values, from the rows they were built from (00_scope.sql)
+        select property_code, rate_id, room_code, channel from rate_differing
+        where current_from is null and not ops.check_all()
+    ) k
     where not exists (select 1 from dims.rate_plans d where (d.property_code, d.rate_id) = (k.property_code, k.rate_id))
        or not exists (select 1 from dims.rooms d where (d.property_code, d.room_code) = (k.property_code, k.room_code))
        or not exists (select 1 from dims.channels c where c.channel_code = k.channel)

@@ -41,6 +41,11 @@ with bad as (
     select property_code, rate_id, room_code, stay_date, adults, children, channel, valid_from, price, min_stay
     from checked_rates
     where price < 0 or min_stay < 0 or available < 0 or adults < 0 or children < 0
+    union all  -- new cells' values, from the rows they were built from (00_scope.sql)
+    select property_code, rate_id, room_code, stay_date, adults, children, channel, valid_from, price, min_stay
+    from rate_differing
+    where current_from is null and not ops.check_all()
+      and (price < 0 or min_stay < 0 or available < 0 or adults < 0 or children < 0)
 )
 insert into ops.dq_results (run_id, check_name, severity, failures, sample)
 select ops.current_run_id(), 'rates.non_negative', 'error', (select count(*) from bad),

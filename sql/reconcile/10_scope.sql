@@ -1,8 +1,10 @@
 -- The snapshot being compared and what the comparison needs to know about it:
 -- the previous snapshot of the same scope (for movement), when this scope was
--- last reconciled (the start of the pipeline-health period) and the threshold.
--- ota-ingest sets recon.snapshot_id, recon.threshold, recon.after_repair and
--- recon.repair; by hand: select set_config('recon.snapshot_id', '42', true), ...
+-- last reconciled (the start of the pipeline-health period) and the threshold:
+-- the source's configured max_mismatched_share, else 0.005 (0.5%, the default
+-- written only here). ota-ingest sets recon.snapshot_id, recon.threshold (empty
+-- when not configured), recon.after_repair and recon.repair; by hand:
+-- select set_config('recon.snapshot_id', '42', true), ...
 
 -- The full outer joins below hash a million keys a side: in memory, not in
 -- batches on disk; JIT compiling them costs more than it saves.
@@ -56,14 +58,17 @@ from recon.snapshot_unreadable u
 where u.property_code = (select property_code from recon_scope)
   and u.snapshot_id = (select snapshot_id from recon_scope);
 
--- Every file below adds its figures here; 90_record.sql writes them out.
+-- Every file below adds its figures here; 90_record.sql writes them out. A figure
+-- is breached when it exceeds its threshold: the one place that rule is written
+-- (the repairs, recon.drift_metrics and ota-ingest's exit status all read `breached`).
 create temp table recon_results (
     metric     text primary key,
     kind       text not null,
     value      numeric,
-    threshold  numeric
+    threshold  numeric,
+    breached   boolean not null generated always as (coalesce(value > threshold, false)) stored
 ) on commit drop;
 
 comment on table recon_scope is 'The snapshot this comparison is about (one row), its previous snapshot, the health period start and the threshold.';
 comment on table recon_unreadable is 'Where this snapshot''s read was dead-lettered: room, rate and stay dates (NULL room or rate: any).';
-comment on table recon_results is 'The figures of this comparison, one row per metric, before they are written to recon.drift_metrics.';
+comment on table recon_results is 'The figures of this comparison, one row per metric, before they are written to recon.drift_metrics; breached: the value exceeds its threshold.';

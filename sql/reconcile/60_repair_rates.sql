@@ -24,7 +24,7 @@ select c.source, c.stream, d.property_code, d.rate_id, d.room_code, d.stay_date,
 from recon_rate_diffs d
 cross join recon_scope c
 where c.repair and c.stream in ('rates', 'inventory') and d.kind in ('missing', 'mismatch')
-  and exists (select 1 from recon_results r where r.metric = 'mismatched_share' and r.value > r.threshold);
+  and exists (select 1 from recon_results r where r.metric = 'mismatched_share' and r.breached);
 
 -- The extra keys the previous snapshot showed after all (no tombstone for them):
 -- a join with the previous snapshot's shard, as Citus plans it.
@@ -59,4 +59,4 @@ where c.repair and c.stream in ('rates', 'inventory') and d.kind = 'extra'
       where u.property_code = p.property_code and u.snapshot_id = p.snapshot_id
         and (u.room_code is null or u.room_code = d.room_code) and (u.rate_id is null or u.rate_id = d.rate_id)
         and d.stay_date between coalesce(u.stay_from, '-infinity') and coalesce(u.stay_to, 'infinity'))
-  and exists (select 1 from recon_results r where r.metric = 'mismatched_share' and r.value > r.threshold);
+  and exists (select 1 from recon_results r where r.metric = 'mismatched_share' and r.breached);

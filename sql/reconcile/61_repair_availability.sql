@@ -14,7 +14,7 @@ select c.source, d.property_code, d.room_code, d.stay_date, d.allotment, d.stop_
 from recon_availability_diffs d
 cross join recon_scope c
 where c.repair and c.stream = 'availability' and d.kind in ('missing', 'mismatch')
-  and exists (select 1 from recon_results r where r.metric = 'mismatched_share' and r.value > r.threshold);
+  and exists (select 1 from recon_results r where r.metric = 'mismatched_share' and r.breached);
 
 -- The extra keys the previous snapshot showed after all (see 60_repair_rates.sql).
 create temp table recon_availability_extra_seen on commit drop as
@@ -46,4 +46,4 @@ where c.repair and c.stream = 'availability' and d.kind = 'extra'
       where u.property_code = p.property_code and u.snapshot_id = p.snapshot_id
         and (u.room_code is null or u.room_code = d.room_code)
         and d.stay_date between coalesce(u.stay_from, '-infinity') and coalesce(u.stay_to, 'infinity'))
-  and exists (select 1 from recon_results r where r.metric = 'mismatched_share' and r.value > r.threshold);
+  and exists (select 1 from recon_results r where r.metric = 'mismatched_share' and r.breached);

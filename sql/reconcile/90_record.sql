@@ -1,11 +1,11 @@
 -- Writes the comparison's figures to recon.drift_metrics: one row per metric,
--- breached where a threshold is set and exceeded. Rerunning the same
+-- breached as 10_scope.sql's recon_results decides. Rerunning the same
 -- comparison in the same run replaces its rows.
 
 insert into recon.drift_metrics (
     run_id, snapshot_id, source, stream, property_code, metric, kind, value, threshold, breached, after_repair)
 select ops.current_run_id(), c.snapshot_id, c.source, c.stream, c.property_code, r.metric, r.kind, r.value,
-       r.threshold, coalesce(r.value > r.threshold, false), c.after_repair
+       r.threshold, r.breached, c.after_repair
 from recon_results r
 cross join recon_scope c
 on conflict (property_code, run_id, snapshot_id, metric, after_repair) do update

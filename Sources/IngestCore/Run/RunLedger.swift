@@ -95,26 +95,27 @@ public enum RunLedger {
 
     /// Closes a run opened with `open`, or records at once one that finished without
     /// being opened (a night's step skipped or taken from an earlier attempt).
-    /// nil `counts` keeps those already recorded; `extra` holds non-numeric fields of the counts object.
+    /// nil `counts` keeps those already recorded; `attention` is what a night's step
+    /// needs a person to look at (ops.runs.attention), `kind` ordering the items.
     public static func close(
-        runId: String, command: String, status: RunStatus, counts: [String: Int]?, extra: [String: String] = [:],
-        error: String?, night: String? = nil, position: Int? = nil, on connection: PostgresConnection
+        runId: String, command: String, status: RunStatus, counts: [String: Int]?,
+        attention: [(kind: Int, text: String)] = [], error: String?, night: String? = nil, position: Int? = nil,
+        on connection: PostgresConnection
     ) async throws {
-        var json: String?
-        if let counts {
-            var object: [String: Any] = counts
-            for (key, value) in extra { object[key] = value }
-            json = try String(
-                decoding: JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
-        }
+        let json = try counts.map(countsJSON)
+        let items = attention.map { ["kind": $0.kind, "text": $0.text] as [String: Any] }
+        let attentionJSON = String(
+            decoding: try JSONSerialization.data(withJSONObject: items, options: [.sortedKeys]), as: UTF8.self)
         try await connection.execute(
             """
-            insert into ops.runs (run_id, command, night_run_id, status, finished_at, counts, error, step_position)
-            values ($1, $2, $3, $4, now(), coalesce($5::jsonb, '{}'), $6, $7)
+            insert into ops.runs
+                (run_id, command, night_run_id, status, finished_at, counts, error, step_position, attention)
+            values ($1, $2, $3, $4, now(), coalesce($5::jsonb, '{}'), $6, $7, $8::jsonb)
             on conflict (run_id) do update set status = excluded.status, finished_at = now(),
                 counts = case when $5::jsonb is null then ops.runs.counts else excluded.counts end,
-                error = excluded.error, step_position = coalesce(excluded.step_position, ops.runs.step_position)
-            """, [runId, command, night, status.rawValue, json, error, position])
+                error = excluded.error, step_position = coalesce(excluded.step_position, ops.runs.step_position),
+                attention = excluded.attention
+            """, [runId, command, night, status.rawValue, json, error, position, attentionJSON])
     }
 
     static func countsJSON(_ counts: [String: Int]) throws -> String {

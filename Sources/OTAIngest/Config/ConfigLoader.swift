@@ -142,8 +142,7 @@ public enum ConfigLoader {
         if let minutes = try reader.int("snapshot_reuse_minutes", in: 0...10080) {
             settings.snapshotReuse = .seconds(minutes * 60)
         }
-        settings.defaultMaxMismatchedShare =
-            try reader.double("max_mismatched_share", in: 0...1) ?? settings.defaultMaxMismatchedShare
+        settings.defaultMaxMismatchedShare = try reader.double("max_mismatched_share", in: 0...1)
         if let thresholds = try reader.table("thresholds") {
             var inner = TableReader(table: thresholds, path: path + ".thresholds", file: file)
             for stream in SourceStream.allCases.map(\.rawValue) {

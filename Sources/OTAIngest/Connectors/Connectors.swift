@@ -1,2 +1,2 @@
-// Connectors: one folder per dialect (what it reads and how), plus the caller, retries and rate limits they share.
-// May call: IngestCore (landing rows, counters, clock), HTTPClient, Config, JSON. Never a runner.
+// Connectors: one folder per dialect (Connector: what it reads, its pulls, client, parsers), the registry, and the caller, retries and rate limits they share.
+// May call: IngestCore (landing, counters, clock), HTTPClient, Config, JSON, Pull's context and property workers. Never another runner.

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Validates backfill records (one self-contained JSON object each) into
-/// staging rows, with the field rules of the pull jobs (FeedParser,
+/// staging rows, with the field rules of the pull jobs (InventoryPageParser,
 /// BookingParser). Used by `load` and by `dlq replay`.
 ///
 /// Availability: `{property, room, date, allot, stopsell, minstay, maxstay, checkin, checkout[, observed_at]}`.
@@ -97,13 +97,15 @@ public enum BackfillRecords {
             property = try code(fields.property, "property", scanner)
             room = try code(fields.room, "room", scanner)
             let night = try stayDate(fields.date, scanner, rules: rules)
-            let allot = try FeedParser.int(fields.allot, label: "allot", scanner, required: true, min: 0)!
-            let stopSell = try FeedParser.flag(fields.stopsell, label: "stopsell", scanner, default: false)
-            let minStay = try FeedParser.int(fields.minstay, label: "minstay", scanner, required: false, min: 1) ?? 1
-            let maxStay = try FeedParser.int(fields.maxstay, label: "maxstay", scanner, required: false, min: 0) ?? 0
+            let allot = try InventoryPageParser.int(fields.allot, label: "allot", scanner, required: true, min: 0)!
+            let stopSell = try InventoryPageParser.flag(fields.stopsell, label: "stopsell", scanner, default: false)
+            let minStay =
+                try InventoryPageParser.int(fields.minstay, label: "minstay", scanner, required: false, min: 1) ?? 1
+            let maxStay =
+                try InventoryPageParser.int(fields.maxstay, label: "maxstay", scanner, required: false, min: 0) ?? 0
             // checkin/checkout say open (1) or closed (0); the columns say closed.
-            let arrivalOpen = try FeedParser.flag(fields.checkin, label: "checkin", scanner, default: true)
-            let departureOpen = try FeedParser.flag(fields.checkout, label: "checkout", scanner, default: true)
+            let arrivalOpen = try InventoryPageParser.flag(fields.checkin, label: "checkin", scanner, default: true)
+            let departureOpen = try InventoryPageParser.flag(fields.checkout, label: "checkout", scanner, default: true)
             var rowStamp = stamp
             rowStamp.propertyCode = property!
             if let observed = try observedAt(fields.observedAt, scanner, rules: rules) {
@@ -133,16 +135,20 @@ public enum BackfillRecords {
             rateId = try identifier(fields.rateId, "rate_id", scanner)
             let room = try code(fields.room, "room", scanner)
             let night = try stayDate(fields.date, scanner, rules: rules)
-            let adults = try FeedParser.int(fields.adults, label: "adults", scanner, required: true, min: 1)!
-            let children = try FeedParser.int(fields.children, label: "children", scanner, required: false, min: 0) ?? 0
-            guard let priceValue = fields.price else { throw FeedParser.EntryError(reason: "missing key price") }
-            let price = try FeedParser.decimal(priceValue, scanner, label: "price")
+            let adults = try InventoryPageParser.int(fields.adults, label: "adults", scanner, required: true, min: 1)!
+            let children =
+                try InventoryPageParser.int(fields.children, label: "children", scanner, required: false, min: 0) ?? 0
+            guard let priceValue = fields.price else {
+                throw InventoryPageParser.EntryError(reason: "missing key price")
+            }
+            let price = try InventoryPageParser.decimal(priceValue, scanner, label: "price")
             let currency = try code(fields.currency, "currency", scanner)
             guard Currencies.isKnown(currency) else {
-                throw FeedParser.EntryError(reason: "currency \"\(currency)\" is not a known ISO 4217 code")
+                throw InventoryPageParser.EntryError(reason: "currency \"\(currency)\" is not a known ISO 4217 code")
             }
-            let closeout = try FeedParser.flag(fields.closeout, label: "closeout", scanner, default: false)
-            let minStay = try FeedParser.int(fields.minStay, label: "min_stay", scanner, required: false, min: 1) ?? 1
+            let closeout = try InventoryPageParser.flag(fields.closeout, label: "closeout", scanner, default: false)
+            let minStay =
+                try InventoryPageParser.int(fields.minStay, label: "min_stay", scanner, required: false, min: 1) ?? 1
             var rowStamp = stamp
             rowStamp.propertyCode = property!
             if let observed = try observedAt(fields.observedAt, scanner, rules: rules) {
@@ -175,23 +181,25 @@ public enum BackfillRecords {
             do {
                 let value = try scanner.value(in: record)
                 guard value.kind == .object else {
-                    throw FeedParser.EntryError(reason: "the record is not a JSON object")
+                    throw InventoryPageParser.EntryError(reason: "the record is not a JSON object")
                 }
                 guard let data = try scanner.member("data", of: value) else {
                     if let id = try scanner.member("id", of: value) { key = scanner.text(id) }
                     return .success((value, nil, "update"))
                 }
                 // A PUSH notification: its id must be the booking's, its type one staging knows.
-                guard data.kind == .object else { throw FeedParser.EntryError(reason: "data must be an object") }
+                guard data.kind == .object else {
+                    throw InventoryPageParser.EntryError(reason: "data must be an object")
+                }
                 guard let idValue = try scanner.member("id", of: value), idValue.kind == .number,
                     let id = try? scanner.int(idValue)
-                else { throw FeedParser.EntryError(reason: "the notification's id must be an integer") }
+                else { throw InventoryPageParser.EntryError(reason: "the notification's id must be an integer") }
                 key = String(id)
                 let typeValue = try scanner.member("type", of: value)
                 let type = typeValue.flatMap { try? scanner.string($0) } ?? ""
                 // "transaction" (a payment on the booking) carries the booking as it is now, like an update.
                 guard ["new", "update", "cancel", "restore", "transaction"].contains(type) else {
-                    throw FeedParser.EntryError(
+                    throw InventoryPageParser.EntryError(
                         reason: "the notification's type must be new, update, cancel, restore or transaction")
                 }
                 return .success((data, id, type))
@@ -216,18 +224,20 @@ public enum BackfillRecords {
 
     private static func object(_ record: Range<Int>, _ scanner: JSONScanner) throws -> (JSONScanner.Value, Fields) {
         let value = try scanner.value(in: record)
-        guard value.kind == .object else { throw FeedParser.EntryError(reason: "the record is not a JSON object") }
+        guard value.kind == .object else {
+            throw InventoryPageParser.EntryError(reason: "the record is not a JSON object")
+        }
         guard isUTF8(scanner.bytes, value.range) else {
-            throw FeedParser.EntryError(reason: "the record is not valid UTF-8")
+            throw InventoryPageParser.EntryError(reason: "the record is not valid UTF-8")
         }
         return (value, try Fields(value, scanner))
     }
 
     /// A required non-empty string.
     private static func code(_ value: JSONScanner.Value?, _ label: String, _ scanner: JSONScanner) throws -> String {
-        guard let value else { throw FeedParser.EntryError(reason: "missing key \(label)") }
+        guard let value else { throw InventoryPageParser.EntryError(reason: "missing key \(label)") }
         guard value.kind == .string, let text = try? scanner.string(value), !text.isEmpty else {
-            throw FeedParser.EntryError(reason: "\(label) must be a non-empty string")
+            throw InventoryPageParser.EntryError(reason: "\(label) must be a non-empty string")
         }
         return text
     }
@@ -242,10 +252,10 @@ public enum BackfillRecords {
 
     /// The stay date's own text (already `YYYY-MM-DD`), checked real and within the window.
     private static func stayDate(_ value: JSONScanner.Value?, _ scanner: JSONScanner, rules: Rules) throws -> String {
-        guard let value else { throw FeedParser.EntryError(reason: "missing key date") }
-        let date = try FeedParser.civilDate(value, scanner, label: "date")
+        guard let value else { throw InventoryPageParser.EntryError(reason: "missing key date") }
+        let date = try InventoryPageParser.civilDate(value, scanner, label: "date")
         guard rules.window.contains(date) else {
-            throw FeedParser.EntryError(
+            throw InventoryPageParser.EntryError(
                 reason:
                     "date \(date) is outside the backfill window \(rules.window.lowerBound)..\(rules.window.upperBound)"
             )
@@ -258,10 +268,10 @@ public enum BackfillRecords {
     {
         guard let value else { return nil }
         guard value.kind == .string, let text = try? scanner.string(value), let when = Timestamps.parse(text) else {
-            throw FeedParser.EntryError(reason: "observed_at must be an ISO-8601 timestamp")
+            throw InventoryPageParser.EntryError(reason: "observed_at must be an ISO-8601 timestamp")
         }
         guard when <= rules.now.addingTimeInterval(300) else {
-            throw FeedParser.EntryError(reason: "observed_at \(text) is in the future")
+            throw InventoryPageParser.EntryError(reason: "observed_at \(text) is in the future")
         }
         return Timestamps.format(when)
     }
@@ -270,7 +280,7 @@ public enum BackfillRecords {
         -> RecordRefusal
     {
         switch error {
-        case let error as FeedParser.EntryError:
+        case let error as InventoryPageParser.EntryError:
             return RecordRefusal(reason: error.reason, key: key, property: property)
         case let error as JSONScanError:
             // Offsets within the record, not within the part it was read with.

@@ -1,3 +1,5 @@
+import JSONSyntax
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -72,8 +74,7 @@ public struct RecordReader {
     private var phase = Phase.beforeArray
     private var recordStart = 0
     private var depth = 0
-    private var inString = false
-    private var escaped = false
+    private var strings = JSONStringState()
     private var sawElement = false
 
     public init(fileDescriptor: Int32, limits: Limits = Limits()) {
@@ -191,8 +192,7 @@ public struct RecordReader {
                     } else {
                         recordStart = scan
                         depth = 0
-                        inString = false
-                        escaped = false
+                        strings = JSONStringState()
                         phase = .inElement
                     }
                 case .inElement:
@@ -232,20 +232,12 @@ public struct RecordReader {
     /// inside strings do not count; a bracket mismatch inside an element is the
     /// record's problem (the scanner refuses it), not the file's.
     private mutating func elementEnd(_ b: UInt8, at i: Int) -> Int? {
-        if inString {
-            if escaped {
-                escaped = false
-            } else if b == UInt8(ascii: "\\") {
-                escaped = true
-            } else if b == UInt8(ascii: "\"") {
-                inString = false
-                if depth == 0 { return i + 1 }
-            }
-            return nil
+        switch strings.role(of: b) {
+        case .openingQuote, .inString: return nil
+        case .closingQuote: return depth == 0 ? i + 1 : nil
+        case .structure: break
         }
         switch b {
-        case UInt8(ascii: "\""):
-            inString = true
         case UInt8(ascii: "{"), UInt8(ascii: "["):
             depth += 1
         case UInt8(ascii: "}"), UInt8(ascii: "]"):

@@ -42,11 +42,8 @@ public enum NightlyStep: Sendable, Equatable {
     static func plan(_ config: IngestConfig) -> [NightlyStep] {
         var steps: [NightlyStep] = [.migrate]
         for source in config.sources {
-            switch source.kind {
-            case .webhotelier:
-                steps += [.pull(source: source.name, kind: .reservations), .pull(source: source.name, kind: .rates)]
-            case .cursor:
-                steps.append(.pull(source: source.name, kind: .inventory))
+            steps += ConnectorRegistry.connector(for: source.kind).nightlyPulls.map {
+                .pull(source: source.name, kind: $0)
             }
         }
         steps.append(.transform)

@@ -16,10 +16,10 @@ struct StepExecutor: Sendable {
     func execute(_ step: NightlyStep) async throws -> StepResult {
         switch step {
         case .migrate:
-            let connection = try await PostgresConnection.connect(databaseURL)
-            let report = try await Migrator().migrate(connection)
-            await connection.close()
-            return done(step, counts: ["applied": report.applied.count])
+            return try await PostgresConnection.withConnection(databaseURL) { connection in
+                let report = try await Migrator().migrate(connection)
+                return done(step, counts: ["applied": report.applied.count])
+            }
         case .pull(let source, let kind):
             return try await pull(step, source: source, kind: kind)
         case .transform:
@@ -27,16 +27,16 @@ struct StepExecutor: Sendable {
         case .reconcile(let source):
             return try await reconcile(step, source: source)
         case .checks:
-            return try await withConnection {
+            return try await PostgresConnection.withConnection(databaseURL) {
                 try await FullChecks.runIfDue(step, settings: settings, runID: stepRunID, on: $0)
             }
         case .retention:
-            return try await withConnection { connection in
+            return try await PostgresConnection.withConnection(databaseURL) { connection in
                 let counts = try await LedgerRetention.apply(settings, on: connection)
                 return done(step, counts: counts)
             }
         case .guestDataAging:
-            return try await withConnection { connection in
+            return try await PostgresConnection.withConnection(databaseURL) { connection in
                 let erased = try await Retention.eraseAgedGuestData(
                     olderThanDays: settings.guestDataRetentionDays, today: CivilDate(clock.now()), runID: stepRunID,
                     on: connection)
@@ -50,10 +50,6 @@ struct StepExecutor: Sendable {
         }
     }
 
-    private func withConnection(_ body: (PostgresConnection) async throws -> StepResult) async throws -> StepResult {
-        try await PostgresConnection.withConnection(databaseURL, body)
-    }
-
     private func done(_ step: NightlyStep, counts: [String: Int]) -> StepResult {
         StepResult(step: step, status: "succeeded", exitStatus: .success, seconds: 0, counts: counts, error: nil)
     }
@@ -65,7 +61,7 @@ struct StepExecutor: Sendable {
         let job: PullRunner.Job =
             switch kind {
             case .reservations: .reservations(since: nil)
-            case .rates: .feeds(FeedPull.streams)
+            case .rates: .feeds(InventoryPull.streams)
             case .inventory: .inventory
             }
         let outcome = try await runner.run(job)
@@ -105,7 +101,7 @@ struct StepExecutor: Sendable {
     }
 
     private func transform(_ step: NightlyStep) async throws -> StepResult {
-        let summary = try await withConnection { connection in
+        let summary = try await PostgresConnection.withConnection(databaseURL) { connection in
             let summary = try await TransformRunner().run(connection)
             var result = StepResult(
                 step: step, status: summary.exitStatus == .success ? "succeeded" : "failed",

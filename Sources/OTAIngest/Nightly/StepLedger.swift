@@ -31,12 +31,11 @@ struct StepLedger: Sendable {
         counts["step_ms"] = Int(result.seconds * 1000)
         counts["skipped"] = result.status == "skipped" ? 1 : 0
         if result.fromEarlierAttempt { counts["from_earlier_attempt"] = 1 }
-        let attention = result.attention.map { "\($0.kind.rawValue)\t\($0.text)" }.joined(separator: "\n")
         // 'skipped' is not an ops.runs status: a step not due this night succeeded at doing nothing.
         let status = result.status == "skipped" ? .succeeded : RunStatus(rawValue: result.status) ?? .failed
         try await RunLedger.close(
             runId: runID(of: result.step), command: "nightly: " + result.step.name, status: status, counts: counts,
-            extra: attention.isEmpty ? [:] : ["attention": attention], error: result.error, night: night.id,
+            attention: result.attention.map { ($0.kind.rawValue, $0.text) }, error: result.error, night: night.id,
             position: position(of: result.step), on: connection)
     }
 
@@ -45,7 +44,7 @@ struct StepLedger: Sendable {
         guard night.resumed else { return [:] }
         let rows = try await connection.query(
             """
-            select command, status, counts::text, error from ops.runs
+            select command, status, counts::text, error, attention::text from ops.runs
             where night_run_id = $1 and status <> 'running'
             """, [night.id])
         var results: [String: StepResult] = [:]
@@ -62,7 +61,7 @@ struct StepLedger: Sendable {
                 seconds: Double(counts["step_ms"] ?? 0) / 1000, counts: counts,
                 error: try row.decode(String?.self, at: 3))
             result.fromEarlierAttempt = true
-            result.attention = Self.attention(try row.decode(String.self, at: 2))
+            result.attention = Self.attention(try row.decode(String.self, at: 4))
             results[name] = result
         }
         return results
@@ -96,16 +95,16 @@ struct StepLedger: Sendable {
         return object.compactMapValues { ($0 as? NSNumber)?.intValue }
     }
 
+    /// ops.runs.attention: `[{"kind": N, "text": "..."}]`.
     static func attention(_ json: String) -> [Attention] {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
-            let text = object["attention"] as? String, !text.isEmpty
-        else { return [] }
-        return text.split(separator: "\n").compactMap { line in
-            let parts = line.split(separator: "\t", maxSplits: 1)
-            guard parts.count == 2, let raw = Int(parts[0]), let kind = Attention.Kind(rawValue: raw) else {
-                return nil
-            }
-            return Attention(kind, String(parts[1]))
+        guard let items = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] else {
+            return []
+        }
+        return items.compactMap { item in
+            guard let raw = (item["kind"] as? NSNumber)?.intValue, let kind = Attention.Kind(rawValue: raw),
+                let text = item["text"] as? String
+            else { return nil }
+            return Attention(kind, text)
         }
     }
 }

@@ -1,2 +1,2 @@
-// Pull: `ota-ingest pull`, the run of a connector's pulls per property, landing each batch with its watermark.
-// May call: IngestCore, Connectors, Landing, Config. Never Transform, Reconcile, Export or Nightly.
+// Pull: `ota-ingest pull`, one run per command through RunScope; the connector of the source's kind does the reading.
+// May call: IngestCore, Connectors (through ConnectorRegistry), Config. Never Transform, Reconcile, Export or Nightly.

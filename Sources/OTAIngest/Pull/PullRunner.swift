@@ -43,45 +43,25 @@ public struct PullRunner: Sendable {
     public typealias Outcome = RunOutcome
 
     public func run(_ job: Job) async throws -> Outcome {
-        let kind: SourceConfig.Kind
         let command: String
         switch job {
-        case .reservations(let since):
-            kind = .webhotelier
-            command = since == nil ? "pull reservations" : "pull reservations --since"
-        case .pingReservations(let property, _):
-            kind = .webhotelier
-            command = "pull reservations --ping \(property)"
-        case .feeds:
-            kind = .webhotelier
-            command = "pull rates"
-        case .inventory:
-            kind = .cursor
-            command = "pull inventory"
+        case .reservations(let since): command = since == nil ? "pull reservations" : "pull reservations --since"
+        case .pingReservations(let property, _): command = "pull reservations --ping \(property)"
+        case .feeds: command = "pull rates"
+        case .inventory: command = "pull inventory"
         }
-        let source = try pickSource(kind)
+        let kinds = ConnectorRegistry.kinds(running: job)
+        precondition(!kinds.isEmpty, "no connector runs \(command)")
+        let source = try pickSource(kinds)
         // Secrets are resolved before anything starts, so a missing one is a clean exit 2.
-        var accounts: [PropertyAccount] = []
-        var token = ""
-        if kind == .webhotelier {
-            accounts = try secrets.accounts(for: source)
-            if case .pingReservations(let property, _) = job {
-                accounts = accounts.filter { $0.propertyCode == property }
-                guard !accounts.isEmpty else {
-                    throw ConfigError(
-                        "source \"\(source.name)\": no credentials for pinged property \(property); fix: add them to the source's secrets"
-                    )
-                }
-            }
-        } else {
-            token = try secrets.token(for: source)
-        }
+        let connector = try ConnectorRegistry.connector(for: source.kind).init(
+            source: source, secrets: secrets, job: job)
 
         let fullCommand = "\(command) \(source.name)"
         let result = try await RunScope.run(
             command: fullCommand, databaseURL: databaseURL, forceNew: forceNewRun, logFormat: logFormat, clock: clock
         ) { active in
-            try await work(job, active: active, source: source, command: fullCommand, accounts: accounts, token: token)
+            await work(job, active: active, source: source, command: fullCommand, connector: connector)
         }
         switch result {
         case .busy:
@@ -96,8 +76,8 @@ public struct PullRunner: Sendable {
     /// The job within its run; failures per property are recorded, not thrown.
     private func work(
         _ job: Job, active: RunScope.Active, source: SourceConfig, command fullCommand: String,
-        accounts: [PropertyAccount], token: String
-    ) async throws -> RunScope.Ending<Outcome> {
+        connector: any Connector
+    ) async -> RunScope.Ending<Outcome> {
         let run = active.run
         let stats = active.counters
         let log = active.log
@@ -109,22 +89,8 @@ public struct PullRunner: Sendable {
         case .inventory: context.callStream = "inventory"
         }
         log.info("\(run.resumed ? "resuming" : "starting") \(fullCommand)")
-        var failures: [String: any Error] = [:]
         let progress = ProgressLine.standardError.begin(fullCommand, counts: { Self.progressCounts(stats) })
-        do {
-            switch job {
-            case .reservations(let since):
-                failures = await ReservationPull.run(context, accounts: accounts, since: since)
-            case .pingReservations(_, let gap):
-                failures = await ReservationPull.run(context, accounts: accounts, pingGap: gap)
-            case .feeds(let streams):
-                failures = await FeedPull.run(context, accounts: accounts, streams: streams)
-            case .inventory:
-                try await CursorPull.run(context, token: token)
-            }
-        } catch {
-            failures[""] = error
-        }
+        let failures = await connector.pull(job, context: context)
         ProgressLine.standardError.end(progress)
         // Pipeline health reads these; losing them must not fail a pull that landed its data.
         do {
@@ -148,23 +114,26 @@ public struct PullRunner: Sendable {
             }.joined(separator: "; ")
         let summary = Self.summary(
             command: fullCommand, run: run, counts: counts, elapsed: elapsed, status: runStatus,
-            properties: accounts.count,
+            properties: connector.properties,
             failures: failures)
         return RunScope.Ending(
             status: runStatus, counts: counts, error: error,
             value: Outcome(run: run, status: status, counts: counts, summary: summary))
     }
 
-    private func pickSource(_ kind: SourceConfig.Kind) throws -> SourceConfig {
+    /// The named source, or the only one of a kind whose connector runs the job; the
+    /// messages name the first such kind (the job's usual dialect).
+    private func pickSource(_ kinds: [SourceConfig.Kind]) throws -> SourceConfig {
+        let kind = kinds[0]
         if let sourceName {
             let source = try config.source(named: sourceName)
-            guard source.kind == kind else {
+            guard kinds.contains(source.kind) else {
                 throw ConfigError(
                     "source \"\(sourceName)\" is a \(source.kind.rawValue) source; fix: name a \(kind.rawValue) source")
             }
             return source
         }
-        let candidates = config.sources.filter { $0.kind == kind }
+        let candidates = config.sources.filter { kinds.contains($0.kind) }
         guard candidates.count == 1 else {
             throw ConfigError(
                 candidates.isEmpty

@@ -13,7 +13,7 @@ enum CursorSnapshot {
         _ context: PullContext, token: String, properties wanted: Set<String>?, connection: PostgresConnection
     ) async throws -> [(property: String, id: Int64)] {
         let source = context.source
-        let client = CursorFeedClient(baseURL: source.baseURL, token: token, caller: context.makeCaller())
+        let client = CursorClient(baseURL: source.baseURL, token: token, caller: context.makeCaller())
         let takenAt = context.clock.now()
         let stamp = LoadStamp(
             source: source.name, propertyCode: "", observedAt: Timestamps.format(takenAt), loadDate: "", batchId: "",

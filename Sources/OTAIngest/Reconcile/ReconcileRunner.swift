@@ -139,7 +139,7 @@ public struct ReconcileRunner: Sendable {
     }
 
     static func streams(of source: SourceConfig) -> [SourceStream] {
-        source.kind == .webhotelier ? [.reservations, .availability, .rates] : [.inventory]
+        ConnectorRegistry.connector(for: source.kind).inventoryReads
     }
 
     /// One source: its run, snapshots, comparisons and repairs.
@@ -287,7 +287,7 @@ public struct ReconcileRunner: Sendable {
             try await context.answers.write(
                 runId: context.run.id, source: source.name, stream: "reservations", on: connection)
         }
-        let feedStreams = streams.filter(FeedPull.streams.contains)
+        let feedStreams = streams.filter(InventoryPull.streams.contains)
         if !feedStreams.isEmpty {
             scopes += try await feedSnapshots(
                 source, streams: feedStreams, accounts: accounts, context: context, connection: connection)
@@ -306,9 +306,9 @@ public struct ReconcileRunner: Sendable {
         var stale: [String] = []
         for account in accounts {
             for stream in streams {
-                let read = try await FeedSnapshot.latestCompleteRead(
+                let read = try await InventorySnapshot.latestCompleteRead(
                     source: source.name, stream: stream.rawValue, property: account.propertyCode, on: connection)
-                if read.map({ !FeedSnapshot.isFresh($0, interval: source.feedInterval, now: now) }) ?? true {
+                if read.map({ !InventorySnapshot.isFresh($0, interval: source.feedInterval, now: now) }) ?? true {
                     stale.append(account.propertyCode)
                     break
                 }
@@ -337,7 +337,7 @@ public struct ReconcileRunner: Sendable {
             let code = account.propertyCode
             for stream in streams.map(\.rawValue) {
                 var scope = Scope(source: source.name, stream: stream, property: code)
-                if let read = try await FeedSnapshot.latestCompleteRead(
+                if let read = try await InventorySnapshot.latestCompleteRead(
                     source: source.name, stream: stream, property: code, on: connection)
                 {
                     let stored = try await SnapshotStore.latest(
@@ -346,7 +346,7 @@ public struct ReconcileRunner: Sendable {
                         scope.snapshotID = stored.id
                         scope.reusedSnapshot = true
                     } else {
-                        scope.snapshotID = try await FeedSnapshot.snapshot(
+                        scope.snapshotID = try await InventorySnapshot.snapshot(
                             read, source: source.name, stream: stream, property: code, runID: context.run.id,
                             on: connection)
                     }

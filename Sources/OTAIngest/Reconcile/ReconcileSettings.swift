@@ -8,8 +8,10 @@ public struct ReconcileSettings: Sendable, Equatable {
     public var reservationWindowDays = 30
     /// The share of mismatched keys above which a scope is breached, per stream.
     public var maxMismatchedShare: [String: Double] = [:]
-    /// The share used for streams not named in `maxMismatchedShare` (the seed's 0.5%).
-    public var defaultMaxMismatchedShare = 0.005
+    /// The share used for streams not named in `maxMismatchedShare`; nil leaves it to the
+    /// comparison SQL's default (the seed's 0.5%, in sql/reconcile/10_scope.sql), which
+    /// also decides what breaches.
+    public var defaultMaxMismatchedShare: Double?
     /// A reconcile within this long of a scope's latest snapshot compares that snapshot
     /// again instead of reading the OTA (how a repair is verified, and how a rerun after
     /// a kill avoids a second read). WebHotelier feeds follow the feed interval instead.
@@ -17,7 +19,8 @@ public struct ReconcileSettings: Sendable, Equatable {
 
     public init() {}
 
-    public func threshold(for stream: String) -> Double {
+    /// The configured threshold of `stream`; nil for the SQL's default.
+    public func threshold(for stream: String) -> Double? {
         maxMismatchedShare[stream] ?? defaultMaxMismatchedShare
     }
 }

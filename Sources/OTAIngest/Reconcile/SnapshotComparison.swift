@@ -23,7 +23,7 @@ struct SnapshotComparison: Sendable {
     }
 
     func compare(
-        snapshotID: Int64, stream: String, threshold: Double, repair: Bool, afterRepair: Bool,
+        snapshotID: Int64, stream: String, threshold: Double?, repair: Bool, afterRepair: Bool,
         batch: BatchLedger.Key, on connection: PostgresConnection
     ) async throws -> Result {
         let files = self.files.files
@@ -36,7 +36,8 @@ struct SnapshotComparison: Sendable {
             }
             for (name, value) in [
                 ("ota.run_id", batch.runId), ("recon.snapshot_id", String(snapshotID)),
-                ("recon.threshold", String(threshold)), ("recon.after_repair", afterRepair ? "on" : "off"),
+                ("recon.threshold", threshold.map { String($0) } ?? ""),
+                ("recon.after_repair", afterRepair ? "on" : "off"),
                 ("recon.repair", repairing ? "on" : "off"), ("recon.batch_id", batch.batchId),
             ] {
                 _ = try await conn.query("select set_config($1, $2, true)", [name, value])
@@ -50,13 +51,15 @@ struct SnapshotComparison: Sendable {
                             + "fix: correct the SQL or the data named; nothing of this comparison was kept")
                 }
             }
+            // The SQL decides what breaches (sql/reconcile/10_scope.sql); this reads its verdict.
             var metrics: [String: Double] = [:]
-            for row in try await conn.query("select metric, value::float8 from recon_results") {
+            var breached = false
+            for row in try await conn.query("select metric, value::float8, breached from recon_results") {
                 if let value = try row.decode(Double?.self, at: 1) {
                     metrics[try row.decode(String.self, at: 0)] = value
                 }
+                if try row.decode(Bool.self, at: 2) { breached = true }
             }
-            let breached = (metrics["mismatched_share"] ?? 0) > threshold
             var repaired = 0
             if repairing && breached {
                 // What the repair files landed: the OTA's values and the tombstones. The table

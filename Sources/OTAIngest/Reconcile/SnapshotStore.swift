@@ -3,7 +3,7 @@ import PostgresClient
 
 /// recon.snapshots: finding the latest snapshot of a scope, pinning, pruning.
 /// The snapshots themselves are written by the readers (CursorSnapshot,
-/// FeedSnapshot, ReservationSnapshot), each in one transaction.
+/// InventorySnapshot, ReservationSnapshot), each in one transaction.
 enum SnapshotStore {
     struct Stored: Sendable {
         var id: Int64

@@ -279,7 +279,8 @@ public struct DeadLetterReplay: Sendable {
             }
             var entryStamp = stamp
             entryStamp.propertyCode = candidate.property
-            switch FeedParser.replayEntry(raw, stream: candidate.stream, context: candidate.context, stamp: entryStamp)
+            switch InventoryPageParser.replayEntry(
+                raw, stream: candidate.stream, context: candidate.context, stamp: entryStamp)
             {
             case .failure(let refusal): return .refused(refusal.reason)
             case .success(.availability(let rows)): return try await land(rows, raw, on: conn)

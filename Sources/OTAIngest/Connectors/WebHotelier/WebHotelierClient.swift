@@ -1,9 +1,9 @@
 import Foundation
 import HTTPClient
 
-/// One WebHotelier property account's side of the API (see docs/webhotelier.md
-/// and the project's dialect): the booking sync queue, bookings, search, the
-/// rate list and the availability/rate feeds.
+/// One WebHotelier property account's side of the API (the dialect the sandbox
+/// serves, OTASandbox/HTTP/WebHotelier*): the booking sync queue, bookings, search,
+/// the rate list and the availability/rate inventory reads.
 public struct WebHotelierClient: Sendable {
     public let account: PropertyAccount
     let baseURL: String

@@ -41,7 +41,7 @@ public enum CursorPull {
     private static func traverse(_ context: PullContext, token: String, connection: PostgresConnection) async throws {
         let source = context.source
         let run = context.run
-        let client = CursorFeedClient(baseURL: source.baseURL, token: token, caller: context.makeCaller())
+        let client = CursorClient(baseURL: source.baseURL, token: token, caller: context.makeCaller())
         var mark = try await connection.withIsolation { try await load(source.name, on: $0) }
         var repeats = RepeatFilter(resuming: mark)
         let loadDate = context.loadDate()
@@ -177,7 +177,7 @@ public enum CursorPull {
     /// A page as the landing loop takes it: fetched, each record validated into a row
     /// or refused, with the batch key its cursor gives it.
     struct ParsedPage: Sendable {
-        var page: CursorFeedClient.Page
+        var page: CursorClient.Page
         var key: BatchLedger.Key
         var valid: [(parsed: InventoryRecordParser.Parsed, row: RateRow)]
         var refused: [RefusedRecord]
@@ -186,7 +186,7 @@ public enum CursorPull {
     /// Reads one page (`cursor`, or the first from `updatedAfterText`) and parses it.
     /// Pure but for the HTTP call, so it can run ahead of the landing loop.
     static func fetch(
-        _ client: CursorFeedClient, _ context: PullContext, loadDate: CivilDate, cursor: String?,
+        _ client: CursorClient, _ context: PullContext, loadDate: CivilDate, cursor: String?,
         updatedAfterText: String?
     ) async throws -> ParsedPage {
         let run = context.run

@@ -2,7 +2,7 @@ import Foundation
 
 /// Turns WebHotelier availability and rate feed pages into staging rows,
 /// expanding `from`/`to` entries to nights and refusing bad entries whole.
-public enum FeedParser {
+public enum InventoryPageParser {
     /// A refused entry: its bytes within the page and why.
     struct EntryError: Error {
         var reason: String

@@ -3,7 +3,7 @@ import HTTPClient
 
 /// A generic incremental feed: `GET {base}/inventory?limit&updated_after&cursor`
 /// with a bearer token, answering `{results, next_cursor}`.
-public struct CursorFeedClient: Sendable {
+public struct CursorClient: Sendable {
     let baseURL: String
     let token: String
     let caller: SourceCaller
@@ -145,8 +145,8 @@ public enum InventoryRecordParser {
                 children = try integer("children", min: 0)
             } else if scanner.keyEquals(key, "price") {
                 do {
-                    price = try FeedParser.decimal(value, scanner, label: "price")
-                } catch let error as FeedParser.EntryError {
+                    price = try InventoryPageParser.decimal(value, scanner, label: "price")
+                } catch let error as InventoryPageParser.EntryError {
                     throw Refusal(reason: error.reason)
                 }
             } else if scanner.keyEquals(key, "currency") {

@@ -4,7 +4,7 @@ import PostgresClient
 /// `pull rates`: WebHotelier's availability and rate feeds over the stay-date
 /// window, chunk by chunk, each chunk a batch landed with its ledger entry in
 /// one transaction.
-public enum FeedPull {
+public enum InventoryPull {
     /// What `pull rates` reads, in order.
     public static let streams: [SourceStream] = [.availability, .rates]
 
@@ -87,22 +87,22 @@ public enum FeedPull {
             switch stream {
             case .availability:
                 let page = try await client.availability(from: chunkStart, to: chunkEnd)
-                let parsed = try FeedParser.availability(page, window: window, stamp: stamp)
+                let parsed = try InventoryPageParser.availability(page, window: window, stamp: stamp)
                 try await land(
                     parsed.rows, parsed.refused, page: page.body, key: key, connection: connection, context: context,
-                    entryContext: { FeedParser.EntryContext.availability(room: $0.roomCode, window: window) })
+                    entryContext: { InventoryPageParser.EntryContext.availability(room: $0.roomCode, window: window) })
             case .rates:
                 let page = try await client.rates(from: chunkStart, to: chunkEnd)
-                let parsed = try FeedParser.rates(
+                let parsed = try InventoryPageParser.rates(
                     page, window: window, stamp: stamp, rateRooms: rateRooms, currency: currency)
                 try await land(
                     parsed.rows, parsed.refused, page: page.body, key: key, connection: connection, context: context,
                     entryContext: {
-                        FeedParser.EntryContext.rate(
+                        InventoryPageParser.EntryContext.rate(
                             id: $0.rateId, room: $0.roomCode, currency: $0.currency, window: window)
                     })
             case .reservations, .inventory:
-                preconditionFailure("pull rates reads \(FeedPull.streams), not \(stream)")
+                preconditionFailure("pull rates reads \(InventoryPull.streams), not \(stream)")
             }
             context.stats.add(.pages)
         }

@@ -6,7 +6,7 @@ import PostgresClient
 /// snapshot is the latest complete feed read of the property (the night's
 /// `pull rates`, from the rows that read landed), and a fresh read happens only
 /// when none is younger than the feed interval, as a normal `pull rates` run.
-enum FeedSnapshot {
+enum InventorySnapshot {
     /// The latest `pull rates` run that finished (with or without dead letters) and
     /// landed this property's stream, with the time of its last observation.
     struct Read: Sendable {

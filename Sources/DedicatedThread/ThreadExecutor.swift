@@ -1,26 +1,30 @@
 import Foundation
 
-/// A serial executor backed by one dedicated thread, so blocking libpq calls never occupy
-/// a thread of Swift's cooperative pool (two threads on a two-core machine).
+/// A serial executor backed by one dedicated thread, for actors that wrap a blocking C
+/// handle: a libpq connection (`PostgresConnection`) or a libcurl easy handle (`HTTPSession`).
 ///
+/// Both libraries allow one thread at a time per handle, and their calls block while the
+/// server works. Running the actor on its own thread keeps those calls off Swift's
+/// cooperative pool, which has only as many threads as cores (two on our machines).
 /// `DispatchSerialQueue` is the usual choice on Darwin, but swift-corelibs-libdispatch on
 /// Linux does not make it (or `DispatchQueue`) a `SerialExecutor`, so we own a thread.
-final class ConnectionExecutor: SerialExecutor, @unchecked Sendable {
+public final class ThreadExecutor: SerialExecutor, @unchecked Sendable {
     // Guarded by `condition`.
     private let condition = NSCondition()
     private var pending: [UnownedJob] = []
     private var stopping = false
     private var threadID: pthread_t?
 
-    init(name: String) {
+    /// Starts the thread (`stackSize` in bytes; nil keeps the platform's default). The thread
+    /// holds the executor until `shutdown()`, so jobs queued by a closing actor still run.
+    public init(name: String, stackSize: Int? = nil) {
         let thread = Thread { [self] in run() }
         thread.name = name
-        // libpq and our COPY loop are shallow; the default 8 MiB would be wasted per connection.
-        thread.stackSize = 1 << 20
+        if let stackSize { thread.stackSize = stackSize }
         thread.start()
     }
 
-    func enqueue(_ job: consuming ExecutorJob) {
+    public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         condition.lock()
         pending.append(job)
@@ -28,11 +32,18 @@ final class ConnectionExecutor: SerialExecutor, @unchecked Sendable {
         condition.unlock()
     }
 
-    func checkIsolated() {
-        precondition(isCurrentThread, "not on the connection's thread")
+    public func asUnownedSerialExecutor() -> UnownedSerialExecutor {
+        UnownedSerialExecutor(ordinary: self)
     }
 
-    var isCurrentThread: Bool {
+    /// Lets `assumeIsolated` and `preconditionIsolated` on the actor succeed only on this thread.
+    public func checkIsolated() {
+        precondition(isCurrentThread, "not on the handle's thread")
+    }
+
+    /// Whether the caller runs on this executor's thread: every call into the C handle
+    /// asserts it (cheap, and only in debug builds).
+    public var isCurrentThread: Bool {
         condition.lock()
         let owner = threadID
         condition.unlock()
@@ -40,7 +51,7 @@ final class ConnectionExecutor: SerialExecutor, @unchecked Sendable {
     }
 
     /// Lets the thread finish the jobs already queued, then exit.
-    func shutdown() {
+    public func shutdown() {
         condition.lock()
         stopping = true
         condition.signal()

@@ -1,0 +1,29 @@
+import Foundation
+import HTTPClient
+import Testing
+
+/// Answers are JSON written by an encoder, whatever the detail quotes of the request.
+@Suite struct AnswerEncodingTests {
+    @Test("a refusal quoting the sender's control characters, newlines, quotes and unicode is valid JSON")
+    func refusalQuotingHostileTextIsValidJSON() async throws {
+        try await ReceiverHarness.with { h in
+            // The refusal names the currency as sent: a newline, a tab, U+0001, a quote, a
+            // backslash, a euro sign and an emoji, written as JSON escapes in the body.
+            let currency = #"E\nU\t\u0001\"\\€😀"#
+            let body = Array(
+                #"{"event_id":"evt_x","property_id":"HTL001","rate_plan_code":"20003","room_code":"DBL","base_rate":10,"currency":"\#(currency)","effective_date":"2026-02-21","event_timestamp":"2026-01-01T10:05:00Z"}"#
+                    .utf8)
+            let headers: HTTPHeaders = [
+                "Content-Type": "application/json",
+                "X-OTA-Signature": TestSigning.hmacHex(body, secret: ReceiverHarness.hmacSecret),
+            ]
+            let response = try await h.send("POST", "/webhooks/ota/acme", headers: headers, body: body)
+            #expect(response.status == 400)
+            let parsed = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+            #expect(parsed?["status"] as? Int == 400)
+            let detail = try #require(parsed?["detail"] as? String)
+            #expect(detail.contains("currency \"E\nU\t\u{1}\"\\€😀\" is not a known ISO 4217 code"), "\(detail)")
+            #expect(response.bodyText.hasPrefix(#"{"status":400,"detail":"#))
+        }
+    }
+}
