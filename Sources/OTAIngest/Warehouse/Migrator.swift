@@ -211,6 +211,9 @@ public struct Migrator: Sendable {
             do {
                 try await connection.transaction { conn in
                     if distributed {
+                        // One connection per node: Citus refuses a function or reference-table change
+                        // after shards were read in parallel in the same transaction.
+                        _ = try await conn.query("set local citus.multi_shard_modify_mode to 'sequential'")
                         try await Distribution.runScript(migration.sql, on: conn)
                     } else {
                         try await conn.executeScript(migration.sql)
