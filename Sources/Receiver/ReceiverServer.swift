@@ -100,8 +100,10 @@ public final class ReceiverServer: Sendable {
         // PING pulls, pipeline counts, and the committers last.
         var services: [any Service] = [
             CommitterService(
-                settings: settings, databaseURL: databaseURL, runId: run.id, queue: queue, metrics: metrics,
-                logger: logger),
+                committer: Committer(
+                    databaseURL: databaseURL, runId: run.id, maxBatch: settings.maxBatch, queue: queue,
+                    metrics: metrics, logger: logger),
+                connections: settings.commitConnections),
             PipelineCountsService(counts: counts, databaseURL: databaseURL, runId: run.id, logger: logger),
         ]
         if settings.webhotelier != nil { services.append(pings) }

@@ -8,26 +8,18 @@ import ServiceLifecycle
 /// which reaches this service after the HTTP server's (services stop in reverse order),
 /// so every request in flight has had its commit and its answer.
 struct CommitterService: Service {
-    let settings: ReceiverSettings
-    let databaseURL: String
-    let runId: String
-    let queue: CommitQueue
-    let metrics: ReceiverMetrics
-    let logger: Logger
+    /// What each committer is; `connections` of them run side by side.
+    let committer: Committer
+    let connections: Int
 
     func run() async {
         await withDiscardingTaskGroup { group in
-            for _ in 0..<settings.commitConnections {
-                group.addTask {
-                    await Committer(
-                        databaseURL: databaseURL, runId: runId, maxBatch: settings.maxBatch, queue: queue,
-                        metrics: metrics, logger: logger
-                    ).run()
-                }
+            for _ in 0..<connections {
+                group.addTask { await committer.run() }
             }
             // Cancelled instead (the server failed to start): nothing is queued; close all the same.
             try? await gracefulShutdown()
-            await queue.close()
+            await committer.queue.close()
         }
     }
 }

@@ -33,6 +33,17 @@ public struct LoadStamp: Sendable {
         self.batchId = batchId
         self.runId = runId
     }
+
+    /// The last columns of every observation row, in the COPY statements' order: when
+    /// and in which batch and run it landed, then the record's raw bytes.
+    func endRow(raw: UnsafeRawBufferPointer, on writer: inout PostgresCopyWriter) throws {
+        try writer.appendField(observedAt)
+        try writer.appendField(loadDate)
+        try writer.appendField(batchId)
+        try writer.appendField(runId)
+        try writer.appendField(bytes: raw)
+        try writer.endRow()
+    }
 }
 
 /// One room x night of availability.
@@ -83,12 +94,7 @@ public struct AvailabilityRow: StagingRow {
         try writer.appendField(String(maxStay))
         try writer.appendField(closedToArrival ? "t" : "f")
         try writer.appendField(closedToDeparture ? "t" : "f")
-        try writer.appendField(stamp.observedAt)
-        try writer.appendField(stamp.loadDate)
-        try writer.appendField(stamp.batchId)
-        try writer.appendField(stamp.runId)
-        try writer.appendField(bytes: UnsafeRawBufferPointer(rebasing: page[raw]))
-        try writer.endRow()
+        try stamp.endRow(raw: UnsafeRawBufferPointer(rebasing: page[raw]), on: &writer)
     }
 }
 
@@ -167,11 +173,6 @@ public struct RateRow: StagingRow {
         try writer.appendField(sourceKey)
         try writer.appendField(sourceHash)
         try writer.appendField(sourceUpdatedAt)
-        try writer.appendField(stamp.observedAt)
-        try writer.appendField(stamp.loadDate)
-        try writer.appendField(stamp.batchId)
-        try writer.appendField(stamp.runId)
-        try writer.appendField(bytes: UnsafeRawBufferPointer(rebasing: page[raw]))
-        try writer.endRow()
+        try stamp.endRow(raw: UnsafeRawBufferPointer(rebasing: page[raw]), on: &writer)
     }
 }
