@@ -76,7 +76,7 @@ movement=$(psql_q -Atc "select value from recon.drift_metrics where run_id = 'be
 echo "floor (count(*) over the full outer join), $REPEATS runs: ${floors[*]} s; median $floor s"
 echo "reconcile comparison, every metric, $REPEATS runs:      ${ours[*]} s; median $ours_m s"
 echo "mismatched keys found: $mismatched of $KEYS; movement share $movement"
-awk -v o="$ours_m" -v f="$floor" 'BEGIN { printf "ratio %.2fx (target <= 2x)\n", o / f }'
+awk -v o="$ours_m" -v f="$floor" 'BEGIN { printf "ratio %.2fx (target <= 1.5x)\n", o / f }'
 
 bench_record "compare a snapshot with the facts, every metric" "$ours_m" s "count(*) over the full outer join on the key" "$floor" "ratio<=1.5"
 [ -n "${KEEP:-}" ] || psql "$OTA_TEST_ADMIN_URL" -X -q -c "drop database $DB with (force)"
