@@ -54,7 +54,7 @@ import Testing
             Self.world(&c)
             c.faults.otPushRepeatRate = 0.2
             c.faults.otPushShuffleRate = 0.2
-            c.faults.otPushEarlyChangeRate = 0.2
+            c.faults.otPushEarlyChangeRate = 0.5
             c.faults.otPushStatusClashRate = 0.2
             c.faults.otNoNamespaceRate = 0.1
             c.faults.deadEndpointRate = 0.1
@@ -124,7 +124,7 @@ import Testing
             var versions: [String: Int] = [:]
             for version in h.sandbox.openTravelReservations() { versions[version.id, default: 0] += 1 }
             let staged = try await h.strings(
-                "select confirmation_id || ' ' || count(*) from staging.reservation_events where source = 'cm' group by 1")
+                "select confirmation_id || ' ' || count(*) from staging.reservation_events where source = 'cm' group by confirmation_id")
             let doubled = staged.filter { line in
                 let parts = line.split(separator: " ")
                 return Int(parts[1])! > versions[String(parts[0]), default: 0]

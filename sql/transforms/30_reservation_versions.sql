@@ -6,13 +6,14 @@
 -- The lifecycle follows status transitions, not the OTA's event names.
 -- A cancellation that names the booking but carries none of its content (an
 -- OpenTravel OTA_CancelRQ that arrived before the version it cancels) takes the
--- content of the version before it, cancelled; the condition on e.data is tested
--- once per row before the look-up, so bookings with content pay nothing for it.
+-- content of the version before it, overlaid with its own (status 0, its time);
+-- the condition on e.data is tested once per row before the look-up, so
+-- bookings with content pay nothing for it.
 
 create temp table reservation_versions on commit drop as
 with ordered as (
     select e.event_id, e.property_code, e.confirmation_id, e.event_type, e.source, e.origin, e.content_hash, e.loaded_at,
-           coalesce(jsonb_set(prior.data, '{status}', '0'), e.data) as data,
+           coalesce(prior.data || e.data, e.data) as data,
            coalesce(e.ota_time, e.loaded_at) as valid_from,
            lead(coalesce(e.ota_time, e.loaded_at)) over booking as valid_to,
            row_number() over booking as version,
