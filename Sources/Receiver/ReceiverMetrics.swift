@@ -15,6 +15,7 @@ final class ReceiverMetrics: Sendable {
     let pingsCoalesced: Metrics.Counter
     private let eventLag: Metrics.Timer
     private let requestCounters = Mutex<[String: Metrics.Counter]>([:])
+    private let waitingGauges = Mutex<[String: Metrics.Gauge]>([:])
 
     init() {
         var factory = PrometheusMetricsFactory(registry: registry)
@@ -51,6 +52,18 @@ final class ReceiverMetrics: Sendable {
         counter.increment()
     }
 
+    /// OpenTravel reservations of `source` unacknowledged past the source's warning age.
+    func openTravelWaiting(source: String, _ count: Int) {
+        let gauge = waitingGauges.withLock { gauges in
+            if let gauge = gauges[source] { return gauge }
+            let gauge = Metrics.Gauge(
+                label: "ota_opentravel_waiting_reservations", dimensions: [("source", source)], factory: factory)
+            gauges[source] = gauge
+            return gauge
+        }
+        gauge.record(count)
+    }
+
     func committed(batch: Int, latency: Duration) {
         batchSize.record(batch)
         commitLatency.recordNanoseconds(latency.nanoseconds)
@@ -85,6 +98,8 @@ final class ReceiverMetrics: Sendable {
         "ota_receiver_pings_coalesced_total":
             "PINGs that arrived while their property's pull ran, folded into one more pull.",
         "ota_receiver_event_lag_seconds": "From the OTA's event time to the receiver's commit.",
+        "ota_opentravel_waiting_reservations":
+            "OpenTravel reservations served by a queue and unacknowledged for longer than the source's fallback_warning_minutes: the OTA emails them to the property at its fallback time.",
     ]
 }
 
