@@ -4,7 +4,7 @@ import Testing
 
 /// OpenTravel pushes: envelopes and auth, roots and statuses, the delivered rule with
 /// retries and retransmissions, and the ordering and repeat faults.
-@Suite struct OpenTravelPushTests {
+@Suite struct OpenTravelPushSenderTests {
     private static let start = Date(timeIntervalSince1970: 1_767_225_600)
     private static let ota = "http://www.opentravel.org/OTA/2003/05"
 
