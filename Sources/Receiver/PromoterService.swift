@@ -23,7 +23,7 @@ struct PromoterService: Service {
         }
         if let rows = await promoter.rowsSetAside() { metrics.setAsideNow(rows) }
         var unavailableStreak = 0
-        while !Task.isShuttingDownGracefully {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let started = ContinuousClock.now
             var pause = interval
             // A step waiting for the lock behind a long transform must not hold up SIGTERM:
@@ -54,8 +54,9 @@ struct PromoterService: Service {
                     "continuous promotion: \(rows) staged rows failed \(ContinuousPromoter.attemptsBeforeSettingAside) times and were set aside (ops.promotion_set_aside); everything landed after them keeps flowing, and they are tried again after the next transform that succeeds: \(error)"
                 )
             case .unavailable(let error):
-                // Cancelled by the shutdown itself: nothing to report.
-                if Task.isShuttingDownGracefully { break }
+                // Cancelled by the shutdown itself (or by the group, when the server could not
+                // start): nothing to report.
+                if Task.isShuttingDownGracefully || Task.isCancelled { break }
                 unavailableStreak += 1
                 // Once per outage, not every tick; back off to a few seconds while it lasts.
                 if unavailableStreak == 1 { logger.warning("continuous promotion waits for the database: \(error)") }

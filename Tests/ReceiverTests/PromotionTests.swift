@@ -80,6 +80,17 @@ import Testing
         return lines
     }
 
+    /// Polls a condition on the database until it holds; fails the test after `limit` (a
+    /// safety net for a broken promoter, not a synchronisation).
+    static func until(within limit: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if try await condition() { return }
+        }
+        Issue.record("the condition did not hold within \(limit)")
+        throw CancellationError()
+    }
+
     static func status(_ h: ReceiverHarness, property: String?) async throws -> String {
         let connection = try await h.db.connect()
         defer { Task { await connection.close() } }
@@ -210,14 +221,14 @@ import Testing
                 }
                 await load.waitFor(Int.random(in: 20...200))
                 // Mid-promotion: the promoter's session is inside its transaction.
-                while serve.isRunning,
-                    try await watcher.query(
+                try await Self.until {
+                    try await !watcher.query(
                         """
                         select 1 from pg_stat_activity
                         where datname = current_database() and application_name = 'ota-ingest promote' and xact_start is not null
                         """
                     ).isEmpty
-                {}
+                }
                 serve.kill()
                 _ = try await serve.wait()
                 load.stopping.store(true, ordering: .relaxed)
@@ -321,7 +332,7 @@ import Testing
                     "select stream || '|' || row_count || '|' || failures || '|' || retry_due from ops.promotion_set_aside where promoted_at is null"
                 )
             }
-            while try await setAside() != ["reservations|1|3|false"] {}
+            try await Self.until { try await setAside() == ["reservations|1|3|false"] }
             #expect(try await Self.push(h, pushJSON(id: 667)) == 200)
             try await listener.next(where: Self.announces("reservations", "HTL001"))
             #expect(try await h.strings("select confirmation_id from facts.reservations") == ["667"])
@@ -333,7 +344,7 @@ import Testing
             let connection = try await h.db.connect()
             #expect(try await TransformRunner().run(connection).failedChecks.isEmpty)
             await connection.close()
-            while try await setAside() != ["reservations|1|6|false"] {}
+            try await Self.until { try await setAside() == ["reservations|1|6|false"] }
             #expect(try await Self.push(h, pushJSON(id: 668)) == 200)
             try await listener.next(where: Self.announces("reservations", "HTL001"))
             await listener.close()
