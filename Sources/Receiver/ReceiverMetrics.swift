@@ -24,6 +24,7 @@ final class ReceiverMetrics: Sendable {
     private let rowsSetAsideTotal: Metrics.Counter
     private let rowsSetAside: Metrics.Gauge
     private let requestCounters = Mutex<[String: Metrics.Counter]>([:])
+    private let waitingGauges = Mutex<[String: Metrics.Gauge]>([:])
 
     init() {
         var factory = PrometheusMetricsFactory(registry: registry)
@@ -81,6 +82,18 @@ final class ReceiverMetrics: Sendable {
             return counter
         }
         counter.increment()
+    }
+
+    /// OpenTravel reservations of `source` unacknowledged past the source's warning age.
+    func openTravelWaiting(source: String, _ count: Int) {
+        let gauge = waitingGauges.withLock { gauges in
+            if let gauge = gauges[source] { return gauge }
+            let gauge = Metrics.Gauge(
+                label: "ota_opentravel_waiting_reservations", dimensions: [("source", source)], factory: factory)
+            gauges[source] = gauge
+            return gauge
+        }
+        gauge.record(count)
     }
 
     func committed(batch: Int, latency: Duration) {
@@ -144,6 +157,8 @@ final class ReceiverMetrics: Sendable {
         "ota_promoter_failures_total": "Micro-batches that failed (each is tried again over the same rows).",
         "ota_promoter_set_aside_rows_total": "Staged rows set aside after three failed micro-batches.",
         "ota_promoter_set_aside_rows": "Staged rows set aside and not promoted since (ops.promotion_set_aside).",
+        "ota_opentravel_waiting_reservations":
+            "OpenTravel reservations served by a queue and unacknowledged for longer than the source's fallback_warning_minutes: the OTA emails them to the property at its fallback time.",
     ]
 }
 

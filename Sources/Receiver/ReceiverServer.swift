@@ -27,6 +27,9 @@ public final class ReceiverServer: Sendable {
     let pings: PingScheduler
     let log: ReceiverLog
     let logger: Logger
+    /// OpenTravel sources whose queues serve reads continuously.
+    let openTravelPulls: [SourceConfig]
+    let secrets: SecretResolver
     private let state = Mutex<Running?>(nil)
 
     private struct Running: Sendable {
@@ -47,6 +50,12 @@ public final class ReceiverServer: Sendable {
         migrator = try Migrator()
         self.settings = settings
         self.databaseURL = databaseURL
+        self.secrets = secrets
+        openTravelPulls = config.sources.filter {
+            $0.kind == .opentravel && $0.openTravel.pull && $0.openTravel.serveService
+        }
+        // A missing account secret is a configuration error now, not a silent service later.
+        for source in openTravelPulls { _ = try secrets.login(for: source) }
         log = ReceiverLog(format: logFormat, write: logLines)
         let logger = log.logger(label: "ota-ingest.serve")
         self.logger = logger
@@ -64,6 +73,14 @@ public final class ReceiverServer: Sendable {
             } catch {
                 logger.error("PING pull failed: \(error)", metadata: ["property": "\(property)"])
             }
+        }
+    }
+
+    /// A pull session per OpenTravel source whose queues `serve` reads (secrets resolved in `init`).
+    private func openTravelSessions(run: Run) -> [OpenTravelPullSession] {
+        openTravelPulls.compactMap { source in
+            try? OpenTravelPullSession(
+                databaseURL: databaseURL, source: source, secrets: secrets, run: run, log: log.run)
         }
     }
 
@@ -113,6 +130,9 @@ public final class ReceiverServer: Sendable {
                     databaseURL: databaseURL, runId: run.id, interval: interval, metrics: metrics, logger: logger))
         }
         if settings.webhotelier != nil { services.append(pings) }
+        for session in openTravelSessions(run: run) {
+            services.append(OpenTravelPullService(session: session, metrics: metrics, logger: logger))
+        }
         services.append(app)
         // The group's own reports of a failed start are left to the one line thrown below.
         let group = ServiceGroup(

@@ -8,6 +8,8 @@ public struct ServeConfig: Sendable {
     public var port = 8080
     /// Bodies over this many bytes are answered 413 without being read further.
     public var bodyLimitBytes = 1 << 20
+    /// The same for OpenTravel pushes, whose messages may be several megabytes.
+    public var openTravelBodyLimitBytes = 10 << 20
     /// The least time between two PING-driven pending-list reads of one property.
     public var pingGap: Duration = .seconds(10)
     /// The WebHotelier source PUSH and PING belong to (nil: the only one configured).
@@ -61,6 +63,8 @@ extension ConfigLoader {
         serve.listen = try reader.string("listen") ?? serve.listen
         serve.port = try reader.int("port", in: 0...65535) ?? serve.port
         serve.bodyLimitBytes = try reader.int("body_limit_bytes", in: 1024...(64 << 20)) ?? serve.bodyLimitBytes
+        serve.openTravelBodyLimitBytes =
+            try reader.int("opentravel_body_limit_bytes", in: 1024...(64 << 20)) ?? serve.openTravelBodyLimitBytes
         if let seconds = try reader.int("ping_gap_seconds", in: 0...3600) { serve.pingGap = .seconds(seconds) }
         serve.source = try reader.string("source")
         serve.commitConnections = try reader.int("commit_connections", in: 1...64) ?? serve.commitConnections
