@@ -9,6 +9,8 @@ struct ReceiverSettings: Sendable {
     var pingGap: Duration
     var commitConnections: Int
     var maxBatch: Int
+    /// Continuous promotion, and how often it looks for what landed; nil when switched off.
+    var promoteInterval: Duration?
     /// The WebHotelier source PUSH and PING are for, and the property codes it has credentials for.
     var webhotelier: SourceConfig?
     var properties: Set<String>
@@ -43,6 +45,7 @@ struct ReceiverSettings: Sendable {
         pingGap = serve.pingGap
         commitConnections = serve.commitConnections
         maxBatch = serve.maxBatch
+        promoteInterval = serve.promote ? serve.promoteInterval : nil
         let candidates = config.sources.filter { $0.kind == .webhotelier }
         if let name = serve.source {
             let source = try config.source(named: name)

@@ -26,6 +26,10 @@ public struct ServeConfig: Sendable {
     public var commitConnections = 4
     /// The most requests one commit holds.
     public var maxBatch = 512
+    /// Continuous promotion: what lands is promoted into facts while serve runs.
+    public var promote = true
+    /// How often continuous promotion looks for what landed (the bound on a push's wait for facts).
+    public var promoteInterval: Duration = .milliseconds(500)
 
     public init() {}
 }
@@ -65,6 +69,10 @@ extension ConfigLoader {
         serve.source = try reader.string("source")
         serve.commitConnections = try reader.int("commit_connections", in: 1...64) ?? serve.commitConnections
         serve.maxBatch = try reader.int("max_batch", in: 1...10000) ?? serve.maxBatch
+        serve.promote = try reader.bool("promote") ?? serve.promote
+        if let milliseconds = try reader.int("promote_interval_ms", in: 10...60000) {
+            serve.promoteInterval = .milliseconds(milliseconds)
+        }
         serve.basicUsername = try reader.string("basic_username")
         serve.allowUnauthenticated = try reader.bool("allow_unauthenticated") ?? false
         try reader.rejectInlineSecret("basic_password", use: "basic_password_env or basic_password_file")

@@ -4,7 +4,7 @@ import Testing
 
 /// The OpenTravel pull API: per-account queues held until acknowledged, the stale rule,
 /// lost answers, the fallback timer, auth and the cadence log.
-@Suite struct OpenTravelPullTests {
+@Suite struct OpenTravelPullQueueTests {
     /// A busy world, so changes before the acknowledgement come within a few simulated hours.
     private static func busy(_ c: inout SandboxConfiguration) {
         c.propertyCount = 3
