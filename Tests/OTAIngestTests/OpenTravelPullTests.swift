@@ -1,8 +1,8 @@
 import Foundation
-import Synchronization
 import OTAIngest
 import OTASandbox
 import PostgresClient
+import Synchronization
 import TestSupport
 import Testing
 
@@ -38,7 +38,9 @@ import Testing
     static let environment = ["BDC_ACCOUNT": "\(login.username):\(login.password)"]
 
     @discardableResult
-    static func pull(_ h: PullHarness, auth: OTAIngest.OpenTravelSettings.Auth = .bearer) async throws -> PullRunner.Outcome {
+    static func pull(_ h: PullHarness, auth: OTAIngest.OpenTravelSettings.Auth = .bearer) async throws
+        -> PullRunner.Outcome
+    {
         try await PullRunner(
             databaseURL: h.db.url, config: IngestConfig(sources: [source(h, auth: auth)]), sourceName: "bdc",
             clock: .system, forceNewRun: true, secrets: SecretResolver(environment: environment)
@@ -167,7 +169,8 @@ import Testing
                 var lines: [String] = []
                 for ack in h.server.openTravelAcks() {
                     for line in ack.lines where line.id == first {
-                        let text = "ack \(ack.seq) \(ack.queue) \(ack.http) \(ack.outcome) \(ack.answer) \(line.result) \(String(describing: line.version)) \(String(describing: line.lastModify))"
+                        let text =
+                            "ack \(ack.seq) \(ack.queue) \(ack.http) \(ack.outcome) \(ack.answer) \(line.result) \(String(describing: line.version)) \(String(describing: line.lastModify))"
                         lines.append(text)
                     }
                 }

@@ -175,7 +175,8 @@ import Testing
         #expect(r.version.propertyCode == "HTL001" && r.version.confirmationId == "1000041")
         #expect(r.version.otaTime == Timestamps.parse("2026-01-03T08:00:00Z"))
         #expect(
-            Self.text(r) == #"{"id":"1000041","property":"HTL001","status":0,"modified":"2026-01-03T08:00:00.000000Z"}"#)
+            Self.text(r) == #"{"id":"1000041","property":"HTL001","status":0,"modified":"2026-01-03T08:00:00.000000Z"}"#
+        )
     }
 
     @Test func refusalsNameTheFieldAndTheDialectsErrorType() throws {

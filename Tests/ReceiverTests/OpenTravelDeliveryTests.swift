@@ -124,7 +124,8 @@ import Testing
             var versions: [String: Int] = [:]
             for version in h.sandbox.openTravelReservations() { versions[version.id, default: 0] += 1 }
             let staged = try await h.strings(
-                "select confirmation_id || ' ' || count(*) from staging.reservation_events where source = 'cm' group by confirmation_id")
+                "select confirmation_id || ' ' || count(*) from staging.reservation_events where source = 'cm' group by confirmation_id"
+            )
             let doubled = staged.filter { line in
                 let parts = line.split(separator: " ")
                 return Int(parts[1])! > versions[String(parts[0]), default: 0]

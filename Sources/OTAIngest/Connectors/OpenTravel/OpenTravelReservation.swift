@@ -144,9 +144,10 @@ private struct Reader {
         let stamp =
             kind == .cancel
             ? root.attribute("TimeStamp") : element.attribute("LastModifyDateTime")
-        let modified: [(String, JSONText)] = try stamp.map {
-            [("modified", .string(Timestamps.format(try time($0, "LastModifyDateTime"))))]
-        } ?? []
+        let modified: [(String, JSONText)] =
+            try stamp.map {
+                [("modified", .string(Timestamps.format(try time($0, "LastModifyDateTime"))))]
+            } ?? []
         let stays = element.child("RoomStays")?.children("RoomStay") ?? []
         if stays.isEmpty {
             guard cancelled else { throw Refusal("reservation \(id) has no RoomStay", type: 10, code: 321) }
@@ -192,7 +193,7 @@ private struct Reader {
                     ("rateID", rooms[0].ratePlan.map(JSONText.string) ?? .null),
                     ("rooms", .number(String(rooms.count))),
                 ])
-            ),
+            )
         ]
         var bookInfo: [(String, JSONText)] = [("source", .string(channel() ?? sourceName))]
         if let created = try createdTime() {
