@@ -138,7 +138,7 @@ public struct OpenTravelSettings: Sendable {
     public var afterAckInterval: Duration = .seconds(5)
     /// Unacknowledged this long, the OTA gives the reservation to the property by email.
     public var fallback: Duration = .seconds(30 * 60)
-    /// Waiting this long, a reservation is shown in status, /metrics and the night's attention list.
+    /// Waiting this long, a reservation is counted in /metrics and warned about by serve.
     public var fallbackWarning: Duration = .seconds(20 * 60)
     /// Times a reservation that fails validation is fetched again before it is dead-lettered and acknowledged.
     public var validationRetries = 3
