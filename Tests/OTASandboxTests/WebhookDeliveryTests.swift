@@ -99,7 +99,10 @@ import Testing
             let dead = deliveries.filter { $0.property == "HTL004" }
             #expect(!flaky.isEmpty && !dead.isEmpty)
             #expect(flaky.allSatisfy { $0.outcome == .delivered })
-            #expect(flaky.reduce(0) { $0 + $1.attempts.count } == flaky.count + 2)
+            // Answered attempts only: on a loaded machine an attempt can also time out (no status)
+            // and be retried, which is the behaviour under test too, but not a fixed count.
+            let answered = flaky.flatMap(\.attempts).filter { $0.status != nil }
+            #expect(answered.count == flaky.count + 2)
             #expect(flaky.flatMap(\.attempts).filter { $0.status == 500 }.count == 2)
             #expect(dead.allSatisfy { $0.outcome == .failed && $0.attempts.count == 3 })
             #expect(dead.flatMap(\.attempts).allSatisfy { $0.status == nil && $0.error != nil })
