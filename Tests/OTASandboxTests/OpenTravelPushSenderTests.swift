@@ -43,21 +43,31 @@ import Testing
         let receiver = OpenTravelReceiver()
         let port = try await receiver.start()
         let hook = "http://127.0.0.1:\(port)"
-        try await withSandbox({
-            Self.busy(&$0)
-            $0.webhooks = [
-                WebhookRegistration(mode: .opentravel, url: "\(hook)/bare", username: "cm", password: "pw"),
+        func configure(_ c: inout SandboxConfiguration, prefix: String) {
+            Self.busy(&c)
+            c.webhooks = [
+                WebhookRegistration(mode: .opentravel, url: "\(hook)\(prefix)/bare", username: "cm", password: "pw"),
                 WebhookRegistration(
-                    mode: .opentravel, url: "\(hook)/soap", username: "sm", password: "p&w", envelope: .soap,
+                    mode: .opentravel, url: "\(hook)\(prefix)/soap", username: "sm", password: "p&w", envelope: .soap,
                     messages: .split),
             ]
-        }) { server, _ in
+        }
+        // The same seed again: the same bytes, message for message.
+        try await withSandbox({ configure(&$0, prefix: "/again") }) { server, _ in
+            server.advance(minutes: 240)
+            await server.waitForOpenTravelPushes()
+        }
+        try await withSandbox({ configure(&$0, prefix: "") }) { server, _ in
             server.advance(minutes: 240)
             await server.waitForOpenTravelPushes()
             let versions = server.openTravelReservations().filter { $0.validFrom > Self.start }
             #expect(versions.count > 10)
             #expect(versions.contains { $0.rooms.count == 2 })
             let received = await receiver.requests
+            for path in ["/bare", "/soap"] {
+                let first = received.filter { $0.path == "/again" + path }.map(\.body)
+                #expect(!first.isEmpty && first == received.filter { $0.path == path }.map(\.body))
+            }
             let pushes = server.openTravelPushes()
             #expect(pushes.allSatisfy { $0.outcome == .delivered && $0.attempts.count == 1 })
 
