@@ -19,7 +19,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 
 CITUS_TARGETS := citus test-citus citus-start citus-stop
-.PHONY: $(CITUS_TARGETS) deps build build-release install deb db-start db-stop db-reset psql demo test lint format docs bench bench-copy bench-sandbox bench-pull bench-load bench-transform bench-reconcile bench-export bench-nightly bench-serve bench-anchors torture
+.PHONY: $(CITUS_TARGETS) deps build build-release install deb db-start db-stop db-reset psql demo test lint format docs bench bench-copy bench-sandbox bench-pull bench-load bench-transform bench-reconcile bench-export bench-nightly bench-serve bench-freshness bench-anchors torture
 
 deps:
 	@bash scripts/deps.sh
@@ -154,6 +154,13 @@ bench-anchors:
 bench-serve: deps
 	$(RELEASE) --product ota-ingest
 	bash scripts/bench-serve.sh "$$($(RELEASE) --show-bin-path)"
+
+# How soon a push is in facts: the saturated push rate with continuous promotion off and on,
+# then half of it offered for 60 s (pushes and signed rate updates over 50 properties) while a
+# LISTEN client records when each became visible; on a cluster of its own, durable.
+bench-freshness: deps
+	$(RELEASE) --product ota-ingest
+	bash scripts/bench-freshness.sh "$$($(RELEASE) --show-bin-path)"
 
 # Speed is measured here, never in timed unit tests: every benchmark, RUNS passes (3), medians
 # and spread beside each same-run floor, then 10x runs of pull and transform; writes

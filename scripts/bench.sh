@@ -27,7 +27,7 @@ case "${QUICK:-0}" in
 0 | "") RUNS=${RUNS:-3} BASE=1 ;;
 *) RUNS=${RUNS:-1} BASE=0.1 ;;
 esac
-ALL="copy load pull transform reconcile export nightly serve"
+ALL="copy load pull transform reconcile export nightly serve freshness"
 ONLY=${ONLY:-$ALL}
 OUT=${BENCH_OUT:-docs/benchmarks.md}
 STATE=$PWD/.local/bench
@@ -57,6 +57,7 @@ command_of() {
     export) echo "REPEATS=1 bash scripts/bench-export.sh $b $(scaled 1000000 "$2")" ;;
     nightly) echo "bash scripts/bench-nightly.sh $b $(scaled 50 "$2")" ;;
     serve) echo "bash scripts/bench-serve.sh $b $(scaled 30 "$2")" ;;
+    freshness) echo "bash scripts/bench-freshness.sh $b $(scaled 60 "$2") $(scaled 15 "$2")" ;;
     *) echo "bench: no benchmark named $1; fix: ONLY takes some of: $ALL" >&2; return 1 ;;
     esac
 }

@@ -55,6 +55,29 @@ public struct FaultSettings: Sendable, Equatable {
     /// silently: the version exists at the OTA, but the booking never enters the sync
     /// queue and no webhook fires. Only a search (reconciliation) can see it.
     public var silentChangeRate: Double = 0
+    /// OpenTravel pull: probability that a GET, acknowledgement or token call is answered
+    /// 401 before anything is applied.
+    public var otUnauthorizedRate: Double = 0
+    /// OpenTravel pull: probability that a GET or acknowledgement is answered 403 (an
+    /// unconnected hotel) before anything is applied.
+    public var otForbiddenRate: Double = 0
+    /// OpenTravel pull: probability that an acknowledgement is applied and its answer then
+    /// lost (half: connection reset mid-body; half: a 200 whose body is cut in half).
+    public var otLostAckAnswerRate: Double = 0
+    /// OpenTravel: probability that a GET body or a push message comes without the OTA namespace.
+    public var otNoNamespaceRate: Double = 0
+    /// OpenTravel push: probability that a delivered message is sent again (half of the
+    /// repeats with RetransmissionIndicator="true", half without).
+    public var otPushRepeatRate: Double = 0
+    /// OpenTravel push: probability that a message swaps places with the next one to the
+    /// same endpoint (SequenceNmbr out of order).
+    public var otPushShuffleRate: Double = 0
+    /// OpenTravel push: probability that a booking's Modify or Cancel goes out before its
+    /// Commit (when both happen within one clock advance).
+    public var otPushEarlyChangeRate: Double = 0
+    /// OpenTravel push: probability that the root ResStatus and the reservation's own
+    /// ResStatus differ (the inner one stays right).
+    public var otPushStatusClashRate: Double = 0
 
     public init() {}
 
@@ -83,6 +106,14 @@ public struct FaultSettings: Sendable, Equatable {
         case notPendingAnswers404 = "not_pending_answers_404"
         case malformedFetchRate = "malformed_fetch_rate"
         case silentChangeRate = "silent_change_rate"
+        case otUnauthorizedRate = "ot_unauthorized_rate"
+        case otForbiddenRate = "ot_forbidden_rate"
+        case otLostAckAnswerRate = "ot_lost_ack_answer_rate"
+        case otNoNamespaceRate = "ot_no_namespace_rate"
+        case otPushRepeatRate = "ot_push_repeat_rate"
+        case otPushShuffleRate = "ot_push_shuffle_rate"
+        case otPushEarlyChangeRate = "ot_push_early_change_rate"
+        case otPushStatusClashRate = "ot_push_status_clash_rate"
     }
 
     /// Decodes a partial update: keys that are absent keep their value in `base`.
@@ -124,6 +155,14 @@ public struct FaultSettings: Sendable, Equatable {
         case .notPendingAnswers404: notPendingAnswers404 = Int(v)
         case .malformedFetchRate: malformedFetchRate = v
         case .silentChangeRate: silentChangeRate = v
+        case .otUnauthorizedRate: otUnauthorizedRate = v
+        case .otForbiddenRate: otForbiddenRate = v
+        case .otLostAckAnswerRate: otLostAckAnswerRate = v
+        case .otNoNamespaceRate: otNoNamespaceRate = v
+        case .otPushRepeatRate: otPushRepeatRate = v
+        case .otPushShuffleRate: otPushShuffleRate = v
+        case .otPushEarlyChangeRate: otPushEarlyChangeRate = v
+        case .otPushStatusClashRate: otPushStatusClashRate = v
         }
     }
 
@@ -153,6 +192,14 @@ public struct FaultSettings: Sendable, Equatable {
             "not_pending_answers_404" => .int(notPendingAnswers404),
             "malformed_fetch_rate" => .double(malformedFetchRate),
             "silent_change_rate" => .double(silentChangeRate),
+            "ot_unauthorized_rate" => .double(otUnauthorizedRate),
+            "ot_forbidden_rate" => .double(otForbiddenRate),
+            "ot_lost_ack_answer_rate" => .double(otLostAckAnswerRate),
+            "ot_no_namespace_rate" => .double(otNoNamespaceRate),
+            "ot_push_repeat_rate" => .double(otPushRepeatRate),
+            "ot_push_shuffle_rate" => .double(otPushShuffleRate),
+            "ot_push_early_change_rate" => .double(otPushEarlyChangeRate),
+            "ot_push_status_clash_rate" => .double(otPushStatusClashRate),
         ])
     }
 }

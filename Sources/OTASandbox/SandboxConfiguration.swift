@@ -28,6 +28,8 @@ public struct SandboxConfiguration: Sendable {
     public var webhooks: [WebhookRegistration] = []
     /// How failed webhook deliveries are retried.
     public var webhookRetry = WebhookRetryPolicy()
+    /// OpenTravel accounts, pull policies and the push schedule.
+    public var openTravel = OpenTravelSettings()
     /// How often things happen in the simulated world.
     public var activity = ActivityRates()
     /// Added to every price the cursor feed serves: the same cells as WebHotelier's

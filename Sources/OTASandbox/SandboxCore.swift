@@ -8,13 +8,19 @@ final class SandboxCore: Sendable {
     let world: Locked<WorldState>
     let counters: Locked<RequestCounters>
     let dice: Locked<TransportFaultDice>
+    /// The OpenTravel paths' own dice, so polling them leaves WebHotelier's faults as they were.
+    let openTravelDice: Locked<TransportFaultDice>
     let bucket: Locked<TokenBucket?>
     let propertyByUsername: [String: Int]
     let webhooks: WebhookDispatcher
+    let openTravelPushes: OpenTravelPushSender
     let baseURL = Locked<String?>(nil)
     /// Called with the booking id before a sync is applied: lets a test act at the
     /// moment the client acknowledges (e.g. crash the client's database).
     let syncObserver = Locked<(@Sendable (Int) async -> Void)?>(nil)
+    /// Called with the account, the queue ("new"/"modify") and the ids before an OpenTravel
+    /// acknowledgement is applied (the same use: act at the moment of the ack).
+    let openTravelAckObserver = Locked<(@Sendable (String, String, [String]) async -> Void)?>(nil)
 
     init(configuration: SandboxConfiguration) throws {
         self.configuration = configuration
@@ -25,6 +31,7 @@ final class SandboxCore: Sendable {
         self.world = world
         self.counters = counters
         dice = Locked(TransportFaultDice(rng: SeededGenerator(configuration.seed, 50)))
+        openTravelDice = Locked(TransportFaultDice(rng: SeededGenerator(configuration.seed, 72)))
         bucket = Locked(configuration.feedQuota.map(TokenBucket.init))
         propertyByUsername = Dictionary(
             uniqueKeysWithValues: state.layout.properties.enumerated().map { ($1.username, $0) })
@@ -35,6 +42,10 @@ final class SandboxCore: Sendable {
                 world.withLock { $0.acknowledgePush(property: property, id: id, versionCount: versions) }
             },
             pinged: { property in world.withLock { $0.pingCredits[property] += 1 } },
+            faults: { world.withLock { $0.faults } })
+        openTravelPushes = OpenTravelPushSender(
+            seed: configuration.seed, settings: configuration.openTravel,
+            count: { kind in counters.withLock { $0.faults[kind, default: 0] += 1 } },
             faults: { world.withLock { $0.faults } })
         for registration in configuration.webhooks {
             _ = try webhooks.register(registration, layout: layout)
@@ -70,6 +81,11 @@ final class SandboxCore: Sendable {
         }
         if !events.isEmpty {
             webhooks.enqueue(events, layout: layout, faults: faults)
+            let pushes: [OpenTravelPushContent] = events.compactMap {
+                guard case .bookingVersion(_, let id, let version, let event, let body) = $0 else { return nil }
+                return .reservation(id: id, version: version, event: event, body: body)
+            }
+            if !pushes.isEmpty { openTravelPushes.enqueue(pushes, registrations: webhooks.registrations) }
         }
         return now
     }

@@ -69,6 +69,7 @@ public final class SandboxServer: Sendable {
     public func stop() async {
         ticker.withLock { $0 }?.cancel()
         await core.webhooks.stop()
+        await core.openTravelPushes.stop()
         guard
             let task = running.withLock({ state -> Task<Void, any Error>? in
                 defer { state = nil }
@@ -140,6 +141,12 @@ public final class SandboxServer: Sendable {
         core.syncObserver.withLock { $0 = observer }
     }
 
+    /// Runs `observer` with (account, queue "new"/"modify", ids) before each OpenTravel
+    /// acknowledgement with `<Success/>` is applied (nil to stop).
+    public func observeOpenTravelAcks(_ observer: (@Sendable (String, String, [String]) async -> Void)?) {
+        core.openTravelAckObserver.withLock { $0 = observer }
+    }
+
     /// Booking ids still in their property's sync queue, per property code.
     public func syncQueue() -> [String: [Int]] {
         core.world.withLock { state in
@@ -195,6 +202,40 @@ public final class SandboxServer: Sendable {
     public func registerWebhook(_ registration: WebhookRegistration) throws -> Int {
         try core.webhooks.register(registration, layout: core.layout)
     }
+
+    /// Every version of every reservation the OpenTravel queues and pushes carried
+    /// (bookings with a version after the start), as an OpenTravel reader should read it.
+    public func openTravelReservations(hotel: String? = nil) -> [OpenTravelReservationVersionTruth] {
+        core.world.withLock { $0.openTravelReservations(hotel: hotel) }
+    }
+
+    /// The items waiting in the OpenTravel queues (of one account, or all).
+    public func openTravelQueues(account: String? = nil) -> [OpenTravelQueueItemTruth] {
+        core.world.withLock { $0.openTravelQueues(account: account) }
+    }
+
+    /// Every POST to an OpenTravel queue path, in order.
+    public func openTravelAcks(account: String? = nil) -> [OpenTravelAckTruth] {
+        core.world.withLock { $0.openTravelAcks(account: account) }
+    }
+
+    /// Items that waited the fallback time unacknowledged.
+    public func openTravelFallbacks() -> [OpenTravelFallbackTruth] { core.world.withLock { $0.openTravelFallbacks() } }
+
+    /// GETs per account and queue, and the ones that came too fast.
+    public func openTravelPolls() -> OpenTravelPollTruth { core.world.withLock { $0.openTravelPolls() } }
+
+    /// The OpenTravel machine accounts (the configured ones, or the default one).
+    public func openTravelAccounts() -> [OpenTravelAccount] { core.world.withLock { $0.openTravel.accounts } }
+
+    /// Every OpenTravel push and its tries, in the order they were queued.
+    public func openTravelPushes() -> [OpenTravelPushTruth] { core.openTravelPushes.deliveries }
+
+    /// Waits until every OpenTravel push so far was delivered or failed for good.
+    public func waitForOpenTravelPushes() async { await core.openTravelPushes.waitUntilIdle() }
+
+    /// Invalidates every token issued so far.
+    public func revokeOpenTravelTokens() { core.world.withLock { $0.openTravel.tokens = [:] } }
 
     public func webhookDeliveries() -> [WebhookDelivery] { core.webhooks.deliveries }
 

@@ -25,7 +25,7 @@ enum BatchLanding {
             switch landing {
             case .booking(let event):
                 let key = [event.source, event.version.propertyCode, String(event.version.confirmationId)]
-                if bookingKeys.insert(key).inserted, fitsText(event) {
+                if bookingKeys.insert(key).inserted, fitsText(event), !event.takesStoredContent {
                     bookings.append((index, event))
                 } else {
                     later.append(index)
@@ -80,9 +80,9 @@ enum BatchLanding {
             with incoming as (
                 select i.*, i.document::jsonb as data
                 from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                            $8::bytea[], $9::text[], $10::text[], $11::text[], $12::text[])
+                            $8::bytea[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
                      with ordinality as i(source, property_code, confirmation_id, event_type, sync_type, origin,
-                                          ota_time, raw, raw_format, batch_id, document, run_id, n)
+                                          ota_time, raw, raw_format, batch_id, document, run_id, detects, n)
             ), hashed as (
                 select i.*, encode(sha256(convert_to(i.data::text, 'UTF8')), 'hex') as content_hash from incoming i
             )
@@ -91,7 +91,7 @@ enum BatchLanding {
                  is_collision, raw, raw_format, data, batch_id, run_id)
             select h.source, h.property_code, h.confirmation_id, h.event_type, h.sync_type, h.origin,
                    h.ota_time::timestamptz, h.content_hash,
-                   h.event_type = 'new' and exists (
+                   h.event_type = 'new' and h.detects = 't' and exists (
                        select 1 from staging.reservation_events e
                        where e.source = h.source and e.property_code = h.property_code
                          and e.confirmation_id = h.confirmation_id
@@ -113,6 +113,7 @@ enum BatchLanding {
                 PostgresTextArray(events.map(\.batchId)),
                 PostgresTextArray(events.map { String(decoding: $0.version.data, as: UTF8.self) }),
                 PostgresTextArray(events.map(\.runId)),
+                PostgresTextArray(events.map { $0.detectsCollision ? "t" : "f" }),
             ])
         var landed: [[String]: Bool] = [:]
         for row in rows {

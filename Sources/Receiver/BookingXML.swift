@@ -1,3 +1,5 @@
+import OTAIngest
+
 /// Turns a WebHotelier XML PUSH into the JSON notification it stands for, typed by
 /// the booking body's documented fields, so an XML push and a JSON pull of the same
 /// version carry the same `data` and therefore the same content hash.

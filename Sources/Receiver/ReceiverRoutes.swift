@@ -28,6 +28,10 @@ struct ReceiverRoutes: Sendable {
                 try await rateUpdate(request, source: context.parameters.get("source") ?? "", note: context.note)
             }
         }
+        router.post("/webhooks/opentravel/:source") { request, context in
+            await OpenTravelPush(server: server, runId: run.id).handle(
+                request, source: context.parameters.get("source") ?? "", note: context.note)
+        }
         router.get("/healthz") { _, _ in answer(.ok, "ok") }
         router.get("/readyz") { _, _ in await ready() }
         router.get("/metrics") { _, _ in

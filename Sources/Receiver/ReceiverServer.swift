@@ -9,12 +9,13 @@ import Synchronization
 
 /// `ota-ingest serve`: the webhook receiver. Lands what OTAs push in staging,
 /// durably, before answering 200; answers PINGs at once and pulls in the background.
-/// Nothing is processed here: the transform promotes what it landed, exactly as
-/// with pulled rows.
+/// Continuous promotion (on unless `serve.promote = false`) brings whatever landed into
+/// facts within `promote_interval_ms`, with the transform's own SQL; the answers never
+/// wait for it.
 ///
 /// The long-running process: everything it does runs as a service of one `ServiceGroup`
-/// (committers, pipeline counts, PING pulls when a WebHotelier source is configured, the
-/// HTTP server), so SIGTERM reaches all of it; one run in ops.runs spans the group.
+/// (committers, pipeline counts, continuous promotion, PING pulls when a WebHotelier source
+/// is configured, the HTTP server), so SIGTERM reaches all of it; one run in ops.runs spans the group.
 public final class ReceiverServer: Sendable {
     let settings: ReceiverSettings
     let databaseURL: String
@@ -26,6 +27,9 @@ public final class ReceiverServer: Sendable {
     let pings: PingScheduler
     let log: ReceiverLog
     let logger: Logger
+    /// OpenTravel sources whose queues serve reads continuously.
+    let openTravelPulls: [SourceConfig]
+    let secrets: SecretResolver
     private let state = Mutex<Running?>(nil)
 
     private struct Running: Sendable {
@@ -46,6 +50,12 @@ public final class ReceiverServer: Sendable {
         migrator = try Migrator()
         self.settings = settings
         self.databaseURL = databaseURL
+        self.secrets = secrets
+        openTravelPulls = config.sources.filter {
+            $0.kind == .opentravel && $0.openTravel.pull && $0.openTravel.serveService
+        }
+        // A missing account secret is a configuration error now, not a silent service later.
+        for source in openTravelPulls { _ = try secrets.login(for: source) }
         log = ReceiverLog(format: logFormat, write: logLines)
         let logger = log.logger(label: "ota-ingest.serve")
         self.logger = logger
@@ -63,6 +73,14 @@ public final class ReceiverServer: Sendable {
             } catch {
                 logger.error("PING pull failed: \(error)", metadata: ["property": "\(property)"])
             }
+        }
+    }
+
+    /// A pull session per OpenTravel source whose queues `serve` reads (secrets resolved in `init`).
+    private func openTravelSessions(run: Run) -> [OpenTravelPullSession] {
+        openTravelPulls.compactMap { source in
+            try? OpenTravelPullSession(
+                databaseURL: databaseURL, source: source, secrets: secrets, run: run, log: log.run)
         }
     }
 
@@ -97,7 +115,7 @@ public final class ReceiverServer: Sendable {
             logger: log.logger(label: "ota-ingest.serve.http"))
         // Graceful shutdown stops services in reverse order, each after the one before has
         // returned: the HTTP server first (in-flight requests still get their commit), then
-        // PING pulls, pipeline counts, and the committers last.
+        // PING pulls, continuous promotion, pipeline counts, and the committers last.
         var services: [any Service] = [
             CommitterService(
                 committer: Committer(
@@ -106,7 +124,15 @@ public final class ReceiverServer: Sendable {
                 connections: settings.commitConnections),
             PipelineCountsService(counts: counts, databaseURL: databaseURL, runId: run.id, logger: logger),
         ]
+        if let interval = settings.promoteInterval {
+            services.append(
+                PromoterService(
+                    databaseURL: databaseURL, runId: run.id, interval: interval, metrics: metrics, logger: logger))
+        }
         if settings.webhotelier != nil { services.append(pings) }
+        for session in openTravelSessions(run: run) {
+            services.append(OpenTravelPullService(session: session, metrics: metrics, logger: logger))
+        }
         services.append(app)
         // The group's own reports of a failed start are left to the one line thrown below.
         let group = ServiceGroup(

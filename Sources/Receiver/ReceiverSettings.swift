@@ -9,6 +9,8 @@ struct ReceiverSettings: Sendable {
     var pingGap: Duration
     var commitConnections: Int
     var maxBatch: Int
+    /// Continuous promotion, and how often it looks for what landed; nil when switched off.
+    var promoteInterval: Duration?
     /// The WebHotelier source PUSH and PING are for, and the property codes it has credentials for.
     var webhotelier: SourceConfig?
     var properties: Set<String>
@@ -16,6 +18,18 @@ struct ReceiverSettings: Sendable {
     /// No Basic credentials, by the operator's choice (`allow_unauthenticated = true`).
     var allowUnauthenticated: Bool
     var signing: [String: Signing]
+    /// OpenTravel push endpoints by source name, and their body limit.
+    var openTravel: [String: OpenTravelEndpoint]
+    var openTravelBodyLimit: Int
+
+    /// One `kind = "opentravel"` source's push login and the hotels it may push for.
+    struct OpenTravelEndpoint: Sendable {
+        var source: String
+        var username: [UInt8]
+        var password: [UInt8]
+        /// Empty: every hotel code.
+        var hotels: Set<String>
+    }
 
     struct Signing: Sendable {
         var scheme: SigningConfig.Scheme
@@ -31,6 +45,7 @@ struct ReceiverSettings: Sendable {
         pingGap = serve.pingGap
         commitConnections = serve.commitConnections
         maxBatch = serve.maxBatch
+        promoteInterval = serve.promote ? serve.promoteInterval : nil
         let candidates = config.sources.filter { $0.kind == .webhotelier }
         if let name = serve.source {
             let source = try config.source(named: name)
@@ -58,6 +73,17 @@ struct ReceiverSettings: Sendable {
             throw ConfigError(
                 "serve: no Basic credentials for the WebHotelier endpoints, so anyone who reaches the port could store bookings and trigger pulls; fix: set serve.basic_username and serve.basic_password_env (or basic_password_file), the credentials registered with WebHotelier for PUSH and PING, or allow_unauthenticated = true on a trusted network"
             )
+        }
+        openTravelBodyLimit = serve.openTravelBodyLimitBytes
+        openTravel = [:]
+        for source in config.sources where source.kind == .opentravel {
+            guard let username = source.openTravel.pushUsername, let reference = source.openTravel.pushPassword else {
+                continue
+            }
+            let password = try secrets.secret(reference, what: "source \"\(source.name)\": push_password")
+            openTravel[source.name] = OpenTravelEndpoint(
+                source: source.name, username: Array(username.utf8), password: Array(password.utf8),
+                hotels: Set(source.properties))
         }
         signing = [:]
         for (name, config) in serve.signing {

@@ -62,11 +62,47 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(help: "Behaviour: probability that a booking change never enters the sync queue (a silent change).")
     var faultSilentChange = 0.0
 
+    @Option(help: "OpenTravel: probability that a GET, acknowledgement or token call is answered 401.")
+    var faultOtUnauthorized = 0.0
+    @Option(help: "OpenTravel: probability that a GET or acknowledgement is answered 403 (unconnected hotel).")
+    var faultOtForbidden = 0.0
+    @Option(help: "OpenTravel: probability that an acknowledgement is applied and its answer lost.")
+    var faultOtLostAck = 0.0
+    @Option(help: "OpenTravel: probability that a GET body or push comes without the OTA namespace.")
+    var faultOtNoNamespace = 0.0
+    @Option(help: "OpenTravel push: probability that a delivered push is sent again.") var faultOtPushRepeat = 0.0
+    @Option(help: "OpenTravel push: probability that a push swaps places with the next one.")
+    var faultOtPushShuffle = 0.0
+    @Option(help: "OpenTravel push: probability that a Modify/Cancel goes out before its Commit.")
+    var faultOtPushEarlyChange = 0.0
+    @Option(help: "OpenTravel push: probability that root and inner ResStatus differ.")
+    var faultOtPushStatusClash = 0.0
+
+    @Option(
+        name: .customLong("ot-account"),
+        help: """
+            OpenTravel machine account (repeatable): user=U,password=P[,hotels=HTL001+HTL002][,basic=no]; \
+            none = one account "ota-machine" for every property.
+            """)
+    var otAccounts: [String] = []
+    @Option(help: "OpenTravel: simulated minutes an item may wait unacknowledged before the fallback.")
+    var otFallbackMinutes = 30
+    @Option(help: "OpenTravel: items per GET at most.") var otBatchSize = 50
+    @Option(help: "OpenTravel: wall-clock seconds expected between two GETs of one queue.")
+    var otPollInterval = 20.0
+    @Option(help: "OpenTravel: wall-clock seconds expected after an acknowledgement before the next GET.")
+    var otPollAfterAck = 5.0
+    @Option(help: "OpenTravel: lifetime of a token in seconds.") var otTokenLifetime = 3600
+    @Option(help: "OpenTravel push: tries per push before it is marked failed.") var otPushAttempts = 10
+    @Option(help: "OpenTravel push: milliseconds between tries.") var otPushRetryMs = 360_000
+    @Option(help: "OpenTravel push: seconds to wait for an answer.") var otPushTimeout = 10.0
+
     @Option(
         name: .customLong("webhook"),
         help: """
             Webhook endpoint (repeatable): MODE=URL[,property=CODE][,format=json|xml][,username=U][,password=P]\
-            [,signing=hmac|standard][,secret=S] with MODE ping, push or rates.
+            [,signing=hmac|standard][,secret=S][,envelope=bare|soap][,messages=notif|split] with MODE ping, push, \
+            rates or opentravel.
             """)
     var webhooks: [String] = []
     @Option(help: "Webhook delivery attempts before giving up.") var webhookAttempts = 5
@@ -81,13 +117,19 @@ struct SandboxCommand: AsyncParsableCommand {
             ("malformed", faultMalformed), ("duplicate-page-record", faultDuplicatePageRecord),
             ("duplicate-push", faultDuplicatePush), ("resent-new", faultResentNew),
             ("out-of-order-changes", faultOutOfOrderChanges), ("dead-endpoint", faultDeadEndpoint),
-            ("silent-change", faultSilentChange),
+            ("silent-change", faultSilentChange), ("ot-unauthorized", faultOtUnauthorized),
+            ("ot-forbidden", faultOtForbidden), ("ot-lost-ack", faultOtLostAck),
+            ("ot-no-namespace", faultOtNoNamespace),
+            ("ot-push-repeat", faultOtPushRepeat), ("ot-push-shuffle", faultOtPushShuffle),
+            ("ot-push-early-change", faultOtPushEarlyChange), ("ot-push-status-clash", faultOtPushStatusClash),
         ]
         for (name, rate) in rates where !(0...1).contains(rate) {
             throw ValidationError("--fault-\(name) is a probability: give a number in 0...1, not \(rate)")
         }
         guard (1...2000).contains(properties) else { throw ValidationError("--properties must be in 1-2000") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0-65535") }
+        guard otBatchSize >= 1 else { throw ValidationError("--ot-batch-size must be at least 1") }
+        guard otPushAttempts >= 1 else { throw ValidationError("--ot-push-attempts must be at least 1") }
     }
 
     func makeConfiguration() throws -> SandboxConfiguration {
@@ -131,17 +173,60 @@ struct SandboxCommand: AsyncParsableCommand {
         f.outOfOrderChangesRate = faultOutOfOrderChanges
         f.deadEndpointRate = faultDeadEndpoint
         f.silentChangeRate = faultSilentChange
+        f.otUnauthorizedRate = faultOtUnauthorized
+        f.otForbiddenRate = faultOtForbidden
+        f.otLostAckAnswerRate = faultOtLostAck
+        f.otNoNamespaceRate = faultOtNoNamespace
+        f.otPushRepeatRate = faultOtPushRepeat
+        f.otPushShuffleRate = faultOtPushShuffle
+        f.otPushEarlyChangeRate = faultOtPushEarlyChange
+        f.otPushStatusClashRate = faultOtPushStatusClash
         c.faults = f
+        if !otAccounts.isEmpty {
+            c.openTravel.accounts = try otAccounts.map { try Self.parseAccount($0, propertyCount: properties) }
+        }
+        c.openTravel.fallbackMinutes = otFallbackMinutes
+        c.openTravel.batchSize = otBatchSize
+        c.openTravel.pollIntervalSeconds = otPollInterval
+        c.openTravel.pollAfterAckSeconds = otPollAfterAck
+        c.openTravel.tokenLifetimeSeconds = otTokenLifetime
+        c.openTravel.pushMaxAttempts = otPushAttempts
+        c.openTravel.pushRetryIntervalMilliseconds = otPushRetryMs
+        c.openTravel.pushTimeoutSeconds = otPushTimeout
         c.webhooks = try webhooks.map(Self.parseWebhook)
         c.webhookRetry = WebhookRetryPolicy(maxAttempts: webhookAttempts, initialBackoffMilliseconds: webhookBackoffMs)
         return c
+    }
+
+    /// `user=U,password=P[,hotels=HTL001+HTL002][,basic=no]`; no hotels = every property.
+    static func parseAccount(_ text: String, propertyCount: Int) throws -> OpenTravelAccount {
+        var fields: [String: String] = [:]
+        for field in text.split(separator: ",") {
+            let pair = field.split(separator: "=", maxSplits: 1).map(String.init)
+            guard pair.count == 2, ["user", "password", "hotels", "basic"].contains(pair[0]) else {
+                throw ValidationError("--ot-account: \(field) must be user=, password=, hotels= or basic=")
+            }
+            fields[pair[0]] = pair[1]
+        }
+        guard let user = fields["user"], let password = fields["password"] else {
+            throw ValidationError("--ot-account needs user=U,password=P")
+        }
+        let width = max(3, String(propertyCount).count)
+        let all = (1...propertyCount).map { n in
+            "HTL" + String(repeating: "0", count: max(0, width - String(n).count)) + String(n)
+        }
+        let hotels = fields["hotels"].map { $0.split(separator: "+").map(String.init) } ?? all
+        guard let basic = ["yes": true, "no": false][fields["basic"] ?? "yes"] else {
+            throw ValidationError("--ot-account basic= must be yes or no")
+        }
+        return OpenTravelAccount(username: user, password: password, hotels: hotels, basicAllowed: basic)
     }
 
     static func parseWebhook(_ text: String) throws -> WebhookRegistration {
         let fields = text.split(separator: ",").map(String.init)
         guard let first = fields.first, let eq = first.firstIndex(of: "="),
             let mode = WebhookRegistration.Mode(rawValue: String(first[..<eq]))
-        else { throw ValidationError("--webhook must start with ping=URL, push=URL or rates=URL") }
+        else { throw ValidationError("--webhook must start with ping=URL, push=URL, rates=URL or opentravel=URL") }
         var r = WebhookRegistration(mode: mode, url: String(first[first.index(after: eq)...]))
         for field in fields.dropFirst() {
             let pair = field.split(separator: "=", maxSplits: 1).map(String.init)
@@ -161,6 +246,16 @@ struct SandboxCommand: AsyncParsableCommand {
                 }
                 r.signing = signing
             case "secret": r.secret = pair[1]
+            case "envelope":
+                guard let envelope = WebhookRegistration.Envelope(rawValue: pair[1]) else {
+                    throw ValidationError("--webhook envelope must be bare or soap")
+                }
+                r.envelope = envelope
+            case "messages":
+                guard let messages = WebhookRegistration.MessageStyle(rawValue: pair[1]) else {
+                    throw ValidationError("--webhook messages must be notif or split")
+                }
+                r.messages = messages
             default: throw ValidationError("--webhook: unknown option \(pair[0])")
             }
         }

@@ -18,6 +18,7 @@ struct ReceiverHarness: Sendable {
 
     static let basic = (username: "wh-push", password: "push-secret-1")
     static let hmacSecret = "hmac-secret-1"
+    static let openTravelLogin = (username: "cm-push", password: "cm-secret-1")
     static let standardSecrets = [
         "whsec_" + Data("standard-key-old".utf8).base64EncodedString(),
         "whsec_" + Data("standard-key-new".utf8).base64EncodedString(),
@@ -83,7 +84,15 @@ struct ReceiverHarness: Sendable {
         serve.signing["svix"] = SigningConfig(
             scheme: .standard, secrets: [.environment(variable: "SVIX_OLD"), .environment(variable: "SVIX_NEW")])
         adjust(&serve)
-        return (IngestConfig(sources: [wh], serve: serve), env)
+        // A channel manager pushing OpenTravel for the sandbox's hotels.
+        env["CM_PASSWORD"] = openTravelLogin.password
+        var cm = SourceConfig(
+            name: "cm", kind: .opentravel, baseURL: "http://unused.invalid", secrets: .environment(variable: ""),
+            properties: sandbox.accounts().map(\.code))
+        cm.openTravel.pull = false
+        cm.openTravel.pushUsername = openTravelLogin.username
+        cm.openTravel.pushPassword = .environment(variable: "CM_PASSWORD")
+        return (IngestConfig(sources: [wh, cm], serve: serve), env)
     }
 
     /// The receiver's warnings and errors, without its request log (thousands of lines under load).

@@ -1,4 +1,5 @@
 import Foundation
+import OTAIngest
 import Testing
 
 @testable import Receiver

@@ -69,6 +69,8 @@ from (values
     ('ops.watermarks', 'local'),
     ('ops.transform_state', 'local'),
     ('ops.transform_horizons', 'local'),
+    ('ops.promotion_set_aside', 'local'),
+    ('ops.fact_freshness', 'local'),
     ('ops.transform_steps', 'local'),
     ('ops.transform_counts', 'local'),
     ('ops.dq_results', 'local'),

@@ -29,24 +29,40 @@ create temp table reservation_batch (
     confirmation_id  text not null,
     source           text not null,
     new_events       integer not null,
+    last_loaded_at   timestamptz not null,
+    last_ota_time    timestamptz,
     primary key (property_code, confirmation_id, source)
 ) on commit drop;
 
+-- Up to ops.promotion_upto(): this statement's snapshot, or what continuous
+-- promotion set (the snapshot it pinned to retry the same rows, or no new rows
+-- at all while it tries again rows it set aside: the second branch, off otherwise).
 with mark as (
     update ops.transform_state s
-    set seen_snapshot = pg_current_snapshot(), promoted_at = now()
+    set seen_snapshot = ops.promotion_upto(previous.seen_snapshot), promoted_at = now()
     from ops.transform_state previous
     where s.stream = 'reservations' and previous.stream = 'reservations'
-    returning previous.seen_snapshot as seen
+    returning previous.seen_snapshot as seen, s.seen_snapshot as upto
+),
+new_events as (
+    select e.property_code, e.confirmation_id, e.source, e.loaded_at, e.ota_time
+    from staging.reservation_events e
+    cross join mark
+    where e.landed_xid >= pg_snapshot_xmin(mark.seen)
+      and not pg_visible_in_snapshot(e.landed_xid, mark.seen)
+      and pg_visible_in_snapshot(e.landed_xid, mark.upto)
+      and not e.is_collision
+    union all
+    select e.property_code, e.confirmation_id, e.source, e.loaded_at, e.ota_time
+    from staging.reservation_events e
+    join ops.promotion_set_aside a on a.stream = 'reservations' and a.landed_xid = e.landed_xid
+    where ops.retrying_set_aside() and a.retry_due and a.promoted_at is null
+      and not e.is_collision
 )
-insert into reservation_batch (property_code, confirmation_id, source, new_events)
-select e.property_code, e.confirmation_id, e.source, count(*)
-from staging.reservation_events e
-cross join mark
-where e.landed_xid >= pg_snapshot_xmin(mark.seen)
-  and not pg_visible_in_snapshot(e.landed_xid, mark.seen)
-  and not e.is_collision
-group by e.property_code, e.confirmation_id, e.source;
+insert into reservation_batch (property_code, confirmation_id, source, new_events, last_loaded_at, last_ota_time)
+select property_code, confirmation_id, source, count(*), max(loaded_at), max(ota_time)
+from new_events
+group by property_code, confirmation_id, source;
 
 analyze reservation_batch;
 

@@ -1,5 +1,6 @@
 -- New availability observations: those landed by a transaction the previous
--- promotion could not see (mark and read share one statement's snapshot).
+-- promotion could not see (mark and read share one statement's snapshot), up
+-- to ops.promotion_upto() (see 10_reservation_batch.sql).
 -- cell_hash only speeds up sorting by cell within this transaction; never stored.
 
 create temp table availability_batch (
@@ -22,10 +23,10 @@ create temp table availability_batch (
 
 with mark as (
     update ops.transform_state s
-    set seen_snapshot = pg_current_snapshot(), promoted_at = now()
+    set seen_snapshot = ops.promotion_upto(previous.seen_snapshot), promoted_at = now()
     from ops.transform_state previous
     where s.stream = 'availability' and previous.stream = 'availability'
-    returning previous.seen_snapshot as seen
+    returning previous.seen_snapshot as seen, s.seen_snapshot as upto
 )
 insert into availability_batch
 select o.property_code, o.room_code, o.stay_date, o.observed_at,
@@ -35,7 +36,17 @@ select o.property_code, o.room_code, o.stay_date, o.observed_at,
 from staging.availability_observations o
 cross join mark
 where o.landed_xid >= pg_snapshot_xmin(mark.seen)
-  and not pg_visible_in_snapshot(o.landed_xid, mark.seen);
+  and not pg_visible_in_snapshot(o.landed_xid, mark.seen)
+  and pg_visible_in_snapshot(o.landed_xid, mark.upto)
+union all
+-- Continuous promotion trying rows it set aside again (off otherwise).
+select o.property_code, o.room_code, o.stay_date, o.observed_at,
+    hashtextextended(concat_ws('|', o.property_code, o.room_code, o.stay_date, o.source), 0),
+    o.allotment, o.stop_sell, o.min_stay, o.max_stay, o.closed_to_arrival, o.closed_to_departure, o.withdrawn,
+    o.source, o.origin, o.loaded_at
+from staging.availability_observations o
+join ops.promotion_set_aside a on a.stream = 'availability' and a.landed_xid = o.landed_xid
+where ops.retrying_set_aside() and a.retry_due and a.promoted_at is null;
 
 analyze availability_batch;
 

@@ -1,5 +1,6 @@
 -- New rate observations: those landed by a transaction the previous promotion
--- could not see (mark and read share one statement's snapshot). A cursor feed's
+-- could not see (mark and read share one statement's snapshot), up to
+-- ops.promotion_upto() (see 10_reservation_batch.sql). A cursor feed's
 -- own updated_at is the OTA time where there is one, else the fetch time.
 
 create temp table rate_batch (
@@ -25,10 +26,10 @@ create temp table rate_batch (
 
 with mark as (
     update ops.transform_state s
-    set seen_snapshot = pg_current_snapshot(), promoted_at = now()
+    set seen_snapshot = ops.promotion_upto(previous.seen_snapshot), promoted_at = now()
     from ops.transform_state previous
     where s.stream = 'rates' and previous.stream = 'rates'
-    returning previous.seen_snapshot as seen
+    returning previous.seen_snapshot as seen, s.seen_snapshot as upto
 )
 insert into rate_batch
 select o.property_code, o.rate_id, o.room_code, o.stay_date, o.adults, o.children, o.channel,
@@ -37,7 +38,16 @@ select o.property_code, o.rate_id, o.room_code, o.stay_date, o.adults, o.childre
 from staging.rate_observations o
 cross join mark
 where o.landed_xid >= pg_snapshot_xmin(mark.seen)
-  and not pg_visible_in_snapshot(o.landed_xid, mark.seen);
+  and not pg_visible_in_snapshot(o.landed_xid, mark.seen)
+  and pg_visible_in_snapshot(o.landed_xid, mark.upto)
+union all
+-- Continuous promotion trying rows it set aside again (off otherwise).
+select o.property_code, o.rate_id, o.room_code, o.stay_date, o.adults, o.children, o.channel,
+    coalesce(o.source_updated_at, o.observed_at),
+    o.price, o.currency, o.closeout, o.min_stay, o.available, o.withdrawn, o.source, o.stream, o.origin, o.loaded_at
+from staging.rate_observations o
+join ops.promotion_set_aside a on a.stream = 'rates' and a.landed_xid = o.landed_xid
+where ops.retrying_set_aside() and a.retry_due and a.promoted_at is null;
 
 analyze rate_batch;
 

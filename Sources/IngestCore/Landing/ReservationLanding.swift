@@ -23,10 +23,18 @@ public enum ReservationLanding {
         public var rawFormat: String
         public var batchId: String
         public var runId: String
+        /// Whether a "new" with other content than a stored version is a collision. OpenTravel
+        /// says no: its queues deliver a change made before the acknowledgement as new, and
+        /// pushes may arrive out of order, so there a "new" is a version like any other.
+        public var detectsCollision: Bool
+        /// A cancellation that carries no content (OpenTravel's `OTA_CancelRQ`): it lands as
+        /// the latest stored version's content with status 0, or as it is when none is stored.
+        public var takesStoredContent: Bool
 
         public init(
             source: String, version: BookingVersion, eventType: String, syncType: String?, origin: String,
-            raw: [UInt8], rawFormat: String = "json", batchId: String, runId: String
+            raw: [UInt8], rawFormat: String = "json", batchId: String, runId: String, detectsCollision: Bool = true,
+            takesStoredContent: Bool = false
         ) {
             self.source = source
             self.version = version
@@ -37,6 +45,8 @@ public enum ReservationLanding {
             self.rawFormat = rawFormat
             self.batchId = batchId
             self.runId = runId
+            self.detectsCollision = detectsCollision
+            self.takesStoredContent = takesStoredContent
         }
     }
 
@@ -62,7 +72,15 @@ public enum ReservationLanding {
         let rows = try await connection.query(
             """
             with incoming as (
-                select $11::jsonb as data
+                select case when $14 then coalesce(
+                           (select jsonb_set(e.data, '{status}', '0')
+                            from staging.reservation_events e
+                            where e.source = $1 and e.property_code = $2 and e.confirmation_id = $3
+                              and not e.is_collision and e.data ? 'roomStay'
+                            order by coalesce(e.ota_time, e.loaded_at) desc, e.event_id desc
+                            limit 1),
+                           $11::jsonb)
+                       else $11::jsonb end as data
             ), hashed as (
                 select data, encode(sha256(convert_to(data::text, 'UTF8')), 'hex') as content_hash from incoming
             )
@@ -70,7 +88,7 @@ public enum ReservationLanding {
                 (source, property_code, confirmation_id, event_type, sync_type, origin, ota_time, content_hash,
                  is_collision, raw, raw_format, data, batch_id, run_id, landed_xid)
             select $1, $2, $3, $4, $5, $6, $7::timestamptz, h.content_hash,
-                   $4 = 'new' and exists (
+                   $4 = 'new' and $15 and exists (
                        select 1 from staging.reservation_events e
                        -- The property (a booking never changes it) lets the version key's
                        -- index answer this; without it every "new" scans the table.
@@ -85,7 +103,7 @@ public enum ReservationLanding {
             [
                 event.source, event.version.propertyCode, String(event.version.confirmationId), event.eventType,
                 event.syncType, event.origin, event.version.otaTime.map(Timestamps.format), event.raw, event.rawFormat,
-                event.batchId, data, event.runId, xid,
+                event.batchId, data, event.runId, xid, event.takesStoredContent, event.detectsCollision,
             ])
         guard let row = rows.first else { return .duplicate }
         return try row.decode(Bool.self, at: 0) ? .collision : .landed

@@ -75,7 +75,11 @@ public enum ConfigLoader {
             let kinds = SourceConfig.Kind.allCases.map(\.rawValue).joined(separator: ", ")
             throw ConfigError("\(file): sources.\(name).kind \"\(kindName)\" is unknown; fix: use one of \(kinds)")
         }
-        let baseURL = try reader.requiredString("base_url")
+        let openTravelPull = kind == .opentravel ? try reader.bool("pull") ?? true : true
+        // A push-only OpenTravel source has no API of its own to call.
+        let baseURL =
+            openTravelPull
+            ? try reader.requiredString("base_url") : try reader.string("base_url") ?? "http://unused.invalid"
         guard let url = URL(string: baseURL), let scheme = url.scheme, ["http", "https"].contains(scheme),
             url.host != nil
         else {
@@ -99,7 +103,8 @@ public enum ConfigLoader {
                 )
             }
         }
-        let secrets = try secretReference(&reader, kind: kind)
+        let secrets =
+            openTravelPull ? try secretReference(&reader, kind: kind) : SecretReference.environment(variable: "")
         var source = SourceConfig(
             name: name, kind: kind, baseURL: baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL,
             secrets: secrets)
@@ -122,6 +127,9 @@ public enum ConfigLoader {
         if let ms = try reader.int("retry_max_ms", in: 1...600_000) { source.retryMaxDelay = .milliseconds(ms) }
         if let seconds = try reader.int("request_timeout_seconds", in: 1...3600) {
             source.requestTimeout = .seconds(seconds)
+        }
+        if kind == .opentravel {
+            source.openTravel = try openTravelSettings(&reader, pull: openTravelPull)
         }
         if let table = try reader.table("reconcile") {
             source.reconcile = try reconcileSettings(table, path: "sources.\(name).reconcile", file: file)
@@ -154,6 +162,45 @@ public enum ConfigLoader {
         return settings
     }
 
+    /// The `kind = "opentravel"` keys: auth, cadence, fallback warning and the push login.
+    private static func openTravelSettings(_ reader: inout TableReader, pull: Bool) throws -> OpenTravelSettings {
+        var settings = OpenTravelSettings()
+        settings.pull = pull
+        if let auth = try reader.string("auth") {
+            guard let value = OpenTravelSettings.Auth(rawValue: auth) else {
+                throw ConfigError(
+                    "\(reader.file): \(reader.path).auth \"\(auth)\" is unknown; fix: use basic or bearer")
+            }
+            settings.auth = value
+        }
+        settings.serveService = try reader.bool("serve_pull") ?? settings.serveService
+        if let ms = try reader.int("poll_ms", in: 10...3_600_000) { settings.pollInterval = .milliseconds(ms) }
+        if let ms = try reader.int("after_ack_ms", in: 10...3_600_000) { settings.afterAckInterval = .milliseconds(ms) }
+        if let minutes = try reader.int("fallback_minutes", in: 1...10080) {
+            settings.fallback = .seconds(minutes * 60)
+        }
+        if let minutes = try reader.int("fallback_warning_minutes", in: 0...10080) {
+            settings.fallbackWarning = .seconds(minutes * 60)
+        }
+        settings.validationRetries = try reader.int("validation_retries", in: 0...20) ?? settings.validationRetries
+        settings.pushUsername = try reader.string("push_username")
+        try reader.rejectInlineSecret("push_password", use: "push_password_env or push_password_file")
+        switch (try reader.string("push_password_env"), try reader.string("push_password_file")) {
+        case (let variable?, nil): settings.pushPassword = .environment(variable: variable)
+        case (nil, let path?): settings.pushPassword = .file(path: path)
+        case (nil, nil): break
+        default:
+            throw ConfigError(
+                "\(reader.file): \(reader.path) has both push_password_env and push_password_file; fix: keep one")
+        }
+        if (settings.pushUsername == nil) != (settings.pushPassword == nil) {
+            throw ConfigError(
+                "\(reader.file): \(reader.path) needs push_username and push_password_env (or push_password_file) together; fix: set both or neither"
+            )
+        }
+        return settings
+    }
+
     private static func secretReference(_ reader: inout TableReader, kind: SourceConfig.Kind) throws
         -> SecretReference
     {
@@ -162,13 +209,20 @@ public enum ConfigLoader {
         if kind == .cursor {
             if let variable = try reader.string("token_env") { found.append(.environment(variable: variable)) }
             if let file = try reader.string("token_file") { found.append(.file(path: file)) }
+        } else if kind == .opentravel {
+            if let variable = try reader.string("credentials_env") { found.append(.environment(variable: variable)) }
+            if let file = try reader.string("credentials_file") { found.append(.file(path: file)) }
         } else {
             if let file = try reader.string("credentials_file") { found.append(.file(path: file)) }
             if let dir = try reader.string("credentials_dir") { found.append(.directory(path: dir)) }
             if let prefix = try reader.string("credentials_env_prefix") { found.append(.environmentPrefix(prefix)) }
         }
         let keys =
-            kind == .cursor ? "token_env or token_file" : "credentials_file, credentials_dir or credentials_env_prefix"
+            kind == .cursor
+            ? "token_env or token_file"
+            : kind == .opentravel
+                ? "credentials_env or credentials_file (the account's \"username:password\")"
+                : "credentials_file, credentials_dir or credentials_env_prefix"
         guard found.count == 1 else {
             throw ConfigError(
                 "\(reader.file): \(path) needs exactly one of \(keys) (found \(found.count)); fix: name where the secret is, never the secret itself"

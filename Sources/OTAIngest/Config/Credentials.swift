@@ -42,6 +42,30 @@ public struct SecretResolver: Sendable {
         }
     }
 
+    /// An OpenTravel account's `username:password` (the pull's machine account).
+    public func login(for source: SourceConfig) throws -> (username: String, password: String) {
+        let text: String
+        switch source.secrets {
+        case .environment(let variable):
+            guard let value = environment[variable], !value.isEmpty else {
+                throw ConfigError(
+                    "source \"\(source.name)\": credentials_env \(variable) is not set; fix: export \(variable) as username:password"
+                )
+            }
+            text = value
+        case .file(let path):
+            text = try readSecretFile(path, source: source.name, key: "credentials_file")
+        case .directory, .environmentPrefix:
+            throw ConfigError(
+                "source \"\(source.name)\": an opentravel source needs credentials_env or credentials_file")
+        }
+        guard let account = Self.account(code: "account", userColonPassword: text) else {
+            throw ConfigError(
+                "source \"\(source.name)\": its credentials are not \"username:password\"; fix: write them so")
+        }
+        return (account.username, account.password)
+    }
+
     /// The property accounts of a WebHotelier source, filtered to `source.properties` when set.
     public func accounts(for source: SourceConfig) throws -> [PropertyAccount] {
         var accounts: [String: PropertyAccount] = [:]

@@ -42,6 +42,8 @@ public struct SourceConfig: Sendable {
     public enum Kind: String, Sendable, CaseIterable {
         case webhotelier
         case cursor
+        /// OpenTravel XML: a Booking.com-style queue pulled and acknowledged, and channel-manager pushes.
+        case opentravel
     }
 
     public var name: String
@@ -74,6 +76,8 @@ public struct SourceConfig: Sendable {
     public var requestTimeout: Duration
     /// Snapshot retention, the reservations search window and drift thresholds.
     public var reconcile = ReconcileSettings()
+    /// OpenTravel: the pull's token kind and cadence, and the push endpoint's login.
+    public var openTravel = OpenTravelSettings()
 
     public init(
         name: String, kind: Kind, baseURL: String, secrets: SecretReference, properties: [String] = [],
@@ -112,4 +116,35 @@ public enum SecretReference: Sendable, Equatable {
     case directory(path: String)
     /// Environment variables named PREFIX + property code, each `username:password`.
     case environmentPrefix(String)
+}
+
+/// `kind = "opentravel"`: how the account's queues are pulled and acknowledged, and the
+/// login channel managers push with.
+public struct OpenTravelSettings: Sendable {
+    public enum Auth: String, Sendable, CaseIterable {
+        /// The machine account's Basic credentials on every request.
+        case basic
+        /// `POST {base}/token` with the Basic credentials, then `Authorization: Bearer`.
+        case bearer
+    }
+
+    /// Whether the source has queues to pull (`base_url` and `credentials_*` name the account).
+    public var pull = true
+    public var auth = Auth.basic
+    /// `serve` reads the queues continuously when set (else only `pull reservations` does).
+    public var serveService = true
+    /// The queues' documented cadence: a read every 20 s, 5 s after an acknowledgement.
+    public var pollInterval: Duration = .seconds(20)
+    public var afterAckInterval: Duration = .seconds(5)
+    /// Unacknowledged this long, the OTA gives the reservation to the property by email.
+    public var fallback: Duration = .seconds(30 * 60)
+    /// Waiting this long, a reservation is shown in status, /metrics and the night's attention list.
+    public var fallbackWarning: Duration = .seconds(20 * 60)
+    /// Times a reservation that fails validation is fetched again before it is dead-lettered and acknowledged.
+    public var validationRetries = 3
+    /// The login senders push with (Basic or WS-Security UsernameToken); the password by reference.
+    public var pushUsername: String?
+    public var pushPassword: SecretReference?
+
+    public init() {}
 }

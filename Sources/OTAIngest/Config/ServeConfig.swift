@@ -8,6 +8,8 @@ public struct ServeConfig: Sendable {
     public var port = 8080
     /// Bodies over this many bytes are answered 413 without being read further.
     public var bodyLimitBytes = 1 << 20
+    /// The same for OpenTravel pushes, whose messages may be several megabytes.
+    public var openTravelBodyLimitBytes = 10 << 20
     /// The least time between two PING-driven pending-list reads of one property.
     public var pingGap: Duration = .seconds(10)
     /// The WebHotelier source PUSH and PING belong to (nil: the only one configured).
@@ -24,6 +26,10 @@ public struct ServeConfig: Sendable {
     public var commitConnections = 4
     /// The most requests one commit holds.
     public var maxBatch = 512
+    /// Continuous promotion: what lands is promoted into facts while serve runs.
+    public var promote = true
+    /// How often continuous promotion looks for what landed (the bound on a push's wait for facts).
+    public var promoteInterval: Duration = .milliseconds(500)
 
     public init() {}
 }
@@ -57,10 +63,16 @@ extension ConfigLoader {
         serve.listen = try reader.string("listen") ?? serve.listen
         serve.port = try reader.int("port", in: 0...65535) ?? serve.port
         serve.bodyLimitBytes = try reader.int("body_limit_bytes", in: 1024...(64 << 20)) ?? serve.bodyLimitBytes
+        serve.openTravelBodyLimitBytes =
+            try reader.int("opentravel_body_limit_bytes", in: 1024...(64 << 20)) ?? serve.openTravelBodyLimitBytes
         if let seconds = try reader.int("ping_gap_seconds", in: 0...3600) { serve.pingGap = .seconds(seconds) }
         serve.source = try reader.string("source")
         serve.commitConnections = try reader.int("commit_connections", in: 1...64) ?? serve.commitConnections
         serve.maxBatch = try reader.int("max_batch", in: 1...10000) ?? serve.maxBatch
+        serve.promote = try reader.bool("promote") ?? serve.promote
+        if let milliseconds = try reader.int("promote_interval_ms", in: 10...60000) {
+            serve.promoteInterval = .milliseconds(milliseconds)
+        }
         serve.basicUsername = try reader.string("basic_username")
         serve.allowUnauthenticated = try reader.bool("allow_unauthenticated") ?? false
         try reader.rejectInlineSecret("basic_password", use: "basic_password_env or basic_password_file")

@@ -4,6 +4,7 @@ public enum ConnectorRegistry {
     public static let all: [any Connector.Type] = [
         WebHotelierConnector.self,
         CursorConnector.self,
+        OpenTravelConnector.self,
     ]
 
     /// The connector of a source's kind.

@@ -77,7 +77,8 @@ public struct StepResult: Sendable {
 /// One thing the morning summary puts first, in the order a person should look at them.
 public struct Attention: Sendable, Comparable {
     public enum Kind: Int, Sendable {
-        case failedStep, deadLetters, breach, autoRegistered, propertiesNotPulled
+        // Stored by number in ops.runs.attention: new kinds go last.
+        case failedStep, deadLetters, breach, autoRegistered, propertiesNotPulled, setAside
     }
 
     public var kind: Kind

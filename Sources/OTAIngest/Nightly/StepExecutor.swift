@@ -121,6 +121,19 @@ struct StepExecutor: Sendable {
                         "\(summary.autoRegistered) codes registered automatically: fill them in seeds/*.csv, then ota-ingest seed (select * from dims.rooms where auto_registered)"
                     ))
             }
+            if let setAside = try await connection.query(
+                """
+                select count(*)::bigint, sum(row_count)::bigint, (array_agg(error order by set_aside_at desc))[1]
+                from ops.promotion_set_aside where promoted_at is null
+                """
+            ).first, let rows = try setAside.decode(Int?.self, at: 1), rows > 0 {
+                let error = try setAside.decode(String.self, at: 2)
+                result.attention.append(
+                    Attention(
+                        .setAside,
+                        "\(rows) staged rows that continuous promotion set aside are not in facts; serve tries them again now (select * from ops.promotion_set_aside where promoted_at is null); the last error: \(error)"
+                    ))
+            }
             return result
         }
         return summary

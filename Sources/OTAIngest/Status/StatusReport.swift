@@ -133,6 +133,40 @@ public enum StatusReport {
                 where $1::text is null or h.property_code in ($1, '')
                 order by 1, 2, 3
                 """),
+        // What continuous promotion (and every transform) last brought into facts: the newest
+        // landing promoted, and how long after it landed (or after the OTA's event) it was.
+        Section(
+            key: "freshness", title: "facts freshness per property",
+            columns: [
+                Column("source"), Column("stream"), Column("property_code", "property"),
+                Column("last_promoted_at", "promoted", .timestamp),
+                Column("landed_to_fact_seconds", "landed->fact", .duration),
+                Column("event_to_fact_seconds", "event->fact", .duration),
+                Column("fact_age_seconds", "age", .duration),
+            ],
+            sql: """
+                select f.source, f.stream, f.property_code, f.last_event_at, f.last_loaded_at, f.last_promoted_at,
+                       extract(epoch from f.last_promoted_at - f.last_loaded_at) as landed_to_fact_seconds,
+                       extract(epoch from f.last_promoted_at - f.last_event_at) as event_to_fact_seconds,
+                       extract(epoch from now() - f.last_promoted_at) as fact_age_seconds
+                from ops.fact_freshness f
+                where $1::text is null or f.property_code = $1
+                order by 1, 2, 3
+                """),
+        Section(
+            key: "set_aside", title: "rows continuous promotion set aside (not in facts)",
+            columns: [
+                Column("stream"), Column("transactions", nil, .number), Column("rows", nil, .number),
+                Column("oldest", nil, .timestamp), Column("retry_due", "due", .flag), Column("error", flexible: true),
+            ],
+            sql: """
+                select a.stream, count(*) as transactions, sum(a.row_count) as rows, min(a.set_aside_at) as oldest,
+                       bool_or(a.retry_due) as retry_due, max(a.failures) as failures,
+                       (array_agg(a.error order by a.set_aside_at desc))[1] as error
+                from ops.promotion_set_aside a
+                where a.promoted_at is null
+                group by a.stream order by 1
+                """),
         Section(
             key: "dead_letters", title: "open dead letters",
             columns: [

@@ -34,6 +34,8 @@ public struct TransformRunner: Sendable {
         /// ops.transform_counts of the run, e.g. `rates.versions_appended`.
         public var counts: [String: Int]
         public var checks: [CheckResult]
+        /// What the promotion brought into facts, per stream, source and property (announced on `FactsAnnouncement.channel`).
+        public var promoted: [PromotedScope] = []
 
         /// Checks with severity error that found offending rows: the run exits with status 1.
         public var failedChecks: [CheckResult] { checks.filter { $0.severity == "error" && $0.failures > 0 } }
@@ -142,16 +144,38 @@ public struct TransformRunner: Sendable {
         }
     }
 
+    /// One micro-batch of continuous promotion: the same files as `run`, without a run of its
+    /// own in ops.runs (`runID` is the promoter's, and its counts are this batch's alone), up to
+    /// the batch's pinned snapshot. `inside` runs last in the transaction, after the checks.
+    func promote(
+        _ connection: PostgresConnection, batch: MicroBatch, runID: String,
+        inside: @escaping @Sendable (isolated PostgresConnection) async throws -> Void
+    ) async throws -> Summary {
+        do {
+            return try await promoteAndCheck(
+                connection, fullRefresh: false, checkAll: false, runID: runID, batch: batch, inside: inside)
+        } catch {
+            _ = try? await connection.query("select ops.open_landing_fence()")
+            throw error
+        }
+    }
+
     private func promoteAndCheck(
-        _ connection: PostgresConnection, fullRefresh: Bool, checkAll: Bool, runID: String
+        _ connection: PostgresConnection, fullRefresh: Bool, checkAll: Bool, runID: String,
+        batch: MicroBatch? = nil,
+        inside: (@Sendable (isolated PostgresConnection) async throws -> Void)? = nil
     ) async throws -> Summary {
         let transforms = self.transforms.files
         let checks = self.checks.files
         let fullRefreshSQL = self.fullRefreshSQL
         try await Self.applySessionSettings(connection)
-        let (promoteSeconds, checkSeconds) = try await connection.transaction { conn in
+        let (promoteSeconds, checkSeconds, promoted) = try await connection.transaction {
+            conn -> (Double, Double, [PromotedScope]) in
             let promoteStart = ContinuousClock.now
             _ = try await conn.query("select pg_advisory_xact_lock($1)", [Self.lockKey])
+            if let batch {
+                try await batch.begin(on: conn, runID: runID)
+            }
             _ = try await conn.query("select set_config('ota.run_id', $1, true)", [runID])
             _ = try await conn.query("select set_config('ota.check_all', $1, true)", [checkAll ? "on" : "off"])
             var steps = fullRefresh ? [SQLFileSet.File(name: "full_refresh.sql", sql: fullRefreshSQL)] : []
@@ -170,7 +194,23 @@ public struct TransformRunner: Sendable {
                     try await Self.timed(check, phase: "check", runID: runID, on: conn, namePrefix: "checks/")
                 }
             }
-            return (promoteSeconds, Self.seconds(since: checkStart))
+            let checkSeconds = Self.seconds(since: checkStart)
+            let promoted = try await PromotedScope.read(on: conn)
+            if let batch {
+                try await batch.end(on: conn)
+            } else {
+                // A transform that commits is the moment to try again what continuous promotion
+                // set aside (it cannot have promoted them itself: they lie behind the marks),
+                // unless it rebuilt everything, rows set aside included.
+                try await conn.execute(
+                    fullRefresh
+                        ? "update ops.promotion_set_aside set promoted_at = now(), retry_due = false where promoted_at is null"
+                        : "update ops.promotion_set_aside set retry_due = true where promoted_at is null")
+            }
+            try await FactsAnnouncement.announce(
+                promoted, horizon: batch?.horizon, on: conn)
+            if let inside { try await inside(conn) }
+            return (promoteSeconds, checkSeconds, promoted)
         }
 
         var counts: [String: Int] = [:]
@@ -189,7 +229,7 @@ public struct TransformRunner: Sendable {
         }
         return Summary(
             runID: runID, fullRefresh: fullRefresh, checkedAll: checkAll, promoteSeconds: promoteSeconds,
-            checkSeconds: checkSeconds, counts: counts, checks: results)
+            checkSeconds: checkSeconds, counts: counts, checks: results, promoted: promoted)
     }
 
     private static func timed(

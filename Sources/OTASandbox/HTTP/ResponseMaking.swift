@@ -19,6 +19,17 @@ enum ResponseMaking {
         return Response(status: status, headers: fields, body: body(buffer, fault: fault))
     }
 
+    /// An XML answer (`text/xml; charset=utf-8`), spoiled like `json` when a fault says so.
+    static func xml(
+        _ bytes: [UInt8], status: HTTPResponse.Status = .ok, headers: HTTPFields = [:], fault: TransportFault? = nil
+    ) -> Response {
+        var buffer = ByteBuffer()
+        buffer.writeBytes(bytes)
+        var fields = headers
+        fields[.contentType] = "text/xml; charset=utf-8"
+        return Response(status: status, headers: fields, body: body(buffer, fault: fault))
+    }
+
     static func body(_ buffer: ByteBuffer, fault: TransportFault?) -> ResponseBody {
         switch fault {
         case .truncatedBody:

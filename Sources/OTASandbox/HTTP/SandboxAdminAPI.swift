@@ -35,6 +35,7 @@ struct SandboxAdminAPI: Sendable {
                             "path" => .string("/v2/inventory"), "token" => .string(core.configuration.bearerToken),
                         ]),
                     "properties" => .array(core.world.withLock { $0.accounts() }.map(\.jsonValue)),
+                    "opentravel" => openTravelAccounts(),
                 ]))
         case "/_sandbox/advance" where post:
             guard let minutes = query["minutes"].flatMap({ Int($0) }), minutes >= 0, minutes <= 525_600 else {
@@ -102,6 +103,29 @@ struct SandboxAdminAPI: Sendable {
                 ]))
         case "/_sandbox/truth/queue" where get:
             return ok(queueTruth(property: query["property"]))
+        case "/_sandbox/truth/opentravel/reservations" where get:
+            let versions = core.world.withLock { $0.openTravelReservations(hotel: query["hotel"]) }
+            return ok(
+                .object(["now" => nowJSON, "reservations" => OpenTravelReservationVersionTruth.grouped(versions)]))
+        case "/_sandbox/truth/opentravel/queues" where get:
+            return ok(openTravelQueues(account: query["account"]))
+        case "/_sandbox/truth/opentravel/acks" where get:
+            let acks = core.world.withLock { $0.openTravelAcks(account: query["account"]) }
+            return ok(.object(["now" => nowJSON, "acks" => .array(acks.map(\.jsonValue))]))
+        case "/_sandbox/truth/opentravel/fallbacks" where get:
+            let fallbacks = core.world.withLock { $0.openTravelFallbacks() }
+            return ok(.object(["now" => nowJSON, "fallbacks" => .array(fallbacks.map(\.jsonValue))]))
+        case "/_sandbox/truth/opentravel/polls" where get:
+            return ok(core.world.withLock { $0.openTravelPolls() }.jsonValue)
+        case "/_sandbox/truth/opentravel/pushes" where get:
+            return ok(
+                .object(["now" => nowJSON, "pushes" => .array(core.openTravelPushes.deliveries.map(\.jsonValue))]))
+        case "/_sandbox/opentravel/tokens/revoke" where post:
+            let count = core.world.withLock { state -> Int in
+                defer { state.openTravel.tokens = [:] }
+                return state.openTravel.tokens.count
+            }
+            return ok(.object(["revoked" => .int(count)]))
         case "/_sandbox/stats" where get:
             return ok(SandboxServer.stats(core).jsonValue)
         case "/_sandbox/faults" where get:
@@ -151,6 +175,47 @@ struct SandboxAdminAPI: Sendable {
         }
     }
 
+    private func openTravelAccounts() -> JSONValue {
+        let accounts = core.world.withLock { state in
+            state.openTravel.accounts.enumerated().map { a, account in
+                (account, state.openTravel.connected[a].sorted().map { state.layout.properties[$0].code })
+            }
+        }
+        return .object([
+            "base_url" => core.baseURL.withLock { $0 }.map { .string($0 + "/hotels/ota") } ?? .null,
+            "accounts"
+                => .array(
+                    accounts.map { account, hotels in
+                        .object([
+                            "username" => .string(account.username), "password" => .string(account.password),
+                            "hotels" => .array(hotels.map { .string($0) }),
+                            "basic_allowed" => .bool(account.basicAllowed),
+                        ])
+                    }),
+        ])
+    }
+
+    private func openTravelQueues(account: String?) -> JSONValue {
+        let (items, names) = core.world.withLock {
+            ($0.openTravelQueues(account: account), $0.openTravel.accounts.map(\.username))
+        }
+        return .object([
+            "now" => nowJSON,
+            "accounts"
+                => .object(
+                    names.filter { account == nil || $0 == account }.map { name in
+                        name
+                            => .object(
+                                OpenTravelQueue.allCases.map { queue in
+                                    queue.rawValue
+                                        => .array(
+                                            items.filter { $0.account == name && $0.queue == queue.rawValue }.map(
+                                                \.jsonValue))
+                                })
+                    }),
+        ])
+    }
+
     private func queueTruth(property code: String?) -> JSONValue {
         core.world.withLock { state in
             .object(
@@ -187,7 +252,7 @@ struct SandboxAdminAPI: Sendable {
     static func registration(from object: [String: Any]) throws -> WebhookRegistration {
         func text(_ key: String) -> String? { object[key] as? String }
         guard let modeText = text("mode"), let mode = WebhookRegistration.Mode(rawValue: modeText.lowercased()) else {
-            throw WebhookRegistrationError(message: "mode must be ping, push or rates")
+            throw WebhookRegistrationError(message: "mode must be ping, push, rates or opentravel")
         }
         guard let url = text("url") else { throw WebhookRegistrationError(message: "url is required") }
         let format =
@@ -204,8 +269,23 @@ struct SandboxAdminAPI: Sendable {
                 }
                 return s
             } ?? .hmac
+        let envelope =
+            try text("envelope").map {
+                guard let e = WebhookRegistration.Envelope(rawValue: $0.lowercased()) else {
+                    throw WebhookRegistrationError(message: "envelope must be bare or soap")
+                }
+                return e
+            } ?? .bare
+        let messages =
+            try text("messages").map {
+                guard let m = WebhookRegistration.MessageStyle(rawValue: $0.lowercased()) else {
+                    throw WebhookRegistrationError(message: "messages must be notif or split")
+                }
+                return m
+            } ?? .notif
         return WebhookRegistration(
             property: text("property"), mode: mode, url: url, format: format, username: text("username"),
-            password: text("password"), signing: signing, secret: text("secret") ?? "")
+            password: text("password"), signing: signing, secret: text("secret") ?? "", envelope: envelope,
+            messages: messages)
     }
 }

@@ -11,6 +11,9 @@ struct SandboxResponder: HTTPResponder {
         if path == "/v2/inventory" {
             return await InventoryFeedAPI(core: core).respond(to: request)
         }
+        if path.hasPrefix("/hotels/ota/") {
+            return await OpenTravelPullAPI(core: core).respond(to: request)
+        }
         if path == "/_sandbox" || path.hasPrefix("/_sandbox/") {
             return await SandboxAdminAPI(core: core).respond(to: request)
         }

@@ -109,6 +109,7 @@ extension WebhookRegistration {
             "id" => .int(id), "property" => property.map { .string($0) } ?? .null, "mode" => .string(mode.rawValue),
             "url" => .string(url), "format" => .string(format.rawValue),
             "username" => username.map { .string($0) } ?? .null, "signing" => .string(signing.rawValue),
+            "envelope" => .string(envelope.rawValue), "messages" => .string(messages.rawValue),
         ])
     }
 }

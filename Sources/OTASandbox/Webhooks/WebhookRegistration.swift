@@ -10,6 +10,24 @@ public struct WebhookRegistration: Sendable, Equatable {
         case push
         /// POST of a rate-update event per changed rate-night, signed.
         case rates
+        /// OpenTravel reservation pushes (`OTA_HotelResNotifRQ` ...), bare or in SOAP.
+        case opentravel
+    }
+
+    /// How an OpenTravel push is wrapped.
+    public enum Envelope: String, Sendable, CaseIterable {
+        /// The OTA document alone, Basic auth.
+        case bare
+        /// SOAP 1.1 with a WS-Security UsernameToken (PasswordText).
+        case soap
+    }
+
+    /// Which OpenTravel roots a sender uses.
+    public enum MessageStyle: String, Sendable, CaseIterable {
+        /// Always `OTA_HotelResNotifRQ`, ResStatus Commit/Modify/Cancel.
+        case notif
+        /// `OTA_HotelResNotifRQ` for new, `OTA_HotelResModifyNotifRQ` for changes, `OTA_CancelRQ` for cancellations.
+        case split
     }
 
     public enum Format: String, Sendable, CaseIterable {
@@ -34,11 +52,18 @@ public struct WebhookRegistration: Sendable, Equatable {
     public var signing: Signing
     /// HMAC key; for Standard Webhooks a "whsec_" prefix marks a base64 key.
     public var secret: String
+    /// OpenTravel: bare (Basic) or SOAP (WS-Security).
+    public var envelope: Envelope
+    /// OpenTravel: the roots used.
+    public var messages: MessageStyle
 
     public init(
         property: String? = nil, mode: Mode, url: String, format: Format = .json, username: String? = nil,
-        password: String? = nil, signing: Signing = .hmac, secret: String = ""
+        password: String? = nil, signing: Signing = .hmac, secret: String = "", envelope: Envelope = .bare,
+        messages: MessageStyle = .notif
     ) {
+        self.envelope = envelope
+        self.messages = messages
         self.property = property
         self.mode = mode
         self.url = url

@@ -15,6 +15,18 @@ struct WebhookSender: Sendable {
         session = URLSession(configuration: configuration)
     }
 
+    /// Sends and returns the status and the answer's body (OpenTravel judges the body too).
+    func exchange(_ request: OutgoingRequest, timeout: Double) async throws -> (Int, [UInt8]) {
+        guard let url = URL(string: request.url) else { throw URLError(.badURL) }
+        var r = URLRequest(url: url)
+        r.httpMethod = request.method
+        r.timeoutInterval = timeout
+        for (name, value) in request.headers { r.setValue(value, forHTTPHeaderField: name) }
+        if !request.body.isEmpty { r.httpBody = Data(request.body) }
+        let (data, response) = try await session.data(for: r)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, Array(data))
+    }
+
     func send(_ request: OutgoingRequest) async throws -> Int {
         guard let url = URL(string: request.url) else { throw URLError(.badURL) }
         var r = URLRequest(url: url)

@@ -93,6 +93,14 @@ extension WorldState {
             bookings[id]!.versions[number - 2].validTo = time
             bookings[id]!.versions.append(version)
         }
+        if recordsOpenTravel {
+            // OpenTravel hears of every change, silent ones included: that fault is WebHotelier's.
+            openTravel.record(id: id, hotel: bookings[id]!.property, version: number, event: event, at: time)
+        }
+        if wantsBookingEvents {
+            events.append(
+                .bookingVersion(property: bookings[id]!.property, id: id, version: number, event: event, body: body))
+        }
         if silent {
             silentChanges.append(ResentNew(id: id, property: bookings[id]!.property, time: time))
             countBehaviourFault("silent_change")

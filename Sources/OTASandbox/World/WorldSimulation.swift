@@ -6,6 +6,7 @@ extension WorldState {
         for _ in 0..<max(0, minutes) {
             step()
         }
+        openTravel.checkFallbacks(now: now)
     }
 
     private mutating func step() {

@@ -27,6 +27,8 @@ struct BookingRecord: Sendable {
 enum WorldEvent: Sendable {
     case booking(property: Int, id: Int, type: String, version: Int, body: JSONValue)
     case rateUpdate(property: Int, rate: Int, night: Int, time: Int64, priceCents: Int)
+    /// Every new version (silent ones included), for OpenTravel pushes.
+    case bookingVersion(property: Int, id: Int, version: Int, event: BookingEvent, body: BookingBody)
 }
 
 /// A booking resent as NEW although it was synced before (a behaviour fault).
@@ -70,6 +72,11 @@ struct WorldState: Sendable {
     var events: [WorldEvent] = []
     var wantsBookingEvents = false
     var wantsRateEvents = false
+    /// The OpenTravel accounts' queues and logs (they move with the bookings).
+    var openTravel: OpenTravelState
+    /// Off while the world is generated: bookings made before the start were
+    /// acknowledged long ago and never enter an OpenTravel queue.
+    var recordsOpenTravel = false
 
     init(configuration: SandboxConfiguration) {
         let (layout, factors) = WorldGeneration.makeLayout(configuration: configuration)
@@ -88,6 +95,7 @@ struct WorldState: Sendable {
         violations = Array(repeating: 0, count: count)
         syncedByCall = Array(repeating: [], count: count)
         pingCredits = Array(repeating: 0, count: count)
+        openTravel = OpenTravelState(settings: configuration.openTravel, layout: layout, startTime: now)
         for p in 0..<count {
             var rng = SeededGenerator(layout.seed, 6, UInt64(p))
             for _ in 0..<configuration.initialBookingsPerProperty {
@@ -98,6 +106,7 @@ struct WorldState: Sendable {
         feed = InventoryFeedLog(cellCount: layout.feedCellCount, startMinute: Int32(now / 60), seed: layout.seed) {
             Self.feedValue(cell: $0, layout: layout, grids: grids)
         }
+        recordsOpenTravel = true
     }
 
     static func feedValue(cell: Int, layout: WorldLayout, grids: InventoryGrids) -> (price: Int, available: Int) {

@@ -1,26 +1,51 @@
-/// A small XML reader for push notifications: elements, text and the five
-/// predefined entities plus character references, nothing else.
+/// A small XML reader for pushed and pulled XML: elements, attributes, text and the
+/// five predefined entities plus character references, nothing else.
 ///
 /// Anything that could make a parser fetch or expand (a DOCTYPE, an entity
 /// declaration, a processing instruction other than the declaration) is refused
 /// outright, so there is no XXE and no billion laughs to defend against. Depth
 /// and size are bounded by the caller's body limit and `maxDepth`.
-struct SafeXML {
-    /// An element: its name, its text (concatenated), its child elements in order.
-    struct Element: Sendable {
-        var name: String
-        var text: [UInt8] = []
-        var children: [Element] = []
+public struct SafeXML {
+    /// An element: its name, attributes, text (concatenated), child elements in order,
+    /// and where it stands in the document (start tag to end tag).
+    public struct Element: Sendable {
+        public var name: String
+        public var attributes: [(name: String, value: String)] = []
+        public var text: [UInt8] = []
+        public var children: [Element] = []
+        public var range: Range<Int> = 0..<0
+
+        public init(name: String, children: [Element] = []) {
+            self.name = name
+            self.children = children
+        }
+
+        /// The name without its namespace prefix.
+        public var localName: Substring {
+            guard let colon = name.lastIndex(of: ":") else { return name[...] }
+            return name[name.index(after: colon)...]
+        }
+
+        /// The value of the attribute `name` (as written, prefix included).
+        public func attribute(_ name: String) -> String? {
+            attributes.first(where: { $0.name == name })?.value
+        }
+
+        /// The child elements whose local name is `name`.
+        public func children(_ name: String) -> [Element] { children.filter { $0.localName == name } }
+
+        /// The first child element whose local name is `name`.
+        public func child(_ name: String) -> Element? { children.first { $0.localName == name } }
     }
 
-    struct Refusal: Error, Sendable {
-        var reason: String
+    public struct Refusal: Error, Sendable {
+        public var reason: String
     }
 
-    static let maxDepth = 64
+    public static let maxDepth = 64
 
     /// Parses a whole document and returns its root element.
-    static func parse(_ bytes: [UInt8]) throws -> Element {
+    public static func parse(_ bytes: [UInt8]) throws -> Element {
         var parser = SafeXML(bytes: bytes)
         return try parser.document()
     }
@@ -63,24 +88,18 @@ struct SafeXML {
 
     private mutating func element(depth: Int) throws -> Element {
         guard depth < Self.maxDepth else { throw Refusal(reason: "elements nested deeper than \(Self.maxDepth)") }
+        let start = i
         i += 1  // "<"
         let name = try self.name()
-        // Attributes carry nothing in the notification format; skip them, refusing none.
-        while i < bytes.count, bytes[i] != UInt8(ascii: ">"), bytes[i] != UInt8(ascii: "/") {
-            if bytes[i] == UInt8(ascii: "\"") || bytes[i] == UInt8(ascii: "'") {
-                let quote = bytes[i]
-                i += 1
-                while i < bytes.count, bytes[i] != quote { i += 1 }
-            }
-            i += 1
-        }
-        guard i < bytes.count else { throw Refusal(reason: "unterminated start tag <\(name)>") }
         var element = Element(name: name)
+        element.attributes = try attributes(of: name)
+        guard i < bytes.count else { throw Refusal(reason: "unterminated start tag <\(name)>") }
         if bytes[i] == UInt8(ascii: "/") {
             guard i + 1 < bytes.count, bytes[i + 1] == UInt8(ascii: ">") else {
                 throw Refusal(reason: "malformed empty element <\(name)/>")
             }
             i += 2
+            element.range = start..<i
             return element
         }
         i += 1  // ">"
@@ -94,6 +113,7 @@ struct SafeXML {
                     throw Refusal(reason: "</\(closing)> closes <\(name)>")
                 }
                 i += 1
+                element.range = start..<i
                 return element
             } else if starts(with: "<!--") {
                 guard let end = find("-->") else { throw Refusal(reason: "unterminated comment") }
@@ -112,6 +132,51 @@ struct SafeXML {
                 element.text.append(bytes[i])
                 i += 1
             }
+        }
+    }
+
+    /// `name="value"` pairs up to `>` or `/>`; values are decoded like text, and a `<` in
+    /// one (which XML forbids) is refused.
+    private mutating func attributes(of element: String) throws -> [(name: String, value: String)] {
+        var found: [(name: String, value: String)] = []
+        while true {
+            skipSpace()
+            guard i < bytes.count else { return found }
+            if bytes[i] == UInt8(ascii: ">") || bytes[i] == UInt8(ascii: "/") { return found }
+            let name = try self.name()
+            skipSpace()
+            guard i < bytes.count, bytes[i] == UInt8(ascii: "=") else {
+                throw Refusal(reason: "attribute \(name) of <\(element)> has no value")
+            }
+            i += 1
+            skipSpace()
+            guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") || bytes[i] == UInt8(ascii: "'") else {
+                throw Refusal(reason: "attribute \(name) of <\(element)> is not quoted")
+            }
+            let quote = bytes[i]
+            i += 1
+            var value: [UInt8] = []
+            while true {
+                guard i < bytes.count else { throw Refusal(reason: "attribute \(name) of <\(element)> is not closed") }
+                let b = bytes[i]
+                if b == quote { break }
+                if b == UInt8(ascii: "<") { throw Refusal(reason: "attribute \(name) of <\(element)> holds a <") }
+                if b == UInt8(ascii: "&") {
+                    value += try entity()
+                } else {
+                    value.append(b)
+                    i += 1
+                }
+            }
+            i += 1
+            guard !found.contains(where: { $0.name == name }) else {
+                throw Refusal(reason: "attribute \(name) of <\(element)> is repeated")
+            }
+            found.append((name, String(decoding: value, as: UTF8.self)))
+            guard i < bytes.count else { return found }
+            let next = bytes[i]
+            guard [0x20, 0x09, 0x0A, 0x0D].contains(next) || next == UInt8(ascii: ">") || next == UInt8(ascii: "/")
+            else { throw Refusal(reason: "attributes of <\(element)> are not separated by space") }
         }
     }
 
