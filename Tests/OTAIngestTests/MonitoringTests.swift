@@ -91,7 +91,8 @@ import Testing
                 environment: h.environment)
             #expect([0, 3, 4].contains(night.status), "\(night.stdout) \(night.stderr)")
 
-            // serve, as deployed, with pushes and PINGs from the sandbox so every series exists.
+            // serve, as deployed, with pushes and PINGs from the sandbox and an OpenTravel queue to
+            // read, so every series exists.
             let serveConfig = work.appendingPathComponent("serve.toml")
             try """
             [sources.webhotelier]
@@ -99,6 +100,14 @@ import Testing
             base_url = "\(h.baseURL)"
             credentials_env_prefix = "WH_"
             pending_interval_minutes = 0
+
+            [sources.bdc]
+            kind = "opentravel"
+            base_url = "\(h.baseURL)/hotels/ota"
+            credentials_env = "BDC_ACCOUNT"
+            auth = "basic"
+            poll_ms = 200
+            after_ack_ms = 200
 
             [serve]
             port = 0
@@ -109,6 +118,8 @@ import Testing
             let pipe = Pipe()
             var environment = h.environment
             environment["PUSH_PASSWORD"] = "push-secret"
+            let account = try #require(h.server.openTravelAccounts().first)
+            environment["BDC_ACCOUNT"] = "\(account.username):\(account.password)"
             let serve = try ChildProcess(
                 ["serve", "--config", serveConfig.path, "--database-url", h.db.url], environment: environment,
                 standardOutput: pipe)
