@@ -18,6 +18,9 @@ final class SandboxCore: Sendable {
     /// Called with the booking id before a sync is applied: lets a test act at the
     /// moment the client acknowledges (e.g. crash the client's database).
     let syncObserver = Locked<(@Sendable (Int) async -> Void)?>(nil)
+    /// Called with the account, the queue ("new"/"modify") and the ids before an OpenTravel
+    /// acknowledgement is applied (the same use: act at the moment of the ack).
+    let openTravelAckObserver = Locked<(@Sendable (String, String, [String]) async -> Void)?>(nil)
 
     init(configuration: SandboxConfiguration) throws {
         self.configuration = configuration

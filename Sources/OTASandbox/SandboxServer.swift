@@ -141,6 +141,12 @@ public final class SandboxServer: Sendable {
         core.syncObserver.withLock { $0 = observer }
     }
 
+    /// Runs `observer` with (account, queue "new"/"modify", ids) before each OpenTravel
+    /// acknowledgement with `<Success/>` is applied (nil to stop).
+    public func observeOpenTravelAcks(_ observer: (@Sendable (String, String, [String]) async -> Void)?) {
+        core.openTravelAckObserver.withLock { $0 = observer }
+    }
+
     /// Booking ids still in their property's sync queue, per property code.
     public func syncQueue() -> [String: [Int]] {
         core.world.withLock { state in

@@ -43,21 +43,31 @@ import Testing
         let receiver = OpenTravelReceiver()
         let port = try await receiver.start()
         let hook = "http://127.0.0.1:\(port)"
-        try await withSandbox({
-            Self.busy(&$0)
-            $0.webhooks = [
-                WebhookRegistration(mode: .opentravel, url: "\(hook)/bare", username: "cm", password: "pw"),
+        func configure(_ c: inout SandboxConfiguration, prefix: String) {
+            Self.busy(&c)
+            c.webhooks = [
+                WebhookRegistration(mode: .opentravel, url: "\(hook)\(prefix)/bare", username: "cm", password: "pw"),
                 WebhookRegistration(
-                    mode: .opentravel, url: "\(hook)/soap", username: "sm", password: "p&w", envelope: .soap,
+                    mode: .opentravel, url: "\(hook)\(prefix)/soap", username: "sm", password: "p&w", envelope: .soap,
                     messages: .split),
             ]
-        }) { server, _ in
+        }
+        // The same seed again: the same bytes, message for message.
+        try await withSandbox({ configure(&$0, prefix: "/again") }) { server, _ in
+            server.advance(minutes: 240)
+            await server.waitForOpenTravelPushes()
+        }
+        try await withSandbox({ configure(&$0, prefix: "") }) { server, _ in
             server.advance(minutes: 240)
             await server.waitForOpenTravelPushes()
             let versions = server.openTravelReservations().filter { $0.validFrom > Self.start }
             #expect(versions.count > 10)
             #expect(versions.contains { $0.rooms.count == 2 })
             let received = await receiver.requests
+            for path in ["/bare", "/soap"] {
+                let first = received.filter { $0.path == "/again" + path }.map(\.body)
+                #expect(!first.isEmpty && first == received.filter { $0.path == path }.map(\.body))
+            }
             let pushes = server.openTravelPushes()
             #expect(pushes.allSatisfy { $0.outcome == .delivered && $0.attempts.count == 1 })
 
@@ -160,6 +170,30 @@ import Testing
             for (path, registration) in [("/flaky", 1), ("/empty", 2), ("/mixed", 3)] {
                 let messages = Self.retransmissionsFollowFirstTries(received.filter { $0.path == path })
                 #expect(messages == pushes.filter { $0.registration == registration }.count)
+            }
+        }
+        await receiver.stop()
+    }
+
+    @Test func aPushNotAnsweredInTimeIsRetried() async throws {
+        let receiver = OpenTravelReceiver()
+        let port = try await receiver.start()
+        try await withSandbox({
+            Self.busy(&$0)
+            $0.openTravel.pushTimeoutSeconds = 1
+            $0.webhooks = [
+                WebhookRegistration(property: "HTL001", mode: .opentravel, url: "http://127.0.0.1:\(port)/slow")
+            ]
+        }) { server, _ in
+            // Until the first booking change of HTL001: one or two pushes, each waiting out a timeout.
+            for _ in 0..<240 where server.openTravelPushes().isEmpty { server.advance(minutes: 1) }
+            await server.waitForOpenTravelPushes()
+            let pushes = server.openTravelPushes()
+            #expect(!pushes.isEmpty)
+            for push in pushes {
+                #expect(push.outcome == .delivered && push.attempts.count == 2)
+                #expect(push.attempts.first.map { $0.status == nil && $0.error != nil } == true)
+                #expect(push.attempts.last.map { $0.delivered && $0.retransmission } == true)
             }
         }
         await receiver.stop()

@@ -73,7 +73,7 @@ public enum ReservationLanding {
             """
             with incoming as (
                 select case when $14 then coalesce(
-                           (select jsonb_set(e.data, '{status}', '0')
+                           (select e.data || $11::jsonb
                             from staging.reservation_events e
                             where e.source = $1 and e.property_code = $2 and e.confirmation_id = $3
                               and not e.is_collision and e.data ? 'roomStay'

@@ -251,6 +251,10 @@ struct OpenTravelPullAPI: Sendable {
             logAck(account: account, queue: queue, http: 400, outcome: "bad_request", lines: [])
             return badRequest(queue, "give each acknowledged reservation as HotelReservationID ResID_Value=\"number\"")
         }
+        if let observer = core.openTravelAckObserver.withLock({ $0 }) {
+            let username = core.world.withLock { $0.openTravel.accounts[account].username }
+            await observer(username, queue.rawValue, ids)
+        }
         let faults = core.faults
         let outcome = core.world.withLock { state -> OpenTravelAckOutcome in
             let bookings = state.bookings
