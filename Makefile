@@ -87,7 +87,7 @@ citus-stop:
 
 # The invariants under faults, many trials each (make test runs a few of each);
 # prints the table and writes docs/reliability.md.
-TORTURE_FILTER := TortureTests|CrashTests|HostileInputTests|PullResilienceTests|ndjsonRatesLandExactly|killedAndRerun|twoAtOnce|aKilledReconcile
+TORTURE_FILTER := TortureTests|CrashTests|sigkillOfServeMidPromotion|HostileInputTests|PullResilienceTests|ndjsonRatesLandExactly|killedAndRerun|twoAtOnce|aKilledReconcile
 torture: deps db-start
 	@$(WITH_PG) $(SWIFT) build --build-tests
 	@rm -f .local/torture.jsonl
