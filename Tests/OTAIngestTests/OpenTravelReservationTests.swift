@@ -109,7 +109,7 @@ import Testing
         #expect(pull.version.otaTime == Timestamps.parse("2026-01-02T07:00:00Z"))
         #expect(
             Self.text(pull)
-                == #"{"id":"1000041","property":"HTL001","status":1,"roomStay":{"from":"2026-01-20","to":"2026-01-23","roomType":"DBL","rateID":"20003","rooms":1},"bookInfo":{"book_date":"2026-01-01T05:02:11.000000Z","source":"Booking.com"},"pricing":{"price":300.5,"currency":"EUR"},"rooms":[{"roomNo":1,"roomType":"DBL","rateID":"20003","from":"2026-01-20","to":"2026-01-23","adults":2,"children":1,"price":270,"price_with_tax":300.5,"rates":[{"date":"2026-01-20","price_with_tax":100.25},{"date":"2026-01-21","price_with_tax":100.25},{"date":"2026-01-22","price_with_tax":100}]}],"clientInfo":{"firstName":"Maria","lastName":"Rossi","email":"m@example.com"}}"#
+                == #"{"id":"1000041","property":"HTL001","status":1,"modified":"2026-01-02T07:00:00.000000Z","roomStay":{"from":"2026-01-20","to":"2026-01-23","roomType":"DBL","rateID":"20003","rooms":1},"bookInfo":{"book_date":"2026-01-01T05:02:11.000000Z","source":"Booking.com"},"pricing":{"price":300.5,"currency":"EUR"},"rooms":[{"roomNo":1,"roomType":"DBL","rateID":"20003","from":"2026-01-20","to":"2026-01-23","adults":2,"children":1,"price":270,"price_with_tax":300.5,"rates":[{"date":"2026-01-20","price_with_tax":100.25},{"date":"2026-01-21","price_with_tax":100.25},{"date":"2026-01-22","price_with_tax":100}]}],"clientInfo":{"firstName":"Maria","lastName":"Rossi","email":"m@example.com"}}"#
         )
     }
 
@@ -174,7 +174,9 @@ import Testing
         #expect(r.eventType == "cancel" && r.cancelOnly)
         #expect(r.version.propertyCode == "HTL001" && r.version.confirmationId == "1000041")
         #expect(r.version.otaTime == Timestamps.parse("2026-01-03T08:00:00Z"))
-        #expect(Self.text(r) == #"{"id":"1000041","property":"HTL001","status":0}"#)
+        #expect(
+            Self.text(r) == #"{"id":"1000041","property":"HTL001","status":0,"modified":"2026-01-03T08:00:00.000000Z"}"#
+        )
     }
 
     @Test func refusalsNameTheFieldAndTheDialectsErrorType() throws {

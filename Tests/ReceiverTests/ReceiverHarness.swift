@@ -27,6 +27,7 @@ struct ReceiverHarness: Sendable {
     static func with(
         _ configure: (inout SandboxConfiguration) -> Void = { _ in },
         serve adjust: (inout ServeConfig) -> Void = { _ in },
+        sources adjustSources: (inout [SourceConfig], inout [String: String]) -> Void = { _, _ in },
         _ body: (ReceiverHarness) async throws -> Void
     ) async throws {
         var configuration = SandboxConfiguration()
@@ -39,7 +40,8 @@ struct ReceiverHarness: Sendable {
                 let connection = try await db.connect()
                 _ = try await Migrator().migrate(connection)
                 await connection.close()
-                let (config, environment) = Self.config(sandbox: sandbox, adjust)
+                var (config, environment) = Self.config(sandbox: sandbox, adjust)
+                adjustSources(&config.sources, &environment)
                 let receiver = try ReceiverServer(
                     config: config, databaseURL: db.url, secrets: SecretResolver(environment: environment),
                     logLines: Self.warningsOnly)

@@ -4,11 +4,16 @@
 -- same as a full rebuild would give. Ordering: OTA time, then arrival order
 -- (event_id); a missing OTA time falls back to the time it was loaded.
 -- The lifecycle follows status transitions, not the OTA's event names.
+-- A cancellation that names the booking but carries none of its content (an
+-- OpenTravel OTA_CancelRQ that arrived before the version it cancels) takes the
+-- content of the version before it, overlaid with its own (status 0, its time);
+-- the condition on e.data is tested once per row before the look-up, so
+-- bookings with content pay nothing for it.
 
 create temp table reservation_versions on commit drop as
 with ordered as (
     select e.event_id, e.property_code, e.confirmation_id, e.event_type, e.source, e.origin, e.content_hash, e.loaded_at,
-           e.data,
+           coalesce(prior.data || e.data, e.data) as data,
            coalesce(e.ota_time, e.loaded_at) as valid_from,
            lead(coalesce(e.ota_time, e.loaded_at)) over booking as valid_to,
            row_number() over booking as version,
@@ -17,6 +22,16 @@ with ordered as (
     from staging.reservation_events e
     join reservation_batch b
       on (b.property_code, b.confirmation_id, b.source) = (e.property_code, e.confirmation_id, e.source)
+    left join lateral (
+        select p.data
+        from staging.reservation_events p
+        where not (e.data ? 'roomStay')
+          and (p.property_code, p.confirmation_id, p.source) = (e.property_code, e.confirmation_id, e.source)
+          and not p.is_collision and p.data ? 'roomStay'
+          and (coalesce(p.ota_time, p.loaded_at), p.event_id) < (coalesce(e.ota_time, e.loaded_at), e.event_id)
+        order by coalesce(p.ota_time, p.loaded_at) desc, p.event_id desc
+        limit 1
+    ) prior on true
     where not e.is_collision
     window booking as (partition by e.property_code, e.confirmation_id, e.source
                        order by coalesce(e.ota_time, e.loaded_at), e.event_id)

@@ -16,7 +16,7 @@ public struct OpenTravelReservation: Sendable {
     public var eventType: String
     /// A cancellation that names the reservation but carries none of its content
     /// (`OTA_CancelRQ`, or a Cancel without room stays): landed as the stored content
-    /// with its status cancelled.
+    /// with its status cancelled and its modification time.
     public var cancelOnly: Bool
     /// The reservation element's bytes within its document.
     public var raw: Range<Int>
@@ -137,13 +137,23 @@ private struct Reader {
         guard hotel.utf8.count <= 100 else { throw Refusal("HotelCode is longer than 100 bytes", type: 3) }
         let (eventType, cancelled) = try status()
         let otaTime = try modifiedTime() ?? createdTime()
+        // The version's own time is part of its content: a restore back to an earlier
+        // content is a new version, not a repeat of the old one. Only the reservation's
+        // time counts (a pulled queue's root TimeStamp is the time of the read); a cancel
+        // request has only its root's.
+        let stamp =
+            kind == .cancel
+            ? root.attribute("TimeStamp") : element.attribute("LastModifyDateTime")
+        let modified: [(String, JSONText)] =
+            try stamp.map {
+                [("modified", .string(Timestamps.format(try time($0, "LastModifyDateTime"))))]
+            } ?? []
         let stays = element.child("RoomStays")?.children("RoomStay") ?? []
         if stays.isEmpty {
             guard cancelled else { throw Refusal("reservation \(id) has no RoomStay", type: 10, code: 321) }
             // A cancellation by id alone: the content is the stored version's (ReservationLanding).
-            let data = JSONText.object([
-                ("id", .string(id)), ("property", .string(hotel)), ("status", .number("0")),
-            ])
+            let data = JSONText.object(
+                [("id", .string(id)), ("property", .string(hotel)), ("status", .number("0"))] + modified)
             return OpenTravelReservation(
                 version: BookingVersion(
                     confirmationId: id, propertyCode: hotel, data: Array(data.text.utf8), otaTime: otaTime),
@@ -172,6 +182,9 @@ private struct Reader {
 
         var members: [(String, JSONText)] = [
             ("id", .string(id)), ("property", .string(hotel)), ("status", .number(cancelled ? "0" : "1")),
+        ]
+        members += modified
+        members += [
             (
                 "roomStay",
                 .object([
@@ -180,7 +193,7 @@ private struct Reader {
                     ("rateID", rooms[0].ratePlan.map(JSONText.string) ?? .null),
                     ("rooms", .number(String(rooms.count))),
                 ])
-            ),
+            )
         ]
         var bookInfo: [(String, JSONText)] = [("source", .string(channel() ?? sourceName))]
         if let created = try createdTime() {
