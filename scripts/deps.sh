@@ -4,7 +4,8 @@
 set -euo pipefail
 # systemd: systemd-analyze, which the tests run over the units; binutils: strip,
 # for the installed-binary test's copy.
-want=(libpq-dev libcurl4-openssl-dev postgresql pkg-config curl systemd binutils)
+# prometheus (promtool) and prometheus-node-exporter: the monitoring tests run the real ones.
+want=(libpq-dev libcurl4-openssl-dev postgresql pkg-config curl systemd binutils prometheus prometheus-node-exporter)
 missing=()
 for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

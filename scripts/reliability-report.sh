@@ -2,15 +2,18 @@
 # Turns the JSON lines the torture scenarios append (OTA_TORTURE_REPORT) into the
 # table `make torture` prints and docs/reliability.md keeps.
 #
-#   scripts/reliability-report.sh REPORT.jsonl OUT.md "COMMAND"
+#   scripts/reliability-report.sh REPORT.jsonl OUT.md "COMMAND" ["NOTE"]
+#
+# NOTE, when given, is a sentence printed under the table (e.g. which scenarios were skipped).
 set -euo pipefail
 REPORT=${1:?usage: scripts/reliability-report.sh REPORT.jsonl OUT.md COMMAND}
 OUT=${2:?usage: scripts/reliability-report.sh REPORT.jsonl OUT.md COMMAND}
 COMMAND=${3:-make torture}
+NOTE=${4:-}
 [ -s "$REPORT" ] || { echo "reliability-report: $REPORT is empty; fix: run the torture scenarios first"; exit 1; }
-python3 - "$REPORT" "$OUT" "$COMMAND" <<'PY'
+python3 - "$REPORT" "$OUT" "$COMMAND" "$NOTE" <<'PY'
 import json, os, platform, subprocess, sys, datetime
-report, out, command = sys.argv[1:4]
+report, out, command, note = sys.argv[1:5]
 rows = {}
 for line in open(report):
     r = json.loads(line)
@@ -33,6 +36,8 @@ for name, row in rows.items():
 total = sum(r["violations"] for r in rows.values())
 print("\n".join(table))
 print(f"total violations: {total}")
+if note:
+    print(note)
 with open(out, "w") as f:
     f.write("# Reliability: the invariants under faults\n\n")
     f.write(f"Written by `{command}` on {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC: {os.cpu_count()} cores, "
@@ -44,4 +49,6 @@ with open(out, "w") as f:
     for name, row in rows.items():
         f.write(f"| {name} | {row['trials']} | {row['violations']} | {'; '.join(row['notes'])} |\n")
     f.write(f"\nTotal violations: **{total}**.\n")
+    if note:
+        f.write(f"\n{note}\n")
 PY

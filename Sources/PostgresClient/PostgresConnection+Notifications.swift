@@ -16,7 +16,8 @@ extension PostgresConnection {
         guard channel.range(of: "^[a-z_][a-z0-9_]{0,62}$", options: .regularExpression) != nil else {
             throw PostgresError(
                 kind: .client, sqlState: "42602",
-                message: "LISTEN: \(channel) is not a plain lowercase identifier; fix: name the channel with a-z, 0-9 and _")
+                message:
+                    "LISTEN: \(channel) is not a plain lowercase identifier; fix: name the channel with a-z, 0-9 and _")
         }
         try await executeScript("listen \(channel)")
     }
@@ -45,7 +46,8 @@ extension PostgresConnection {
                 let left = deadline - ContinuousClock.now
                 if !received.isEmpty || left <= .zero || Task.isCancelled { return received }
                 let slice = min(left, .milliseconds(100))
-                let milliseconds = Int32(max(1, slice.components.seconds * 1000 + slice.components.attoseconds / 1_000_000_000_000_000))
+                let milliseconds = Int32(
+                    max(1, slice.components.seconds * 1000 + slice.components.attoseconds / 1_000_000_000_000_000))
                 var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
                 _ = poll(&descriptor, 1, milliseconds)
             }

@@ -86,6 +86,7 @@ extension PostgresConnection {
         // A failed reset leaves the session bad; the statement then reports the server's error.
         guard PQstatus(handle) == CONNECTION_OK else { return }
         statements.reset()
+        sessionFacts = [:]
         planRefused = false
         canceller = QueryCanceller(connection: handle)
         PQsetNoticeProcessor(handle, { _, _ in }, nil)

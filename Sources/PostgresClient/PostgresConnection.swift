@@ -26,6 +26,8 @@ public actor PostgresConnection {
     var revivesDroppedSession = false
     /// The session's time zone setting, set again on a replaced session.
     var sessionTimeZone: String?
+    /// What callers read of the server once per session (see `sessionFact`); emptied with a replaced session.
+    var sessionFacts: [String: Bool] = [:]
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
@@ -103,6 +105,17 @@ public actor PostgresConnection {
         PQfinish(handle)
         self.handle = nil
         canceller = nil
+    }
+
+    /// A yes/no fact about the server that a caller read before on this session (nil: not read yet),
+    /// so a hot path asks once per session instead of once per statement.
+    public func sessionFact(_ name: String) -> Bool? {
+        sessionFacts[name]
+    }
+
+    /// Keeps a fact read from the server for the rest of this session (see `sessionFact`).
+    public func rememberSessionFact(_ name: String, _ value: Bool) {
+        sessionFacts[name] = value
     }
 
     /// Whether `close()` was called or the server dropped the session.

@@ -175,6 +175,30 @@ import Testing
         await receiver.stop()
     }
 
+    @Test func aPushNotAnsweredInTimeIsRetried() async throws {
+        let receiver = OpenTravelReceiver()
+        let port = try await receiver.start()
+        try await withSandbox({
+            Self.busy(&$0)
+            $0.openTravel.pushTimeoutSeconds = 1
+            $0.webhooks = [
+                WebhookRegistration(property: "HTL001", mode: .opentravel, url: "http://127.0.0.1:\(port)/slow")
+            ]
+        }) { server, _ in
+            // Until the first booking change of HTL001: one or two pushes, each waiting out a timeout.
+            for _ in 0..<240 where server.openTravelPushes().isEmpty { server.advance(minutes: 1) }
+            await server.waitForOpenTravelPushes()
+            let pushes = server.openTravelPushes()
+            #expect(!pushes.isEmpty)
+            for push in pushes {
+                #expect(push.outcome == .delivered && push.attempts.count == 2)
+                #expect(push.attempts.first.map { $0.status == nil && $0.error != nil } == true)
+                #expect(push.attempts.last.map { $0.delivered && $0.retransmission } == true)
+            }
+        }
+        await receiver.stop()
+    }
+
     @Test func repeatsShuffledOrderEarlyChangesAndStatusClashes() async throws {
         let receiver = OpenTravelReceiver()
         let port = try await receiver.start()

@@ -4,7 +4,8 @@ import Logging
 
 /// A local push endpoint for the OpenTravel tests: it records every request and answers
 /// what `answer` says for it (status and body), given how many requests with this path
-/// and EchoToken it had (1 for a message's first try).
+/// and EchoToken it had (1 for a message's first try). Paths starting with /slow answer
+/// a message's first try only after two seconds (a server too slow for the sender).
 final class OpenTravelReceiver: Sendable {
     typealias Answer = @Sendable (_ path: String, _ count: Int) -> (status: Int, body: String)
 
@@ -37,6 +38,9 @@ final class OpenTravelReceiver: Sendable {
                 .init(
                     method: request.method.rawValue, path: request.uri.path, headers: headers,
                     body: Data(body.readableBytesView)))
+            if request.uri.path.hasPrefix("/slow") && count == 1 {
+                try? await Task.sleep(for: .seconds(2))
+            }
             let (status, text) = answer(request.uri.path, count)
             return Response(
                 status: .init(code: status), headers: [.contentType: "text/xml; charset=utf-8"],

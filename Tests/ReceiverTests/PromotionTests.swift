@@ -144,7 +144,8 @@ import Testing
                     == ["confirmed|true"])
             #expect(
                 try await h.strings(
-                    "select business_date::text from facts.reservation_nights where confirmation_id = '4242' order by 1")
+                    "select business_date::text from facts.reservation_nights where confirmation_id = '4242' order by 1"
+                )
                     == ["2026-05-01", "2026-05-02"])
             // Freshness: per scope in status and the feed, and the latency histograms.
             #expect(
@@ -193,7 +194,8 @@ import Testing
             try await listener.next(where: Self.announces("reservations", marker))
             await listener.close()
             #expect(
-                try await h.int("select count(distinct confirmation_id) from facts.reservations where confirmation_id <> '999999'")
+                try await h.int(
+                    "select count(distinct confirmation_id) from facts.reservations where confirmation_id <> '999999'")
                     == 1250)
             #expect(try await h.int("select count(*) from facts.reservations where status = 'cancelled'") == 250)
             #expect(try await h.int("select count(*) from facts.rates where source = 'acme'") > 0)

@@ -97,7 +97,7 @@ import Testing
                 stopped.store(true, ordering: .relaxed)
                 serve.terminate()
             }
-            let line = await Self.firstLine(pipe.fileHandleForReading)
+            let line = await ChildProcess.firstLine(pipe.fileHandleForReading)
             watchdog.cancel()
             let stoppedFirst = stopped.load(ordering: .relaxed)
             #expect(!stoppedFirst, "the start line came only when serve was stopped")
@@ -150,22 +150,6 @@ import Testing
                 "\(outcome.stderr)")
             #expect(requests.allSatisfy { $0["duration_ms"] != nil && $0["bytes"] != nil && $0["run_id"] != nil })
             #expect(requests.dropFirst().first?["property"] as? String == "HTL001")
-        }
-    }
-
-    /// Reads the first line of `handle` on a thread of its own (a blocking read must not
-    /// hold one of the cooperative pool's threads).
-    static func firstLine(_ handle: FileHandle) async -> String {
-        await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                var bytes: [UInt8] = []
-                while true {
-                    let data = handle.readData(ofLength: 1)
-                    guard let byte = data.first, byte != 0x0A else { break }
-                    bytes.append(byte)
-                }
-                continuation.resume(returning: String(decoding: bytes, as: UTF8.self))
-            }
         }
     }
 }

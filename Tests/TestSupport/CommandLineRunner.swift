@@ -93,6 +93,22 @@ public final class ChildProcess: @unchecked Sendable {
         Foundation.kill(process.processIdentifier, SIGTERM)
     }
 
+    /// The first line a child writes to a pipe, read on a thread of its own: a blocking read
+    /// must not hold one of the cooperative pool's threads (two here).
+    public static func firstLine(_ handle: FileHandle) async -> String {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                var bytes: [UInt8] = []
+                while true {
+                    let data = handle.readData(ofLength: 1)
+                    guard let byte = data.first, byte != 0x0A else { break }
+                    bytes.append(byte)
+                }
+                continuation.resume(returning: String(decoding: bytes, as: UTF8.self))
+            }
+        }
+    }
+
     public func wait() async throws -> CommandLineRunner.Outcome {
         var iterator = exited.makeAsyncIterator()
         let status = await iterator.next() ?? process.terminationStatus

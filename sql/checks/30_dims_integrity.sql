@@ -30,10 +30,12 @@ on conflict (run_id, check_name) do update
 set failures = excluded.failures, sample = excluded.sample, checked_at = excluded.checked_at;
 
 with bad as (
+    -- Distinct within each part first: the planner knows each table's few distinct keys
+    -- and hashes them, where a union of the raw rows sorted a first load's million.
     select k.* from (
-        select property_code, rate_id, room_code, channel from checked_rates
+        select distinct property_code, rate_id, room_code, channel from checked_rates
         union  -- new cells' values, from the rows they were built from (00_scope.sql)
-        select property_code, rate_id, room_code, channel from rate_differing
+        select distinct property_code, rate_id, room_code, channel from rate_differing
         where current_from is null and not ops.check_all()
     ) k
     where not exists (select 1 from dims.rate_plans d where (d.property_code, d.rate_id) = (k.property_code, k.rate_id))

@@ -69,6 +69,8 @@ from (values
     ('ops.watermarks', 'local'),
     ('ops.transform_state', 'local'),
     ('ops.transform_horizons', 'local'),
+    -- OpenTravel reservations served and not yet acknowledged: small, read by status and the pull.
+    ('ops.opentravel_waiting', 'local'),
     ('ops.promotion_set_aside', 'local'),
     ('ops.fact_freshness', 'local'),
     ('ops.transform_steps', 'local'),

@@ -16,6 +16,10 @@ left join reservation_versions v
   on (v.property_code, v.confirmation_id, v.source, v.valid_from, v.content_hash)
    = (f.property_code, f.confirmation_id, f.source, f.valid_from, f.content_hash)
 where v.property_code is null;
+-- Analyzed, so the planner knows how few rows it holds (usually none): a temporary
+-- table is never analyzed by autovacuum, and unanalyzed it is guessed at ten pages,
+-- for which PostgreSQL sorted the whole fact table for a merge join.
+analyze reservation_versions_gone;
 
 delete from facts.reservations f
 using reservation_versions_gone g

@@ -149,6 +149,7 @@ select v.property_code, v.room_code, v.stay_date, v.valid_from,
 from versions v
 window cell as (partition by v.property_code, v.room_code, v.stay_date, v.source
                 order by v.valid_from);
+analyze availability_late_history;  -- joined with facts.availability below (see availability_late_gone)
 
 -- Versions the recomputed history no longer has: found by an anti-join, then
 -- deleted by key (Citus joins a temporary table with a distributed one, but
@@ -162,6 +163,10 @@ left join availability_late_history h
   on (h.property_code, h.room_code, h.stay_date, h.source, h.valid_from, h.row_hash)
    = (f.property_code, f.room_code, f.stay_date, f.source, f.valid_from, f.row_hash)
 where f.valid_from >= l.first_new and h.property_code is null;
+-- Analyzed, so the planner knows how few rows it holds (usually none): a temporary
+-- table is never analyzed by autovacuum, and unanalyzed it is guessed at ten pages,
+-- for which PostgreSQL sorted the whole fact table for a merge join.
+analyze availability_late_gone;
 
 delete from facts.availability f
 using availability_late_gone g

@@ -261,6 +261,7 @@ select v.property_code, v.rate_id, v.room_code, v.stay_date, v.adults, v.childre
 from versions v
 window cell as (partition by v.property_code, v.rate_id, v.room_code, v.stay_date, v.adults, v.children, v.channel, v.source
                 order by v.valid_from);
+analyze rate_late_history;  -- its join with facts.rates below has no guard (see rate_late_gone)
 
 -- Versions the recomputed history no longer has: found by an anti-join, then
 -- deleted by key (Citus joins a temporary table with a distributed one, but
@@ -276,6 +277,10 @@ left join rate_late_history h
    = (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel, f.source, f.valid_from, f.row_hash)
 where f.valid_from >= l.first_new and h.property_code is null
   and exists (select 1 from rate_late_cells);
+-- Analyzed, so the planner knows how few rows it holds (usually none): a temporary
+-- table is never analyzed by autovacuum, and unanalyzed it is guessed at ten pages,
+-- for which PostgreSQL sorted the whole fact table for a merge join.
+analyze rate_late_gone;
 
 delete from facts.rates f
 using rate_late_gone g

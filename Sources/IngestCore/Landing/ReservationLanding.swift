@@ -61,18 +61,30 @@ public enum ReservationLanding {
 
     public static func land(_ event: Event, on connection: isolated PostgresConnection) async throws -> Outcome {
         let data = String(decoding: event.version.data, as: UTF8.self)
-        // The landing transaction's id, read first and passed: on a Citus cluster the insert
-        // below runs whole on the property's worker, where a column default would give the
-        // worker's transaction id, not the coordinator's that the promotion marks compare
-        // with (sql/migrations/0090_landing_fence.sql). Callers hold a transaction, so it
-        // is this insert's own.
-        let xid = try await connection.query("select ops.fenced_xact_id()::text")[0].decode(String.self, at: 0)
+        // On one server the landed_xid column's default, pg_current_xact_id(), is this insert's
+        // transaction. On a Citus cluster the insert runs whole on the property's worker, where a
+        // default would give the worker's transaction id, not the coordinator's that the
+        // promotion marks compare with (sql/migrations/0090_landing_fence.sql): there the id is
+        // read first, with the fence's shared lock, and passed. Callers hold a transaction, so it
+        // is this insert's own. Whether the warehouse is distributed is read once per session:
+        // `ota-ingest distribute` runs before ota-ingest is pointed at the coordinator.
+        var parameters: [(any PostgresBindable)?] = [
+            event.source, event.version.propertyCode, String(event.version.confirmationId), event.eventType,
+            event.syncType, event.origin, event.version.otaTime.map(Timestamps.format), event.raw, event.rawFormat,
+            event.batchId, data, event.runId, event.takesStoredContent, event.detectsCollision,
+        ]
+        var xidColumn = "", xidValue = ""
+        if try await isDistributed(connection) {
+            parameters.append(
+                try await connection.query("select ops.fenced_xact_id()::text")[0].decode(String.self, at: 0))
+            (xidColumn, xidValue) = (", landed_xid", ", $15::xid8")
+        }
         // The hash is taken over jsonb's canonical text, so the same version hashes
         // the same whether it came by pull, JSON push or XML push.
         let rows = try await connection.query(
             """
             with incoming as (
-                select case when $14 then coalesce(
+                select case when $13 then coalesce(
                            (select e.data || $11::jsonb
                             from staging.reservation_events e
                             where e.source = $1 and e.property_code = $2 and e.confirmation_id = $3
@@ -86,26 +98,29 @@ public enum ReservationLanding {
             )
             insert into staging.reservation_events
                 (source, property_code, confirmation_id, event_type, sync_type, origin, ota_time, content_hash,
-                 is_collision, raw, raw_format, data, batch_id, run_id, landed_xid)
+                 is_collision, raw, raw_format, data, batch_id, run_id\(xidColumn))
             select $1, $2, $3, $4, $5, $6, $7::timestamptz, h.content_hash,
-                   $4 = 'new' and $15 and exists (
+                   $4 = 'new' and $14 and exists (
                        select 1 from staging.reservation_events e
                        -- The property (a booking never changes it) lets the version key's
                        -- index answer this; without it every "new" scans the table.
                        where e.source = $1 and e.property_code = $2 and e.confirmation_id = $3
                          and not e.is_collision
                          and e.content_hash <> h.content_hash),
-                   $8, $9, h.data, $10, $12, $13::xid8
+                   $8, $9, h.data, $10, $12\(xidValue)
             from hashed h
             on conflict (source, property_code, confirmation_id, content_hash) do nothing
             returning is_collision
-            """,
-            [
-                event.source, event.version.propertyCode, String(event.version.confirmationId), event.eventType,
-                event.syncType, event.origin, event.version.otaTime.map(Timestamps.format), event.raw, event.rawFormat,
-                event.batchId, data, event.runId, xid, event.takesStoredContent, event.detectsCollision,
-            ])
+            """, parameters)
         guard let row = rows.first else { return .duplicate }
         return try row.decode(Bool.self, at: 0) ? .collision : .landed
+    }
+
+    /// Whether the warehouse is distributed by Citus, asked of the server once per session.
+    static func isDistributed(_ connection: isolated PostgresConnection) async throws -> Bool {
+        if let known = connection.sessionFact("ops.is_distributed") { return known }
+        let distributed = try await connection.query("select ops.is_distributed()")[0].decode(Bool.self, at: 0)
+        connection.rememberSessionFact("ops.is_distributed", distributed)
+        return distributed
     }
 }

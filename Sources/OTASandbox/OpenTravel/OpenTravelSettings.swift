@@ -20,7 +20,7 @@ public struct OpenTravelSettings: Sendable, Equatable {
     public var pushMaxAttempts: Int = 10
     /// Wall-clock gap between two tries of one push (10 tries in an hour by default).
     public var pushRetryIntervalMilliseconds: Int = 360_000
-    /// A push not answered within this many seconds is a failed try.
+    /// A push not answered within this many seconds is a failed try (whole seconds, at least 1).
     public var pushTimeoutSeconds: Double = 10
 
     public init() {}

@@ -20,7 +20,9 @@ struct WebhookSender: Sendable {
         guard let url = URL(string: request.url) else { throw URLError(.badURL) }
         var r = URLRequest(url: url)
         r.httpMethod = request.method
-        r.timeoutInterval = timeout
+        // Whole seconds: FoundationNetworking on Linux turns a fraction below one into an
+        // immediate timeout.
+        r.timeoutInterval = max(1, timeout.rounded(.up))
         for (name, value) in request.headers { r.setValue(value, forHTTPHeaderField: name) }
         if !request.body.isEmpty { r.httpBody = Data(request.body) }
         let (data, response) = try await session.data(for: r)
