@@ -19,7 +19,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 
 CITUS_TARGETS := citus test-citus citus-start citus-stop
-.PHONY: $(CITUS_TARGETS) deps build build-release install deb db-start db-stop db-reset psql demo test lint format docs bench bench-copy bench-sandbox bench-pull bench-load bench-transform bench-reconcile bench-export bench-nightly bench-serve bench-freshness bench-anchors torture
+.PHONY: $(CITUS_TARGETS) deps build build-release install deb db-start db-stop db-reset psql demo test lint format docs bench bench-copy bench-sandbox bench-pull bench-load bench-transform bench-reconcile bench-export bench-nightly bench-serve bench-freshness bench-citus bench-anchors torture
 
 deps:
 	@bash scripts/deps.sh
@@ -169,6 +169,13 @@ bench-serve: deps
 bench-freshness: deps
 	$(RELEASE) --product ota-ingest
 	bash scripts/bench-freshness.sh "$$($(RELEASE) --show-bin-path)"
+
+# Transform, reconcile and nightly on the single server and on a three-node Citus cluster on
+# this machine, one after the other: the cluster's overhead, and where its time goes. Needs
+# `make citus` (says so and skips otherwise). SCALE=0.1 for a tenth of the data.
+SCALE ?= 1
+bench-citus: build-release db-start
+	@$(WITH_PG) bash scripts/bench-citus.sh "$$($(RELEASE) --show-bin-path)" "$(SCALE)"
 
 # Speed is measured here, never in timed unit tests: every benchmark, RUNS passes (3), medians
 # and spread beside each same-run floor, then 10x runs of pull and transform; writes

@@ -13,9 +13,11 @@
 #   TEN_AFTER=N  the 10x runs follow pass N instead of the last, so a run that
 #              has to stop early (a loaded machine) still has the scaling figures
 #
-# Each pass runs copy, load, pull, transform, reconcile, export, nightly and
-# serve once, in that order, at the base scale; then pull and transform run
-# once more at ten times it, for the scaling table. Each benchmark prints its
+# Each pass runs copy, load, pull, transform, reconcile, export, nightly,
+# serve and freshness once, in that order, at the base scale; then citus runs
+# once (transform, reconcile and nightly on the single server and on a
+# three-node Citus cluster, when Citus is installed), and pull and transform
+# once more at ten times the scale, for the scaling table. Each benchmark prints its
 # own lines (kept in .local/bench/) and appends its figures, each with the
 # anchor or floor it measured in the same run, to .local/bench/records.tsv
 # (scripts/bench-common.sh); scripts/bench-report.py turns that into the
@@ -29,7 +31,7 @@ case "${QUICK:-0}" in
 0 | "") RUNS=${RUNS:-3} BASE=1 ;;
 *) RUNS=${RUNS:-1} BASE=0.1 ;;
 esac
-ALL="copy load pull transform reconcile export nightly serve freshness"
+ALL="copy load pull transform reconcile export nightly serve freshness citus"
 ONLY=${ONLY:-$ALL}
 OUT=${BENCH_OUT:-docs/benchmarks.md}
 STATE=$PWD/.local/bench
@@ -60,6 +62,7 @@ command_of() {
     nightly) echo "bash scripts/bench-nightly.sh $b $(scaled 50 "$2")" ;;
     serve) echo "bash scripts/bench-serve.sh $b $(scaled 30 "$2")" ;;
     freshness) echo "bash scripts/bench-freshness.sh $b $(scaled 60 "$2") $(scaled 15 "$2")" ;;
+    citus) echo "bash scripts/bench-citus.sh $b $2" ;;
     *) echo "bench: no benchmark named $1; fix: ONLY takes some of: $ALL" >&2; return 1 ;;
     esac
 }
@@ -82,8 +85,11 @@ run_one() { # name scale pass
 SHOWN="make bench${QUICK:+ QUICK=$QUICK}${TEN_AFTER:+ TEN_AFTER=$TEN_AFTER}"
 TEN_AFTER=${TEN_AFTER:-$RUNS}
 for pass in $(seq 1 "$RUNS"); do
-    for name in $ONLY; do run_one "$name" "$BASE" "$pass"; done
+    for name in $ONLY; do [ "$name" = citus ] || run_one "$name" "$BASE" "$pass"; done
     [ "$pass" != "$TEN_AFTER" ] && continue
+    # Once: the cluster runs its own single-server side (scripts/bench-citus.sh); without Citus
+    # installed it says so and records nothing.
+    case " $ONLY " in *" citus "*) run_one citus "$BASE" "$pass" ;; esac
     for name in pull transform; do
         case " $ONLY " in *" $name "*) run_one "$name" "$TEN" 1 ;; esac
     done
