@@ -27,9 +27,18 @@ import Testing
     @Test func aReportOfThirteenMonthsOpensInChromiumWithTheFeedsFigures() async throws {
         try await TestDatabase.with { db in
             let w = try await CitusTests.warehouse(url: db.url, distributed: false, world: Self.world)
-            try await CitusTests.twoNights(w)
+            // One night (its steps, drift, a first snapshot of each scope), then a reconcile of
+            // its own a day later: a second snapshot, so each scope has a PSI.
+            let config = try Self.config(w.harness)
+            w.server.advance(minutes: 1440)
+            let night = try await w.nightly(config)
+            #expect([0, 3, 4].contains(night.status), "nightly: \(night.stderr)")
+            w.server.advance(minutes: 1440)
+            let reconcile = try await w.run([
+                "reconcile", "--repair", "--config", config.path,
+            ])
+            #expect([0, 4].contains(reconcile.status), "reconcile: \(reconcile.stderr)")
             let property = w.server.accounts().map(\.code).sorted()[0]
-            let config = try NightlyTests.config(w.harness)
             let history = try Self.history(property: property)
             let load = try await w.run([
                 "load", "reservations", "--source", "webhotelier", "--file", history.path, "--config", config.path,
@@ -133,6 +142,24 @@ import Testing
             #expect(unknown.stderr.contains("property NOPE is not in dims.properties; fix:"))
             #expect(unknown.stderr.split(separator: "\n").count == 1)
         }
+    }
+
+    /// The WebHotelier source alone, a 30-day stay window: what the report draws, no more.
+    static func config(_ h: PullHarness) throws -> URL {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("report-\(UUID().uuidString).toml")
+        try """
+        [sources.webhotelier]
+        kind = "webhotelier"
+        base_url = "\(h.baseURL)"
+        credentials_env_prefix = "WH_"
+        pending_interval_minutes = 0
+        feed_interval_minutes = 0
+        stay_window_days = 30
+        chunk_days = 30
+        requests_per_second = 5000
+        burst = 5000
+        """.write(to: file, atomically: true, encoding: .utf8)
+        return file
     }
 
     /// 13 months of bookings at `property` as a backfill would bring them: stays from 395 days
