@@ -70,6 +70,7 @@ public final class SandboxServer: Sendable {
         ticker.withLock { $0 }?.cancel()
         await core.webhooks.stop()
         await core.openTravelPushes.stop()
+        await core.openTravelARI.stop()
         guard
             let task = running.withLock({ state -> Task<Void, any Error>? in
                 defer { state = nil }
@@ -249,6 +250,23 @@ public final class SandboxServer: Sendable {
 
     /// Waits until every OpenTravel push so far was delivered or failed for good.
     public func waitForOpenTravelPushes() async { await core.openTravelPushes.waitUntilIdle() }
+
+    /// Pushes availability, restrictions and rates to every `opentravelARI` registration,
+    /// in order: the plan's flush, then its deltas. Returns the number of requests queued.
+    @discardableResult
+    public func pushOpenTravelARI(_ plan: OpenTravelARIPlan) -> Int { core.pushOpenTravelARI(plan) }
+
+    /// Every ARI push and its tries, in the order they were queued.
+    public func openTravelARIPushes() -> [OpenTravelARIPushTruth] { core.openTravelARI.deliveries }
+
+    /// Waits until every ARI push so far was delivered or failed for good.
+    public func waitForOpenTravelARI() async { await core.openTravelARI.waitUntilIdle() }
+
+    /// The grid (hotel, room, rate plan, night: every field) that the ARI messages
+    /// delivered to `registration` (by default the first ARI registration) imply.
+    public func openTravelARIGrid(registration: Int? = nil, hotel: String? = nil) -> [OpenTravelARICellTruth] {
+        core.openTravelARI.grid(registration: registration, hotel: hotel)
+    }
 
     /// Invalidates every token issued so far.
     public func revokeOpenTravelTokens() { core.world.withLock { $0.openTravel.tokens = [:] } }
