@@ -19,7 +19,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 
 CITUS_TARGETS := citus test-citus citus-start citus-stop
-.PHONY: $(CITUS_TARGETS) deps build build-release install deb db-start db-stop db-reset psql demo test lint format docs bench bench-copy bench-sandbox bench-pull bench-load bench-transform bench-reconcile bench-export bench-nightly bench-serve bench-freshness bench-anchors torture
+.PHONY: $(CITUS_TARGETS) deps build build-release install deb db-start db-stop db-reset psql demo test lint format docs bench bench-copy bench-sandbox bench-pull bench-load bench-transform bench-reconcile bench-export bench-nightly bench-serve bench-freshness bench-report bench-anchors torture
 
 deps:
 	@bash scripts/deps.sh
@@ -169,6 +169,11 @@ bench-serve: deps
 bench-freshness: deps
 	$(RELEASE) --product ota-ingest
 	bash scripts/bench-freshness.sh "$$($(RELEASE) --show-bin-path)"
+
+# `ota-ingest report` over 50 properties with 13 months of history, beside psql running the
+# feed queries it reads, and its peak memory.
+bench-report: build-release db-start
+	@$(WITH_PG) bash scripts/bench-report.sh "$$($(RELEASE) --show-bin-path)"
 
 # Speed is measured here, never in timed unit tests: every benchmark, RUNS passes (3), medians
 # and spread beside each same-run floor, then 10x runs of pull and transform; writes

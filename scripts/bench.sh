@@ -13,8 +13,8 @@
 #   TEN_AFTER=N  the 10x runs follow pass N instead of the last, so a run that
 #              has to stop early (a loaded machine) still has the scaling figures
 #
-# Each pass runs copy, load, pull, transform, reconcile, export, nightly and
-# serve once, in that order, at the base scale; then pull and transform run
+# Each pass runs copy, load, pull, transform, reconcile, export, nightly,
+# serve, freshness and report once, in that order, at the base scale; then pull and transform run
 # once more at ten times it, for the scaling table. Each benchmark prints its
 # own lines (kept in .local/bench/) and appends its figures, each with the
 # anchor or floor it measured in the same run, to .local/bench/records.tsv
@@ -29,7 +29,7 @@ case "${QUICK:-0}" in
 0 | "") RUNS=${RUNS:-3} BASE=1 ;;
 *) RUNS=${RUNS:-1} BASE=0.1 ;;
 esac
-ALL="copy load pull transform reconcile export nightly serve freshness"
+ALL="copy load pull transform reconcile export nightly serve freshness report"
 ONLY=${ONLY:-$ALL}
 OUT=${BENCH_OUT:-docs/benchmarks.md}
 STATE=$PWD/.local/bench
@@ -60,6 +60,7 @@ command_of() {
     nightly) echo "bash scripts/bench-nightly.sh $b $(scaled 50 "$2")" ;;
     serve) echo "bash scripts/bench-serve.sh $b $(scaled 30 "$2")" ;;
     freshness) echo "bash scripts/bench-freshness.sh $b $(scaled 60 "$2") $(scaled 15 "$2")" ;;
+    report) echo "bash scripts/bench-report.sh $b $(scaled 50 "$2")" ;;
     *) echo "bench: no benchmark named $1; fix: ONLY takes some of: $ALL" >&2; return 1 ;;
     esac
 }
