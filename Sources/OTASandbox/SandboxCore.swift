@@ -21,7 +21,8 @@ final class SandboxCore: Sendable {
     let syncObserver = Locked<(@Sendable (Int) async -> Void)?>(nil)
     /// Called with the account, the queue ("new"/"modify") and the ids before an OpenTravel
     /// acknowledgement is applied (the same use: act at the moment of the ack).
-    let openTravelAckObserver = Locked<(@Sendable (String, String, [String]) async -> Void)?>(nil)
+    /// Answers whether the acknowledgement is applied (false: dropped unapplied, as if it never came).
+    let openTravelAckObserver = Locked<(@Sendable (String, String, [String]) async -> Bool)?>(nil)
 
     init(configuration: SandboxConfiguration) throws {
         self.configuration = configuration

@@ -145,7 +145,23 @@ public final class SandboxServer: Sendable {
     /// Runs `observer` with (account, queue "new"/"modify", ids) before each OpenTravel
     /// acknowledgement with `<Success/>` is applied (nil to stop).
     public func observeOpenTravelAcks(_ observer: (@Sendable (String, String, [String]) async -> Void)?) {
-        core.openTravelAckObserver.withLock { $0 = observer }
+        guard let observer else {
+            core.openTravelAckObserver.withLock { $0 = nil }
+            return
+        }
+        let applying: @Sendable (String, String, [String]) async -> Bool = { account, queue, ids in
+            await observer(account, queue, ids)
+            return true
+        }
+        core.openTravelAckObserver.withLock { $0 = applying }
+    }
+
+    /// Like `observeOpenTravelAcks`, but `decide` answers whether the acknowledgement is
+    /// applied: false drops it unapplied and resets the connection, as if the client had
+    /// died before sending it (crash trials between a commit and its acknowledgement).
+    /// A dropped acknowledgement is logged with the outcome `dropped`.
+    public func interceptOpenTravelAcks(_ decide: (@Sendable (String, String, [String]) async -> Bool)?) {
+        core.openTravelAckObserver.withLock { $0 = decide }
     }
 
     /// Booking ids still in their property's sync queue, per property code.
