@@ -19,7 +19,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 
 CITUS_TARGETS := citus test-citus citus-start citus-stop
-.PHONY: $(CITUS_TARGETS) deps build build-release install deb db-start db-stop db-reset psql demo test lint format docs bench bench-copy bench-sandbox bench-pull bench-load bench-transform bench-reconcile bench-export bench-nightly bench-serve bench-freshness bench-citus bench-anchors torture
+.PHONY: $(CITUS_TARGETS) deps build build-release install deb db-start db-stop db-reset psql demo test lint format docs bench bench-copy bench-sandbox bench-pull bench-opentravel bench-load bench-transform bench-reconcile bench-export bench-nightly bench-serve bench-freshness bench-report bench-citus bench-anchors torture
 
 deps:
 	@bash scripts/deps.sh
@@ -124,6 +124,11 @@ bench-sandbox: build-release
 bench-pull: build-release db-start
 	@$(WITH_PG) bash scripts/bench-pull.sh "$$($(RELEASE) --show-bin-path)"
 
+# `pull reservations` of an OpenTravel account's queues (read, durable commit, acknowledge)
+# beside `ota-ingest load reservations` of the same reservations from a file.
+bench-opentravel: build-release db-start
+	@$(WITH_PG) bash scripts/bench-opentravel.sh "$$($(RELEASE) --show-bin-path)"
+
 # `ota-ingest load` of 1,000,000 rate records beside two psql \copy floors: the file into a jsonb
 # column, and the same records as the staging table's typed rows.
 bench-load: deps db-start
@@ -157,8 +162,8 @@ docs: deps db-start
 bench-anchors:
 	bash scripts/bench-anchors.sh
 
-# Durable pushes/s through `ota-ingest serve` under wrk, beside a pgbench floor, on a
-# cluster of its own with fsync and synchronous_commit on.
+# Durable pushes/s through `ota-ingest serve` under wrk (WebHotelier JSON, OpenTravel XML),
+# beside a pgbench floor, on a cluster of its own with fsync and synchronous_commit on.
 bench-serve: deps
 	$(RELEASE) --product ota-ingest
 	bash scripts/bench-serve.sh "$$($(RELEASE) --show-bin-path)"
@@ -169,6 +174,11 @@ bench-serve: deps
 bench-freshness: deps
 	$(RELEASE) --product ota-ingest
 	bash scripts/bench-freshness.sh "$$($(RELEASE) --show-bin-path)"
+
+# `ota-ingest report` over 50 properties with 13 months of history, beside psql running the
+# feed queries it reads, and its peak memory.
+bench-report: build-release db-start
+	@$(WITH_PG) bash scripts/bench-report.sh "$$($(RELEASE) --show-bin-path)"
 
 # Transform, reconcile and nightly on the single server and on a three-node Citus cluster on
 # this machine, one after the other: the cluster's overhead, and where its time goes. Needs

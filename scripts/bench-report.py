@@ -21,6 +21,7 @@ BENCHES = OrderedDict(
         ("copy", ("PostgresClient COPY", "{rows} generated JSON rows into a jsonb column")),
         ("load", ("`ota-ingest load rates`", "{rows} generated rate records (NDJSON, seed 42)")),
         ("pull", ("`ota-ingest pull inventory` from the sandbox's cursor feed", "a sandbox of {pull} properties (the records it served are in the table)")),
+        ("opentravel", ("`ota-ingest pull reservations` from the sandbox's OpenTravel queues", "one account of {opentravel} hotels, a simulated week of bookings queued (the reservations it served are in the table)")),
         ("transform", ("the SQL transforms and checks", "{rows} rate cells (8 properties x 25 rates x 5 occupancies x nights)")),
         ("reconcile", ("reconciliation's comparison", "a {rows}-key snapshot against as many fact cells, 1% different")),
         ("export", ("`ota-ingest export`", "{rows} current rate cells, CSV")),
@@ -191,6 +192,7 @@ def summary(figures, base, passes):
 SCALE_WORDS = {
     "rows": lambda s: f"{int(1_000_000 * float(s)):,}",
     "pull": lambda s: f"{max(1, round(190 * float(s))):,}",
+    "opentravel": lambda s: f"{max(1, round(100 * float(s)))}",
     "nightly": lambda s: f"{max(1, round(50 * float(s)))}",
     "serve": lambda s: f"{max(1, round(30 * float(s)))}",
 }

@@ -13,11 +13,11 @@
 #   TEN_AFTER=N  the 10x runs follow pass N instead of the last, so a run that
 #              has to stop early (a loaded machine) still has the scaling figures
 #
-# Each pass runs copy, load, pull, transform, reconcile, export, nightly,
-# serve and freshness once, in that order, at the base scale; then citus runs
-# once (transform, reconcile and nightly on the single server and on a
-# three-node Citus cluster, when Citus is installed), and pull and transform
-# once more at ten times the scale, for the scaling table. Each benchmark prints its
+# Each pass runs copy, load, pull, opentravel, transform, reconcile, export,
+# nightly, serve, freshness and report once, in that order, at the base scale;
+# then citus runs once (transform, reconcile and nightly on the single server
+# and on a three-node Citus cluster, when Citus is installed), and pull and
+# transform once more at ten times the scale, for the scaling table. Each benchmark prints its
 # own lines (kept in .local/bench/) and appends its figures, each with the
 # anchor or floor it measured in the same run, to .local/bench/records.tsv
 # (scripts/bench-common.sh); scripts/bench-report.py turns that into the
@@ -31,7 +31,7 @@ case "${QUICK:-0}" in
 0 | "") RUNS=${RUNS:-3} BASE=1 ;;
 *) RUNS=${RUNS:-1} BASE=0.1 ;;
 esac
-ALL="copy load pull transform reconcile export nightly serve freshness citus"
+ALL="copy load pull opentravel transform reconcile export nightly serve freshness report citus"
 ONLY=${ONLY:-$ALL}
 OUT=${BENCH_OUT:-docs/benchmarks.md}
 STATE=$PWD/.local/bench
@@ -56,12 +56,14 @@ command_of() {
     copy) echo "bash scripts/bench-copy.sh $b --rows $(scaled 1000000 "$2") --runs 1" ;;
     load) echo "bash scripts/bench-load.sh $b $(scaled 1000000 "$2")" ;;
     pull) echo "bash scripts/bench-pull.sh $b $(scaled 190 "$2")" ;;
+    opentravel) echo "bash scripts/bench-opentravel.sh $b $(scaled 100 "$2")" ;;
     transform) echo "SCALE=$2 bash scripts/bench-transform.sh" ;;
     reconcile) echo "SCALE=$2 REPEATS=1 bash scripts/bench-reconcile.sh" ;;
     export) echo "REPEATS=1 bash scripts/bench-export.sh $b $(scaled 1000000 "$2")" ;;
     nightly) echo "bash scripts/bench-nightly.sh $b $(scaled 50 "$2")" ;;
     serve) echo "bash scripts/bench-serve.sh $b $(scaled 30 "$2")" ;;
     freshness) echo "bash scripts/bench-freshness.sh $b $(scaled 60 "$2") $(scaled 15 "$2")" ;;
+    report) echo "bash scripts/bench-report.sh $b $(scaled 50 "$2")" ;;
     citus) echo "bash scripts/bench-citus.sh $b $2" ;;
     *) echo "bench: no benchmark named $1; fix: ONLY takes some of: $ALL" >&2; return 1 ;;
     esac

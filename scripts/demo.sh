@@ -4,7 +4,7 @@
 #
 # It configures ota-ingest the way a deployment would (a TOML file plus a
 # credentials directory with one file per property, as systemd's
-# LoadCredential= gives), then lets three simulated days pass at the sandbox
+# LoadCredential= gives), lets 13 months pass at the sandbox, then three more days
 # with one `ota-ingest nightly` after each, and shows what the users get.
 set -euo pipefail
 BIN=${1:?usage: scripts/demo.sh BIN_DIR}
@@ -21,9 +21,13 @@ echo "== ota-ingest migrate"
 "$BIN/ota-ingest" migrate
 
 echo
-echo "== ota-sandbox: a local OTA with 3 properties; silent booking changes on (drift only a search sees)"
+echo "== ota-sandbox: a local OTA with 3 properties and 13 months of history; silent booking changes on (drift only a search sees)"
 bash "$ROOT/scripts/sandbox.sh" stop
-bash "$ROOT/scripts/sandbox.sh" start "$BIN" --seed 1 --properties 3 --min-interval 5 --fault-silent-change 0.05
+# The OTA's world starts 13 months (395 days) before today and is run up to three
+# days before today before the first night, so last year's pace and the pickup
+# in the report are real bookings, not zeros.
+start=$(date -u -d "$(date -u +%Y-%m-%d) - 395 days" +%Y-%m-%dT00:00:00Z)
+bash "$ROOT/scripts/sandbox.sh" start "$BIN" --seed 1 --properties 3 --min-interval 5 --fault-silent-change 0.05 --start "$start"
 # shellcheck disable=SC1091
 . "$ROOT/.local/sandbox.env"
 
@@ -62,6 +66,11 @@ sandbox_now() { curl -fsS "$OTA_SANDBOX_URL/_sandbox/clock" | sed -n 's/.*"now":
 echo
 echo "== ota-ingest seed: reference data for every code the sandbox world uses"
 "$BIN/ota-ingest" seed --dir "$ROOT/seeds"
+
+echo
+echo "== the OTA's first 392 days pass (bookings made, changed and cancelled; prices moving)"
+advance 525600 # at most a year per call
+advance $(((392 - 365) * 1440))
 
 # Three simulated days, one nightly after each, as cron would run it. The
 # sandbox's clock is simulated, so each night is told the OTA's time (--now).
@@ -135,8 +144,13 @@ select source, stream, property_code, round(psi, 4) as psi, psi_status, breaches
 from feeds.retraining_signals order by 1, 2, 3;
 SQL
 
+echo
+echo "== ota-ingest report: pace, revenue, the rate calendar, drift, pipeline health and PSI in one HTML file"
+"$BIN/ota-ingest" report --out "$DEMO/report.html" --days 90
+
 bash "$ROOT/scripts/sandbox.sh" stop
 echo
+echo "The report: $DEMO/report.html (open it in a browser; it needs no network)"
 echo "Explore it: psql $DATABASE_URL   (or: make psql)"
 # Exit 4 here means drift was found and could not be repaired (see the drift table).
 exit "$status"

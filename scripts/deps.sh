@@ -4,8 +4,9 @@
 set -euo pipefail
 # systemd: systemd-analyze, which the tests run over the units; binutils: strip,
 # for the installed-binary test's copy.
-# prometheus (promtool) and prometheus-node-exporter: the monitoring tests run the real ones.
-want=(libpq-dev libcurl4-openssl-dev postgresql pkg-config curl systemd binutils prometheus prometheus-node-exporter)
+# prometheus (promtool) and prometheus-node-exporter: the monitoring tests run the real ones;
+# chromium: the report test opens the report in a real (headless) browser.
+want=(libpq-dev libcurl4-openssl-dev postgresql pkg-config curl systemd binutils prometheus prometheus-node-exporter chromium)
 missing=()
 for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

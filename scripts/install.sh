@@ -37,6 +37,12 @@ for unit in ota-ingest.service ota-ingest.timer ota-ingest-serve.service; do
 done
 install -m 0644 "$root/contrib/ota-ingest.sysusers" "$dest$sysusers_dir/ota-ingest.conf"
 gzip -9n <"$root/contrib/ota-ingest.1" >"$dest$prefix/share/man/man1/ota-ingest.1.gz"
+# The alert rules (with their promtool unit tests) and the dashboard, for an operator to copy
+# into Prometheus's and Grafana's folders: read only, never loaded from here.
+install -d "$dest$prefix/share/ota-ingest/prometheus" "$dest$prefix/share/ota-ingest/grafana"
+install -m 0644 "$root/contrib/prometheus/ota-ingest-alerts.yml" "$root/contrib/prometheus/ota-ingest-alerts.test.yml" \
+    "$dest$prefix/share/ota-ingest/prometheus/"
+install -m 0644 "$root/contrib/grafana/ota-ingest.json" "$dest$prefix/share/ota-ingest/grafana/"
 for file in ota-ingest.toml ota-ingest.env; do
     if [ -e "$dest/etc/ota-ingest/$file" ]; then
         echo "kept /etc/ota-ingest/$file; the sample is $root/contrib/$file"

@@ -14,13 +14,15 @@ final class SandboxCore: Sendable {
     let propertyByUsername: [String: Int]
     let webhooks: WebhookDispatcher
     let openTravelPushes: OpenTravelPushSender
+    let openTravelARI: OpenTravelARISender
     let baseURL = Locked<String?>(nil)
     /// Called with the booking id before a sync is applied: lets a test act at the
     /// moment the client acknowledges (e.g. crash the client's database).
     let syncObserver = Locked<(@Sendable (Int) async -> Void)?>(nil)
     /// Called with the account, the queue ("new"/"modify") and the ids before an OpenTravel
     /// acknowledgement is applied (the same use: act at the moment of the ack).
-    let openTravelAckObserver = Locked<(@Sendable (String, String, [String]) async -> Void)?>(nil)
+    /// Answers whether the acknowledgement is applied (false: dropped unapplied, as if it never came).
+    let openTravelAckObserver = Locked<(@Sendable (String, String, [String]) async -> Bool)?>(nil)
 
     init(configuration: SandboxConfiguration) throws {
         self.configuration = configuration
@@ -47,12 +49,20 @@ final class SandboxCore: Sendable {
             seed: configuration.seed, settings: configuration.openTravel,
             count: { kind in counters.withLock { $0.faults[kind, default: 0] += 1 } },
             faults: { world.withLock { $0.faults } })
+        openTravelARI = OpenTravelARISender(
+            seed: configuration.seed, layout: state.layout, settings: configuration.openTravel,
+            count: { kind in counters.withLock { $0.faults[kind, default: 0] += 1 } })
         for registration in configuration.webhooks {
             _ = try webhooks.register(registration, layout: layout)
         }
     }
 
     var faults: FaultSettings { world.withLock { $0.faults } }
+
+    /// Queues a plan's ARI pushes, stamped with the simulated time now.
+    func pushOpenTravelARI(_ plan: OpenTravelARIPlan) -> Int {
+        openTravelARI.push(plan, now: world.withLock { $0.now }, registrations: webhooks.registrations)
+    }
 
     func countRequest(_ endpoint: String) {
         counters.withLock { $0.requests[endpoint, default: 0] += 1 }

@@ -70,6 +70,7 @@ public final class SandboxServer: Sendable {
         ticker.withLock { $0 }?.cancel()
         await core.webhooks.stop()
         await core.openTravelPushes.stop()
+        await core.openTravelARI.stop()
         guard
             let task = running.withLock({ state -> Task<Void, any Error>? in
                 defer { state = nil }
@@ -144,7 +145,23 @@ public final class SandboxServer: Sendable {
     /// Runs `observer` with (account, queue "new"/"modify", ids) before each OpenTravel
     /// acknowledgement with `<Success/>` is applied (nil to stop).
     public func observeOpenTravelAcks(_ observer: (@Sendable (String, String, [String]) async -> Void)?) {
-        core.openTravelAckObserver.withLock { $0 = observer }
+        guard let observer else {
+            core.openTravelAckObserver.withLock { $0 = nil }
+            return
+        }
+        let applying: @Sendable (String, String, [String]) async -> Bool = { account, queue, ids in
+            await observer(account, queue, ids)
+            return true
+        }
+        core.openTravelAckObserver.withLock { $0 = applying }
+    }
+
+    /// Like `observeOpenTravelAcks`, but `decide` answers whether the acknowledgement is
+    /// applied: false drops it unapplied and resets the connection, as if the client had
+    /// died before sending it (crash trials between a commit and its acknowledgement).
+    /// A dropped acknowledgement is logged with the outcome `dropped`.
+    public func interceptOpenTravelAcks(_ decide: (@Sendable (String, String, [String]) async -> Bool)?) {
+        core.openTravelAckObserver.withLock { $0 = decide }
     }
 
     /// Booking ids still in their property's sync queue, per property code.
@@ -233,6 +250,23 @@ public final class SandboxServer: Sendable {
 
     /// Waits until every OpenTravel push so far was delivered or failed for good.
     public func waitForOpenTravelPushes() async { await core.openTravelPushes.waitUntilIdle() }
+
+    /// Pushes availability, restrictions and rates to every `opentravelARI` registration,
+    /// in order: the plan's flush, then its deltas. Returns the number of requests queued.
+    @discardableResult
+    public func pushOpenTravelARI(_ plan: OpenTravelARIPlan) -> Int { core.pushOpenTravelARI(plan) }
+
+    /// Every ARI push and its tries, in the order they were queued.
+    public func openTravelARIPushes() -> [OpenTravelARIPushTruth] { core.openTravelARI.deliveries }
+
+    /// Waits until every ARI push so far was delivered or failed for good.
+    public func waitForOpenTravelARI() async { await core.openTravelARI.waitUntilIdle() }
+
+    /// The grid (hotel, room, rate plan, night: every field) that the ARI messages
+    /// delivered to `registration` (by default the first ARI registration) imply.
+    public func openTravelARIGrid(registration: Int? = nil, hotel: String? = nil) -> [OpenTravelARICellTruth] {
+        core.openTravelARI.grid(registration: registration, hotel: hotel)
+    }
 
     /// Invalidates every token issued so far.
     public func revokeOpenTravelTokens() { core.world.withLock { $0.openTravel.tokens = [:] } }

@@ -15,7 +15,7 @@ struct OTAIngestCommand: AsyncParsableCommand {
             MigrateCommand.self, PullCommand.self, LoadCommand.self, SeedCommand.self, TransformCommand.self,
             DLQCommand.self, PurgeCommand.self, EraseGuestCommand.self, ReconcileCommand.self, ServeCommand.self,
             ExportCommand.self, NightlyCommand.self, StatusCommand.self, SetupRolesCommand.self, DistributeCommand.self,
-            WatchCommand.self,
+            WatchCommand.self, ReportCommand.self,
         ]
     )
 }

@@ -102,7 +102,7 @@ struct SandboxCommand: AsyncParsableCommand {
         help: """
             Webhook endpoint (repeatable): MODE=URL[,property=CODE][,format=json|xml][,username=U][,password=P]\
             [,signing=hmac|standard][,secret=S][,envelope=bare|soap][,messages=notif|split] with MODE ping, push, \
-            rates or opentravel.
+            rates, opentravel or opentravel_ari.
             """)
     var webhooks: [String] = []
     @Option(help: "Webhook delivery attempts before giving up.") var webhookAttempts = 5
@@ -226,7 +226,10 @@ struct SandboxCommand: AsyncParsableCommand {
         let fields = text.split(separator: ",").map(String.init)
         guard let first = fields.first, let eq = first.firstIndex(of: "="),
             let mode = WebhookRegistration.Mode(rawValue: String(first[..<eq]))
-        else { throw ValidationError("--webhook must start with ping=URL, push=URL, rates=URL or opentravel=URL") }
+        else {
+            throw ValidationError(
+                "--webhook must start with ping=URL, push=URL, rates=URL, opentravel=URL or opentravel_ari=URL")
+        }
         var r = WebhookRegistration(mode: mode, url: String(first[first.index(after: eq)...]))
         for field in fields.dropFirst() {
             let pair = field.split(separator: "=", maxSplits: 1).map(String.init)

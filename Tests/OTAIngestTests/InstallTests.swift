@@ -368,7 +368,9 @@ struct PackagingTests {
             "./usr/bin/ota-ingest", "./lib/systemd/system/ota-ingest.service", "./lib/systemd/system/ota-ingest.timer",
             "./lib/systemd/system/ota-ingest-serve.service", "./etc/ota-ingest/ota-ingest.toml",
             "./etc/ota-ingest/ota-ingest.env", "./usr/lib/sysusers.d/ota-ingest.conf",
-            "./usr/share/man/man1/ota-ingest.1.gz",
+            "./usr/share/man/man1/ota-ingest.1.gz", "./usr/share/ota-ingest/prometheus/ota-ingest-alerts.yml",
+            "./usr/share/ota-ingest/prometheus/ota-ingest-alerts.test.yml",
+            "./usr/share/ota-ingest/grafana/ota-ingest.json",
         ] {
             #expect(contents.contains(" " + path + "\n"), "\(path) in the package")
         }

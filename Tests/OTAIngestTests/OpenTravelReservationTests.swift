@@ -1,6 +1,7 @@
 import Foundation
-import OTAIngest
 import Testing
+
+@testable import OTAIngest
 
 /// The OpenTravel field map on the dialect's own examples and on the shapes senders use:
 /// each message read into the warehouse's booking body, golden.
@@ -27,6 +28,36 @@ import Testing
 
     static func text(_ reservation: OpenTravelReservation) -> String {
         String(decoding: reservation.version.data, as: UTF8.self)
+    }
+
+    /// Example 1 of the dialect (an acknowledgement) is what the pull sends: the same elements
+    /// and ids, in the OTA namespace; the modify queue's has its own root and list.
+    @Test func acknowledgementsAreExample1() throws {
+        let example1 = """
+            <OTA_HotelResNotifRS \(Self.ns)><Success/>
+            <HotelReservations><HotelReservation><ResGlobalInfo><HotelReservationIDs><HotelReservationID ResID_Value="4001"/>
+            </HotelReservationIDs></ResGlobalInfo></HotelReservation></HotelReservations></OTA_HotelResNotifRS>
+            """
+        /// Element paths with their attributes, namespace and version aside.
+        func shape(_ xml: String) throws -> [String] {
+            func walk(_ e: SafeXML.Element, _ path: String) -> [String] {
+                let here = path + "/" + e.localName
+                let attributes = e.attributes.filter { $0.name != "xmlns" && $0.name != "Version" }
+                    .map { "@\($0.name)=\($0.value)" }
+                return [here + attributes.joined()] + e.children.flatMap { walk($0, here) }
+            }
+            return walk(try SafeXML.parse(Array(xml.utf8)), "")
+        }
+        let ours = OpenTravelClient.acknowledgementBody(["4001"], queue: .new)
+        #expect(try shape(ours) == shape(example1))
+        #expect(ours.contains(Self.ns))
+        let modify = try shape(OpenTravelClient.acknowledgementBody(["4001", "4002"], queue: .modify))
+        #expect(
+            modify.filter { $0.contains("HotelReservationID@") }
+                == [
+                    "/OTA_HotelResModifyNotifRS/HotelResModifies/HotelResModify/ResGlobalInfo/HotelReservationIDs/HotelReservationID@ResID_Value=4001",
+                    "/OTA_HotelResModifyNotifRS/HotelResModifies/HotelResModify/ResGlobalInfo/HotelReservationIDs/HotelReservationID@ResID_Value=4002",
+                ])
     }
 
     @Test func example2IsReadByTheFieldMap() throws {

@@ -294,6 +294,31 @@ import Testing
         }
     }
 
+    /// The one-promoter rule across processes: while another session holds the transform's
+    /// lock (a nightly's transform), the promoter waits on it and promotes nothing.
+    @Test func promotionWaitsWhileATransformHoldsTheLock() async throws {
+        try await ReceiverHarness.with(serve: Self.fast) { h in
+            let listener = try await FactsListener.start(h.db.url)
+            let holder = try await h.db.connect()
+            _ = try await holder.query("select pg_advisory_lock($1)", [TransformRunner.lockKey])
+            #expect(try await Self.push(h, pushJSON(id: 4242)) == 200)
+            // The promoter's session queues behind the lock.
+            try await Self.until {
+                try await h.strings(
+                    """
+                    select count(*)::text from pg_locks l join pg_stat_activity a using (pid)
+                    where l.locktype = 'advisory' and not l.granted and a.application_name = 'ota-ingest promote'
+                    """) == ["1"]
+            }
+            #expect(try await h.strings("select confirmation_id from facts.reservations") == [])
+            _ = try await holder.query("select pg_advisory_unlock($1)", [TransformRunner.lockKey])
+            await holder.close()
+            try await listener.next(where: Self.announces("reservations", "HTL001"))
+            await listener.close()
+            #expect(try await h.strings("select confirmation_id from facts.reservations") == ["4242"])
+        }
+    }
+
     @Test func aTransformStartedWhilePromotionRunsLeavesTheSameFacts() async throws {
         try await ReceiverHarness.with(serve: Self.fast) { h in
             let listener = try await FactsListener.start(h.db.url)
@@ -351,6 +376,48 @@ import Testing
             try await listener.next(where: Self.announces("reservations", "HTL001"))
             await listener.close()
             #expect(try await h.strings("select confirmation_id from facts.reservations order by 1") == ["667", "668"])
+        }
+    }
+
+    /// Six pushes, each its own landing transaction, promoted as one micro-batch that fails
+    /// for one of them: the batch is split until only the poison's transaction stays aside.
+    @Test func aFailedBatchIsSplitUntilOnlyTheFailingLandingStaysAside() async throws {
+        try await ReceiverHarness.with(serve: { $0.promote = false }) { h in
+            let poison = Array(
+                #"{"id":666,"type":"new","data":{"id":666,"property":"HTL001","status":1,"roomStay":{"from":"2026-05-01","to":"2026-05-03"},"pricing":{"price":"n/a"}}}"#
+                    .utf8)
+            // One request at a time: each answered after its own commit, so each its own transaction.
+            for body in [pushJSON(id: 701), pushJSON(id: 702), poison, pushJSON(id: 703), pushJSON(id: 704)] {
+                #expect(try await Self.push(h, body) == 200)
+            }
+            #expect(
+                try await h.strings("select count(distinct landed_xid)::text from staging.reservation_events") == ["5"])
+            let promoter = try ContinuousPromoter(databaseURL: h.db.url, runID: "split-test")
+            var steps = 0
+            var setAside = 0
+            stepping: while steps < 60 {
+                steps += 1
+                switch await promoter.step() {
+                case .idle: break stepping
+                case .setAside: setAside += 1
+                case .unavailable(let error): Issue.record("promoter unavailable: \(error)")
+                default: continue
+                }
+            }
+            await promoter.close()
+            // 5 transactions: {701, 702, poison} fails, then {701, 702} passes, {poison} fails alone.
+            #expect(setAside == 3)
+            #expect(
+                try await h.strings("select confirmation_id from facts.reservations order by 1") == [
+                    "701", "702", "703", "704",
+                ])
+            #expect(
+                try await h.strings(
+                    """
+                    select a.row_count || '|' || (a.split_group is null) || '|' || e.confirmation_id
+                    from ops.promotion_set_aside a join staging.reservation_events e on e.landed_xid = a.landed_xid
+                    where a.promoted_at is null
+                    """) == ["1|true|666"])
         }
     }
 

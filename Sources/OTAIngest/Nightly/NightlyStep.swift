@@ -41,7 +41,8 @@ public enum NightlyStep: Sendable, Equatable {
     /// Every step of a night over `config`'s sources.
     static func plan(_ config: IngestConfig) -> [NightlyStep] {
         var steps: [NightlyStep] = [.migrate]
-        for source in config.sources {
+        // A push-only OpenTravel source has nothing to pull: `serve` receives it.
+        for source in config.sources where !(source.kind == .opentravel && !source.openTravel.pull) {
             steps += ConnectorRegistry.connector(for: source.kind).nightlyPulls.map {
                 .pull(source: source.name, kind: $0)
             }
@@ -78,7 +79,7 @@ public struct StepResult: Sendable {
 public struct Attention: Sendable, Comparable {
     public enum Kind: Int, Sendable {
         // Stored by number in ops.runs.attention: new kinds go last.
-        case failedStep, deadLetters, breach, autoRegistered, propertiesNotPulled, setAside
+        case failedStep, deadLetters, breach, autoRegistered, propertiesNotPulled, setAside, openTravelWaiting
     }
 
     public var kind: Kind

@@ -97,6 +97,19 @@ struct StepExecutor: Sendable {
                     "\(notPulled) properties not pulled by \(step.name) (\(counts["failed_properties"] ?? 0) failed, \(counts["skipped_properties"] ?? 0) skipped): ota-ingest status"
                 ))
         }
+        if let settings = config.sources.first(where: { $0.name == source && $0.kind == .opentravel })?.openTravel {
+            // After the night's read, anything still waiting keeps failing: the OTA will email it to the hotel.
+            let late = try await PostgresConnection.withConnection(databaseURL) {
+                try await OpenTravelWaiting.late(olderThan: settings.fallbackWarning, source: source, on: $0)
+            }
+            if let oldest = late.first {
+                result.attention.append(
+                    Attention(
+                        .openTravelWaiting,
+                        "\(late.count) reservations of \(source) still wait for their acknowledgement after the night's read (the oldest \(oldest.minutes) minutes; the OTA emails them to the hotel after \(settings.fallback.components.seconds / 60)): see the pull's log, ota-ingest dlq list --source \(source), ota-ingest status"
+                    ))
+            }
+        }
         return result
     }
 

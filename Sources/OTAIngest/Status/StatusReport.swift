@@ -167,6 +167,34 @@ public enum StatusReport {
                 where a.promoted_at is null
                 group by a.stream order by 1
                 """),
+        // OpenTravel queues are the only read of such a source: nothing can be compared with
+        // them, so the section says so, and shows instead what waits for its acknowledgement
+        // (served, not yet seen acknowledged) against the OTA's fallback (an email to the hotel).
+        // $2, $3: the configured opentravel sources that pull, and their warning ages in seconds.
+        Section(
+            key: "opentravel", title: "OpenTravel queues: reservations waiting for their acknowledgement",
+            columns: [
+                Column("source"), Column("waiting", nil, .number), Column("near_fallback", "near fallback", .number),
+                Column("oldest_seconds", "oldest", .duration), Column("reconciled", flexible: true),
+            ],
+            sql: """
+                with sources as (
+                    select c.source, c.warning_seconds::double precision as warning_seconds
+                    from unnest($2::text[], $3::text[]) as c(source, warning_seconds)
+                    union
+                    select distinct w.source, 1200 from ops.opentravel_waiting w where w.source <> all($2::text[])
+                )
+                select s.source, count(w.confirmation_id) as waiting,
+                       count(w.confirmation_id) filter (where w.waiting_for >= make_interval(secs => s.warning_seconds))
+                           as near_fallback,
+                       s.warning_seconds, min(w.waiting_since) as oldest_since,
+                       extract(epoch from max(w.waiting_for)) as oldest_seconds,
+                       'never: the queues are the only read (nothing to compare with)' as reconciled
+                from sources s
+                left join ops.opentravel_waiting_ages w on w.source = s.source and ($1::text is null or w.property_code = $1)
+                group by s.source, s.warning_seconds
+                order by 1
+                """),
         Section(
             key: "dead_letters", title: "open dead letters",
             columns: [
@@ -210,27 +238,36 @@ public enum StatusReport {
                 """),
     ]
 
-    /// The report as one JSON object, keyed by section, with exact figures.
-    public static func json(property: String?, on connection: PostgresConnection) async throws -> String {
+    /// The report as one JSON object, keyed by section, with exact figures. `openTravel`: the
+    /// configured opentravel sources that pull (listed even when nothing of them waits).
+    public static func json(property: String?, openTravel: [SourceConfig] = [], on connection: PostgresConnection)
+        async throws -> String
+    {
         _ = try await connection.query("select set_config('TimeZone', 'UTC', false)")
+        let pulling = openTravel.filter { $0.kind == .opentravel && $0.openTravel.pull }
+        let parameters: [(any PostgresBindable)?] = [
+            property, PostgresTextArray(pulling.map(\.name)),
+            PostgresTextArray(pulling.map { String(Double($0.openTravel.fallbackWarning.components.seconds)) }),
+        ]
         var parts: [String] = []
         for section in sections {
             let document =
                 section.single
                 ? "select coalesce((select row_to_json(t) from (\(section.sql)) t), 'null'::json)::text"
                 : "select coalesce(json_agg(t), '[]'::json)::text from (\(section.sql)) t"
-            // Sections that do not filter by property take no parameter (an unused $1 has no type).
-            let rows = try await connection.query(document, section.sql.contains("$1") ? [property] : [])
+            // A section takes the parameters up to the last it uses (an unused one has no type).
+            let used = (1...parameters.count).last { section.sql.contains("$\($0)") } ?? 0
+            let rows = try await connection.query(document, Array(parameters.prefix(used)))
             parts.append("\"\(section.key)\": " + (try rows[0].decode(String.self, at: 0)))
         }
         return "{" + parts.joined(separator: ", ") + "}"
     }
 
     /// The report as tables for a terminal, no line wider than `width` characters.
-    public static func table(property: String?, width: Int = 120, on connection: PostgresConnection) async throws
-        -> String
-    {
-        let document = try await json(property: property, on: connection)
+    public static func table(
+        property: String?, openTravel: [SourceConfig] = [], width: Int = 120, on connection: PostgresConnection
+    ) async throws -> String {
+        let document = try await json(property: property, openTravel: openTravel, on: connection)
         guard let object = try JSONSerialization.jsonObject(with: Data(document.utf8)) as? [String: Any] else {
             return document
         }

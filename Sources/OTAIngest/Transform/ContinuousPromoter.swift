@@ -12,8 +12,11 @@ import Synchronization
 /// tried again over exactly those rows (the snapshot stays pinned; what landed meanwhile
 /// waits). After `attemptsBeforeSettingAside` failures its landing transactions are set
 /// aside in ops.promotion_set_aside and the marks move past them, so everything landed
-/// later keeps flowing; a transform that succeeds makes them due, and the next step tries
-/// them again in a batch of their own. Failures to reach the server are not the rows'
+/// later keeps flowing. Several landing transactions set aside together are tried again in
+/// halves at once, halving again whatever half fails, so only the ones that fail alone stay
+/// aside (a bad row must not hold back half a second of other pushes until the night). A
+/// transform that succeeds makes them due, and the next step tries them again in a batch of
+/// their own. Failures to reach the server are not the rows'
 /// fault and never count.
 ///
 /// Uses one connection of its own; an actor, so a step can be cancelled from another task
@@ -64,6 +67,9 @@ public actor ContinuousPromoter {
     private var connection: PostgresConnection?
     private var pinned: MicroBatch?
     private var failures = 0
+    /// The last batch taken tried half of a failed batch again: new rows go first next, so a
+    /// split never holds back what keeps landing.
+    private var triedAHalfLast = false
 
     /// - Parameter runID: the promoter's id in ops.transform_counts, ops.transform_steps and
     ///   ops.dq_results (the latest batch's figures); no run of its own in ops.runs.
@@ -101,8 +107,11 @@ public actor ContinuousPromoter {
         do {
             connection = try await session()
             if pinned == nil {
-                guard let batch = try await Self.take(on: connection) else { return .idle }
-                pinned = batch
+                guard let batch = try await Self.take(on: connection, newRowsFirst: triedAHalfLast) else {
+                    return .idle
+                }
+                pinned = batch.batch
+                triedAHalfLast = batch.isAHalf
             }
         } catch {
             await close()
@@ -163,8 +172,11 @@ public actor ContinuousPromoter {
     }
 
     /// The next batch: rows set aside that are due again (on their own, so a row that fails
-    /// again takes nothing else with it), else whatever landed after the marks.
-    private static func take(on connection: PostgresConnection) async throws -> MicroBatch? {
+    /// again takes nothing else with it); else half of a failed batch awaiting a split, or
+    /// whatever landed after the marks, taking turns while both wait.
+    private static func take(on connection: PostgresConnection, newRowsFirst: Bool) async throws -> (
+        batch: MicroBatch, isAHalf: Bool
+    )? {
         // One statement, one snapshot: the marks, the snapshot the batch reads up to, and whether
         // anything lies between them. Each exists() is a range scan of a landed_xid index.
         let pending = ["staging.reservation_events", "staging.availability_observations", "staging.rate_observations"]
@@ -181,17 +193,26 @@ public actor ContinuousPromoter {
                 """
                 select pg_current_snapshot()::text as upto, clock_timestamp() as taken_at, (\(MicroBatch.marksQuery)) as marks,
                        exists (select 1 from ops.promotion_set_aside where retry_due and promoted_at is null) as retry,
+                       exists (select 1 from ops.promotion_set_aside where split_group is not null and promoted_at is null) as split,
                        \(pending) as pending
                 """
             ).first
         else { return nil }
         let marks: String = try row.decode(column: "marks")
         let horizon: Date = try row.decode(column: "taken_at")
+        let landed: Bool = try row.decode(column: "pending")
         if try row.decode(Bool.self, column: "retry") {
-            return MicroBatch(reads: .setAside, marks: marks, horizon: horizon)
+            return (MicroBatch(reads: .setAside, marks: marks, horizon: horizon), false)
         }
-        guard try row.decode(Bool.self, column: "pending") else { return nil }
-        return MicroBatch(reads: .upto(snapshot: try row.decode(column: "upto")), marks: marks, horizon: horizon)
+        if try row.decode(Bool.self, column: "split"), !(landed && newRowsFirst),
+            try await takeHalfOfAGroup(on: connection)
+        {
+            return (MicroBatch(reads: .setAside, marks: marks, horizon: horizon), true)
+        }
+        guard landed else { return nil }
+        return (
+            MicroBatch(reads: .upto(snapshot: try row.decode(column: "upto")), marks: marks, horizon: horizon), false
+        )
     }
 
     /// Inside the batch's transaction, after its checks: how long it waited for the lock, and
@@ -233,16 +254,19 @@ public actor ContinuousPromoter {
             guard marks == batch.marks else { throw MicroBatch.MarksMoved() }
             switch batch.reads {
             case .setAside:
-                return try await conn.query(
-                    """
-                    with again as (
-                        update ops.promotion_set_aside
-                        set retry_due = false, failures = failures + $1, error = $2, set_aside_at = now()
-                        where retry_due and promoted_at is null
-                        returning row_count)
-                    select coalesce(sum(row_count), 0)::bigint from again
-                    """, [attempts, text]
-                ).first?.decode(Int.self, at: 0) ?? 0
+                let rows =
+                    try await conn.query(
+                        """
+                        with again as (
+                            update ops.promotion_set_aside
+                            set retry_due = false, failures = failures + $1, error = $2, set_aside_at = now()
+                            where retry_due and promoted_at is null
+                            returning row_count)
+                        select coalesce(sum(row_count), 0)::bigint from again
+                        """, [attempts, text]
+                    ).first?.decode(Int.self, at: 0) ?? 0
+                try await Self.groupForSplitting(on: conn)
+                return rows
             case .upto(let snapshot):
                 var rows = 0
                 for (stream, table) in [
@@ -271,8 +295,44 @@ public actor ContinuousPromoter {
                 }
                 _ = try await conn.execute(
                     "update ops.transform_state set seen_snapshot = $1::pg_snapshot, promoted_at = now()", [snapshot])
+                try await Self.groupForSplitting(on: conn)
                 return rows
             }
+        }
+    }
+
+    /// The landing transactions just set aside (this transaction's set_aside_at), if there are
+    /// several, become a group to try again in halves; a lone one stays set aside.
+    private static func groupForSplitting(on connection: isolated PostgresConnection) async throws {
+        try await connection.execute(
+            """
+            with these as (select landed_xid from ops.promotion_set_aside where set_aside_at = now() and promoted_at is null)
+            update ops.promotion_set_aside
+            set split_group = case when (select count(distinct landed_xid) from these) > 1
+                                   then (select coalesce(max(split_group), 0) + 1 from ops.promotion_set_aside) end
+            where set_aside_at = now() and promoted_at is null
+            """)
+    }
+
+    /// Makes the lower half (by landing transaction) of the newest group awaiting a split due
+    /// for a try of its own; false when no group awaits one.
+    private static func takeHalfOfAGroup(on connection: PostgresConnection) async throws -> Bool {
+        try await connection.transaction { conn in
+            try await conn.query(
+                """
+                with waiting as (select landed_xid, split_group from ops.promotion_set_aside
+                                 where split_group is not null and promoted_at is null and not retry_due),
+                newest as (select distinct landed_xid from waiting where split_group = (select max(split_group) from waiting)),
+                half as (select landed_xid from newest order by landed_xid
+                         limit (select (count(*) + 1) / 2 from newest)),
+                due as (update ops.promotion_set_aside a set retry_due = true, split_group = null
+                        from half
+                        where a.landed_xid = half.landed_xid and a.promoted_at is null
+                          and a.split_group = (select max(split_group) from waiting)
+                        returning 1)
+                select count(*)::bigint from due
+                """
+            ).first?.decode(Int.self, at: 0) ?? 0 > 0
         }
     }
 }

@@ -120,6 +120,20 @@ struct SandboxAdminAPI: Sendable {
         case "/_sandbox/truth/opentravel/pushes" where get:
             return ok(
                 .object(["now" => nowJSON, "pushes" => .array(core.openTravelPushes.deliveries.map(\.jsonValue))]))
+        case "/_sandbox/truth/opentravel/ari" where get:
+            let cells = core.openTravelARI.grid(
+                registration: query["registration"].flatMap { Int($0) }, hotel: query["hotel"])
+            return ok(.object(["now" => nowJSON, "cells" => .array(cells.map(\.jsonValue))]))
+        case "/_sandbox/truth/opentravel/ari/pushes" where get:
+            return ok(.object(["now" => nowJSON, "pushes" => .array(core.openTravelARI.deliveries.map(\.jsonValue))]))
+        case "/_sandbox/opentravel/ari" where post:
+            guard let object = await jsonObject(request) else { return fail(.badRequest, "body must be a JSON object") }
+            do {
+                let queued = core.pushOpenTravelARI(try Self.ariPlan(from: object))
+                return ok(.object(["queued" => .int(queued)]))
+            } catch {
+                return fail(.badRequest, "\(error)")
+            }
         case "/_sandbox/opentravel/tokens/revoke" where post:
             let count = core.world.withLock { state -> Int in
                 defer { state.openTravel.tokens = [:] }
@@ -249,10 +263,54 @@ struct SandboxAdminAPI: Sendable {
         return (try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView))) as? [String: Any]
     }
 
+    /// `{"flush": true, "deltas": 200, "hotel": "HTL001", "oversize": 1, ...}`: every
+    /// member of `OpenTravelARIPlan`, in snake case, optional.
+    static func ariPlan(from object: [String: Any]) throws -> OpenTravelARIPlan {
+        var plan = OpenTravelARIPlan()
+        for (key, value) in object {
+            let number = value as? NSNumber
+            func int() throws -> Int {
+                guard let number, number.doubleValue >= 0, number.doubleValue == number.doubleValue.rounded() else {
+                    throw OpenTravelARIPlanError(message: "\(key) must be a whole number, 0 or more")
+                }
+                return number.intValue
+            }
+            func rate() throws -> Double {
+                guard let number, (0...1).contains(number.doubleValue) else {
+                    throw OpenTravelARIPlanError(message: "\(key) must be a number in 0-1")
+                }
+                return number.doubleValue
+            }
+            switch key {
+            case "flush":
+                guard let flag = value as? Bool else {
+                    throw OpenTravelARIPlanError(message: "flush must be true or false")
+                }
+                plan.flush = flag
+            case "hotel":
+                guard let hotel = value as? String else {
+                    throw OpenTravelARIPlanError(message: "hotel must be a string")
+                }
+                plan.hotel = hotel
+            case "flush_days": plan.flushDays = min(try int(), 1_000)
+            case "deltas": plan.deltas = min(try int(), 100_000)
+            case "delta_horizon_days": plan.deltaHorizonDays = max(1, min(try int(), 1_000))
+            case "oversize": plan.oversize = min(try int(), 10)
+            case "oversize_bytes": plan.oversizeBytes = min(try int(), 64 << 20)
+            case "unknown_code_rate": plan.unknownCodeRate = try rate()
+            case "unknown_hotel_rate": plan.unknownHotelRate = try rate()
+            case "wrong_guest_count_rate": plan.wrongGuestCountRate = try rate()
+            case "repeat_rate": plan.repeatRate = try rate()
+            default: throw OpenTravelARIPlanError(message: "unknown ARI plan member: \(key)")
+            }
+        }
+        return plan
+    }
+
     static func registration(from object: [String: Any]) throws -> WebhookRegistration {
         func text(_ key: String) -> String? { object[key] as? String }
         guard let modeText = text("mode"), let mode = WebhookRegistration.Mode(rawValue: modeText.lowercased()) else {
-            throw WebhookRegistrationError(message: "mode must be ping, push, rates or opentravel")
+            throw WebhookRegistrationError(message: "mode must be ping, push, rates, opentravel or opentravel_ari")
         }
         guard let url = text("url") else { throw WebhookRegistrationError(message: "url is required") }
         let format =

@@ -253,7 +253,11 @@ struct OpenTravelPullAPI: Sendable {
         }
         if let observer = core.openTravelAckObserver.withLock({ $0 }) {
             let username = core.world.withLock { $0.openTravel.accounts[account].username }
-            await observer(username, queue.rawValue, ids)
+            guard await observer(username, queue.rawValue, ids) else {
+                logAck(account: account, queue: queue, http: 0, outcome: "dropped", lines: [])
+                // Half an answer, then the connection drops: no client can take it for a Success.
+                return ResponseMaking.xml(answerBody(queue, ids: numbers), fault: .connectionReset)
+            }
         }
         let faults = core.faults
         let outcome = core.world.withLock { state -> OpenTravelAckOutcome in

@@ -109,7 +109,7 @@ enum OpenTravelPushMessages {
         }
     }
 
-    private static func headers(root: String, _ r: WebhookRegistration) -> [(String, String)] {
+    static func headers(root: String, _ r: WebhookRegistration) -> [(String, String)] {
         var headers = [("Content-Type", "text/xml; charset=utf-8")]
         switch r.envelope {
         case .bare:
@@ -123,7 +123,7 @@ enum OpenTravelPushMessages {
         return headers
     }
 
-    private static func wrap(_ document: [UInt8], root: String, registration r: WebhookRegistration) -> [UInt8] {
+    static func wrap(_ document: [UInt8], root: String, registration r: WebhookRegistration) -> [UInt8] {
         var w = XMLWriter()
         w.raw(XMLWriter.declaration)
         guard r.envelope == .soap else {

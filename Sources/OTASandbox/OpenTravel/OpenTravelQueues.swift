@@ -55,7 +55,8 @@ struct OpenTravelAckRecord: Sendable {
     var at: Int64
     var wallMilliseconds: Int64
     var http: Int
-    /// applied, stale, not_processed, unauthorized, forbidden, server_error, bad_request.
+    /// applied, stale, not_processed, unauthorized, forbidden, server_error, bad_request,
+    /// dropped (by a test's interceptor).
     var outcome: String
     /// sent, connection_reset or truncated.
     var answer: String

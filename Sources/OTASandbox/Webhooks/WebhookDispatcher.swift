@@ -68,7 +68,10 @@ final class WebhookDispatcher: Sendable {
     /// Whether anyone listens to booking events and to rate events.
     func interests() -> (bookings: Bool, rates: Bool) {
         state.withLock { s in
-            (s.registrations.contains { $0.mode != .rates }, s.registrations.contains { $0.mode == .rates })
+            (
+                s.registrations.contains { $0.mode != .rates && $0.mode != .opentravelARI },
+                s.registrations.contains { $0.mode == .rates }
+            )
         }
     }
 

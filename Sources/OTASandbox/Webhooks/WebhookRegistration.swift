@@ -12,6 +12,9 @@ public struct WebhookRegistration: Sendable, Equatable {
         case rates
         /// OpenTravel reservation pushes (`OTA_HotelResNotifRQ` ...), bare or in SOAP.
         case opentravel
+        /// OpenTravel availability, restriction and rate pushes (`OTA_HotelAvailNotifRQ`,
+        /// `OTA_HotelRateAmountNotifRQ`), bare or in SOAP; sent when asked (`pushOpenTravelARI`).
+        case opentravelARI = "opentravel_ari"
     }
 
     /// How an OpenTravel push is wrapped.
