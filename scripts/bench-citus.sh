@@ -86,7 +86,8 @@ printf '%-70s %12s %12s %8s\n' figure "one server" cluster ratio
 for name in transform reconcile nightly; do
     [ -f "$work/one server-$name.tsv" ] && [ -f "$work/cluster-$name.tsv" ] || continue
     while IFS=$'\t' read -r figure single unit cluster; do
-        printf '%-70s %10s %s %10s %s %7s\n' "$name: $figure" "$single" "$unit" "$cluster" "$unit" \
+        [ "$unit" = s ] || continue
+        printf '%-70s %10.2f %s %10.2f %s %7s\n' "$name: $figure" "$single" "$unit" "$cluster" "$unit" \
             "$(awk -v a="$cluster" -v b="$single" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }')"
         bench_record "$name: $figure" "$cluster" "$unit" "one server, same run" "$single"
     done < <(awk -F'\t' 'NR == FNR { single[$4] = $5; next } ($4 in single) { print $4 "\t" single[$4] "\t" $6 "\t" $5 }' \

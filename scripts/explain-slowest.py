@@ -60,6 +60,8 @@ def script(files):
     print("\\set ON_ERROR_STOP off")
     print("\\set ON_ERROR_ROLLBACK on")
     print("\\pset pager off")
+    print("\\pset format unaligned")
+    print("\\pset tuples_only on")
     print("begin;")
     for path in files:
         name = path.rsplit("/", 1)[-1]
@@ -84,9 +86,10 @@ def report(path):
             blocks.append(current)
         elif current is not None:
             current[1].append(line.rstrip("\n"))
+            # The statement's own is the largest: a Citus plan shows its subplans' too.
             m = re.search(r"Execution Time: ([0-9.]+) ms", line)
             if m:
-                current[2] = float(m.group(1))
+                current[2] = max(current[2] or 0, float(m.group(1)))
     timed = sorted((b for b in blocks if b[2] is not None), key=lambda b: -b[2])
     total = sum(b[2] for b in timed)
     print(f"statements under EXPLAIN ANALYZE: {len(timed)} of {len(blocks)}, {total / 1000:.2f} s together; slowest first:")
