@@ -32,6 +32,10 @@ struct ReceiverRoutes: Sendable {
             await OpenTravelPush(server: server, runId: run.id).handle(
                 request, source: context.parameters.get("source") ?? "", note: context.note)
         }
+        router.post("/webhooks/opentravel/:source/ari") { request, context in
+            await OpenTravelARIPush(server: server, runId: run.id).handle(
+                request, source: context.parameters.get("source") ?? "", note: context.note)
+        }
         router.get("/healthz") { _, _ in answer(.ok, "ok") }
         router.get("/readyz") { _, _ in await ready() }
         router.get("/metrics") { _, _ in

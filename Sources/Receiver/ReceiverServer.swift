@@ -30,6 +30,8 @@ public final class ReceiverServer: Sendable {
     /// OpenTravel sources whose queues serve reads continuously.
     let openTravelPulls: [SourceConfig]
     let secrets: SecretResolver
+    /// ARI pushes' connections and expander, made by each start.
+    let ari = Mutex<OpenTravelARIParts?>(nil)
     private let state = Mutex<Running?>(nil)
 
     private struct Running: Sendable {
@@ -133,6 +135,9 @@ public final class ReceiverServer: Sendable {
         for session in openTravelSessions(run: run) {
             services.append(OpenTravelPullService(session: session, metrics: metrics, logger: logger))
         }
+        let ari = OpenTravelARIParts(databaseURL: databaseURL, logger: logger)
+        self.ari.withLock { $0 = ari }
+        services.append(ari.expander)
         services.append(app)
         // The group's own reports of a failed start are left to the one line thrown below.
         let group = ServiceGroup(
@@ -148,6 +153,7 @@ public final class ReceiverServer: Sendable {
             } catch {
                 failure = error
             }
+            await ari.pool.close()
             // Every service has stopped: the last counts, then the run, on the ledger's connection.
             try? await counts.flush(runId: run.id, on: service.ledger)
             await service.end(status: .succeeded)

@@ -29,6 +29,9 @@ from (values
     ('staging.reservation_events', 'distributed'),
     ('staging.rate_observations', 'distributed'),
     ('staging.availability_observations', 'distributed'),
+    -- Pushed OpenTravel ARI messages and their expansion: per hotel, like the observations.
+    ('staging.ari_messages', 'distributed'),
+    ('staging.ari_observations', 'distributed'),
     ('facts.reservations', 'distributed'),
     ('facts.reservation_nights', 'distributed'),
     ('facts.reservation_transactions', 'distributed'),

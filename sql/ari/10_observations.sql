@@ -1,0 +1,126 @@
+-- Expands one stored ARI message (staging.ari_messages) into one row per cell and
+-- field it sets (staging.ari_observations). The message is named by three
+-- settings, set first in the same transaction:
+--   select set_config('ota.ari_property', 'HTL001', true),
+--          set_config('ota.ari_source', 'cm', true),
+--          set_config('ota.ari_message', '<message_key>', true);
+-- Then 20-30 register the codes and mark the message expanded. The key of an
+-- observation is (message, cell, field), so running this twice adds nothing.
+--
+-- The dialect's rules: nights run from Start to End inclusive, on the weekdays
+-- flagged (no flags: every day); a message without a rate plan applies to every
+-- rate plan the seeds give its room, one without a room to its rate plan's room,
+-- one without either to every rate plan of the hotel; a code the seeds do not
+-- have is a cell of its own (its missing half ''); a price applies per number of
+-- guests, and an extra-adult amount prices every occupancy above the largest one
+-- given up to the room's max_adults.
+with message as (
+    select m.source, m.property_code, m.message_key, m.arrival, m.ota_time, m.data
+    from staging.ari_messages m
+    where m.property_code = current_setting('ota.ari_property')
+      and m.source = current_setting('ota.ari_source')
+      and m.message_key = current_setting('ota.ari_message')
+),
+part as (
+    select message.source, message.property_code, message.message_key, message.arrival, message.ota_time,
+           p.position, p.part, p.part ->> 'room' as room, p.part ->> 'rate' as rate
+    from message
+    cross join lateral jsonb_array_elements(message.data -> 'messages') with ordinality as p(part, position)
+),
+seeded_rate as (
+    select rp.rate_id, rp.room_code, r.max_adults
+    from dims.rate_plans rp
+    join dims.rooms r on r.property_code = rp.property_code and r.room_code = rp.room_code
+    where rp.property_code = current_setting('ota.ari_property') and not rp.auto_registered and not r.auto_registered
+),
+seeded_room as (
+    select room_code, max_adults
+    from dims.rooms
+    where property_code = current_setting('ota.ari_property') and not auto_registered
+),
+target as (
+    -- A room and a rate plan: that cell.
+    select part.*, part.room as room_code, part.rate as rate_id,
+           (select s.max_adults from seeded_room s where s.room_code = part.room) as capacity
+    from part
+    where part.room is not null and part.rate is not null
+    union all
+    -- A room only: every rate plan the seeds give it ...
+    select part.*, s.room_code, s.rate_id, s.max_adults
+    from part
+    join seeded_rate s on s.room_code = part.room
+    where part.rate is null
+    union all
+    -- ... or the room alone when the seeds give it none.
+    select part.*, part.room, '', null
+    from part
+    where part.rate is null and part.room is not null
+      and not exists (select 1 from seeded_rate s where s.room_code = part.room)
+    union all
+    -- A rate plan only: its room ...
+    select part.*, s.room_code, s.rate_id, s.max_adults
+    from part
+    join seeded_rate s on s.rate_id = part.rate
+    where part.room is null
+    union all
+    -- ... or the rate plan alone when the seeds do not have it.
+    select part.*, '', part.rate, null
+    from part
+    where part.room is null and part.rate is not null
+      and not exists (select 1 from seeded_rate s where s.rate_id = part.rate)
+    union all
+    -- Neither: every rate plan of every room of the hotel.
+    select part.*, s.room_code, s.rate_id, s.max_adults
+    from part
+    cross join seeded_rate s
+    where part.room is null and part.rate is null
+),
+night as (
+    select target.*, d::date as stay_date
+    from target
+    cross join lateral generate_series(
+        (target.part ->> 'start')::date, (target.part ->> 'end')::date, interval '1 day') as d
+    where target.part -> 'days' is null
+       or (target.part -> 'days' ->> (extract(isodow from d)::integer - 1))::boolean
+),
+setting as (
+    -- Availability and restrictions: each field the message sets.
+    select night.source, night.property_code, night.message_key, night.arrival, night.ota_time, night.position,
+           night.room_code, night.rate_id, night.stay_date, 0 as guests, f ->> 'field' as field,
+           (f ->> 'int')::integer as int_value, (f ->> 'bool')::boolean as bool_value, f ->> 'kind' as min_stay_kind,
+           null::numeric as price, null::text as currency, null::boolean as tax_included
+    from night
+    cross join lateral jsonb_array_elements(night.part -> 'fields') as f
+    where night.part ? 'fields'
+    union all
+    -- Prices: each number of guests given, then the extra adults.
+    select night.source, night.property_code, night.message_key, night.arrival, night.ota_time, night.position,
+           night.room_code, night.rate_id, night.stay_date, g.guests, 'price', null, null, null,
+           g.price, night.part ->> 'currency', (night.part ->> 'tax_included')::boolean
+    from night
+    cross join lateral (
+        select (a ->> 'guests')::integer as guests, (a ->> 'amount')::numeric as price
+        from jsonb_array_elements(night.part -> 'prices') as a
+        union all
+        select extra.guests, top.price + (extra.guests - top.guests) * (night.part ->> 'extra_adult')::numeric
+        from (
+            select (a ->> 'guests')::integer as guests, (a ->> 'amount')::numeric as price
+            from jsonb_array_elements(night.part -> 'prices') as a
+            order by 1 desc
+            limit 1
+        ) as top
+        cross join lateral generate_series(top.guests + 1, night.capacity) as extra(guests)
+        where night.part ? 'extra_adult'
+    ) as g
+    where night.part ? 'prices'
+)
+insert into staging.ari_observations (
+    source, property_code, message_key, room_code, rate_id, stay_date, guests, field,
+    int_value, bool_value, min_stay_kind, price, currency, tax_included, arrival, ota_time)
+-- Two parts of one message that set the same field of the same cell: the later part wins.
+select distinct on (property_code, source, message_key, room_code, rate_id, stay_date, guests, field)
+       source, property_code, message_key, room_code, rate_id, stay_date, guests, field,
+       int_value, bool_value, min_stay_kind, price, currency, tax_included, arrival, ota_time
+from setting
+order by property_code, source, message_key, room_code, rate_id, stay_date, guests, field, position desc
+on conflict do nothing;
