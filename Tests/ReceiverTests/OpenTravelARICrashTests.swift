@@ -63,7 +63,7 @@ import Testing
                         HTTPClientRequest(
                             method: "POST", url: "http://127.0.0.1:\(port)/webhooks/opentravel/cm/ari",
                             headers: ["Content-Type": "text/xml; charset=utf-8", "Authorization": basic],
-                            body: Array(body.utf8), timeout: .seconds(30)))
+                            body: Array(body.utf8), timeout: .seconds(60)))
                     if OpenTravelPushTests.succeeded(response) { answered.append(body) }
                 }
                 serve.kill()

@@ -71,6 +71,9 @@ import Testing
         c.activity.newBooking = 0
         c.openTravel.pushRetryIntervalMilliseconds = 2
         c.openTravel.pushMaxAttempts = 3
+        // A flush parsed by a debug build on a loaded machine can take seconds; a timeout
+        // would make the sandbox retry, and the test expects first tries.
+        c.openTravel.pushTimeoutSeconds = 60
     }
 
     /// The latest value of every field of every cell, from staging.ari_latest, as the sandbox writes its grid.
