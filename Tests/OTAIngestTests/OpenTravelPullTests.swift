@@ -165,12 +165,19 @@ import Testing
             // Tokens live 61 s: the client, refreshing a minute early, takes a new one about every second.
             c.openTravel.tokenLifetimeSeconds = 61
         }) { h in
-            // The world moves between each read and its acknowledgement (at the moment the
-            // acknowledgement arrives, before it is applied), so some acknowledgements are
-            // stale and the queues refill while the pulls run.
+            // The world moves between a read and its acknowledgement (at the moment the
+            // acknowledgement arrives, before it is applied) until a reservation in it has
+            // changed since it was served, within 600 simulated minutes a round: stale
+            // acknowledgements, and queues that refill while the pulls run.
             let moved = MovedMinutes()
-            h.server.observeOpenTravelAcks { _, _, _ in
-                if moved.take(20) { h.server.advance(minutes: 20) }
+            h.server.observeOpenTravelAcks { _, _, ids in
+                let acknowledged = Set(ids)
+                func changedSinceServed() -> Bool {
+                    h.server.openTravelQueues().contains {
+                        acknowledged.contains($0.id) && $0.servedRevision != $0.revision
+                    }
+                }
+                while !changedSinceServed(), moved.take(20) { h.server.advance(minutes: 20) }
             }
             for _ in 0..<4 {
                 h.server.advance(minutes: 60)
