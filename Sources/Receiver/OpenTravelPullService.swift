@@ -19,18 +19,23 @@ struct OpenTravelPullService: Service {
             do {
                 if let (_, acknowledged) = try await session.cycle() {
                     if acknowledged > 0 { wait = settings.afterAckInterval }
-                    let late = try await session.late()
-                    metrics.openTravelWaiting(source: name, late.count)
-                    if let oldest = late.first {
-                        logger.warning(
-                            "opentravel \(name): \(late.count) reservations unacknowledged for \(oldest.minutes)+ minutes (the OTA emails them to the property at \(Int(settings.fallback.components.seconds / 60))); see ota-ingest status"
-                        )
-                    }
                 } else {
                     logger.info("opentravel \(name): the account's queues are being read by another process; waiting")
                 }
             } catch {
                 logger.error("opentravel \(name): reading the queues failed: \(error); trying again")
+            }
+            // After a failed cycle too: acknowledgements that keep failing are what makes reservations wait.
+            do {
+                let late = try await session.late()
+                metrics.openTravelWaiting(source: name, late.count)
+                if let oldest = late.first {
+                    logger.warning(
+                        "opentravel \(name): \(late.count) reservations unacknowledged for \(oldest.minutes)+ minutes (the OTA emails them to the property at \(Int(settings.fallback.components.seconds / 60))); see ota-ingest status"
+                    )
+                }
+            } catch {
+                logger.error("opentravel \(name): could not read the waiting list: \(error)")
             }
             do {
                 try await cancelWhenGracefulShutdown { [wait] in try await Task.sleep(for: wait) }

@@ -113,6 +113,43 @@ import Testing
         }
     }
 
+    /// A reservation the queue serves malformed on every read (an unknown currency) is left
+    /// queued and read again `validation_retries` (3) times, then its XML goes to dead letters
+    /// and it is acknowledged, so the queue does not stick; the others land as usual.
+    @Test func aReservationFailingValidationIsReadAgainThenDeadLetteredAndAcknowledged() async throws {
+        try await PullHarness.with({ c in
+            Self.world(&c)
+            c.faults.malformedRecordRate = 0.2
+        }) { h in
+            h.server.advance(minutes: 240)
+            let malformed = Set(
+                h.server.malformedRecords().compactMap { r in r.bookingID.map { "\($0)#\(r.version ?? 0)" } })
+            let queued = h.server.openTravelQueues()
+            let broken = Set(queued.filter { malformed.contains("\($0.id)#\($0.version)") }.map(\.id))
+            #expect(!broken.isEmpty && broken.count < queued.count, "the world should have broken some, not all")
+            let outcome = try await Self.pull(h)
+            #expect(h.server.openTravelQueues().isEmpty, "the queues stuck")
+            #expect(outcome.counts["validation_retries"] == 3 * broken.count, "\(outcome.counts)")
+            let letters = try await h.strings(
+                """
+                select record_key || ' ' || property_code || ' ' || (reason like '%refused on all 4 reads%')
+                       || ' ' || (position('CurrencyCode="EUX"' in convert_from(raw, 'UTF8')) > 0)
+                from ops.dead_letters where source = 'bdc' order by 1
+                """)
+            let hotels = Dictionary(queued.map { ($0.id, $0.hotel) }, uniquingKeysWith: { a, _ in a })
+            #expect(letters == broken.sorted().map { "\($0) \(hotels[$0]!) true true" }, "\(letters)")
+            // Acknowledged once refused for good: removed from the queue by an acknowledgement.
+            let removed = Set(
+                h.server.openTravelAcks().flatMap { $0.lines.filter { $0.result == "removed" }.map(\.id) })
+            #expect(broken.isSubset(of: removed))
+            #expect(
+                try await h.int(
+                    "select count(*)::int from staging.reservation_events where data->'pricing'->>'currency' = 'EUX'")
+                    == 0)
+            #expect(try await Self.ackedButNotStored(h).count == broken.count, "only the dead letters are unstaged")
+        }
+    }
+
     @Test func pullsWithEveryFaultAtTenPercentEndEqualToTheTruth() async throws {
         try await PullHarness.with({ c in
             Self.world(&c)
@@ -128,12 +165,19 @@ import Testing
             // Tokens live 61 s: the client, refreshing a minute early, takes a new one about every second.
             c.openTravel.tokenLifetimeSeconds = 61
         }) { h in
-            // The world moves between each read and its acknowledgement (at the moment the
-            // acknowledgement arrives, before it is applied), so some acknowledgements are
-            // stale and the queues refill while the pulls run.
+            // The world moves between a read and its acknowledgement (at the moment the
+            // acknowledgement arrives, before it is applied) until a reservation in it has
+            // changed since it was served, within 600 simulated minutes a round: stale
+            // acknowledgements, and queues that refill while the pulls run.
             let moved = MovedMinutes()
-            h.server.observeOpenTravelAcks { _, _, _ in
-                if moved.take(20) { h.server.advance(minutes: 20) }
+            h.server.observeOpenTravelAcks { _, _, ids in
+                let acknowledged = Set(ids)
+                func changedSinceServed() -> Bool {
+                    h.server.openTravelQueues().contains {
+                        acknowledged.contains($0.id) && $0.servedRevision != $0.revision
+                    }
+                }
+                while !changedSinceServed(), moved.take(20) { h.server.advance(minutes: 20) }
             }
             for _ in 0..<4 {
                 h.server.advance(minutes: 60)

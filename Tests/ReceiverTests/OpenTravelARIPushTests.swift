@@ -71,6 +71,9 @@ import Testing
         c.activity.newBooking = 0
         c.openTravel.pushRetryIntervalMilliseconds = 2
         c.openTravel.pushMaxAttempts = 3
+        // A flush parsed by a debug build on a loaded machine can take seconds; a timeout
+        // would make the sandbox retry, and the test expects first tries.
+        c.openTravel.pushTimeoutSeconds = 60
     }
 
     /// The latest value of every field of every cell, from staging.ari_latest, as the sandbox writes its grid.
@@ -130,6 +133,8 @@ import Testing
                     password: login.password, envelope: .soap))
             var plan = OpenTravelARIPlan()
             plan.flush = true
+            // The 750-day flush has its own test; a shorter one keeps this one quick.
+            plan.flushDays = 240
             plan.deltas = 200
             plan.oversize = 1
             plan.oversizeBytes = (4 << 20) + 1024
@@ -174,7 +179,7 @@ import Testing
 
             let grid = h.sandbox.openTravelARIGrid()
             let stored = try await Self.latest(h)
-            #expect(grid.count > 5_000)
+            #expect(grid.count > 2_000)
             #expect(stored.count == grid.count)
             let difference = zip(stored, grid).first { $0 != $1 }.map { "stored \($0.0)\nsandbox \($0.1)" }
             #expect(difference == nil, "first difference: \(difference ?? "")")

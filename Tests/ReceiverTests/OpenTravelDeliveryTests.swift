@@ -82,6 +82,48 @@ import Testing
         }
     }
 
+    /// While `serve` reads an account whose acknowledgements keep failing (each is dropped
+    /// on its way), the reservations it was served wait, and /metrics counts those past the
+    /// warning age before the OTA's fallback.
+    @Test func reservationsWhoseAcknowledgementsKeepFailingAreCountedInMetrics() async throws {
+        try await ReceiverHarness.with(
+            { c in Self.world(&c) },
+            sources: { sources, environment in
+                environment["BDC_ACCOUNT"] = "\(Self.account.username):\(Self.account.password)"
+                guard let index = sources.firstIndex(where: { $0.name == "cm" }) else { return }
+                sources[index].baseURL = sources[0].baseURL + "/hotels/ota"
+                sources[index].secrets = .environment(variable: "BDC_ACCOUNT")
+                sources[index].openTravel.pull = true
+                sources[index].openTravel.auth = .basic
+                sources[index].openTravel.pollInterval = .milliseconds(20)
+                sources[index].openTravel.afterAckInterval = .milliseconds(20)
+                sources[index].maxAttempts = 2
+                sources[index].retryBaseDelay = .milliseconds(5)
+                sources[index].retryMaxDelay = .milliseconds(10)
+            }
+        ) { h in
+            h.sandbox.interceptOpenTravelAcks { _, _, _ in false }
+            h.sandbox.advance(minutes: 180)
+            let queued = min(h.sandbox.openTravelQueues().filter { $0.queue == "new" }.count, 50)
+            #expect(queued > 0)
+            func waiting() -> Int {
+                for line in h.receiver.metricsText.split(separator: "\n")
+                where line.hasPrefix("ota_opentravel_waiting_reservations{") && line.contains("source=\"cm\"") {
+                    return Int(Double(line.split(separator: " ").last ?? "0") ?? 0)
+                }
+                return 0
+            }
+            // The reservations' OTA times are the simulated world's, long past: all of them are late.
+            let deadline = ContinuousClock.now + .seconds(30)
+            while waiting() < queued, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(waiting() >= queued, "metrics: \(waiting()) of \(queued)")
+            #expect(h.sandbox.openTravelAcks().contains { $0.outcome == "dropped" })
+            h.sandbox.interceptOpenTravelAcks(nil)
+        }
+    }
+
     /// One source whose account `serve` pulls continuously and whose channel manager pushes
     /// the same reservations: every version is stored once, whichever way came first.
     @Test func theSameReservationPulledAndPushedIsStoredOnce() async throws {

@@ -213,7 +213,11 @@ struct OpenTravelPullAPI: Sendable {
             } else {
                 w.open(list)
                 for item in items {
-                    let body = state.bookings[item.id]!.versions[item.version - 1].body
+                    let version = state.bookings[item.id]!.versions[item.version - 1]
+                    var body = version.body
+                    // A malformed version (`malformed_record_rate`) is served, on every read, with a
+                    // currency no ISO 4217 list has: a reader must refuse it.
+                    if version.malformation != nil { body.currency = "EUX" }
                     OpenTravelReservationXML.write(
                         body, element: element, resStatus: item.resStatus, shape: .pull, to: &w)
                 }

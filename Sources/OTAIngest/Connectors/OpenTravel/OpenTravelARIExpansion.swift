@@ -18,7 +18,11 @@ public enum OpenTravelARIExpansion {
             try row.decode(column: "property_code"), try row.decode(column: "source"),
             try row.decode(column: "message_key"),
         ]
-        try await connection.durableTransaction { tx in
+        try await connection.transaction { tx in
+            // Nothing is acknowledged on this commit, so it need not wait for the WAL flush: a
+            // crash that loses it loses the observations and `expanded_at` together, and the
+            // message, stored durably before its answer, is expanded again.
+            _ = try await tx.execute("set local synchronous_commit = off")
             // Taken by its key, so two expanders (or a restart racing a survivor) never both expand it.
             let mine = try await tx.query(
                 """

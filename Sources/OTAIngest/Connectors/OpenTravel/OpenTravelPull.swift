@@ -270,10 +270,16 @@ public actor OpenTravelPullSession {
     }
 
     /// Reservations of this source waiting longer than its warning age for their acknowledgement.
+    /// Asked after failed cycles too (failing acknowledgements are what makes reservations
+    /// wait), when the session has no connection: on one of its own then.
     public func late() async throws -> [OpenTravelWaiting.Late] {
-        guard let connection else { return [] }
-        return try await OpenTravelWaiting.late(
-            olderThan: source.openTravel.fallbackWarning, source: source.name, on: connection)
+        let warning = source.openTravel.fallbackWarning
+        if let connection {
+            return try await OpenTravelWaiting.late(olderThan: warning, source: source.name, on: connection)
+        }
+        return try await PostgresConnection.withConnection(context.databaseURL) {
+            try await OpenTravelWaiting.late(olderThan: warning, source: source.name, on: $0)
+        }
     }
 
     public func close() async {
