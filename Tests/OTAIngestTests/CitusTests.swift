@@ -113,6 +113,12 @@ struct CitusTests {
             where metric not like 'health.event_lag%' and metric not in ('health.requests', 'health.retry_saturation')
             order by 1
             """)
+        // The PSI of every snapshot against its reference (what `ota-ingest report` draws).
+        print["feeds.psi_history"] = try await h.strings(
+            """
+            select concat_ws('|', source, stream, property_code, reference_snapshot_id is not null, reference_pinned, psi)
+            from feeds.psi_history order by 1
+            """)
         let asOf = Timestamps.format(Date())
         for feed in FeedCatalog.feeds {
             var arguments = ["export", feed.name, "--format", "ndjson"]
@@ -160,6 +166,7 @@ struct CitusTests {
         try await single.drop()
         #expect((expected["rates"]?.count ?? 0) > 0 && (expected["facts.reservations"]?.count ?? 0) > 0)
         #expect((expected["recon.drift_metrics"]?.count ?? 0) > 0)
+        #expect(expected["feeds.psi_history"]?.contains { !$0.hasSuffix("|") } == true, "no PSI to compare")
 
         try await CitusCluster.with { cluster in
             let citus = try await Self.warehouse(url: cluster.url, distributed: true)
