@@ -19,7 +19,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 
 CITUS_TARGETS := citus test-citus citus-start citus-stop
-.PHONY: $(CITUS_TARGETS) deps build build-release install deb db-start db-stop db-reset psql demo test lint format docs bench bench-copy bench-sandbox bench-pull bench-opentravel bench-load bench-transform bench-reconcile bench-export bench-nightly bench-serve bench-freshness bench-report bench-anchors torture
+.PHONY: $(CITUS_TARGETS) deps build build-release install deb db-start db-stop db-reset psql demo test lint format docs bench bench-copy bench-sandbox bench-pull bench-opentravel bench-load bench-transform bench-reconcile bench-export bench-nightly bench-serve bench-freshness bench-report bench-citus bench-anchors torture
 
 deps:
 	@bash scripts/deps.sh
@@ -179,6 +179,13 @@ bench-freshness: deps
 # feed queries it reads, and its peak memory.
 bench-report: build-release db-start
 	@$(WITH_PG) bash scripts/bench-report.sh "$$($(RELEASE) --show-bin-path)"
+
+# Transform, reconcile and nightly on the single server and on a three-node Citus cluster on
+# this machine, one after the other: the cluster's overhead, and where its time goes. Needs
+# `make citus` (says so and skips otherwise). SCALE=0.1 for a tenth of the data.
+SCALE ?= 1
+bench-citus: build-release db-start
+	@$(WITH_PG) bash scripts/bench-citus.sh "$$($(RELEASE) --show-bin-path)" "$(SCALE)"
 
 # Speed is measured here, never in timed unit tests: every benchmark, RUNS passes (3), medians
 # and spread beside each same-run floor, then 10x runs of pull and transform; writes

@@ -27,12 +27,14 @@ bench_db_url() {
 }
 
 # bench_fresh_db NAME BIN_DIR: drops and creates database NAME, migrates it with
-# BIN_DIR's ota-ingest, prints its URL. The caller's EXIT trap drops it.
+# BIN_DIR's ota-ingest (and distributes it on a cluster), prints its URL. The
+# caller's EXIT trap drops it (bench_drop_db).
 bench_fresh_db() {
     local url
     url=$(bench_db_url "$1")
-    psql -X -q "$DATABASE_URL" -c "drop database if exists $1 with (force)" -c "create database $1" >/dev/null
+    bench_create_db "$DATABASE_URL" "$1" >/dev/null
     "$2/ota-ingest" migrate --database-url "$url" >/dev/null
+    BENCH_BIN=${BENCH_BIN:-$2} bench_distribute "$url"
     echo "$url"
 }
 
@@ -51,4 +53,50 @@ bench_start_sandbox() {
     done
     BENCH_SANDBOX_URL=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$log")
     [ -n "$BENCH_SANDBOX_URL" ] || { echo "bench: the sandbox did not start:" >&2; cat "$log" >&2; return 1; }
+}
+
+# The same benchmark on a Citus cluster (scripts/bench-citus.sh): BENCH_CITUS_ENV names the
+# cluster's address file (.local/citus.env, written by scripts/citus-cluster.sh) and BENCH_BIN
+# the ota-ingest that distributes. A scratch database is then made on every node, with the
+# extension and the workers registered in it (Citus keeps its metadata per database), and
+# bench_distribute places the migrated tables as sql/citus/layout.sql says. Unset (one
+# server), bench_create_db and bench_drop_db work on $1's server alone and bench_distribute
+# does nothing.
+
+# bench_create_db ADMIN_URL NAME: drops and creates database NAME.
+bench_create_db() {
+    local admin=$1 name=$2 port ports
+    if [ -z "${BENCH_CITUS_ENV:-}" ]; then
+        psql "$admin" -X -q -c "drop database if exists $name with (force)" -c "create database $name"
+        return
+    fi
+    read -r -a ports < <(. "$BENCH_CITUS_ENV" && echo "$CITUS_PORTS")
+    for port in "${ports[@]}"; do
+        psql "postgresql://postgres@127.0.0.1:$port/postgres" -X -q \
+            -c "drop database if exists $name with (force)" -c "create database $name"
+        psql "postgresql://postgres@127.0.0.1:$port/$name" -X -q -c "create extension citus"
+    done
+    psql "postgresql://postgres@127.0.0.1:${ports[0]}/$name" -X -q -At \
+        -c "select citus_set_coordinator_host('127.0.0.1', ${ports[0]})" \
+        -c "select citus_add_node('127.0.0.1', ${ports[1]})" \
+        -c "select citus_add_node('127.0.0.1', ${ports[2]})" >/dev/null
+}
+
+# bench_drop_db ADMIN_URL NAME: drops database NAME (on every node of a cluster).
+bench_drop_db() {
+    local admin=$1 name=$2 port ports
+    if [ -z "${BENCH_CITUS_ENV:-}" ]; then
+        psql "$admin" -X -q -c "drop database if exists $name with (force)"
+        return
+    fi
+    read -r -a ports < <(. "$BENCH_CITUS_ENV" && echo "$CITUS_PORTS")
+    for port in "${ports[@]}"; do
+        psql "postgresql://postgres@127.0.0.1:$port/postgres" -X -q -c "drop database if exists $name with (force)"
+    done
+}
+
+# bench_distribute URL: on a cluster, `ota-ingest distribute` of the migrated warehouse at URL.
+bench_distribute() {
+    [ -n "${BENCH_CITUS_ENV:-}" ] || return 0
+    "${BENCH_BIN:?bench_distribute: BENCH_BIN unset}/ota-ingest" distribute --database-url "$1" >/dev/null
 }

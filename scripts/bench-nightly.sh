@@ -24,7 +24,7 @@ work=$(mktemp -d)
 db="ota_bench_nightly_$$"
 cleanup() {
     kill "${BENCH_SANDBOX_PID:-}" 2>/dev/null || true
-    psql -q "$DATABASE_URL" -c "drop database if exists $db with (force)" >/dev/null 2>&1 || true
+    bench_drop_db "$DATABASE_URL" "$db" >/dev/null 2>&1 || true
     rm -rf "$work"
 }
 trap cleanup EXIT

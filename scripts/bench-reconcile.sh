@@ -26,8 +26,9 @@ now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-psql "$OTA_TEST_ADMIN_URL" -X -q -c "drop database if exists $DB with (force)" -c "create database $DB"
+bench_create_db "$OTA_TEST_ADMIN_URL" "$DB"
 for f in sql/bootstrap.sql sql/migrations/*.sql; do psql_q -1 -f "$f"; done
+bench_distribute "$URL"
 
 echo "bench-reconcile: $KEYS current cells (1 property x 200 rates x 5 occupancies x $NIGHTS nights)"
 psql_q -v nights="$NIGHTS" -v keys="$KEYS" <<'SQL'
@@ -79,4 +80,4 @@ echo "mismatched keys found: $mismatched of $KEYS; movement share $movement"
 awk -v o="$ours_m" -v f="$floor" 'BEGIN { printf "ratio %.2fx (target <= 1.5x)\n", o / f }'
 
 bench_record "compare a snapshot with the facts, every metric" "$ours_m" s "count(*) over the full outer join on the key" "$floor" "ratio<=1.5"
-[ -n "${KEEP:-}" ] || psql "$OTA_TEST_ADMIN_URL" -X -q -c "drop database $DB with (force)"
+[ -n "${KEEP:-}" ] || bench_drop_db "$OTA_TEST_ADMIN_URL" "$DB"

@@ -27,6 +27,11 @@ BENCHES = OrderedDict(
         ("export", ("`ota-ingest export`", "{rows} current rate cells, CSV")),
         ("nightly", ("one `ota-ingest nightly`", "a sandbox of {nightly} properties x 365 days, WebHotelier")),
         ("serve", ("`ota-ingest serve` under wrk", "wrk -t2 -c64 for {serve} s, PostgreSQL with fsync on")),
+        ("citus", ("transform, reconcile and nightly on a three-node Citus cluster",
+                   "the transform's {rows} cells, reconcile's {rows}-key snapshot and a nightly over {nightly} properties, "
+                   "each run on the single server and then on a coordinator and two workers on the same machine "
+                   "(scripts/bench-citus.sh; the anchor is the single server's figure, so the ratio is the cluster's "
+                   "overhead)")),
     ]
 )
 

@@ -58,8 +58,9 @@ failed_checks() {
     psql_q -Atc "select count(*) from ops.dq_results where run_id = 'manual' and severity = 'error' and failures > 0"
 }
 
-psql "$OTA_TEST_ADMIN_URL" -X -q -c "drop database if exists $DB with (force)" -c "create database $DB"
+bench_create_db "$OTA_TEST_ADMIN_URL" "$DB"
 for f in sql/bootstrap.sql sql/migrations/*.sql; do psql_q -1 -f "$f" >/dev/null; done
+bench_distribute "$URL"
 
 # $PROPERTIES properties x 25 rates x 5 occupancies x 1000 nights. Day 1 lands
 # every cell; day 2 every cell again, 1 in 10 with a new price; day 3 day 2's
@@ -243,4 +244,15 @@ if [ -n "$DBT" ]; then
         "dbt snapshot, no change, wall ($DBT_VERSION)" "$dbt_unchanged" ""
 fi
 bench_record "--check-all, the full scan" "$all_checks" s
-psql "$OTA_TEST_ADMIN_URL" -X -q -c "drop database $DB with (force)"
+# Where a promotion's time goes (EXPLAIN_SLOWEST=1; scripts/bench-citus.sh sets it on the
+# cluster): one more day, 10% changed, promoted statement by statement under EXPLAIN ANALYZE
+# in a transaction rolled back, after every figure above was taken.
+if [ -n "${EXPLAIN_SLOWEST:-}" ]; then
+    land 2025-12-04 '2025-12-04 06:00Z' 10
+    echo "== EXPLAIN ANALYZE of a 10% changed promotion, statement by statement (rolled back; not a timed figure)"
+    python3 scripts/explain-slowest.py script sql/transforms/*.sql >"$OUT.sql"
+    psql_q -f "$OUT.sql" >"$OUT" 2>&1 || true
+    python3 scripts/explain-slowest.py report "$OUT"
+    rm -f "$OUT.sql"
+fi
+bench_drop_db "$OTA_TEST_ADMIN_URL" "$DB"

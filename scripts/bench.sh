@@ -15,7 +15,9 @@
 #
 # Each pass runs copy, load, pull, opentravel, transform, reconcile, export,
 # nightly, serve, freshness and report once, in that order, at the base scale;
-# then pull and transform run once more at ten times it, for the scaling table. Each benchmark prints its
+# then citus runs once (transform, reconcile and nightly on the single server
+# and on a three-node Citus cluster, when Citus is installed), and pull and
+# transform once more at ten times the scale, for the scaling table. Each benchmark prints its
 # own lines (kept in .local/bench/) and appends its figures, each with the
 # anchor or floor it measured in the same run, to .local/bench/records.tsv
 # (scripts/bench-common.sh); scripts/bench-report.py turns that into the
@@ -29,7 +31,7 @@ case "${QUICK:-0}" in
 0 | "") RUNS=${RUNS:-3} BASE=1 ;;
 *) RUNS=${RUNS:-1} BASE=0.1 ;;
 esac
-ALL="copy load pull opentravel transform reconcile export nightly serve freshness report"
+ALL="copy load pull opentravel transform reconcile export nightly serve freshness report citus"
 ONLY=${ONLY:-$ALL}
 OUT=${BENCH_OUT:-docs/benchmarks.md}
 STATE=$PWD/.local/bench
@@ -62,6 +64,7 @@ command_of() {
     serve) echo "bash scripts/bench-serve.sh $b $(scaled 30 "$2")" ;;
     freshness) echo "bash scripts/bench-freshness.sh $b $(scaled 60 "$2") $(scaled 15 "$2")" ;;
     report) echo "bash scripts/bench-report.sh $b $(scaled 50 "$2")" ;;
+    citus) echo "bash scripts/bench-citus.sh $b $2" ;;
     *) echo "bench: no benchmark named $1; fix: ONLY takes some of: $ALL" >&2; return 1 ;;
     esac
 }
@@ -84,8 +87,11 @@ run_one() { # name scale pass
 SHOWN="make bench${QUICK:+ QUICK=$QUICK}${TEN_AFTER:+ TEN_AFTER=$TEN_AFTER}"
 TEN_AFTER=${TEN_AFTER:-$RUNS}
 for pass in $(seq 1 "$RUNS"); do
-    for name in $ONLY; do run_one "$name" "$BASE" "$pass"; done
+    for name in $ONLY; do [ "$name" = citus ] || run_one "$name" "$BASE" "$pass"; done
     [ "$pass" != "$TEN_AFTER" ] && continue
+    # Once: the cluster runs its own single-server side (scripts/bench-citus.sh); without Citus
+    # installed it says so and records nothing.
+    case " $ONLY " in *" citus "*) run_one citus "$BASE" "$pass" ;; esac
     for name in pull transform; do
         case " $ONLY " in *" $name "*) run_one "$name" "$TEN" 1 ;; esac
     done

@@ -85,20 +85,28 @@ enum BatchLanding {
                                           ota_time, raw, raw_format, batch_id, document, run_id, detects, n)
             ), hashed as (
                 select i.*, encode(sha256(convert_to(i.data::text, 'UTF8')), 'hex') as content_hash from incoming i
+            ),
+            -- A "new" reusing a known number with other content is a collision, found by a join
+            -- rather than a correlated exists(): Citus refuses that ("correlated subqueries are
+            -- not supported when the FROM clause contains a CTE or subquery") and runs the join
+            -- on the shards, the batch shipped to them. The same statement on one server.
+            known as (
+                select distinct h.n
+                from hashed h
+                join staging.reservation_events e
+                  on e.source = h.source and e.property_code = h.property_code
+                 and e.confirmation_id = h.confirmation_id
+                where h.event_type = 'new' and h.detects = 't'
+                  and not e.is_collision and e.content_hash <> h.content_hash
             )
             insert into staging.reservation_events
                 (source, property_code, confirmation_id, event_type, sync_type, origin, ota_time, content_hash,
                  is_collision, raw, raw_format, data, batch_id, run_id)
             select h.source, h.property_code, h.confirmation_id, h.event_type, h.sync_type, h.origin,
-                   h.ota_time::timestamptz, h.content_hash,
-                   h.event_type = 'new' and h.detects = 't' and exists (
-                       select 1 from staging.reservation_events e
-                       where e.source = h.source and e.property_code = h.property_code
-                         and e.confirmation_id = h.confirmation_id
-                         and not e.is_collision
-                         and e.content_hash <> h.content_hash),
+                   h.ota_time::timestamptz, h.content_hash, k.n is not null,
                    h.raw, h.raw_format, h.data, h.batch_id, h.run_id
             from hashed h
+            left join known k on k.n = h.n
             order by h.n
             on conflict (source, property_code, confirmation_id, content_hash) do nothing
             returning source, property_code, confirmation_id, is_collision

@@ -17,21 +17,31 @@ declare
     body text;
 begin
     for f in
-        select p.oid, p.oid::regprocedure as signature, p.proretset, p.prosrc, p.provolatile,
-               pg_get_function_result(p.oid) as result, pg_get_function_arguments(p.oid) as arguments,
-               n.nspname, p.proname
-        from pg_proc p
-        join pg_namespace n on n.oid = p.pronamespace
-        join pg_language l on l.oid = p.prolang
-        where l.lanname = 'sql' and p.prokind = 'f'
-          and n.nspname in ('ops', 'staging', 'facts', 'recon', 'dims', 'feeds')
-          -- returns rows (and may call one that reads distributed tables), or reads a
-          -- distributed table itself (its qualified name appears in the body)
-          and (p.proretset and p.provolatile <> 'i' or exists (
-              select 1 from pg_dist_partition d
-              join pg_class c on c.oid = d.logicalrelid
-              join pg_namespace cn on cn.oid = c.relnamespace
-              where d.partmethod = 'h' and p.prosrc ~* (cn.nspname || '\.' || c.relname || '\M')))
+        -- The warehouse's SQL functions first (a score of them), then the test on their bodies:
+        -- left to the planner, the case-insensitive match could run for every function of the
+        -- database against every distributed table, compiling a pattern each time (minutes).
+        with candidates as materialized (
+            select p.oid, p.oid::regprocedure as signature, p.proretset, p.prosrc, p.provolatile,
+                   pg_get_function_result(p.oid) as result, pg_get_function_arguments(p.oid) as arguments,
+                   n.nspname, p.proname
+            from pg_proc p
+            join pg_namespace n on n.oid = p.pronamespace
+            join pg_language l on l.oid = p.prolang
+            where l.lanname = 'sql' and p.prokind = 'f'
+              and n.nspname in ('ops', 'staging', 'facts', 'recon', 'dims', 'feeds')
+        ),
+        distributed as materialized (
+            select cn.nspname || '\.' || c.relname || '\M' as pattern
+            from pg_dist_partition d
+            join pg_class c on c.oid = d.logicalrelid
+            join pg_namespace cn on cn.oid = c.relnamespace
+            where d.partmethod = 'h'
+        )
+        select c.* from candidates c
+        -- returns rows (and may call one that reads distributed tables), or reads a
+        -- distributed table itself (its qualified name appears in the body)
+        where c.proretset and c.provolatile <> 'i'
+           or exists (select 1 from distributed d where c.prosrc ~* d.pattern)
     loop
         -- The body may end with a semicolon; RETURN QUERY takes one statement.
         body := regexp_replace(f.prosrc, ';\s*$', '');

@@ -88,12 +88,41 @@ pairs as (
         limit 1
     ) r on true
 ),
+-- The values of every snapshot compared, gathered by joins rather than a
+-- function called per row: on a Citus cluster recon.* is distributed, and a
+-- function that queries it cannot run inside a query on it. The joins carry
+-- property_code, so each snapshot's values are gathered inside its shard.
+compared as (
+    select snapshot_id, property_code, stream from pairs
+    union
+    select reference_snapshot_id, property_code, stream from pairs where reference_snapshot_id is not null
+),
+snapshot_values as (
+    select c.snapshot_id, array_agg(v.value) as snapshot_values
+    from compared c
+    join (
+        select a.snapshot_id, a.property_code, 'availability' as kind, a.allotment::numeric as value
+        from recon.snapshot_availability a
+        union all
+        select r.snapshot_id, r.property_code, 'reservations', round(r.total_gross / r.room_nights, 2)
+        from recon.snapshot_reservations r
+        where r.status = 'confirmed' and r.room_nights > 0
+        union all
+        select r.snapshot_id, r.property_code, 'rates', r.price
+        from recon.snapshot_rates r
+        where r.price is not null
+    ) v on v.snapshot_id = c.snapshot_id and v.property_code = c.property_code
+       and v.kind = case when c.stream in ('availability', 'reservations') then c.stream else 'rates' end
+    group by c.snapshot_id
+),
 measured as (
     select p.*,
-           case when p.reference_snapshot_id is not null then feeds.population_stability(
-               feeds.snapshot_values(p.reference_snapshot_id, p.stream), feeds.snapshot_values(p.snapshot_id, p.stream))
+           case when p.reference_snapshot_id is not null then
+               feeds.population_stability(reference.snapshot_values, latest.snapshot_values)
            end as psi
     from pairs p
+    left join snapshot_values reference on reference.snapshot_id = p.reference_snapshot_id
+    left join snapshot_values latest on latest.snapshot_id = p.snapshot_id
 ),
 breaches as (
     select m.source, m.stream, m.property_code, count(distinct (m.run_id, m.snapshot_id)) as breaches

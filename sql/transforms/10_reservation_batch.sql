@@ -55,9 +55,13 @@ new_events as (
     union all
     select e.property_code, e.confirmation_id, e.source, e.loaded_at, e.ota_time
     from staging.reservation_events e
-    join ops.promotion_set_aside a on a.stream = 'reservations' and a.landed_xid = e.landed_xid
-    where ops.retrying_set_aside() and a.retry_due and a.promoted_at is null
-      and not e.is_collision
+    -- The rows set aside that are due, as a subquery of its own: Citus runs it on the
+    -- coordinator, where the promoter's setting is; beside the join the condition would
+    -- run on the workers, which do not see it, and find nothing. Flattened on one server.
+    join (select landed_xid from ops.promotion_set_aside
+          where stream = 'reservations' and ops.retrying_set_aside() and retry_due and promoted_at is null) a
+      on a.landed_xid = e.landed_xid
+    where not e.is_collision
 )
 insert into reservation_batch (property_code, confirmation_id, source, new_events, last_loaded_at, last_ota_time)
 select property_code, confirmation_id, source, count(*), max(loaded_at), max(ota_time)

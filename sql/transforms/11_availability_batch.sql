@@ -45,8 +45,12 @@ select o.property_code, o.room_code, o.stay_date, o.observed_at,
     o.allotment, o.stop_sell, o.min_stay, o.max_stay, o.closed_to_arrival, o.closed_to_departure, o.withdrawn,
     o.source, o.origin, o.loaded_at
 from staging.availability_observations o
-join ops.promotion_set_aside a on a.stream = 'availability' and a.landed_xid = o.landed_xid
-where ops.retrying_set_aside() and a.retry_due and a.promoted_at is null;
+-- The rows set aside that are due, as a subquery of its own: Citus runs it on the
+-- coordinator, where the promoter's setting is; beside the join the condition would
+-- run on the workers, which do not see it, and find nothing. Flattened on one server.
+join (select landed_xid from ops.promotion_set_aside
+      where stream = 'availability' and ops.retrying_set_aside() and retry_due and promoted_at is null) a
+  on a.landed_xid = o.landed_xid;
 
 analyze availability_batch;
 

@@ -46,8 +46,12 @@ select o.property_code, o.rate_id, o.room_code, o.stay_date, o.adults, o.childre
     coalesce(o.source_updated_at, o.observed_at),
     o.price, o.currency, o.closeout, o.min_stay, o.available, o.withdrawn, o.source, o.stream, o.origin, o.loaded_at
 from staging.rate_observations o
-join ops.promotion_set_aside a on a.stream = 'rates' and a.landed_xid = o.landed_xid
-where ops.retrying_set_aside() and a.retry_due and a.promoted_at is null;
+-- The rows set aside that are due, as a subquery of its own: Citus runs it on the
+-- coordinator, where the promoter's setting is; beside the join the condition would
+-- run on the workers, which do not see it, and find nothing. Flattened on one server.
+join (select landed_xid from ops.promotion_set_aside
+      where stream = 'rates' and ops.retrying_set_aside() and retry_due and promoted_at is null) a
+  on a.landed_xid = o.landed_xid;
 
 analyze rate_batch;
 
