@@ -125,6 +125,11 @@ struct OpenTravelARIPush: Sendable {
 
     static let badLogin = (4, 448, "authentication failed: bad or missing login")
 
+    /// The most cell fields one message may set (nights x rate plans x fields, prices counted
+    /// at 20 guests): 6 fields of 100 rate plans over 750 days is 450,000; a message that
+    /// would expand past this is refused before anything is stored.
+    static let maxCellsPerMessage = 5_000_000
+
     /// Stores the message once; false when it was stored before (a repeat or retransmission).
     private func store(
         _ document: OpenTravelARIDocument, source: String, warnings: [String], on conn: PostgresConnection
@@ -175,7 +180,25 @@ struct OpenTravelARIPush: Sendable {
         func check(_ document: OpenTravelARIDocument) throws -> [String] {
             var warnings: [String] = []
             var seen = Set<String>()
+            var cells = 0
             for part in document.parts {
+                // What the part expands to at most (every night, every rate plan it names, every field).
+                let nights =
+                    (CivilDate(part.end)?.dayNumber ?? 0) - (CivilDate(part.start)?.dayNumber ?? 0) + 1
+                let targets: Int
+                switch (part.room, part.rate) {
+                case (let room?, nil): targets = max(1, rates.values.filter { $0 == room }.count)
+                case (nil, nil): targets = rates.count
+                default: targets = 1
+                }
+                cells +=
+                    nights * targets
+                    * max(part.settings.count, part.prices.isEmpty ? 0 : OpenTravelARIDocument.maxGuests)
+                guard cells <= OpenTravelARIPush.maxCellsPerMessage else {
+                    throw OpenTravelDocument.Refusal(
+                        "the message sets more than \(OpenTravelARIPush.maxCellsPerMessage) fields of cells; fix: send it as several messages",
+                        type: 3, code: 450)
+                }
                 if let room = part.room, rooms[room] == nil, seen.insert("room \(room)").inserted {
                     warnings.append("room \(room) is not one of hotel \(document.hotel)'s rooms; kept and registered")
                 }

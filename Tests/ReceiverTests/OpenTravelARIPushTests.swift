@@ -299,6 +299,15 @@ import Testing
                     "3/450"
                 ),
                 ("<!DOCTYPE x [<!ENTITY a 'b'>]><x/>", OpenTravelPushTests.basic, "12/450"),
+                // Hotel-wide messages of 1,100 nights each: small on the wire, millions of cells.
+                (
+                    avail(
+                        "HTL001",
+                        String(
+                            repeating:
+                                #"<AvailStatusMessage BookingLimit="1"><StatusApplicationControl Start="2026-01-01" End="2029-01-04"/></AvailStatusMessage>"#,
+                            count: 1_000)), OpenTravelPushTests.basic, "3/450"
+                ),
             ]
             for (body, authorization, expected) in cases {
                 let answer = try await Self.bare(h, body, authorization: authorization)
