@@ -18,6 +18,11 @@ create temp table rate_batch (
     min_stay       integer not null,
     available      integer,
     withdrawn      boolean not null,
+    closed_to_arrival    boolean,
+    closed_to_departure  boolean,
+    max_stay       integer,
+    min_stay_kind  text,
+    tax_included   boolean,
     source         text not null,
     stream         text not null,
     origin         text not null,
@@ -34,7 +39,9 @@ with mark as (
 insert into rate_batch
 select o.property_code, o.rate_id, o.room_code, o.stay_date, o.adults, o.children, o.channel,
     coalesce(o.source_updated_at, o.observed_at),
-    o.price, o.currency, o.closeout, o.min_stay, o.available, o.withdrawn, o.source, o.stream, o.origin, o.loaded_at
+    o.price, o.currency, o.closeout, o.min_stay, o.available, o.withdrawn,
+    o.closed_to_arrival, o.closed_to_departure, o.max_stay, o.min_stay_kind, o.tax_included,
+    o.source, o.stream, o.origin, o.loaded_at
 from staging.rate_observations o
 cross join mark
 where o.landed_xid >= pg_snapshot_xmin(mark.seen)
@@ -44,7 +51,9 @@ union all
 -- Continuous promotion trying rows it set aside again (off otherwise).
 select o.property_code, o.rate_id, o.room_code, o.stay_date, o.adults, o.children, o.channel,
     coalesce(o.source_updated_at, o.observed_at),
-    o.price, o.currency, o.closeout, o.min_stay, o.available, o.withdrawn, o.source, o.stream, o.origin, o.loaded_at
+    o.price, o.currency, o.closeout, o.min_stay, o.available, o.withdrawn,
+    o.closed_to_arrival, o.closed_to_departure, o.max_stay, o.min_stay_kind, o.tax_included,
+    o.source, o.stream, o.origin, o.loaded_at
 from staging.rate_observations o
 -- The rows set aside that are due, as a subquery of its own: Citus runs it on the
 -- coordinator, where the promoter's setting is; beside the join the condition would

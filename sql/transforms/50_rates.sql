@@ -57,14 +57,14 @@ create temp table rate_differing on commit drop as
 select b.*, c.valid_from as current_from, c.version as current_version,
        c.price as current_price, c.currency as current_currency, c.closeout as current_closeout,
        c.min_stay as current_min_stay, c.available as current_available,
-       c.withdrawn as current_withdrawn
+       c.withdrawn as current_withdrawn, c.closed_to_arrival as current_closed_to_arrival, c.closed_to_departure as current_closed_to_departure, c.max_stay as current_max_stay, c.min_stay_kind as current_min_stay_kind, c.tax_included as current_tax_included
 from rate_batch b
 left join facts.rates c
   on (c.property_code, c.rate_id, c.room_code, c.stay_date, c.adults, c.children, c.channel, c.source)
    = (b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults, b.children, b.channel, b.source)
   and c.valid_to is null
-where (b.price, b.currency, b.closeout, b.min_stay, b.available, b.withdrawn)
-      is distinct from (c.price, c.currency, c.closeout, c.min_stay, c.available, c.withdrawn)
+where (b.price, b.currency, b.closeout, b.min_stay, b.available, b.withdrawn, b.closed_to_arrival, b.closed_to_departure, b.max_stay, b.min_stay_kind, b.tax_included)
+      is distinct from (c.price, c.currency, c.closeout, c.min_stay, c.available, c.withdrawn, c.closed_to_arrival, c.closed_to_departure, c.max_stay, c.min_stay_kind, c.tax_included)
   and not exists (
       select 1 from rate_late_cells l
       where (l.property_code, l.rate_id, l.room_code, l.stay_date, l.adults, l.children, l.channel, l.source)
@@ -85,13 +85,13 @@ with latest_at_instant as (
     from rate_differing d
     where d.current_from is null
     order by d.stay_date, d.property_code, d.rate_id, d.room_code, d.adults, d.children, d.channel, d.source, d.valid_from,
-             d.loaded_at desc, d.price desc, d.currency desc, d.closeout desc, d.min_stay desc, d.available desc, d.withdrawn desc
+             d.loaded_at desc, d.price desc, d.currency desc, d.closeout desc, d.min_stay desc, d.available desc, d.withdrawn desc, d.closed_to_arrival desc, d.closed_to_departure desc, d.max_stay desc, d.min_stay_kind desc, d.tax_included desc
 ),
 sequenced as (
     select i.*, lag(i.price) over cell as previous_price, lag(i.currency) over cell as previous_currency,
            lag(i.closeout) over cell as previous_closeout, lag(i.min_stay) over cell as previous_min_stay,
            lag(i.available) over cell as previous_available,
-           lag(i.withdrawn) over cell as previous_withdrawn, row_number() over cell as position
+           lag(i.withdrawn) over cell as previous_withdrawn, lag(i.closed_to_arrival) over cell as previous_closed_to_arrival, lag(i.closed_to_departure) over cell as previous_closed_to_departure, lag(i.max_stay) over cell as previous_max_stay, lag(i.min_stay_kind) over cell as previous_min_stay_kind, lag(i.tax_included) over cell as previous_tax_included, row_number() over cell as position
     from latest_at_instant i
     window cell as (partition by i.stay_date, i.property_code, i.rate_id, i.room_code, i.adults, i.children,
                     i.channel, i.source order by i.valid_from)
@@ -99,18 +99,18 @@ sequenced as (
 versions as (
     select s.* from sequenced s
     where s.position = 1
-       or (s.price, s.currency, s.closeout, s.min_stay, s.available, s.withdrawn)
+       or (s.price, s.currency, s.closeout, s.min_stay, s.available, s.withdrawn, s.closed_to_arrival, s.closed_to_departure, s.max_stay, s.min_stay_kind, s.tax_included)
           is distinct from (s.previous_price, s.previous_currency, s.previous_closeout, s.previous_min_stay,
-                            s.previous_available, s.previous_withdrawn)
+                            s.previous_available, s.previous_withdrawn, s.previous_closed_to_arrival, s.previous_closed_to_departure, s.previous_max_stay, s.previous_min_stay_kind, s.previous_tax_included)
 ),
 inserted as (
     insert into facts.rates (
         property_code, rate_id, room_code, stay_date, adults, children, channel, valid_from, row_hash, valid_to,
-        version, price, currency, closeout, min_stay, available, withdrawn, source, stream, origin, loaded_at)
+        version, price, currency, closeout, min_stay, available, withdrawn, closed_to_arrival, closed_to_departure, max_stay, min_stay_kind, tax_included, source, stream, origin, loaded_at)
     select v.property_code, v.rate_id, v.room_code, v.stay_date, v.adults, v.children, v.channel, v.valid_from,
-           facts.rate_version_hash(v.price, v.currency, v.closeout, v.min_stay, v.available, v.withdrawn),
+           facts.rate_version_hash(v.price, v.currency, v.closeout, v.min_stay, v.available, v.withdrawn, v.closed_to_arrival, v.closed_to_departure, v.max_stay, v.min_stay_kind, v.tax_included),
            lead(v.valid_from) over cell, row_number() over cell,
-           v.price, v.currency, v.closeout, v.min_stay, v.available, v.withdrawn, v.source, v.stream, v.origin, v.loaded_at
+           v.price, v.currency, v.closeout, v.min_stay, v.available, v.withdrawn, v.closed_to_arrival, v.closed_to_departure, v.max_stay, v.min_stay_kind, v.tax_included, v.source, v.stream, v.origin, v.loaded_at
     from versions v
     window cell as (partition by v.stay_date, v.property_code, v.rate_id, v.room_code, v.adults, v.children,
                     v.channel, v.source order by v.valid_from)
@@ -124,7 +124,7 @@ on conflict (run_id, metric) do update set value = excluded.value;
 create temp table rate_touched_cells on commit drop as
 select distinct d.property_code, d.rate_id, d.room_code, d.stay_date, d.adults, d.children, d.channel, d.source,
        d.current_from, d.current_version, d.current_price, d.current_currency, d.current_closeout,
-       d.current_min_stay, d.current_available, d.current_withdrawn
+       d.current_min_stay, d.current_available, d.current_withdrawn, d.current_closed_to_arrival, d.current_closed_to_departure, d.current_max_stay, d.current_min_stay_kind, d.current_tax_included
 from rate_differing d
 where d.current_from is not null;
 analyze rate_touched_cells;
@@ -140,7 +140,7 @@ analyze rate_touched_cells;
 create temp table rate_changes on commit drop as
 with observations as (
     select b.*, t.current_from, t.current_version, t.current_price, t.current_currency, t.current_closeout,
-           t.current_min_stay, t.current_available, t.current_withdrawn,
+           t.current_min_stay, t.current_available, t.current_withdrawn, t.current_closed_to_arrival, t.current_closed_to_departure, t.current_max_stay, t.current_min_stay_kind, t.current_tax_included,
            hashtextextended(concat_ws('|', b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults,
                                       b.children, b.channel, b.source), 0) as cell_hash
     from rate_batch b
@@ -154,31 +154,31 @@ latest_at_instant as (
     window instant as (partition by o.cell_hash, o.property_code, o.rate_id, o.room_code, o.stay_date, o.adults,
                        o.children, o.channel, o.source, o.valid_from
                        order by o.loaded_at desc, o.price desc, o.currency desc, o.closeout desc, o.min_stay desc,
-                                o.available desc, o.withdrawn desc)
+                                o.available desc, o.withdrawn desc, o.closed_to_arrival desc, o.closed_to_departure desc, o.max_stay desc, o.min_stay_kind desc, o.tax_included desc)
 ),
 sequenced as (
     select i.*, row_number() over cell as position,
            lag(i.price) over cell as previous_price, lag(i.currency) over cell as previous_currency,
            lag(i.closeout) over cell as previous_closeout, lag(i.min_stay) over cell as previous_min_stay,
            lag(i.available) over cell as previous_available,
-           lag(i.withdrawn) over cell as previous_withdrawn
+           lag(i.withdrawn) over cell as previous_withdrawn, lag(i.closed_to_arrival) over cell as previous_closed_to_arrival, lag(i.closed_to_departure) over cell as previous_closed_to_departure, lag(i.max_stay) over cell as previous_max_stay, lag(i.min_stay_kind) over cell as previous_min_stay_kind, lag(i.tax_included) over cell as previous_tax_included
     from latest_at_instant i
     where i.nth = 1
     window cell as (partition by i.cell_hash, i.property_code, i.rate_id, i.room_code, i.stay_date, i.adults,
                     i.children, i.channel, i.source order by i.valid_from)
 )
 select s.property_code, s.rate_id, s.room_code, s.stay_date, s.adults, s.children, s.channel, s.valid_from,
-       facts.rate_version_hash(s.price, s.currency, s.closeout, s.min_stay, s.available, s.withdrawn) as row_hash,
-       s.price, s.currency, s.closeout, s.min_stay, s.available, s.withdrawn, s.source, s.stream, s.origin, s.loaded_at,
+       facts.rate_version_hash(s.price, s.currency, s.closeout, s.min_stay, s.available, s.withdrawn, s.closed_to_arrival, s.closed_to_departure, s.max_stay, s.min_stay_kind, s.tax_included) as row_hash,
+       s.price, s.currency, s.closeout, s.min_stay, s.available, s.withdrawn, s.closed_to_arrival, s.closed_to_departure, s.max_stay, s.min_stay_kind, s.tax_included, s.source, s.stream, s.origin, s.loaded_at,
        s.current_from, s.current_version
 from sequenced s
 where case when s.position = 1
-           then (s.price, s.currency, s.closeout, s.min_stay, s.available, s.withdrawn)
+           then (s.price, s.currency, s.closeout, s.min_stay, s.available, s.withdrawn, s.closed_to_arrival, s.closed_to_departure, s.max_stay, s.min_stay_kind, s.tax_included)
                 is distinct from (s.current_price, s.current_currency, s.current_closeout, s.current_min_stay,
-                                  s.current_available, s.current_withdrawn)
-           else (s.price, s.currency, s.closeout, s.min_stay, s.available, s.withdrawn)
+                                  s.current_available, s.current_withdrawn, s.current_closed_to_arrival, s.current_closed_to_departure, s.current_max_stay, s.current_min_stay_kind, s.current_tax_included)
+           else (s.price, s.currency, s.closeout, s.min_stay, s.available, s.withdrawn, s.closed_to_arrival, s.closed_to_departure, s.max_stay, s.min_stay_kind, s.tax_included)
                 is distinct from (s.previous_price, s.previous_currency, s.previous_closeout, s.previous_min_stay,
-                                  s.previous_available, s.previous_withdrawn)
+                                  s.previous_available, s.previous_withdrawn, s.previous_closed_to_arrival, s.previous_closed_to_departure, s.previous_max_stay, s.previous_min_stay_kind, s.previous_tax_included)
       end;
 set local enable_nestloop = on;
 set local enable_mergejoin = on;
@@ -199,11 +199,11 @@ where (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.childre
 -- Append the changes; each holds until the next change of its cell.
 insert into facts.rates (
     property_code, rate_id, room_code, stay_date, adults, children, channel, valid_from, row_hash, valid_to,
-    version, price, currency, closeout, min_stay, available, withdrawn, source, stream, origin, loaded_at)
+    version, price, currency, closeout, min_stay, available, withdrawn, closed_to_arrival, closed_to_departure, max_stay, min_stay_kind, tax_included, source, stream, origin, loaded_at)
 select property_code, rate_id, room_code, stay_date, adults, children, channel, valid_from, row_hash,
        lead(valid_from) over cell,
        current_version + row_number() over cell,
-       price, currency, closeout, min_stay, available, withdrawn, source, stream, origin, loaded_at
+       price, currency, closeout, min_stay, available, withdrawn, closed_to_arrival, closed_to_departure, max_stay, min_stay_kind, tax_included, source, stream, origin, loaded_at
 from rate_changes
 window cell as (partition by property_code, rate_id, room_code, stay_date, adults, children, channel, source
                 order by valid_from);
@@ -216,7 +216,7 @@ window cell as (partition by property_code, rate_id, room_code, stay_date, adult
 create temp table rate_late_history on commit drop as
 with start as (
     select f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel, f.valid_from,
-           f.row_hash, f.version, f.price, f.currency, f.closeout, f.min_stay, f.available, f.withdrawn, f.source, f.stream,
+           f.row_hash, f.version, f.price, f.currency, f.closeout, f.min_stay, f.available, f.withdrawn, f.closed_to_arrival, f.closed_to_departure, f.max_stay, f.min_stay_kind, f.tax_included, f.source, f.stream,
            f.origin, f.loaded_at
     from facts.rates f
     join rate_late_cells l
@@ -230,8 +230,8 @@ logged as (
                         coalesce(o.source_updated_at, o.observed_at))
            o.property_code, o.rate_id, o.room_code, o.stay_date, o.adults, o.children, o.channel,
            coalesce(o.source_updated_at, o.observed_at) as valid_from,
-           facts.rate_version_hash(o.price, o.currency, o.closeout, o.min_stay, o.available, o.withdrawn) as row_hash,
-           null::integer as version, o.price, o.currency, o.closeout, o.min_stay, o.available, o.withdrawn, o.source, o.stream,
+           facts.rate_version_hash(o.price, o.currency, o.closeout, o.min_stay, o.available, o.withdrawn, o.closed_to_arrival, o.closed_to_departure, o.max_stay, o.min_stay_kind, o.tax_included) as row_hash,
+           null::integer as version, o.price, o.currency, o.closeout, o.min_stay, o.available, o.withdrawn, o.closed_to_arrival, o.closed_to_departure, o.max_stay, o.min_stay_kind, o.tax_included, o.source, o.stream,
            o.origin, o.loaded_at
     from staging.rate_observations o
     join rate_late_cells l
@@ -243,7 +243,7 @@ logged as (
       and exists (select 1 from rate_late_cells)
     order by o.property_code, o.rate_id, o.room_code, o.stay_date, o.adults, o.children, o.channel, o.source,
              coalesce(o.source_updated_at, o.observed_at), o.loaded_at desc, o.price desc, o.currency desc,
-             o.closeout desc, o.min_stay desc, o.available desc, o.withdrawn desc
+             o.closeout desc, o.min_stay desc, o.available desc, o.withdrawn desc, o.closed_to_arrival desc, o.closed_to_departure desc, o.max_stay desc, o.min_stay_kind desc, o.tax_included desc
 ),
 sequenced as (
     select s.*, lag(s.row_hash) over cell as previous_hash
@@ -257,7 +257,7 @@ versions as (
 select v.property_code, v.rate_id, v.room_code, v.stay_date, v.adults, v.children, v.channel, v.valid_from,
        v.row_hash, lead(v.valid_from) over cell as valid_to,
        (coalesce(first_value(v.version) over cell, 1) - 1 + row_number() over cell)::integer as version,
-       v.price, v.currency, v.closeout, v.min_stay, v.available, v.withdrawn, v.source, v.stream, v.origin, v.loaded_at
+       v.price, v.currency, v.closeout, v.min_stay, v.available, v.withdrawn, v.closed_to_arrival, v.closed_to_departure, v.max_stay, v.min_stay_kind, v.tax_included, v.source, v.stream, v.origin, v.loaded_at
 from versions v
 window cell as (partition by v.property_code, v.rate_id, v.room_code, v.stay_date, v.adults, v.children, v.channel, v.source
                 order by v.valid_from);
@@ -297,9 +297,9 @@ where (h.property_code, h.rate_id, h.room_code, h.stay_date, h.adults, h.childre
 
 insert into facts.rates (
     property_code, rate_id, room_code, stay_date, adults, children, channel, valid_from, row_hash, valid_to,
-    version, price, currency, closeout, min_stay, available, withdrawn, source, stream, origin, loaded_at)
+    version, price, currency, closeout, min_stay, available, withdrawn, closed_to_arrival, closed_to_departure, max_stay, min_stay_kind, tax_included, source, stream, origin, loaded_at)
 select h.property_code, h.rate_id, h.room_code, h.stay_date, h.adults, h.children, h.channel, h.valid_from,
-       h.row_hash, h.valid_to, h.version, h.price, h.currency, h.closeout, h.min_stay, h.available, h.withdrawn, h.source,
+       h.row_hash, h.valid_to, h.version, h.price, h.currency, h.closeout, h.min_stay, h.available, h.withdrawn, h.closed_to_arrival, h.closed_to_departure, h.max_stay, h.min_stay_kind, h.tax_included, h.source,
        h.stream, h.origin, h.loaded_at
 from rate_late_history h
 left join facts.rates f

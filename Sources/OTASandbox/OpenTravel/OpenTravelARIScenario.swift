@@ -32,6 +32,8 @@ struct OpenTravelARIScenario {
         while oversizeAt.count < min(plan.oversize, plan.deltas) { oversizeAt.insert(rng.int(0..<plan.deltas)) }
         for i in 0..<plan.deltas {
             var request = delta(property: hotels[rng.int(0..<hotels.count)])
+            // A sender stamps each message when it sends it: one simulated second apart, after the flush.
+            request.time = time + Int64(i + 1)
             if oversizeAt.contains(i) {
                 request.faults.insert(.oversize)
                 request.padTo = plan.oversizeBytes
