@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -27,17 +28,25 @@ struct WebhookSender: Sendable {
         if !request.body.isEmpty { r.httpBody = Data(request.body) }
         let session = self.session
         let prepared = r
-        return try await withThrowingTaskGroup(of: (Int, [UInt8]).self) { group in
-            group.addTask {
-                let (data, response) = try await session.data(for: prepared)
-                return ((response as? HTTPURLResponse)?.statusCode ?? 0, Array(data))
+        // The exchange is raced against the deadline without cancelling it: cancelling a
+        // URLSession task from Swift concurrency can deadlock in FoundationNetworking (the
+        // cancel waits on the session's queue while that queue resumes the task). A request
+        // that loses the race finishes or times out on its own.
+        let outcome = Once<Result<(Int, [UInt8]), any Error>>()
+        return try await withCheckedThrowingContinuation { continuation in
+            outcome.onFirst { continuation.resume(with: $0) }
+            Task {
+                do {
+                    let (data, response) = try await session.data(for: prepared)
+                    outcome.offer(.success(((response as? HTTPURLResponse)?.statusCode ?? 0, Array(data))))
+                } catch {
+                    outcome.offer(.failure(error))
+                }
             }
-            group.addTask {
-                try await Task.sleep(for: .milliseconds(Int(timeout * 1000)))
-                throw URLError(.timedOut)
+            Task {
+                try? await Task.sleep(for: .milliseconds(Int(timeout * 1000)))
+                outcome.offer(.failure(URLError(.timedOut)))
             }
-            defer { group.cancelAll() }
-            return try await group.next()!
         }
     }
 
@@ -49,5 +58,23 @@ struct WebhookSender: Sendable {
         if !request.body.isEmpty { r.httpBody = Data(request.body) }
         let (_, response) = try await session.data(for: r)
         return (response as? HTTPURLResponse)?.statusCode ?? 0
+    }
+}
+
+/// The first value offered goes to the handler; later ones are dropped.
+private final class Once<Value: Sendable>: Sendable {
+    private let state = Mutex<(handler: (@Sendable (Value) -> Void)?, done: Bool)>((nil, false))
+
+    func onFirst(_ handler: @escaping @Sendable (Value) -> Void) {
+        state.withLock { $0.handler = handler }
+    }
+
+    func offer(_ value: Value) {
+        let handler = state.withLock { s -> (@Sendable (Value) -> Void)? in
+            guard !s.done, let h = s.handler else { return nil }
+            s.done = true
+            return h
+        }
+        handler?(value)
     }
 }
