@@ -28,6 +28,13 @@ final class OpenTravelARIExpander: Service, Sendable {
     /// Something was stored: expand it soon.
     func wake() { signal.yield() }
 
+    private func again(after delay: Duration) {
+        Task { [signal] in
+            try? await Task.sleep(for: delay)
+            signal.yield()
+        }
+    }
+
     func run() async {
         guard
             let stream = signals.withLock({ s -> AsyncStream<Void>? in
@@ -42,14 +49,18 @@ final class OpenTravelARIExpander: Service, Sendable {
                     while !Task.isShuttingDownGracefully, try await OpenTravelARIExpansion.expandNext(on: connection!) {
                         expanded.add(1, ordering: .relaxed)
                     }
+                    // Messages still waiting are held by another session (often a killed serve's
+                    // that the server has not yet ended): look again shortly, not only at the next push.
+                    if !Task.isShuttingDownGracefully, try await OpenTravelARIExpansion.anyWaiting(on: connection!) {
+                        again(after: .milliseconds(200))
+                    }
                 } catch {
                     if let dead = connection { await dead.close() }
                     connection = nil
+                    // serve is stopping (e.g. its port was taken): the messages wait for the next start.
+                    if Task.isCancelled || error is CancellationError { break }
                     logger.error("opentravel ari: expansion failed; the messages wait and are tried again: \(error)")
-                    Task { [signal] in
-                        try? await Task.sleep(for: .seconds(1))
-                        signal.yield()
-                    }
+                    again(after: .seconds(1))
                 }
             }
         } onGracefulShutdown: { [signal] in

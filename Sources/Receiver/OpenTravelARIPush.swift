@@ -34,34 +34,14 @@ struct OpenTravelARIPush: Sendable {
 
     private func answer(_ request: Request, source: String, note: RequestNote) async -> (Response, String) {
         typealias Answer = OpenTravelARIAnswer
-        guard let endpoint = settings.openTravel[source] else {
-            return (
-                Answer.errors(
-                    kind: .avail, soap: false, echoToken: nil,
-                    [(6, 392, "no opentravel source \(source) with a push login on this receiver")], status: .notFound),
-                "unknown_source"
-            )
-        }
-        let basic = request.headers[.authorization]
-        if basic != nil, !OpenTravelPush.basicMatches(basic, endpoint) {
-            return (Answer.errors(kind: .avail, soap: false, echoToken: nil, [Self.badLogin]), "unauthorized")
-        }
+        let endpoint: ReceiverSettings.OpenTravelEndpoint
         let body: [UInt8]
-        do {
-            let buffer = try await request.body.collect(upTo: settings.openTravelBodyLimit)
-            note.bytes = buffer.readableBytes
-            body = Array(buffer.readableBytesView)
-        } catch is NIOTooManyBytesError {
+        switch await OpenTravelIntake.read(request, source: source, settings: settings, note: note) {
+        case .success(let intake): (endpoint, body) = intake
+        case .failure(let refusal):
             return (
-                Answer.errors(
-                    kind: .avail, soap: false, echoToken: nil,
-                    [(12, 450, "the body is over \(settings.openTravelBodyLimit) bytes")], status: .contentTooLarge),
-                "too_large"
-            )
-        } catch {
-            return (
-                Answer.errors(kind: .avail, soap: false, echoToken: nil, [(12, 450, "the body could not be read")]),
-                "invalid"
+                Answer.errors(kind: .avail, soap: false, echoToken: nil, refusal.errors, status: refusal.status),
+                refusal.outcome
             )
         }
         let document: OpenTravelARIDocument
@@ -70,7 +50,7 @@ struct OpenTravelARIPush: Sendable {
         } catch let refusal as OpenTravelDocument.Refusal {
             return (
                 Answer.errors(
-                    kind: .avail, soap: OpenTravelPush.looksSOAP(body), echoToken: nil,
+                    kind: .avail, soap: OpenTravelIntake.looksSOAP(body), echoToken: nil,
                     [(refusal.type, refusal.code, refusal.reason)]),
                 "invalid"
             )
@@ -78,12 +58,10 @@ struct OpenTravelARIPush: Sendable {
             return (Answer.errors(kind: .avail, soap: false, echoToken: nil, [(12, 450, "\(error)")]), "invalid")
         }
         let (kind, soap, echo) = (document.kind, document.soap, document.echoToken)
-        if basic == nil {
-            let userMatches = Signatures.constantTimeEqual(Array((document.username ?? "").utf8), endpoint.username)
-            let passwordMatches = Signatures.constantTimeEqual(Array((document.password ?? "").utf8), endpoint.password)
-            guard document.username != nil, document.password != nil, userMatches, passwordMatches else {
-                return (Answer.errors(kind: kind, soap: soap, echoToken: echo, [Self.badLogin]), "unauthorized")
-            }
+        if request.headers[.authorization] == nil,
+            !OpenTravelIntake.loginMatches(username: document.username, password: document.password, endpoint)
+        {
+            return (Answer.errors(kind: kind, soap: soap, echoToken: echo, [OpenTravelIntake.badLogin]), "unauthorized")
         }
         note.property = document.hotel
         let unknownHotel = (6, 392, "hotel \(document.hotel) is not one of this source's properties")
@@ -122,8 +100,6 @@ struct OpenTravelARIPush: Sendable {
             )
         }
     }
-
-    static let badLogin = (4, 448, "authentication failed: bad or missing login")
 
     /// The most cell fields one message may set (nights x rate plans x fields, prices counted
     /// at 20 guests): 6 fields of 100 rate plans over 750 days is 450,000; a message that
@@ -260,30 +236,13 @@ enum OpenTravelARIAnswer {
         _ errors: [(type: Int, code: Int, text: String)],
         status: HTTPResponse.Status = .ok
     ) -> Response {
-        var inner = "<Errors>"
-        for e in errors {
-            inner +=
-                #"<Error Type="\#(e.type)" Code="\#(e.code)" Status="NotProcessed">\#(OpenTravelAnswer.escape(e.text))</Error>"#
-        }
-        inner += "</Errors>"
-        return response(kind: kind, soap: soap, echoToken: echoToken, inner: inner, status: status)
+        response(
+            kind: kind, soap: soap, echoToken: echoToken, inner: OpenTravelAnswer.errorList(errors), status: status)
     }
 
     private static func response(
         kind: OpenTravelARIDocument.Kind, soap: Bool, echoToken: String?, inner: String, status: HTTPResponse.Status
     ) -> Response {
-        let name = kind.response
-        let echo = echoToken.map { #" EchoToken="\#(OpenTravelAnswer.escape($0))""# } ?? ""
-        var xml =
-            #"<\#(name) xmlns="\#(OpenTravelDocument.namespace)" Version="1.0" TimeStamp="\#(Timestamps.format(WallClock.systemNow()))"\#(echo)>"#
-            + inner + "</\(name)>"
-        if soap {
-            xml =
-                #"<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>"# + xml
-                + "</soap:Body></soap:Envelope>"
-        }
-        return Response(
-            status: status, headers: [.contentType: "text/xml; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(string: "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + xml + "\n")))
+        OpenTravelAnswer.envelope(name: kind.response, soap: soap, echoToken: echoToken, inner: inner, status: status)
     }
 }

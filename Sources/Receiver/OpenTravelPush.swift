@@ -30,35 +30,16 @@ struct OpenTravelPush: Sendable {
     }
 
     private func answer(_ request: Request, source: String, note: RequestNote) async -> (Response, String) {
-        guard let endpoint = settings.openTravel[source] else {
-            return (
-                OpenTravelAnswer.errors(
-                    kind: .resNotif, soap: false, echoToken: nil,
-                    [(6, 392, "no opentravel source \(source) with a push login on this receiver")], status: .notFound),
-                "unknown_source"
-            )
-        }
-        // Basic credentials are checked before the body is read; SOAP's are inside it.
-        let basic = request.headers[.authorization]
-        if basic != nil, !Self.basicMatches(basic, endpoint) {
-            return (unauthorized(source, kind: .resNotif, soap: false, echoToken: nil), "unauthorized")
-        }
+        let endpoint: ReceiverSettings.OpenTravelEndpoint
         let body: [UInt8]
-        do {
-            let buffer = try await request.body.collect(upTo: settings.openTravelBodyLimit)
-            note.bytes = buffer.readableBytes
-            body = Array(buffer.readableBytesView)
-        } catch is NIOTooManyBytesError {
+        switch await OpenTravelIntake.read(request, source: source, settings: settings, note: note) {
+        case .success(let intake): (endpoint, body) = intake
+        case .failure(let refusal):
+            if refusal.outcome == "unauthorized" { countRefused(source) }
             return (
                 OpenTravelAnswer.errors(
-                    kind: .resNotif, soap: false, echoToken: nil,
-                    [(12, 450, "the body is over \(settings.openTravelBodyLimit) bytes")], status: .contentTooLarge),
-                "too_large"
-            )
-        } catch {
-            return (
-                OpenTravelAnswer.errors(
-                    kind: .resNotif, soap: false, echoToken: nil, [(12, 450, "the body could not be read")]), "invalid"
+                    kind: .resNotif, soap: false, echoToken: nil, refusal.errors, status: refusal.status),
+                refusal.outcome
             )
         }
         let document: OpenTravelDocument
@@ -68,7 +49,7 @@ struct OpenTravelPush: Sendable {
             // Nothing about a body we cannot read is stored, authenticated or not.
             return (
                 OpenTravelAnswer.errors(
-                    kind: .resNotif, soap: Self.looksSOAP(body), echoToken: nil,
+                    kind: .resNotif, soap: OpenTravelIntake.looksSOAP(body), echoToken: nil,
                     [(refusal.type, refusal.code, refusal.reason)]),
                 "invalid"
             )
@@ -78,16 +59,16 @@ struct OpenTravelPush: Sendable {
                 "invalid"
             )
         }
-        if basic == nil {
-            // Both compared whatever the first gives, so the time says nothing about which was wrong.
-            let userMatches = Signatures.constantTimeEqual(Array((document.username ?? "").utf8), endpoint.username)
-            let passwordMatches = Signatures.constantTimeEqual(Array((document.password ?? "").utf8), endpoint.password)
-            guard document.username != nil, document.password != nil, userMatches, passwordMatches else {
-                return (
-                    unauthorized(source, kind: document.kind, soap: document.soap, echoToken: document.echoToken),
-                    "unauthorized"
-                )
-            }
+        if request.headers[.authorization] == nil,
+            !OpenTravelIntake.loginMatches(username: document.username, password: document.password, endpoint)
+        {
+            countRefused(source)
+            return (
+                OpenTravelAnswer.errors(
+                    kind: document.kind, soap: document.soap, echoToken: document.echoToken, [OpenTravelIntake.badLogin]
+                ),
+                "unauthorized"
+            )
         }
         let reservations = OpenTravelReservation.all(in: document, origin: .push(document.kind), sourceName: source)
         guard !reservations.isEmpty else {
@@ -177,20 +158,8 @@ struct OpenTravelPush: Sendable {
         }
     }
 
-    private func unauthorized(_ source: String, kind: OpenTravelDocument.Kind, soap: Bool, echoToken: String?)
-        -> Response
-    {
+    private func countRefused(_ source: String) {
         server.counts.add(source: source, stream: "reservations", property: "", "pushes_received", "pushes_refused")
-        return OpenTravelAnswer.errors(
-            kind: kind, soap: soap, echoToken: echoToken, [(4, 448, "authentication failed: bad or missing login")])
-    }
-
-    static func basicMatches(_ header: String?, _ endpoint: ReceiverSettings.OpenTravelEndpoint) -> Bool {
-        guard let header, header.lowercased().hasPrefix("basic "),
-            let decoded = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces))
-        else { return false }
-        let expected = endpoint.username + [UInt8(ascii: ":")] + endpoint.password
-        return Signatures.constantTimeEqual(Array(decoded), expected)
     }
 
     /// Our number for a reservation: stable, so a repeat is answered with the same one.
@@ -198,12 +167,6 @@ struct OpenTravelPush: Sendable {
         let digest = SHA256.hash(
             data: Array("\(source)\u{0}\(version.propertyCode)\u{0}\(version.confirmationId)".utf8))
         return "OI" + digest.prefix(8).map { String(format: "%02X", $0) }.joined()
-    }
-
-    /// Whether a body we could not read was meant as SOAP (then the refusal goes in an envelope).
-    static func looksSOAP(_ body: [UInt8]) -> Bool {
-        let head = String(decoding: body.prefix(512), as: UTF8.self)
-        return head.contains("Envelope")
     }
 }
 
@@ -243,19 +206,29 @@ enum OpenTravelAnswer {
         kind: OpenTravelDocument.Kind, soap: Bool, echoToken: String?, _ errors: [(type: Int, code: Int, text: String)],
         status: HTTPResponse.Status = .ok
     ) -> Response {
-        var inner = "<Errors>"
-        for error in errors {
-            inner +=
-                #"<Error Type="\#(error.type)" Code="\#(error.code)" Status="NotProcessed">\#(escape(error.text))</Error>"#
-        }
-        inner += "</Errors>"
-        return response(kind: kind, soap: soap, echoToken: echoToken, inner: inner, status: status)
+        response(kind: kind, soap: soap, echoToken: echoToken, inner: errorList(errors), status: status)
     }
 
     private static func response(
         kind: OpenTravelDocument.Kind, soap: Bool, echoToken: String?, inner: String, status: HTTPResponse.Status
     ) -> Response {
-        let name = responseName(kind)
+        envelope(name: responseName(kind), soap: soap, echoToken: echoToken, inner: inner, status: status)
+    }
+
+    /// `<Errors>` with one `<Error>` each.
+    static func errorList(_ errors: [(type: Int, code: Int, text: String)]) -> String {
+        var inner = "<Errors>"
+        for error in errors {
+            inner +=
+                #"<Error Type="\#(error.type)" Code="\#(error.code)" Status="NotProcessed">\#(escape(error.text))</Error>"#
+        }
+        return inner + "</Errors>"
+    }
+
+    /// An `...RS` answer named `name`, bare or in a SOAP 1.1 envelope.
+    static func envelope(name: String, soap: Bool, echoToken: String?, inner: String, status: HTTPResponse.Status)
+        -> Response
+    {
         let echo = echoToken.map { #" EchoToken="\#(escape($0))""# } ?? ""
         var xml =
             #"<\#(name) xmlns="\#(OpenTravelDocument.namespace)" Version="1.0" TimeStamp="\#(Timestamps.format(WallClock.systemNow()))"\#(echo)>"#

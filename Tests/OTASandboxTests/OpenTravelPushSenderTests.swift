@@ -175,13 +175,12 @@ import Testing
         await receiver.stop()
     }
 
-    @Test(.disabled("timing-dependent: failed once from a fresh clone (attempts 1, not 2); to be made deterministic"))
-    func aPushNotAnsweredInTimeIsRetried() async throws {
+    @Test func aPushNotAnsweredInTimeIsRetried() async throws {
         let receiver = OpenTravelReceiver()
         let port = try await receiver.start()
         try await withSandbox({
             Self.busy(&$0)
-            $0.openTravel.pushTimeoutSeconds = 1
+            $0.openTravel.pushTimeoutSeconds = 2
             $0.webhooks = [
                 WebhookRegistration(property: "HTL001", mode: .opentravel, url: "http://127.0.0.1:\(port)/slow")
             ]
@@ -191,9 +190,12 @@ import Testing
             await server.waitForOpenTravelPushes()
             let pushes = server.openTravelPushes()
             #expect(!pushes.isEmpty)
+            // The first try is held until its retry arrives, so it ends by the timeout; on a
+            // loaded machine a retry's answer may take longer than the timeout too, so more
+            // than one try may time out before one is delivered.
             for push in pushes {
-                #expect(push.outcome == .delivered && push.attempts.count == 2)
-                #expect(push.attempts.first.map { $0.status == nil && $0.error != nil } == true)
+                #expect(push.outcome == .delivered && push.attempts.count >= 2, "\(push.attempts)")
+                #expect(push.attempts.dropLast().allSatisfy { $0.status == nil && $0.error != nil })
                 #expect(push.attempts.last.map { $0.delivered && $0.retransmission } == true)
             }
         }

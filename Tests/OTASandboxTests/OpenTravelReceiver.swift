@@ -4,8 +4,9 @@ import Logging
 
 /// A local push endpoint for the OpenTravel tests: it records every request and answers
 /// what `answer` says for it (status and body), given how many requests with this path
-/// and EchoToken it had (1 for a message's first try). Paths starting with /slow answer
-/// a message's first try only after two seconds (a server too slow for the sender).
+/// and EchoToken it had (1 for a message's first try). Paths starting with /slow hold a
+/// message's first try until its retry has arrived, so that try can only end by the
+/// sender's timeout (a server too slow for the sender, however loaded the machine).
 final class OpenTravelReceiver: Sendable {
     typealias Answer = @Sendable (_ path: String, _ count: Int) -> (status: Int, body: String)
 
@@ -13,7 +14,7 @@ final class OpenTravelReceiver: Sendable {
         var requests: [WebhookReceiver.Received] = []
         var counts: [String: Int] = [:]
 
-        func add(_ r: WebhookReceiver.Received) -> Int {
+        func add(_ r: WebhookReceiver.Received) -> (count: Int, key: String) {
             requests.append(r)
             let text = String(decoding: r.body, as: UTF8.self)
             var key = r.path
@@ -21,8 +22,10 @@ final class OpenTravelReceiver: Sendable {
                 key += "#" + text[start.upperBound...].prefix { $0 != "\"" }
             }
             counts[key, default: 0] += 1
-            return counts[key]!
+            return (counts[key]!, key)
         }
+
+        func count(_ key: String) -> Int { counts[key, default: 0] }
     }
 
     private struct Responder: HTTPResponder {
@@ -34,12 +37,17 @@ final class OpenTravelReceiver: Sendable {
             let body = try await request.body.collect(upTo: 1 << 22)
             var headers: [String: String] = [:]
             for field in request.headers { headers[field.name.canonicalName] = field.value }
-            let count = await inbox.add(
+            let (count, key) = await inbox.add(
                 .init(
                     method: request.method.rawValue, path: request.uri.path, headers: headers,
                     body: Data(body.readableBytesView)))
             if request.uri.path.hasPrefix("/slow") && count == 1 {
-                try? await Task.sleep(for: .seconds(2))
+                // Waits on the retry's arrival (a condition, polled); the cap only keeps a
+                // sender that never retries from holding the test forever.
+                let deadline = ContinuousClock.now + .seconds(60)
+                while await inbox.count(key) < 2, ContinuousClock.now < deadline {
+                    try? await Task.sleep(for: .milliseconds(10))
+                }
             }
             let (status, text) = answer(request.uri.path, count)
             return Response(

@@ -72,42 +72,8 @@ public struct OpenTravelARIDocument: Sendable {
 
     public static func read(_ body: [UInt8]) throws -> Self {
         typealias Refusal = OpenTravelDocument.Refusal
-        guard String(validating: body, as: UTF8.self) != nil else {
-            throw Refusal("the body is not valid UTF-8; fix: send UTF-8 XML")
-        }
-        let top: SafeXML.Element
-        do {
-            top = try SafeXML.parse(body)
-        } catch let refusal as SafeXML.Refusal {
-            throw Refusal("XML: \(refusal.reason)")
-        }
-        var scope = OpenTravelDocument.Namespaces()
-        scope.enter(top)
-        var soap = false
-        var username: String?
-        var password: String?
-        var root = top
-        if top.localName == "Envelope" {
-            guard scope.uri(of: top) == OpenTravelDocument.soapNamespace else {
-                throw Refusal("Envelope is not in the SOAP 1.1 namespace \(OpenTravelDocument.soapNamespace)")
-            }
-            soap = true
-            if let token = top.child("Header")?.child("Security")?.child("UsernameToken") {
-                username = token.child("Username").map { String(decoding: $0.text, as: UTF8.self) }
-                password = token.child("Password").map { String(decoding: $0.text, as: UTF8.self) }
-            }
-            guard let soapBody = top.child("Body") else { throw Refusal("the SOAP envelope has no Body") }
-            scope.enter(soapBody)
-            guard soapBody.children.count == 1 else { throw Refusal("the SOAP Body must hold exactly one OTA message") }
-            root = soapBody.children[0]
-            scope.enter(root)
-        }
-        let namespace = scope.uri(of: root)
-        guard namespace == nil || namespace == OpenTravelDocument.namespace else {
-            throw Refusal(
-                "\(root.localName) is in namespace \(namespace!), not OpenTravel's \(OpenTravelDocument.namespace); fix: use that namespace or none"
-            )
-        }
+        let opened = try OpenTravelDocument.Opened(body)
+        let (root, soap, username, password) = (opened.root, opened.soap, opened.username, opened.password)
         guard let kind = Kind(rawValue: String(root.localName)) else {
             throw Refusal(
                 "the root element \(root.localName) is not OTA_HotelAvailNotifRQ or OTA_HotelRateAmountNotifRQ", type: 1

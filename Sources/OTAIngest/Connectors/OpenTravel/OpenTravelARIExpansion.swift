@@ -8,29 +8,24 @@ import WarehouseSQL
 public enum OpenTravelARIExpansion {
     /// Expands the oldest message still waiting; false when none waits.
     public static func expandNext(on connection: PostgresConnection) async throws -> Bool {
-        let waiting = try await connection.query(
-            """
-            select property_code, source, message_key from staging.ari_messages
-            where expanded_at is null order by arrival limit 1
-            """)
-        guard let row = waiting.first else { return false }
-        let key: [String] = [
-            try row.decode(column: "property_code"), try row.decode(column: "source"),
-            try row.decode(column: "message_key"),
-        ]
         try await connection.transaction { tx in
             // Nothing is acknowledged on this commit, so it need not wait for the WAL flush: a
             // crash that loses it loses the observations and `expanded_at` together, and the
             // message, stored durably before its answer, is expanded again.
             _ = try await tx.execute("set local synchronous_commit = off")
-            // Taken by its key, so two expanders (or a restart racing a survivor) never both expand it.
-            let mine = try await tx.query(
+            // The oldest waiting message nobody else is expanding: two expanders (or a restart
+            // racing a survivor) never both take one, and neither waits on the other.
+            let waiting = try await tx.query(
                 """
-                select 1 from staging.ari_messages
-                where property_code = $1 and source = $2 and message_key = $3 and expanded_at is null
+                select property_code, source, message_key from staging.ari_messages
+                where expanded_at is null order by arrival limit 1
                 for update skip locked
-                """, key)
-            guard !mine.isEmpty else { return }
+                """)
+            guard let row = waiting.first else { return false }
+            let key: [String] = [
+                try row.decode(column: "property_code"), try row.decode(column: "source"),
+                try row.decode(column: "message_key"),
+            ]
             _ = try await tx.query(
                 """
                 select set_config('ota.ari_property', $1, true), set_config('ota.ari_source', $2, true),
@@ -40,8 +35,14 @@ public enum OpenTravelARIExpansion {
             // JIT-compiles: 100 ms or more for a message of a few cells, which takes 5 ms without.
             _ = try await tx.execute("set local jit = off")
             for file in WarehouseSQL.files(in: "ari") { try await tx.executeScript(file.sql) }
+            return true
         }
-        return true
+    }
+
+    /// Whether any message waits, taken by another expander or not (one that holds a message
+    /// may be a `serve` that was killed and whose session the server has not yet ended).
+    public static func anyWaiting(on connection: PostgresConnection) async throws -> Bool {
+        try await !connection.query("select 1 from staging.ari_messages where expanded_at is null limit 1").isEmpty
     }
 
     /// Expands every waiting message; returns how many.

@@ -44,50 +44,61 @@ public struct OpenTravelDocument: Sendable {
 
     /// Reads `body`; any refusal leaves nothing to store.
     public static func read(_ body: [UInt8], accepting kinds: Set<Kind> = Set(Kind.allCases)) throws -> Self {
-        guard String(validating: body, as: UTF8.self) != nil else {
-            throw Refusal("the body is not valid UTF-8; fix: send UTF-8 XML")
-        }
-        let top: SafeXML.Element
-        do {
-            top = try SafeXML.parse(body)
-        } catch let refusal as SafeXML.Refusal {
-            throw Refusal("XML: \(refusal.reason)")
-        }
-        var scope = Namespaces()
-        scope.enter(top)
-        var soap = false
-        var username: String?
-        var password: String?
-        var root = top
-        if top.localName == "Envelope" {
-            guard scope.uri(of: top) == soapNamespace else {
-                throw Refusal("Envelope is not in the SOAP 1.1 namespace \(soapNamespace)")
-            }
-            soap = true
-            if let header = top.child("Header") {
-                let token = header.child("Security")?.child("UsernameToken")
-                username = token?.child("Username").map { String(decoding: $0.text, as: UTF8.self) }
-                password = token?.child("Password").map { String(decoding: $0.text, as: UTF8.self) }
-            }
-            guard let soapBody = top.child("Body") else { throw Refusal("the SOAP envelope has no Body") }
-            scope.enter(soapBody)
-            guard soapBody.children.count == 1 else {
-                throw Refusal("the SOAP Body must hold exactly one OTA message")
-            }
-            root = soapBody.children[0]
-            scope.enter(root)
-        }
-        let namespace = scope.uri(of: root)
-        guard namespace == nil || namespace == Self.namespace else {
-            throw Refusal(
-                "\(root.localName) is in namespace \(namespace!), not OpenTravel's \(Self.namespace); fix: use that namespace or none"
-            )
-        }
+        let opened = try Opened(body)
+        let root = opened.root
         guard let kind = Kind(rawValue: String(root.localName)), kinds.contains(kind) else {
             let names = kinds.map(\.rawValue).sorted().joined(separator: ", ")
             throw Refusal("the root element \(root.localName) is not one of \(names)", type: 1, code: 450)
         }
-        return Self(kind: kind, root: root, soap: soap, username: username, password: password)
+        return Self(kind: kind, root: root, soap: opened.soap, username: opened.username, password: opened.password)
+    }
+
+    /// An OTA message as every OpenTravel push and answer comes: UTF-8 XML, bare or as the
+    /// one child of a SOAP 1.1 Body (with WS-Security's UsernameToken in the Header), in
+    /// OpenTravel's namespace or none. What the root is, each reader decides.
+    struct Opened {
+        var root: SafeXML.Element
+        var soap = false
+        var username: String?
+        var password: String?
+
+        init(_ body: [UInt8]) throws {
+            guard String(validating: body, as: UTF8.self) != nil else {
+                throw Refusal("the body is not valid UTF-8; fix: send UTF-8 XML")
+            }
+            let top: SafeXML.Element
+            do {
+                top = try SafeXML.parse(body)
+            } catch let refusal as SafeXML.Refusal {
+                throw Refusal("XML: \(refusal.reason)")
+            }
+            var scope = Namespaces()
+            scope.enter(top)
+            root = top
+            if top.localName == "Envelope" {
+                guard scope.uri(of: top) == soapNamespace else {
+                    throw Refusal("Envelope is not in the SOAP 1.1 namespace \(soapNamespace)")
+                }
+                soap = true
+                if let token = top.child("Header")?.child("Security")?.child("UsernameToken") {
+                    username = token.child("Username").map { String(decoding: $0.text, as: UTF8.self) }
+                    password = token.child("Password").map { String(decoding: $0.text, as: UTF8.self) }
+                }
+                guard let soapBody = top.child("Body") else { throw Refusal("the SOAP envelope has no Body") }
+                scope.enter(soapBody)
+                guard soapBody.children.count == 1 else {
+                    throw Refusal("the SOAP Body must hold exactly one OTA message")
+                }
+                root = soapBody.children[0]
+                scope.enter(root)
+            }
+            let namespace = scope.uri(of: root)
+            guard namespace == nil || namespace == OpenTravelDocument.namespace else {
+                throw Refusal(
+                    "\(root.localName) is in namespace \(namespace!), not OpenTravel's \(OpenTravelDocument.namespace); fix: use that namespace or none"
+                )
+            }
+        }
     }
 
     /// `xmlns` declarations in scope along one path from the top of the document.
