@@ -8,8 +8,10 @@ struct PurgeCommand: AsyncParsableCommand {
         abstract: "Drop raw availability and rate observations landed more than DAYS days ago.",
         discussion: """
             Drops whole load-date partitions of staging.availability_observations and \
-            staging.rate_observations (never a DELETE). Facts keep their versions; feeds.*_last_seen and a \
-            later --full-refresh only see what remains.
+            staging.rate_observations (never a DELETE). Pushed OpenTravel ARI observations of nights before \
+            then, and older ones a later message replaced, are deleted, with the expanded messages left without \
+            any; a value still in force stays. Facts keep their versions; feeds.*_last_seen and a later \
+            --full-refresh only see what remains.
             """
     )
 
@@ -31,10 +33,16 @@ struct PurgeCommand: AsyncParsableCommand {
 
     func run() async throws {
         _ = try global.loadConfig()
-        let dropped = try await global.withConnection { connection in
-            try await Retention.purgeObservations(olderThanDays: olderThan, on: connection)
+        let (dropped, ari) = try await global.withConnection { connection in
+            (
+                try await Retention.purgeObservations(olderThanDays: olderThan, on: connection),
+                try await Retention.purgeARI(olderThanDays: olderThan, on: connection)
+            )
         }
         for name in dropped { print("dropped staging.\(name)") }
         print("purged \(dropped.count) partitions older than \(olderThan) days")
+        print(
+            "purged \(ari.observations) OpenTravel ARI observations and \(ari.messages) messages older than \(olderThan) days (values still in force are kept)"
+        )
     }
 }

@@ -436,7 +436,12 @@ import Testing
             #expect(try await w.int("select count(*)::int from facts.rates") == 40)
             #expect(try await w.int("select count(*)::int from feeds.rates_last_seen") == 40)
             #expect(try await w.int("select count(*)::int from feeds.reservations_as_of(now())") == 5)
-            for forbidden in ["staging.reservation_events", "ops.dead_letters", "ops.settings"] {
+            // What channel managers pushed (no guest data): the values in force, not the raw messages.
+            #expect(try await w.int("select count(*)::int from staging.ari_latest") == 0)
+            for forbidden in [
+                "staging.reservation_events", "ops.dead_letters", "ops.settings", "staging.ari_messages",
+                "staging.ari_observations", "staging.rate_observations",
+            ] {
                 await #expect(throws: PostgresError.self) {
                     _ = try await w.connection.query("select 1 from \(forbidden) limit 1")
                 }

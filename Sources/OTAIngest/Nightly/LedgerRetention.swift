@@ -9,6 +9,7 @@ enum LedgerRetention {
     static func apply(_ settings: NightlySettings, on connection: PostgresConnection) async throws -> [String: Int] {
         let partitions = try await Retention.purgeObservations(
             olderThanDays: settings.observationRetentionDays, on: connection)
+        let ari = try await Retention.purgeARI(olderThanDays: settings.observationRetentionDays, on: connection)
         let days = settings.ledgerRetentionDays
         let row = try await connection.transaction { conn in
             try await conn.query(
@@ -40,6 +41,7 @@ enum LedgerRetention {
         }
         return [
             "observation_partitions_dropped": partitions.count,
+            "ari_observations_deleted": ari.observations, "ari_messages_deleted": ari.messages,
             "runs_deleted": try row.decode(Int.self, at: 0), "batches_deleted": try row.decode(Int.self, at: 1),
             "call_log_deleted": try row.decode(Int.self, at: 2),
             "pipeline_counts_deleted": try row.decode(Int.self, at: 3),

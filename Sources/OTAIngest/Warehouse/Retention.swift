@@ -15,6 +15,25 @@ public enum Retention {
         }
     }
 
+    /// What `purgeARI` deleted.
+    public struct ARIPurge: Sendable, Equatable {
+        public var messages: Int
+        public var observations: Int
+    }
+
+    /// Deletes pushed OpenTravel ARI observations of nights more than `days` days ago and those
+    /// landed before then that a later message replaced, then the expanded messages of that age
+    /// with none left (`staging.purge_ari`). A value still in force stays whatever its age: the
+    /// next message's cell states are built from it.
+    public static func purgeARI(olderThanDays days: Int, on connection: PostgresConnection) async throws -> ARIPurge {
+        try await connection.transaction { conn in
+            let row = try await conn.query(
+                "select messages, observations from staging.purge_ari((now() at time zone 'UTC')::date - $1::int)",
+                [days])[0]
+            return ARIPurge(messages: try row.decode(Int.self, at: 0), observations: try row.decode(Int.self, at: 1))
+        }
+    }
+
     /// What an erasure scrubbed.
     public struct Erasure: Sendable, Equatable {
         public var events: Int
