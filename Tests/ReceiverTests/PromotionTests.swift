@@ -29,7 +29,7 @@ import Testing
         /// (a safety net for a broken promoter, not a synchronisation).
         @discardableResult
         func next(
-            within limit: Duration = .seconds(60), where accept: (FactsAnnouncement) -> Bool
+            within limit: Duration = .seconds(180), where accept: (FactsAnnouncement) -> Bool
         ) async throws -> FactsAnnouncement {
             let deadline = ContinuousClock.now + limit
             while ContinuousClock.now < deadline {
@@ -82,7 +82,7 @@ import Testing
 
     /// Polls a condition on the database until it holds; fails the test after `limit` (a
     /// safety net for a broken promoter, not a synchronisation).
-    static func until(within limit: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws {
+    static func until(within limit: Duration = .seconds(180), _ condition: () async throws -> Bool) async throws {
         let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline {
             if try await condition() { return }
