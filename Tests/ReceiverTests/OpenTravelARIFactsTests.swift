@@ -8,7 +8,7 @@ import TestSupport
 import Testing
 
 /// Pushed OpenTravel deltas reach facts.rates through serve's continuous promotion: the
-/// current facts equal the sandbox's grid field by field after a flush and 400 deltas
+/// current facts equal the sandbox's grid field by field after a flush and 300 deltas
 /// over real sockets, a late delta gives the versions an in-order arrival gives (and an
 /// as-of read from before it does not show it), and a full refresh rebuilds the same facts.
 @Suite struct OpenTravelARIFactsTests {
@@ -119,9 +119,9 @@ import Testing
             // Deltas within the flush's nights, so most of them change cells the flush set.
             plan.flushDays = 21
             plan.deltaHorizonDays = 14
-            // 400 deltas rather than 1,000: each expansion costs tens of milliseconds on this
-            // machine, and the suite has a budget; 400 repeat and overlap as 1,000 do.
-            plan.deltas = 400
+            // 300 deltas rather than 1,000: a state reads every value its cells ever had, and
+            // these deltas all fall on the same few hundred cells; 300 repeat and overlap as 1,000 do.
+            plan.deltas = 300
             plan.unknownCodeRate = 0.05
             let started = ContinuousClock.now
             h.sandbox.pushOpenTravelARI(plan)
@@ -133,7 +133,7 @@ import Testing
             let promoted = ContinuousClock.now
             let pushes = h.sandbox.openTravelARIPushes()
             let delivered = pushes.filter { $0.outcome == .delivered }
-            #expect(delivered.count > 380)
+            #expect(delivered.count > 280)
             #expect(delivered.contains { $0.isRepeat })
 
             let grid = Self.expected(h.sandbox.openTravelARIGrid())

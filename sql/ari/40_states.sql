@@ -51,17 +51,27 @@ with message as (
       and m.source = current_setting('ota.ari_source')
       and m.message_key = current_setting('ota.ari_message')
 ),
-seen as (
+seen_here as materialized (
     select o.room_code, o.rate_id, o.stay_date, o.guests, o.field, o.int_value, o.bool_value, o.min_stay_kind,
-           o.price, o.currency, o.tax_included, o.arrival, o.message_key,
-           least(coalesce(m.ota_time, m.loaded_at), m.loaded_at) as at
+           o.price, o.currency, o.tax_included, o.arrival, o.message_key
     from ari_state_cells t
     join staging.ari_observations o
       on o.property_code = current_setting('ota.ari_property')
      and o.source = current_setting('ota.ari_source')
      and (o.room_code, o.rate_id, o.stay_date) = (t.room_code, t.rate_id, t.stay_date)
-    join staging.ari_messages m
-      on (m.property_code, m.source, m.message_key) = (o.property_code, o.source, o.message_key)
+),
+message_time as (
+    -- Each message's time once, not once per observation.
+    select m.message_key, least(coalesce(m.ota_time, m.loaded_at), m.loaded_at) as at
+    from staging.ari_messages m
+    where m.property_code = current_setting('ota.ari_property')
+      and m.source = current_setting('ota.ari_source')
+      and m.message_key in (select distinct message_key from seen_here)
+),
+seen as (
+    select s.*, t.at
+    from seen_here s
+    join message_time t on t.message_key = s.message_key
 ),
 ranked as (
     -- Of the values set before this message, only the last of each field matters.
