@@ -264,6 +264,7 @@ import Testing
                 """
                 select count(*)::int from feeds.rates_as_of(now())
                 where source = 'cm' and stay_date between $1::date and $1::date + 1 and available = 5
+                  and closed_to_arrival
                 """, [lateA])
             #expect(seenNow == 4)
 
