@@ -96,10 +96,10 @@ import Testing
         return cells
     }
 
-    /// The sandbox's grid as facts.rates holds it: cells with a price; a stop sell never
-    /// set is open.
+    /// The sandbox's grid as facts.rates holds it: cells with a price and both codes; a stop
+    /// sell never set is open.
     static func expected(_ grid: [OpenTravelARICellTruth]) -> [OpenTravelARICellTruth] {
-        grid.filter { !$0.prices.isEmpty }.map { cell in
+        grid.filter { !$0.prices.isEmpty && !$0.room.isEmpty && !$0.rate.isEmpty }.map { cell in
             var c = cell
             c.stopSell = cell.stopSell ?? false
             return c
@@ -267,6 +267,21 @@ import Testing
                   and closed_to_arrival
                 """, [lateA])
             #expect(seenNow == 4)
+
+            // A price for a rate plan the hotel does not have, named without a room: its cell's room is
+            // '', so it stays out of the facts (and '' is registered as no code).
+            try await send(
+                Self.rateMessage(t3, room: room, rate: rate, from: inA, to: inA, cents: 5_000).replacingOccurrences(
+                    of: #"InvTypeCode="\#(room)" RatePlanCode="\#(rate)""#, with: #"RatePlanCode="99999""#))
+            try await Self.promoted(h)
+            #expect(
+                try await h.int(
+                    "select count(*)::int from staging.ari_latest where room_code = '' and rate_id = '99999'")
+                    == 1)
+            #expect(try await h.int("select count(*)::int from facts.rates where room_code = '' or rate_id = ''") == 0)
+            #expect(
+                try await h.int("select count(*)::int from dims.rooms where room_code = ''")
+                    + h.int("select count(*)::int from dims.rate_plans where rate_id = '' or room_code = ''") == 0)
 
             let (incremental, refreshed) = try await PromotionTests.factsAndFullRefresh(h.db.url)
             let refreshDifference = Self.firstDifference(incremental, refreshed)

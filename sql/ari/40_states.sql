@@ -40,7 +40,11 @@ select distinct o.room_code, o.rate_id, o.stay_date
 from staging.ari_observations o
 where o.property_code = current_setting('ota.ari_property')
   and o.source = current_setting('ota.ari_source')
-  and o.message_key = current_setting('ota.ari_message');
+  and o.message_key = current_setting('ota.ari_message')
+  -- A message that named only a room, or only a rate plan, the hotel does not have leaves
+  -- the other code empty: such a cell stays in staging.ari_latest, out of the facts, whose
+  -- rows each name a rate plan and its room.
+  and o.room_code <> '' and o.rate_id <> '';
 analyze ari_state_cells;
 
 create temp table ari_state_history on commit drop as
