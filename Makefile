@@ -19,7 +19,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 
 CITUS_TARGETS := citus test-citus citus-start citus-stop
-.PHONY: $(CITUS_TARGETS) deps build build-release install deb db-start db-stop db-reset psql demo test lint format docs bench bench-copy bench-sandbox bench-pull bench-opentravel bench-load bench-transform bench-reconcile bench-export bench-nightly bench-serve bench-freshness bench-report bench-citus bench-anchors torture
+.PHONY: $(CITUS_TARGETS) deps build build-release install deb db-start db-stop db-reset psql demo test lint format docs bench bench-copy bench-sandbox bench-pull bench-opentravel bench-load bench-transform bench-ari-promotion bench-reconcile bench-export bench-nightly bench-serve bench-freshness bench-report bench-citus bench-anchors torture
 
 deps:
 	@bash scripts/deps.sh
@@ -139,6 +139,10 @@ bench-load: deps db-start
 # floor measured in the same run; checks over the keys touched and --check-all. SCALE=10 for 10x.
 bench-transform: deps db-start
 	@$(WITH_PG) bash scripts/bench-transform.sh
+
+# ARI delta promotion beside the full-state path (not part of `make bench` yet).
+bench-ari-promotion: deps db-start
+	@$(WITH_PG) bash scripts/bench-ari-promotion.sh
 
 # Compare a 1,000,000-key snapshot with 1,000,000 fact cells (1% different) beside a full-outer-join floor.
 bench-reconcile: deps db-start
