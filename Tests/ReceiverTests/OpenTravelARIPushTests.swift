@@ -134,8 +134,8 @@ import Testing
             var plan = OpenTravelARIPlan()
             plan.flush = true
             // The 750-day flush has its own test; a shorter one keeps this one quick.
-            plan.flushDays = 240
-            plan.deltas = 200
+            plan.flushDays = 120
+            plan.deltas = 120
             plan.oversize = 1
             plan.oversizeBytes = (4 << 20) + 1024
             plan.unknownCodeRate = 0.08
@@ -179,7 +179,7 @@ import Testing
 
             let grid = h.sandbox.openTravelARIGrid()
             let stored = try await Self.latest(h)
-            #expect(grid.count > 2_000)
+            #expect(grid.count > 1_000)
             #expect(stored.count == grid.count)
             let difference = zip(stored, grid).first { $0 != $1 }.map { "stored \($0.0)\nsandbox \($0.1)" }
             #expect(difference == nil, "first difference: \(difference ?? "")")
