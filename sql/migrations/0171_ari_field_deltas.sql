@@ -24,8 +24,11 @@ alter table staging.rate_observations
     add column closed_to_arrival boolean,
     add column closed_to_departure boolean,
     add column max_stay integer,
-    add column min_stay_kind text check (min_stay_kind in ('through', 'arrival')),
+    add column min_stay_kind text,
     add column tax_included boolean;
+-- The check apart from the column: Citus adds no column with a constraint.
+alter table staging.rate_observations
+    add constraint rate_observations_min_stay_kind_check check (min_stay_kind in ('through', 'arrival'));
 comment on column staging.rate_observations.closed_to_arrival is 'Rate-level closed to arrival, when the source sends it (OpenTravel pushes); NULL otherwise.';
 comment on column staging.rate_observations.closed_to_departure is 'Rate-level closed to departure, when the source sends it (OpenTravel pushes); NULL otherwise.';
 comment on column staging.rate_observations.max_stay is 'Rate-level maximum stay in nights, when the source sends it (OpenTravel pushes); NULL otherwise.';
@@ -36,8 +39,11 @@ alter table facts.rates
     add column closed_to_arrival boolean,
     add column closed_to_departure boolean,
     add column max_stay integer,
-    add column min_stay_kind text check (min_stay_kind in ('through', 'arrival')),
+    add column min_stay_kind text,
     add column tax_included boolean;
+-- The check apart from the column: Citus adds no column with a constraint.
+alter table facts.rates
+    add constraint rates_min_stay_kind_check check (min_stay_kind in ('through', 'arrival'));
 comment on column facts.rates.closed_to_arrival is
     'Rate-level closed to arrival: no stay on this rate may begin on this night. NULL when the source does not send the field (WebHotelier, cursor feeds) or, for a pushing channel manager (stream ari), has not sent it for this cell yet.';
 comment on column facts.rates.closed_to_departure is

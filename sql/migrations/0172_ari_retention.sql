@@ -15,6 +15,15 @@ returns table (messages bigint, observations bigint)
 language plpgsql security definer set search_path = pg_catalog, pg_temp
 as $$
 begin
+    -- Nothing pushed, nothing to do. This also keeps the deletes below from being planned
+    -- on a Citus cluster, where ARI pushes are not expanded (docs/scaling.md) and which
+    -- refuses them (a time zone conversion in a distributed delete).
+    if not exists (select 1 from staging.ari_messages) then
+        messages := 0;
+        observations := 0;
+        return next;
+        return;
+    end if;
     with ranked as (
         select o.property_code, o.source, o.message_key, o.room_code, o.rate_id, o.stay_date, o.guests, o.field,
                m.loaded_at,
