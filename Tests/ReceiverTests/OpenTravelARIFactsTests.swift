@@ -108,12 +108,7 @@ import Testing
 
     @Test func sandboxFlushAndDeltasReachFactsEqualToTheGridFieldByField() async throws {
         try await ReceiverHarness.with(OpenTravelARIPushTests.sandbox, serve: Self.serve) { h in
-            try await OpenTravelARIPushTests.seeded(h)
-            let login = ReceiverHarness.openTravelLogin
-            try h.sandbox.registerWebhook(
-                WebhookRegistration(
-                    mode: .opentravelARI, url: h.baseURL + OpenTravelARIPushTests.path, username: login.username,
-                    password: login.password, envelope: .soap))
+            try await OpenTravelARIPushTests.seededWithSOAPPushes(h)
             var plan = OpenTravelARIPlan()
             plan.flush = true
             // Deltas within the flush's nights, so most of them change cells the flush set.

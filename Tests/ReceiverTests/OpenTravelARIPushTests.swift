@@ -14,6 +14,16 @@ import Testing
     static let path = "/webhooks/opentravel/cm/ari"
     /// Dims as a deployment's seeds would hold them for the sandbox's hotels: its rooms
     /// (with their capacity) and rate plans, read from the sandbox's own grid.
+    /// The seeds in the warehouse, and the sandbox pushing ARI in SOAP to this serve.
+    static func seededWithSOAPPushes(_ h: ReceiverHarness) async throws {
+        try await seeded(h)
+        let login = ReceiverHarness.openTravelLogin
+        try h.sandbox.registerWebhook(
+            WebhookRegistration(
+                mode: .opentravelARI, url: h.baseURL + path, username: login.username, password: login.password,
+                envelope: .soap))
+    }
+
     static func seeded(_ h: ReceiverHarness) async throws {
         let connection = try await h.db.connect()
         do {
@@ -125,12 +135,7 @@ import Testing
 
     @Test func sandboxFlushAndDeltasOverSocketsEqualTheGridFieldByField() async throws {
         try await ReceiverHarness.with(Self.sandbox, serve: { $0.openTravelBodyLimitBytes = 4 << 20 }) { h in
-            try await Self.seeded(h)
-            let login = ReceiverHarness.openTravelLogin
-            try h.sandbox.registerWebhook(
-                WebhookRegistration(
-                    mode: .opentravelARI, url: h.baseURL + Self.path, username: login.username,
-                    password: login.password, envelope: .soap))
+            try await Self.seededWithSOAPPushes(h)
             var plan = OpenTravelARIPlan()
             plan.flush = true
             // The 750-day flush has its own test; a shorter one keeps this one quick.
