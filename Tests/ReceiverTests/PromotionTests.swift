@@ -319,6 +319,55 @@ import Testing
         }
     }
 
+    /// A batch whose rates fall in a month without partitions gets them created before it
+    /// starts, in a transaction of its own: a partition created inside the batch would hold
+    /// facts.rates under an exclusive lock, stalling every reader, until the batch commits.
+    @Test func aBatchNeedingANewMonthHoldsNoExclusiveLockOnFactsWhileItRuns() async throws {
+        try await ReceiverHarness.with(serve: Self.fast) { h in
+            let listener = try await FactsListener.start(h.db.url)
+            #expect(try await h.strings("select coalesce(to_regclass('facts.rates_203107')::text, 'none')") == ["none"])
+            // The batch's checks write ops.dq_results, after every transform: held here, the
+            // batch stops there, with whatever locks its transforms took.
+            let holder = try await h.db.connect()
+            try await holder.execute("begin")
+            try await holder.execute("lock table ops.dq_results in share mode")
+            let body = Array(
+                #"{"event_id":"far-month","property_id":"HTL001","rate_plan_code":"20003","room_code":"DBL","base_rate":120.50,"currency":"EUR","effective_date":"2031-07-15","event_timestamp":"2026-01-01T10:00:00Z"}"#
+                    .utf8)
+            let status = try await h.send(
+                "POST", "/webhooks/ota/acme",
+                headers: [
+                    "Content-Type": "application/json",
+                    "X-OTA-Signature": TestSigning.hmacHex(body, secret: ReceiverHarness.hmacSecret),
+                ], body: body
+            ).status
+            #expect(status == 200)
+            try await Self.until {
+                try await h.strings(
+                    """
+                    select count(*)::text from pg_locks l join pg_stat_activity a using (pid)
+                    where l.relation = 'ops.dq_results'::regclass and not l.granted
+                      and a.application_name = 'ota-ingest promote'
+                    """) == ["1"]
+            }
+            #expect(
+                try await h.strings(
+                    """
+                    select l.mode from pg_locks l join pg_stat_activity a using (pid)
+                    where l.relation in ('facts.rates'::regclass, 'facts.availability'::regclass)
+                      and l.mode = 'AccessExclusiveLock' and a.application_name = 'ota-ingest promote'
+                    """) == [])
+            #expect(
+                try await h.strings("select coalesce(to_regclass('facts.rates_203107')::text, 'none')")
+                    == ["facts.rates_203107"])
+            try await holder.execute("commit")
+            await holder.close()
+            try await listener.next(where: Self.announces("rates", "HTL001"))
+            await listener.close()
+            #expect(try await h.int("select count(*) from facts.rates where stay_date = '2031-07-15'") >= 1)
+        }
+    }
+
     @Test func aTransformStartedWhilePromotionRunsLeavesTheSameFacts() async throws {
         try await ReceiverHarness.with(serve: Self.fast) { h in
             let listener = try await FactsListener.start(h.db.url)

@@ -112,6 +112,11 @@ select n.property_code, n.confirmation_id, n.source, n.valid_from, n.content_has
 from room_nights n
 join reservation_versions v using (property_code, confirmation_id, source, valid_from, content_hash);
 
+-- Analyzed, so the joins below with the fact tables are planned for the batch's
+-- real size (never analyzed by autovacuum, a temporary table is guessed at).
+analyze reservation_versions;
+analyze reservation_version_nights;
+
 insert into ops.transform_counts (run_id, metric, value)
 select ops.current_run_id(), 'reservations.versions_recomputed', count(*) from reservation_versions
 on conflict (run_id, metric) do update set value = excluded.value;

@@ -112,6 +112,7 @@ public actor ContinuousPromoter {
                 }
                 pinned = batch.batch
                 triedAHalfLast = batch.isAHalf
+                try await Self.ensureStayPartitions(on: connection)
             }
         } catch {
             await close()
@@ -213,6 +214,29 @@ public actor ContinuousPromoter {
         return (
             MicroBatch(reads: .upto(snapshot: try row.decode(column: "upto")), marks: marks, horizon: horizon), false
         )
+    }
+
+    /// Creates the month partitions that the rates and availability landed since the marks
+    /// need, in a transaction of its own before the batch. Created inside the batch, a
+    /// partition would hold its parent (facts.rates or facts.availability) under an exclusive
+    /// lock until the batch commits, stalling every reader of that table for as long as a
+    /// large batch runs. The batch's own call then finds them all there.
+    private static func ensureStayPartitions(on connection: PostgresConnection) async throws {
+        // Scalar subqueries for the mark, as in take(): Citus runs them on the coordinator.
+        func pending(_ table: String, stream: String) -> String {
+            let mark = "(select seen_snapshot from ops.transform_state where stream = '\(stream)')"
+            return """
+                select min(o.stay_date) as first_day, max(o.stay_date) as last_day from \(table) o
+                where o.landed_xid >= pg_snapshot_xmin(\(mark)) and not pg_visible_in_snapshot(o.landed_xid, \(mark))
+                """
+        }
+        _ = try await connection.query(
+            """
+            select facts.ensure_stay_partitions(min(first_day), max(last_day))
+            from (\(pending("staging.availability_observations", stream: "availability"))
+                  union all
+                  \(pending("staging.rate_observations", stream: "rates"))) pending
+            """)
     }
 
     /// Inside the batch's transaction, after its checks: how long it waited for the lock, and
