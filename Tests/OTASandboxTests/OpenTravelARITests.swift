@@ -163,8 +163,17 @@ import Testing
                 let flags = weekdays.map { names in names.compactMap { c[$0] }.first.map { $0 == "true" } ?? true }
                 return (day(c["Start"])...day(c["End"])).filter { flags[($0 + 3) % 7] }
             }
-            func update(_ c: [String: String], _ change: (inout OpenTravelARICellTruth, Int?) -> Void) {
-                for (room, rate, capacity) in targets(c) {
+            // `room`: availability named for a room without a rate plan sets the room's own cell too.
+            func update(
+                _ c: [String: String], room: Bool = false, _ change: (inout OpenTravelARICellTruth, Int?) -> Void
+            ) {
+                var all = targets(c)
+                if room, let code = c["InvTypeCode"] ?? c["InvCode"], c["RatePlanCode"] == nil,
+                    !all.contains(where: { $0.1 == "" })
+                {
+                    all.append((code, "", nil))
+                }
+                for (room, rate, capacity) in all {
                     for night in nights(c) {
                         let key = Key(hotel: hotel, room: room, rate: rate, day: night)
                         var cell =
@@ -190,7 +199,7 @@ import Testing
                     let control = children.first { $0.name == "StatusApplicationControl" }!.attributes
                     let status = children.first { $0.name == "RestrictionStatus" }?.attributes
                     let stay = children.first { $0.name == "LengthOfStay" }?.attributes
-                    update(control) { cell, _ in
+                    update(control, room: true) { cell, _ in
                         if let limit { cell.bookingLimit = limit }
                         if let status {
                             let closed = status["Status"] == "Close"

@@ -96,6 +96,51 @@ import Testing
         return cells
     }
 
+    /// The current facts.availability rows of source cm, written as the sandbox writes a
+    /// room's own cells (rate "", no prices).
+    static func currentAvailability(_ h: ReceiverHarness) async throws -> [OpenTravelARICellTruth] {
+        let connection = try await h.db.connect()
+        let rows: PostgresResult
+        do {
+            rows = try await connection.query(
+                """
+                select property_code, room_code, stay_date::text as stay_date, allotment, stop_sell, min_stay, max_stay,
+                       closed_to_arrival, closed_to_departure, withdrawn, origin
+                from facts.availability where source = 'cm' and is_current
+                order by property_code, room_code, stay_date
+                """)
+        } catch {
+            await connection.close()
+            throw error
+        }
+        await connection.close()
+        return try rows.map { row in
+            #expect(try row.decode(Bool.self, column: "withdrawn") == false)
+            #expect(try row.decode(String.self, column: "origin") == "push")
+            return OpenTravelARICellTruth(
+                hotel: try row.decode(column: "property_code"), room: try row.decode(column: "room_code"), rate: "",
+                date: try row.decode(column: "stay_date"), bookingLimit: try row.decode(Int.self, column: "allotment"),
+                stopSell: try row.decode(Bool.self, column: "stop_sell"),
+                closedToArrival: try row.decode(Bool.self, column: "closed_to_arrival"),
+                closedToDeparture: try row.decode(Bool.self, column: "closed_to_departure"),
+                minStay: try row.decode(Int.self, column: "min_stay"),
+                maxStay: try row.decode(Int.self, column: "max_stay"), prices: [])
+        }
+    }
+
+    /// The sandbox's room cells (rate "") as facts.availability holds them: those with a
+    /// booking limit; a field never set is the column's "none" (open, minimum stay 1, maximum
+    /// stay 0), and the minimum stay's kind is not a column there.
+    static func expectedAvailability(_ grid: [OpenTravelARICellTruth]) -> [OpenTravelARICellTruth] {
+        grid.filter { !$0.room.isEmpty && $0.rate.isEmpty && $0.bookingLimit != nil }.map { cell in
+            OpenTravelARICellTruth(
+                hotel: cell.hotel, room: cell.room, rate: "", date: cell.date, bookingLimit: cell.bookingLimit,
+                stopSell: cell.stopSell ?? false, closedToArrival: cell.closedToArrival ?? false,
+                closedToDeparture: cell.closedToDeparture ?? false, minStay: cell.minStay ?? 1,
+                maxStay: cell.maxStay ?? 0, prices: [])
+        }
+    }
+
     /// The sandbox's grid as facts.rates holds it: cells with a price and both codes; a stop
     /// sell never set is open.
     static func expected(_ grid: [OpenTravelARICellTruth]) -> [OpenTravelARICellTruth] {
@@ -132,14 +177,20 @@ import Testing
             #expect(delivered.count > 140)
             #expect(delivered.contains { $0.isRepeat })
 
-            let grid = Self.expected(h.sandbox.openTravelARIGrid())
+            let truth = h.sandbox.openTravelARIGrid()
+            let grid = Self.expected(truth)
             let facts = try await Self.currentFacts(h)
             #expect(grid.count > 500)
             #expect(facts.count == grid.count)
             let difference = zip(facts, grid).first { $0 != $1 }.map { "facts \($0.0)\nsandbox \($0.1)" }
             #expect(difference == nil, "first difference: \(difference ?? "")")
-            // Cells are (room, rate plan, night): a room-level availability row would be invented.
-            #expect(try await h.int("select count(*)::int from facts.availability where source = 'cm'") == 0)
+            // A room's own state (messages naming a room without a rate plan): facts.availability.
+            let rooms = Self.expectedAvailability(truth)
+            let availability = try await Self.currentAvailability(h)
+            #expect(rooms.count > 50)
+            #expect(availability.count == rooms.count)
+            let roomDifference = zip(availability, rooms).first { $0 != $1 }.map { "facts \($0.0)\nsandbox \($0.1)" }
+            #expect(roomDifference == nil, "first difference: \(roomDifference ?? "")")
             // Versions tile time per cell (the chain check the transforms run, asserted here too).
             #expect(
                 try await h.int(
@@ -171,10 +222,25 @@ import Testing
         #"<OTA_HotelRateAmountNotifRQ xmlns="http://www.opentravel.org/OTA/2003/05" EchoToken="r-\#(time)-\#(from)" TimeStamp="\#(time)" Version="1.0"><RateAmountMessages HotelCode="\#(hotel)"><RateAmountMessage><StatusApplicationControl Start="\#(from)" End="\#(to)" InvTypeCode="\#(room)" RatePlanCode="\#(rate)"/><Rates><Rate><BaseByGuestAmts><BaseByGuestAmt NumberOfGuests="2" AgeQualifyingCode="10" AmountAfterTax="\#(cents / 100).\#(String(format: "%02d", cents % 100))" CurrencyCode="EUR"/></BaseByGuestAmts></Rate></Rates></RateAmountMessage></RateAmountMessages></OTA_HotelRateAmountNotifRQ>"#
     }
 
-    static func availMessage(_ time: String, room: String, rate: String, from: String, to: String, inner: String)
+    /// `rate` nil: the room's every rate plan and the room itself.
+    static func availMessage(_ time: String, room: String, rate: String?, from: String, to: String, inner: String)
         -> String
     {
-        #"<OTA_HotelAvailNotifRQ xmlns="http://www.opentravel.org/OTA/2003/05" EchoToken="a-\#(time)-\#(from)" TimeStamp="\#(time)" Version="1.0"><AvailStatusMessages HotelCode="\#(hotel)">\#(inner.replacingOccurrences(of: "CONTROL", with: #"<StatusApplicationControl Start="\#(from)" End="\#(to)" InvTypeCode="\#(room)" RatePlanCode="\#(rate)"/>"#))</AvailStatusMessages></OTA_HotelAvailNotifRQ>"#
+        let plan = rate.map { #" RatePlanCode="\#($0)""# } ?? ""
+        return
+            #"<OTA_HotelAvailNotifRQ xmlns="http://www.opentravel.org/OTA/2003/05" EchoToken="a-\#(time)-\#(from)" TimeStamp="\#(time)" Version="1.0"><AvailStatusMessages HotelCode="\#(hotel)">\#(inner.replacingOccurrences(of: "CONTROL", with: #"<StatusApplicationControl Start="\#(from)" End="\#(to)" InvTypeCode="\#(room)"\#(plan)/>"#))</AvailStatusMessages></OTA_HotelAvailNotifRQ>"#
+    }
+
+    /// The facts.availability versions of the room's nights `from`...+1, numbered from `from`.
+    static func roomVersions(_ h: ReceiverHarness, from: String) async throws -> [String] {
+        try await h.strings(
+            """
+            select concat_ws(' ', stay_date - $1::date, valid_from at time zone 'UTC', coalesce((valid_to at time zone 'UTC')::text, '-'),
+                             version, allotment, stop_sell, min_stay, max_stay, closed_to_arrival, closed_to_departure)
+            from facts.availability
+            where source = 'cm' and stay_date between $1::date and $1::date + 1
+            order by stay_date, valid_from
+            """, [from])
     }
 
     /// The versions of the cells of nights `from`...+1 at two guests, night numbered from
@@ -201,17 +267,18 @@ import Testing
             )[0].split(separator: " ").map(String.init)
             let (room, rate) = (codes[0], codes[1])
             let (t1, t2, t3) = ("2026-01-01T00:00:01Z", "2026-01-01T00:00:02Z", "2026-01-01T00:00:03Z")
-            // A price at t1, a booking limit and closed-to-arrival at t2, a maximum stay at t3.
+            // A price at t1, a booking limit and closed-to-arrival at t2, a maximum stay at t3;
+            // the last two named for the room (its every rate plan, and the room itself).
             func messages(_ from: String, _ to: String) -> (String, String, String) {
                 (
                     Self.rateMessage(t1, room: room, rate: rate, from: from, to: to, cents: 10_050),
                     Self.availMessage(
-                        t2, room: room, rate: rate, from: from, to: to,
+                        t2, room: room, rate: nil, from: from, to: to,
                         inner:
                             #"<AvailStatusMessage BookingLimit="5">CONTROL</AvailStatusMessage><AvailStatusMessage>CONTROL<RestrictionStatus Restriction="Arrival" Status="Close"/></AvailStatusMessage>"#
                     ),
                     Self.availMessage(
-                        t3, room: room, rate: rate, from: from, to: to,
+                        t3, room: room, rate: nil, from: from, to: to,
                         inner:
                             #"<AvailStatusMessage>CONTROL<LengthsOfStay><LengthOfStay MinMaxMessageType="SetMaxLOS" Time="10"/></LengthsOfStay></AvailStatusMessage>"#
                     )
@@ -233,6 +300,8 @@ import Testing
             try await Self.promoted(h)
             let beforeLate = try await Self.versions(h, from: lateA)
             #expect(beforeLate.count == 4, "\(beforeLate)")
+            // The room has a maximum stay but no booking limit yet: no row.
+            #expect(try await Self.roomVersions(h, from: lateA) == [])
             let asOf = try await h.strings("select now()::text")[0]
             try await send(late.1)
             try await Self.promoted(h)
@@ -248,6 +317,16 @@ import Testing
             }
             #expect(expected == threeVersions)
             #expect(try await Self.versions(h, from: lateA) == expected)
+            // The room's own state: from its first booking limit on, the late one rewriting the state after it.
+            let roomExpected = try await Self.roomVersions(h, from: inA)
+            let twoVersions = (0...1).flatMap { night in
+                [
+                    "\(night) 2026-01-01 00:00:02 2026-01-01 00:00:03 1 5 f 1 0 t f",
+                    "\(night) 2026-01-01 00:00:03 - 2 5 f 1 10 t f",
+                ]
+            }
+            #expect(roomExpected == twoVersions)
+            #expect(try await Self.roomVersions(h, from: lateA) == roomExpected)
 
             // As of before the late delta arrived, its values are nowhere.
             let leaked = try await h.int(

@@ -323,10 +323,14 @@ import Testing
             let stored = try await Self.bare(h, avail("HTL001", ok))
             #expect(OpenTravelPushTests.succeeded(stored) && stored.bodyText.contains(#"EchoToken="e""#))
             try await h.receiver.waitForARIExpansion()
-            // A room without a rate plan: every rate plan of the room, two nights each.
+            // A room without a rate plan: every rate plan of the room and the room itself, two nights each.
             let roomRates = try await h.int(
                 "select count(*)::int from dims.rate_plans where property_code = 'HTL001' and room_code = $1", [room])
-            #expect(try await h.int("select count(*)::int from staging.ari_observations") == 2 * roomRates)
+            #expect(try await h.int("select count(*)::int from staging.ari_observations") == 2 * (roomRates + 1))
+            #expect(
+                try await h.int(
+                    "select count(*)::int from staging.ari_observations where rate_id = '' and room_code = $1", [room])
+                    == 2)
         }
     }
 }

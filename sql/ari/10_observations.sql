@@ -9,7 +9,8 @@
 --
 -- The dialect's rules: nights run from Start to End inclusive, on the weekdays
 -- flagged (no flags: every day); a message without a rate plan applies to every
--- rate plan the seeds give its room, one without a room to its rate plan's room,
+-- rate plan the seeds give its room (and, for availability and restrictions, to
+-- the room itself: rate plan ''), one without a room to its rate plan's room,
 -- one without either to every rate plan of the hotel; a code the seeds do not
 -- have is a cell of its own (its missing half ''); a price applies per number of
 -- guests, and an extra-adult amount prices every occupancy above the largest one
@@ -51,11 +52,13 @@ target as (
     join seeded_rate s on s.room_code = part.room
     where part.rate is null
     union all
-    -- ... or the room alone when the seeds give it none.
+    -- ... and the room itself (rate plan ''), for availability and restrictions: the
+    -- room x night's own state (facts.availability, 40_states.sql); or, for prices, the
+    -- room alone when the seeds give it no rate plan.
     select part.*, part.room, '', null
     from part
     where part.rate is null and part.room is not null
-      and not exists (select 1 from seeded_rate s where s.room_code = part.room)
+      and (part ? 'fields' or not exists (select 1 from seeded_rate s where s.room_code = part.room))
     union all
     -- A rate plan only: its room ...
     select part.*, s.room_code, s.rate_id, s.max_adults

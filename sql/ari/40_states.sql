@@ -20,6 +20,14 @@
 -- occupancy of its rate. A cell with restrictions but no price yet has no row
 -- (its restrictions are in staging.ari_latest, and they are carried into the
 -- first priced state).
+--
+-- A room's own state (a message that named a room without a rate plan; its
+-- observations have rate plan '') is written the same way, one row per room and
+-- night, to staging.availability_observations (origin 'push') for the transforms
+-- to promote into facts.availability. Its columns are NOT NULL, so a field no
+-- message has set yet is the column's "none": stop_sell, closed_to_arrival and
+-- closed_to_departure false, min_stay 1, max_stay 0; and a room-night without a
+-- booking limit yet has no row, as a rate without a price has none.
 
 -- Two expansions of the same hotel's messages write states one after the other,
 -- so each sees the other's observations (the lock is held to the commit, and
@@ -41,10 +49,12 @@ from staging.ari_observations o
 where o.property_code = current_setting('ota.ari_property')
   and o.source = current_setting('ota.ari_source')
   and o.message_key = current_setting('ota.ari_message')
-  -- A message that named only a room, or only a rate plan, the hotel does not have leaves
-  -- the other code empty: such a cell stays in staging.ari_latest, out of the facts, whose
-  -- rows each name a rate plan and its room.
-  and o.room_code <> '' and o.rate_id <> '';
+  -- A message that named only a rate plan the hotel does not have leaves the room empty:
+  -- such a cell stays in staging.ari_latest, out of the facts. One that named a room
+  -- without a rate plan set the room's own state (rate plan ''): its availability and
+  -- restrictions, never a price (facts.availability has none; a price for a room the
+  -- seeds give no rate plan stays in staging.ari_latest).
+  and o.room_code <> '' and (o.rate_id <> '' or o.field <> 'price');
 analyze ari_state_cells;
 
 create temp table ari_state_history on commit drop as
@@ -63,6 +73,7 @@ seen_here as materialized (
       on o.property_code = current_setting('ota.ari_property')
      and o.source = current_setting('ota.ari_source')
      and (o.room_code, o.rate_id, o.stay_date) = (t.room_code, t.rate_id, t.stay_date)
+     and (t.rate_id <> '' or o.field <> 'price')
 ),
 message_time as (
     -- Each message's time once, not once per observation.
@@ -127,8 +138,8 @@ join ari_state_history h
 order by without_message, i.room_code, i.rate_id, i.stay_date, i.at, h.field, h.guests, h.at desc, h.arrival desc;
 analyze ari_state_values;
 
--- The states, one row per cell, time and number of guests priced: restrictions apply to
--- every occupancy of the rate.
+-- The states of rate cells, one row per cell, time and number of guests priced:
+-- restrictions apply to every occupancy of the rate.
 create temp table ari_states on commit drop as
 with restriction as (
     select without_message, room_code, rate_id, stay_date, at,
@@ -150,8 +161,25 @@ from ari_state_values p
 left join restriction r
   on (r.without_message, r.room_code, r.rate_id, r.stay_date, r.at)
    = (p.without_message, p.room_code, p.rate_id, p.stay_date, p.at)
-where p.field = 'price';
+where p.field = 'price' and p.rate_id <> '';
 analyze ari_states;
+
+-- The states of rooms (rate plan ''), one row per room, night and time that has a booking
+-- limit: the fields of facts.availability, each the column's "none" until a message sets it.
+create temp table ari_room_states on commit drop as
+select without_message, room_code, stay_date, at,
+       max(int_value) filter (where field = 'booking_limit') as allotment,
+       coalesce(bool_or(bool_value) filter (where field = 'stop_sell'), false) as stop_sell,
+       coalesce(max(int_value) filter (where field = 'min_stay'), 1) as min_stay,
+       coalesce(max(int_value) filter (where field = 'max_stay'), 0) as max_stay,
+       coalesce(bool_or(bool_value) filter (where field = 'closed_to_arrival'), false) as closed_to_arrival,
+       coalesce(bool_or(bool_value) filter (where field = 'closed_to_departure'), false) as closed_to_departure,
+       max(message_key) as message_key
+from ari_state_values
+where rate_id = '' and field <> 'price'
+group by without_message, room_code, stay_date, at
+having max(int_value) filter (where field = 'booking_limit') is not null;
+analyze ari_room_states;
 
 with message as (
     select m.property_code, m.source, m.message_key, m.run_id,
@@ -186,3 +214,30 @@ where not s.without_message
            b.min_stay, b.min_stay_kind, b.max_stay)
           is distinct from (s.price, s.currency, s.tax_included, s.booking_limit, s.stop_sell, s.closed_to_arrival,
                             s.closed_to_departure, s.min_stay, s.min_stay_kind, s.max_stay));
+
+with message as (
+    select m.property_code, m.source, m.message_key, m.run_id,
+           -- Written after the lock: later than the states of any expansion before it.
+           clock_timestamp() as written_at
+    from staging.ari_messages m
+    where m.property_code = current_setting('ota.ari_property')
+      and m.source = current_setting('ota.ari_source')
+      and m.message_key = current_setting('ota.ari_message')
+)
+insert into staging.availability_observations (
+    source, property_code, room_code, stay_date, allotment, stop_sell, min_stay, max_stay,
+    closed_to_arrival, closed_to_departure, observed_at, load_date, batch_id, run_id, raw, loaded_at, origin)
+select message.source, message.property_code, s.room_code, s.stay_date, s.allotment, s.stop_sell, s.min_stay,
+       s.max_stay, s.closed_to_arrival, s.closed_to_departure,
+       s.at, (message.written_at at time zone 'UTC')::date, message.message_key, message.run_id,
+       json_build_object('state_after_message', s.message_key, 'written_by_message', message.message_key)::text,
+       message.written_at, 'push'
+from ari_room_states s
+cross join message
+left join ari_room_states b
+  on b.without_message and (b.room_code, b.stay_date, b.at) = (s.room_code, s.stay_date, s.at)
+where not s.without_message
+  and (b.room_code is null
+       or (b.allotment, b.stop_sell, b.min_stay, b.max_stay, b.closed_to_arrival, b.closed_to_departure)
+          is distinct from (s.allotment, s.stop_sell, s.min_stay, s.max_stay, s.closed_to_arrival,
+                            s.closed_to_departure));

@@ -57,7 +57,8 @@ public struct OpenTravelARICellTruth: Sendable, Equatable {
 /// Applies ARI requests in the order given by the dialect's rules: date ranges and
 /// weekday flags to nights, a message without a rate plan to every rate of its room
 /// (without a room: the rate plan's room; without either: every rate of the hotel), a
-/// code the hotel does not have to a cell of its own, prices per number of guests with
+/// code the hotel does not have to a cell of its own, availability and restrictions named
+/// for a room without a rate plan to the room's own cell (rate "") as well, prices per number of guests with
 /// extra adults up to the room's capacity, and the last message to set a field wins.
 struct OpenTravelARIGrid {
     private struct Key: Hashable, Comparable {
@@ -123,7 +124,7 @@ struct OpenTravelARIGrid {
         switch request.content {
         case .avail(let messages):
             for m in messages {
-                each(request.hotel, m.control) { cell, _ in
+                each(request.hotel, m.control, room: true) { cell, _ in
                     if let limit = m.bookingLimit { cell.bookingLimit = limit }
                     if let status = m.status {
                         switch status.restriction {
@@ -165,10 +166,16 @@ struct OpenTravelARIGrid {
         }
     }
 
+    /// `room`: availability and restrictions named for a room without a rate plan also set
+    /// the room's own cell (rate ""), the room x night of facts.availability.
     private mutating func each(
-        _ hotel: String, _ control: OpenTravelARIControl, _ set: (inout Cell, Int?) -> Void
+        _ hotel: String, _ control: OpenTravelARIControl, room: Bool = false, _ set: (inout Cell, Int?) -> Void
     ) {
-        for target in Self.targets(hotel: hotel, room: control.room, rate: control.rate, layout: layout) {
+        var targets = Self.targets(hotel: hotel, room: control.room, rate: control.rate, layout: layout)
+        if room, let code = control.room, control.rate == nil, !targets.contains(where: { $0.rate.isEmpty }) {
+            targets.append((code, "", nil))
+        }
+        for target in targets {
             for day in control.start...control.end where control.applies(day: day) {
                 set(
                     &cells[Key(hotel: hotel, room: target.room, rate: target.rate, day: day), default: Cell()],
