@@ -159,9 +159,9 @@ import Testing
             // Deltas within the flush's nights, so most of them change cells the flush set.
             plan.flushDays = 21
             plan.deltaHorizonDays = 21
-            // 150 deltas rather than 1,000, to keep `make test` in its budget: a state reads every
-            // value its cells ever had, and these deltas all fall on the same few hundred cells, so
-            // they repeat and overlap as 1,000 do.
+            // 150 deltas rather than 1,000, to keep `make test` in its budget: each delta's expansion
+            // takes tens of milliseconds in a debug build (1,000 take about a minute), and these deltas
+            // all fall on the same few hundred cells, so they repeat and overlap as 1,000 do.
             plan.deltas = 150
             plan.unknownCodeRate = 0.05
             let started = ContinuousClock.now
@@ -267,9 +267,10 @@ import Testing
             )[0].split(separator: " ").map(String.init)
             let (room, rate) = (codes[0], codes[1])
             let (t1, t2, t3) = ("2026-01-01T00:00:01Z", "2026-01-01T00:00:02Z", "2026-01-01T00:00:03Z")
-            // A price at t1, a booking limit and closed-to-arrival at t2, a maximum stay at t3;
-            // the last two named for the room (its every rate plan, and the room itself).
-            func messages(_ from: String, _ to: String) -> (String, String, String) {
+            // A price at t1, a booking limit and closed-to-arrival at t2, a maximum stay and a new
+            // price at t3; the restrictions named for the room (its every rate plan, and the room
+            // itself). The price is set both before and after t2: t2's state takes the one before.
+            func messages(_ from: String, _ to: String) -> (String, String, String, String) {
                 (
                     Self.rateMessage(t1, room: room, rate: rate, from: from, to: to, cents: 10_050),
                     Self.availMessage(
@@ -281,7 +282,8 @@ import Testing
                         t3, room: room, rate: nil, from: from, to: to,
                         inner:
                             #"<AvailStatusMessage>CONTROL<LengthsOfStay><LengthOfStay MinMaxMessageType="SetMaxLOS" Time="10"/></LengthsOfStay></AvailStatusMessage>"#
-                    )
+                    ),
+                    Self.rateMessage(t3, room: room, rate: rate, from: from, to: to, cents: 11_000)
                 )
             }
             func send(_ body: String) async throws {
@@ -291,12 +293,13 @@ import Testing
             // In order on nights A, A+1.
             let (inA, inB) = ("2026-03-02", "2026-03-03")
             let inOrder = messages(inA, inB)
-            for body in [inOrder.0, inOrder.1, inOrder.2] { try await send(body) }
+            for body in [inOrder.0, inOrder.1, inOrder.2, inOrder.3] { try await send(body) }
             // Late on nights B, B+1: t1, t3 promoted first, then t2.
             let (lateA, lateB) = ("2026-04-06", "2026-04-07")
             let late = messages(lateA, lateB)
             try await send(late.0)
             try await send(late.2)
+            try await send(late.3)
             try await Self.promoted(h)
             let beforeLate = try await Self.versions(h, from: lateA)
             #expect(beforeLate.count == 4, "\(beforeLate)")
@@ -312,7 +315,7 @@ import Testing
                 [
                     "\(night) 2026-01-01 00:00:01 2026-01-01 00:00:02 1 100.50 EUR t f 1 - - - - -",
                     "\(night) 2026-01-01 00:00:02 2026-01-01 00:00:03 2 100.50 EUR t f 1 - - true - 5",
-                    "\(night) 2026-01-01 00:00:03 - 3 100.50 EUR t f 1 - 10 true - 5",
+                    "\(night) 2026-01-01 00:00:03 - 3 110.00 EUR t f 1 - 10 true - 5",
                 ]
             }
             #expect(expected == threeVersions)

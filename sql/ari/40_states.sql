@@ -13,7 +13,9 @@
 -- same cell ("late") writes the later states again too, each with the late
 -- message's value where no message in between set the field; the transforms
 -- keep the last written state of an instant and recompute the versions after
--- the late one (sql/transforms/50_rates.sql, late path).
+-- the late one (sql/transforms/50_rates.sql, late path). A message later than
+-- everything set on a cell needs only the last value of each field before it
+-- (staging.ari_field_latest), not the cell's history; a late one reads the history.
 --
 -- One row per cell, night and number of guests the cell has a price for:
 -- facts.rates is priced by occupancy, and a restriction applies to every
@@ -57,6 +59,29 @@ where o.property_code = current_setting('ota.ari_property')
   and o.room_code <> '' and (o.rate_id <> '' or o.field <> 'price');
 analyze ari_state_cells;
 
+-- The touched cells this message is not later than everything set on (a late message,
+-- or one expanded again): their states are built from every observation of the cell.
+-- Any other cell ("in order", the usual case) needs only the last value of each field
+-- before this message, which staging.ari_field_latest holds (50_field_latest.sql), so its
+-- state costs the same however many messages the cell has had.
+create temp table ari_state_late_cells on commit drop as
+with message as (
+    select least(coalesce(m.ota_time, m.loaded_at), m.loaded_at) as at, m.arrival
+    from staging.ari_messages m
+    where m.property_code = current_setting('ota.ari_property')
+      and m.source = current_setting('ota.ari_source')
+      and m.message_key = current_setting('ota.ari_message')
+)
+select distinct t.room_code, t.rate_id, t.stay_date
+from ari_state_cells t
+join staging.ari_field_latest l
+  on l.property_code = current_setting('ota.ari_property')
+ and l.source = current_setting('ota.ari_source')
+ and (l.room_code, l.rate_id, l.stay_date) = (t.room_code, t.rate_id, t.stay_date)
+cross join message
+where (l.at, l.arrival) >= (message.at, message.arrival);
+analyze ari_state_late_cells;
+
 create temp table ari_state_history on commit drop as
 with message as (
     select least(coalesce(m.ota_time, m.loaded_at), m.loaded_at) as at, m.arrival
@@ -66,14 +91,41 @@ with message as (
       and m.message_key = current_setting('ota.ari_message')
 ),
 seen_here as materialized (
+    -- Late cells: every value ever set on them.
     select o.room_code, o.rate_id, o.stay_date, o.guests, o.field, o.int_value, o.bool_value, o.min_stay_kind,
-           o.price, o.currency, o.tax_included, o.arrival, o.message_key
-    from ari_state_cells t
+           o.price, o.currency, o.tax_included, o.arrival, o.message_key, null::timestamptz as at
+    from ari_state_late_cells t
     join staging.ari_observations o
       on o.property_code = current_setting('ota.ari_property')
      and o.source = current_setting('ota.ari_source')
      and (o.room_code, o.rate_id, o.stay_date) = (t.room_code, t.rate_id, t.stay_date)
      and (t.rate_id <> '' or o.field <> 'price')
+    union all
+    -- In-order cells: the last value of each field before this message ...
+    select l.room_code, l.rate_id, l.stay_date, l.guests, l.field, l.int_value, l.bool_value, l.min_stay_kind,
+           l.price, l.currency, l.tax_included, l.arrival, l.message_key, l.at
+    from ari_state_cells t
+    join staging.ari_field_latest l
+      on l.property_code = current_setting('ota.ari_property')
+     and l.source = current_setting('ota.ari_source')
+     and (l.room_code, l.rate_id, l.stay_date) = (t.room_code, t.rate_id, t.stay_date)
+     and (t.rate_id <> '' or l.field <> 'price')
+    where not exists (
+        select 1 from ari_state_late_cells x
+        where (x.room_code, x.rate_id, x.stay_date) = (t.room_code, t.rate_id, t.stay_date))
+    union all
+    -- ... and this message's values.
+    select o.room_code, o.rate_id, o.stay_date, o.guests, o.field, o.int_value, o.bool_value, o.min_stay_kind,
+           o.price, o.currency, o.tax_included, o.arrival, o.message_key, null
+    from staging.ari_observations o
+    join ari_state_cells t on (o.room_code, o.rate_id, o.stay_date) = (t.room_code, t.rate_id, t.stay_date)
+    where o.property_code = current_setting('ota.ari_property')
+      and o.source = current_setting('ota.ari_source')
+      and o.message_key = current_setting('ota.ari_message')
+      and (t.rate_id <> '' or o.field <> 'price')
+      and not exists (
+          select 1 from ari_state_late_cells x
+          where (x.room_code, x.rate_id, x.stay_date) = (t.room_code, t.rate_id, t.stay_date))
 ),
 message_time as (
     -- Each message's time once, not once per observation.
@@ -81,12 +133,13 @@ message_time as (
     from staging.ari_messages m
     where m.property_code = current_setting('ota.ari_property')
       and m.source = current_setting('ota.ari_source')
-      and m.message_key in (select distinct message_key from seen_here)
+      and m.message_key in (select distinct message_key from seen_here where at is null)
 ),
 seen as (
-    select s.*, t.at
+    select s.room_code, s.rate_id, s.stay_date, s.guests, s.field, s.int_value, s.bool_value, s.min_stay_kind,
+           s.price, s.currency, s.tax_included, s.arrival, s.message_key, coalesce(s.at, t.at) as at
     from seen_here s
-    join message_time t on t.message_key = s.message_key
+    left join message_time t on t.message_key = s.message_key and s.at is null
 ),
 ranked as (
     -- Of the values set before this message, only the last of each field matters.

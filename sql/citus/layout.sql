@@ -32,6 +32,7 @@ from (values
     -- Pushed OpenTravel ARI messages and their expansion: per hotel, like the observations.
     ('staging.ari_messages', 'distributed'),
     ('staging.ari_observations', 'distributed'),
+    ('staging.ari_field_latest', 'distributed'),
     ('facts.reservations', 'distributed'),
     ('facts.reservation_nights', 'distributed'),
     ('facts.reservation_transactions', 'distributed'),
