@@ -217,6 +217,10 @@ import Testing
             body(1006, from: "2025-05-03", to: "2025-05-01"),
             body(1007, from: "2025-02-29"),
             #"{"id":"1008","property":"HTL001"}"#,
+            // What the transforms would fail on is refused here, the field named.
+            #"{"id":1009,"property":"HTL001","status":1,"roomStay":{"from":"2025-05-01","to":"2025-05-03"},"pricing":{"price":"n/a"}}"#,
+            #"{"id":1010,"property":"HTL001","status":1,"roomStay":{"from":"2025-05-01","to":"2025-05-03"},"rooms":[{"roomNo":1,"adults":2.5}]}"#,
+            #"{"id":1011,"property":"HTL001","status":1,"roomStay":{"from":"2025-05-01","to":"2025-05-03"},"rooms":[{"roomNo":1,"rates":[{"date":"2025-05-01","price_with_tax":"12.50"},{"date":"May 2","price_with_tax":10}]}]}"#,
         ]
         let dir = try BackfillFixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -225,14 +229,17 @@ import Testing
         try await BackfillDatabase.with { b in
             let outcome = try await b.load(["reservations", "--source", "webhotelier", "--file", file.path])
             #expect(outcome.status == 3, "\(outcome.stderr)")
-            #expect(outcome.stdout.contains("records 10  landed 4  duplicates 1  dead letters 5"), "\(outcome.stdout)")
+            #expect(outcome.stdout.contains("records 13  landed 4  duplicates 1  dead letters 8"), "\(outcome.stdout)")
             let events = try await b.strings(
                 "select confirmation_id || ' ' || event_type || ' ' || origin from staging.reservation_events order by event_id"
             )
             #expect(
                 events == ["1001 update backfill", "1002 new backfill", "1003 cancel backfill", "1001 update backfill"])
             let reasons = try await b.strings("select reason from ops.dead_letters order by dead_letter_id")
-            #expect(reasons.count == 5)
+            #expect(reasons.count == 8)
+            #expect(reasons.contains { $0.contains("pricing.price must be a number, not \"n/a\"") })
+            #expect(reasons.contains { $0.contains("rooms[].adults must be a whole number, not 2.5") })
+            #expect(reasons.contains { $0.contains("rooms[].rates[].date must be a real date") })
             #expect(reasons.contains { $0.contains("1004 is not the requested reservation 9999") })
             #expect(reasons.contains { $0.contains("status must be") })
             #expect(reasons.contains { $0.contains("is not after") })
