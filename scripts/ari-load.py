@@ -147,7 +147,7 @@ def phase(name, bodies):
         time.sleep(0.02)
     done = time.time()
     cells = int(psql("select count(*) from staging.ari_observations")) - cells_before
-    print(json.dumps({"phase": name, "messages": len(bodies), "bytes": sum(len(b) for b in bodies), "cells": cells,
+    print(json.dumps({"phase": name, "hotels": len(properties), "messages": len(bodies), "bytes": sum(len(b) for b in bodies), "cells": cells,
                       "answered_seconds": round(answered - start, 3), "seconds": round(done - start, 3),
                       "first_arrival": first}), flush=True)
 

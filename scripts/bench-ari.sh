@@ -5,7 +5,7 @@
 # answered <Success/> (committed before the answer) and expanded into
 # staging.ari_observations (after the answer, in serve). Two phases (scripts/ari-load.py):
 #
-#   flush    per property a full flush of DAYS nights (a booking limit, a minimum stay
+#   flush    per hotel (the first PROPERTIES the seeds give rate plans) a full flush of DAYS nights (a booking limit, a minimum stay
 #            and prices for 1 and 2 guests for every rate plan): two large messages
 #   deltas   DELTAS small messages of one field over 7 nights of one rate plan
 #
@@ -74,7 +74,7 @@ floors = [float(sys.argv[2]), float(sys.argv[3])]
 print(f"bench-ari: OpenTravel ARI pushes through serve over loopback, PostgreSQL with fsync and synchronous_commit on")
 for p, floor in zip(phases, floors):
     cells_s, floor_s = p["cells"] / p["seconds"], p["cells"] / floor
-    label = f"{sys.argv[4]} properties x {sys.argv[5]} nights, full flush" if p["phase"] == "flush" else "small deltas (one field, 7 nights)"
+    label = f"{p['hotels']} hotels x {sys.argv[5]} nights, full flush" if p["phase"] == "flush" else "small deltas (one field, 7 nights)"
     print(f"  {label}: {p['messages']} messages ({p['bytes'] / 1e6:.1f} MB), {p['cells']} cells, answered in {p['answered_seconds']:.2f} s, "
           f"expanded in {p['seconds']:.2f} s = {cells_s:,.0f} durable cells/s, {p['messages'] / p['seconds']:,.1f} messages/s")
     print(f"    floor: COPY of the same {p['cells']} cells as typed rows: {floor:.2f} s = {floor_s:,.0f} cells/s; ratio {cells_s / floor_s:.2f}x (target >= 0.5x)")
