@@ -19,7 +19,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 
 CITUS_TARGETS := citus test-citus citus-start citus-stop
-.PHONY: $(CITUS_TARGETS) deps build build-release install deb db-start db-stop db-reset psql demo test lint format docs bench bench-copy bench-sandbox bench-pull bench-opentravel bench-load bench-transform bench-ari-promotion bench-reconcile bench-export bench-nightly bench-serve bench-freshness bench-report bench-citus bench-anchors torture
+.PHONY: $(CITUS_TARGETS) deps build build-release install deb db-start db-stop db-reset psql demo test lint format docs bench bench-copy bench-sandbox bench-pull bench-opentravel bench-load bench-transform bench-ari bench-ari-promotion bench-reconcile bench-export bench-nightly bench-serve bench-freshness bench-report bench-citus bench-anchors torture
 
 deps:
 	@bash scripts/deps.sh
@@ -140,7 +140,7 @@ bench-load: deps db-start
 bench-transform: deps db-start
 	@$(WITH_PG) bash scripts/bench-transform.sh
 
-# ARI delta promotion beside the full-state path (not part of `make bench` yet).
+# ARI delta promotion beside the full-state path.
 bench-ari-promotion: deps db-start
 	@$(WITH_PG) bash scripts/bench-ari-promotion.sh
 
@@ -171,6 +171,12 @@ bench-anchors:
 bench-serve: deps
 	$(RELEASE) --product ota-ingest
 	bash scripts/bench-serve.sh "$$($(RELEASE) --show-bin-path)"
+
+# OpenTravel ARI pushes through serve: a 750-night flush of 10 hotels and 2,000 small deltas, in
+# durable cells/s and messages/s beside COPY of the same cells; on a cluster of its own, durable.
+bench-ari: deps
+	$(RELEASE) --product ota-ingest
+	bash scripts/bench-ari.sh "$$($(RELEASE) --show-bin-path)"
 
 # How soon a push is in facts: the saturated push rate with continuous promotion off and on,
 # then half of it offered for 60 s (pushes and signed rate updates over 50 properties) while a

@@ -100,3 +100,35 @@ bench_distribute() {
     [ -n "${BENCH_CITUS_ENV:-}" ] || return 0
     "${BENCH_BIN:?bench_distribute: BENCH_BIN unset}/ota-ingest" distribute --database-url "$1" >/dev/null
 }
+
+# bench_free_port: a TCP port free on 127.0.0.1 now.
+bench_free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# bench_durable_cluster NAME: starts a PostgreSQL cluster of its own, fsync and
+# synchronous_commit at their defaults (on), in a new directory; sets BENCH_WORK (the
+# directory, also for the caller's files), BENCH_PG_PORT and BENCH_PG_URL; BENCH_PG_OPTIONS
+# adds server settings (-c name=value ...). The caller's
+# EXIT trap runs bench_durable_cluster_stop, which also kills $BENCH_CLEANUP_PIDS.
+bench_durable_cluster() {
+    BENCH_PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+    BENCH_WORK=$(mktemp -d "/tmp/ota-bench-$1.XXXXXX")
+    chmod 755 "$BENCH_WORK"
+    [ "$(id -u)" = 0 ] && chown postgres "$BENCH_WORK"
+    BENCH_PG_PORT=$(bench_free_port)
+    bench_as_owner "$BENCH_PGBIN/initdb" -D "$BENCH_WORK/data" -U postgres --auth=trust -E UTF8 >/dev/null
+    bench_as_owner "$BENCH_PGBIN/pg_ctl" -D "$BENCH_WORK/data" -l "$BENCH_WORK/pg.log" -w \
+        -o "-p $BENCH_PG_PORT -c listen_addresses=127.0.0.1 -k $BENCH_WORK -c max_connections=200 -c shared_buffers=512MB -c max_wal_size=4GB ${BENCH_PG_OPTIONS:-}" \
+        start >/dev/null
+    BENCH_PG_URL="host=127.0.0.1 port=$BENCH_PG_PORT dbname=postgres user=postgres"
+}
+bench_durable_cluster_stop() {
+    local pid
+    for pid in ${BENCH_CLEANUP_PIDS:-}; do kill "$pid" 2>/dev/null || true; done
+    for pid in ${BENCH_CLEANUP_PIDS:-}; do wait "$pid" 2>/dev/null || true; done
+    bench_as_owner "$BENCH_PGBIN/pg_ctl" -D "$BENCH_WORK/data" -m immediate -w stop >/dev/null 2>&1 || true
+    # BENCH_KEEP=1 keeps the folder (the server's log, the serve log) to look into.
+    [ -n "${BENCH_KEEP:-}" ] && { echo "bench: kept $BENCH_WORK" >&2; return; }
+    rm -rf "$BENCH_WORK"
+}
+# initdb refuses root: the cluster belongs to postgres when run as root.
+bench_as_owner() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }

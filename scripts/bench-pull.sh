@@ -17,10 +17,11 @@ PROPERTIES=${2:-190}
 work=$(mktemp -d)
 db=bench_pull
 load_db=bench_pull_load
+dlt_db=bench_pull_dlt
 cleanup() {
     kill "${BENCH_SANDBOX_PID:-}" 2>/dev/null || true
     psql -X -q "$DATABASE_URL" -c "drop database if exists $db with (force)" -c "drop database if exists $load_db with (force)" \
-        >/dev/null 2>&1 || true
+        -c "drop database if exists $dlt_db with (force)" >/dev/null 2>&1 || true
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -97,3 +98,26 @@ bench_record "records pulled" "$records" records
 bench_record "pull inventory, wall time" "$wall" s "ota-ingest load rates of the same records, wall time" "$load_wall"
 bench_record "ota-ingest CPU-s per million records pulled" "$(awk -v r="$records" -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", (u + s) / (r / 1000000) }')" CPU-s
 bench_record "ota-ingest peak memory during the pull" "$peak" MB "" "" "value<256"
+
+# The anchor: dlt reading the same feed from the same sandbox (scripts/anchors/dlt-pull/),
+# into a database of its own on the same server, when make bench-anchors installed it.
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+VENV=${ANCHORS_VENV:-$ROOT/.local/anchors-venv}
+if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c 'import dlt' 2>/dev/null; then
+    psql -X -q "$DATABASE_URL" -c "drop database if exists $dlt_db with (force)" -c "create database $dlt_db"
+    # dlt's postgres destination wants a password in its URL; the server trusts local logins.
+    dlt_dsn=$(python3 -c 'import sys, urllib.parse as u; p = u.urlparse(sys.argv[1]); user = p.username or "postgres"; print(u.urlunparse(p._replace(netloc=user + ":trust@" + p.hostname + ":" + str(p.port))))' "$(bench_db_url "$dlt_db")")
+    mkdir -p "$work/dlt"
+    (cd "$work/dlt" && "$VENV/bin/python" "$ROOT/scripts/anchors/dlt-pull/pipeline.py" "$base/v2" sandbox-token "$dlt_dsn" 5000 \
+        "$work/dlt" >"$work/dlt.json" 2>"$work/dlt.log") || { echo "bench-pull: the dlt anchor failed:" >&2; tail -20 "$work/dlt.log" >&2; exit 1; }
+    read -r dlt_records dlt_seconds dlt_version < <(python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(d["records"], d["seconds"], d["dlt"])' "$work/dlt.json")
+    awk -v r="$records" -v w="$wall" -v dr="$dlt_records" -v ds="$dlt_seconds" -v v="$dlt_version" 'BEGIN {
+        printf "anchor: dlt %s (RESTClient, cursor paginator, csv loader) pulled %d records in %.1f s = %d records/s\n", v, dr, ds, dr / ds
+        printf "ratio pull/dlt: %.2fx\n", (r / w) / (dr / ds)
+    }'
+    bench_record "pull inventory beside dlt reading the same feed" "$(awk -v r="$records" -v w="$wall" 'BEGIN { printf "%.0f", r / w }')" records/s \
+        "dlt $dlt_version: RESTClient with a cursor paginator, csv loader into the same server" \
+        "$(awk -v r="$dlt_records" -v s="$dlt_seconds" 'BEGIN { printf "%.0f", r / s }')" "ratio>=1"
+else
+    echo "anchor: dlt is not installed (make bench-anchors); this run has no dlt anchor for the pull"
+fi

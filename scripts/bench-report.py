@@ -27,6 +27,12 @@ BENCHES = OrderedDict(
         ("export", ("`ota-ingest export`", "{rows} current rate cells, CSV")),
         ("nightly", ("one `ota-ingest nightly`", "a sandbox of {nightly} properties x 365 days, WebHotelier")),
         ("serve", ("`ota-ingest serve` under wrk", "wrk -t2 -c64 for {serve} s, PostgreSQL with fsync on")),
+        ("ari", ("OpenTravel availability and rate pushes through `ota-ingest serve`",
+                 "a full flush of 750 nights for {ari} hotels, then {ari_deltas} one-field deltas over 7 nights, over 8 "
+                 "keep-alive connections, PostgreSQL with fsync on; durable = answered and expanded into cells; the floor "
+                 "is COPY of the same cells as typed rows (scripts/bench-ari.sh)")),
+        ("ari-promotion", ("promotion of ARI delta cells beside the full-state path",
+                           "10 hotels x 25 rate plans x {ari_nights} nights x 4 fields (scripts/bench-ari-promotion.sh)")),
         ("citus", ("transform, reconcile and nightly on a three-node Citus cluster",
                    "the transform's {rows} cells, reconcile's {rows}-key snapshot and a nightly over {nightly} properties, "
                    "each run on the single server and then on a coordinator and two workers on the same machine "
@@ -195,6 +201,9 @@ SCALE_WORDS = {
     "opentravel": lambda s: f"{max(1, round(100 * float(s)))}",
     "nightly": lambda s: f"{max(1, round(50 * float(s)))}",
     "serve": lambda s: f"{max(1, round(30 * float(s)))}",
+    "ari": lambda s: f"{max(1, round(10 * float(s)))}",
+    "ari_deltas": lambda s: f"{max(1, round(2000 * float(s))):,}",
+    "ari_nights": lambda s: f"{max(7, int(1000 * float(s))):,}",
 }
 
 

@@ -14,7 +14,7 @@
 #              has to stop early (a loaded machine) still has the scaling figures
 #
 # Each pass runs copy, load, pull, opentravel, transform, reconcile, export,
-# nightly, serve, freshness and report once, in that order, at the base scale;
+# nightly, serve, ari, ari-promotion, freshness and report once, in that order, at the base scale;
 # then citus runs once (transform, reconcile and nightly on the single server
 # and on a three-node Citus cluster, when Citus is installed), and pull and
 # transform once more at ten times the scale, for the scaling table. Each benchmark prints its
@@ -31,7 +31,7 @@ case "${QUICK:-0}" in
 0 | "") RUNS=${RUNS:-3} BASE=1 ;;
 *) RUNS=${RUNS:-1} BASE=0.1 ;;
 esac
-ALL="copy load pull opentravel transform reconcile export nightly serve freshness report citus"
+ALL="copy load pull opentravel transform reconcile export nightly serve ari ari-promotion freshness report citus"
 ONLY=${ONLY:-$ALL}
 OUT=${BENCH_OUT:-docs/benchmarks.md}
 STATE=$PWD/.local/bench
@@ -62,6 +62,8 @@ command_of() {
     export) echo "REPEATS=1 bash scripts/bench-export.sh $b $(scaled 1000000 "$2")" ;;
     nightly) echo "bash scripts/bench-nightly.sh $b $(scaled 50 "$2")" ;;
     serve) echo "bash scripts/bench-serve.sh $b $(scaled 30 "$2")" ;;
+    ari) echo "bash scripts/bench-ari.sh $b $(scaled 10 "$2") 750 $(scaled 2000 "$2")" ;;
+    ari-promotion) echo "SCALE=$2 DELTAS=$(scaled 1000 "$2") bash scripts/bench-ari-promotion.sh" ;;
     freshness) echo "bash scripts/bench-freshness.sh $b $(scaled 60 "$2") $(scaled 15 "$2")" ;;
     report) echo "bash scripts/bench-report.sh $b $(scaled 50 "$2")" ;;
     citus) echo "bash scripts/bench-citus.sh $b $2" ;;

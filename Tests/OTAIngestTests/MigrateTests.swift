@@ -59,6 +59,36 @@ import Testing
         }
     }
 
+    /// An upgrade whose changed feed file drops a function that a later feed of the older
+    /// release still uses: the later feeds are applied again in the same transaction, so
+    /// migrate succeeds and every feed is the current definition.
+    @Test func aChangedFeedIsAppliedWithTheFeedsAfterItThatDependedOnItsOldForm() async throws {
+        try await TestDatabase.with { db in
+            #expect(try await CommandLineRunner.run(["migrate", "--database-url", db.url]).status == 0)
+            let conn = try await db.connect()
+            // The older release: feeds.psi_history called feeds.snapshot_values, and
+            // 40_retraining_signals.sql has changed since.
+            try await conn.executeScript(
+                """
+                drop view feeds.psi_history;
+                create view feeds.psi_history as
+                select s.snapshot_id, feeds.snapshot_values(s.snapshot_id, s.stream) as snapshot_values
+                from recon.snapshots s;
+                update ops.feed_definitions set checksum = 'older' where name = '40_retraining_signals.sql';
+                """)
+            let outcome = try await CommandLineRunner.run(["migrate", "--database-url", db.url])
+            #expect(outcome.status == 0, "\(outcome.stderr)")
+            #expect(outcome.stdout.contains("applied feeds/40_retraining_signals.sql"), "\(outcome.stdout)")
+            #expect(outcome.stdout.contains("applied feeds/45_psi_history.sql"), "\(outcome.stdout)")
+            // The current psi_history: its own columns, and no longer built on the function.
+            #expect(
+                try await conn.query(
+                    "select count(*)::int from information_schema.columns where table_schema = 'feeds' and table_name = 'psi_history' and column_name = 'reference_snapshot_id'"
+                )[0].decode(Int.self, at: 0) == 1)
+            await conn.close()
+        }
+    }
+
     @Test func aFailingMigrationLeavesNothingBehind() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("migrations-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

@@ -122,6 +122,22 @@ import Testing
         ).status
     }
 
+    /// A row the transforms refuse (a price that is not a number), committed in staging in a
+    /// transaction of its own as another loader (an older release's, say) could have: the
+    /// receiver itself refuses such a body before storing it.
+    static func stagePoison(_ h: ReceiverHarness) async throws {
+        let connection = try await h.db.connect()
+        try await connection.execute(
+            """
+            insert into staging.reservation_events (source, property_code, confirmation_id, event_type, origin,
+                content_hash, raw, data, batch_id, run_id)
+            select 'webhotelier', 'HTL001', '666', 'new', 'backfill', md5(d::text), convert_to(d::text, 'UTF8'), d,
+                   'poison', 'poison'
+            from (select '{"id":666,"property":"HTL001","status":1,"roomStay":{"from":"2026-05-01","to":"2026-05-03"},"pricing":{"price":"n/a"}}'::jsonb d) x
+            """)
+        await connection.close()
+    }
+
     /// A booking version as a PUSH of `type`, with its OTA time in changes[].date.
     static func version(id: Int, type: String, status: Int = 1, otaTime: String, to: String = "2026-05-03") -> [UInt8] {
         Array(
@@ -398,11 +414,7 @@ import Testing
     @Test func aPoisonRowIsSetAsideAndEverythingElseKeepsFlowing() async throws {
         try await ReceiverHarness.with(serve: Self.fast) { h in
             let listener = try await FactsListener.start(h.db.url)
-            // Valid to the receiver, refused by the transforms: a price that is not a number.
-            let poison = Array(
-                #"{"id":666,"type":"new","data":{"id":666,"property":"HTL001","status":1,"roomStay":{"from":"2026-05-01","to":"2026-05-03"},"pricing":{"price":"n/a"}}}"#
-                    .utf8)
-            #expect(try await Self.push(h, poison) == 200)
+            try await Self.stagePoison(h)
             func setAside() async throws -> [String] {
                 try await h.strings(
                     "select stream || '|' || row_count || '|' || failures || '|' || retry_due from ops.promotion_set_aside where promoted_at is null"
@@ -432,13 +444,10 @@ import Testing
     /// for one of them: the batch is split until only the poison's transaction stays aside.
     @Test func aFailedBatchIsSplitUntilOnlyTheFailingLandingStaysAside() async throws {
         try await ReceiverHarness.with(serve: { $0.promote = false }) { h in
-            let poison = Array(
-                #"{"id":666,"type":"new","data":{"id":666,"property":"HTL001","status":1,"roomStay":{"from":"2026-05-01","to":"2026-05-03"},"pricing":{"price":"n/a"}}}"#
-                    .utf8)
             // One request at a time: each answered after its own commit, so each its own transaction.
-            for body in [pushJSON(id: 701), pushJSON(id: 702), poison, pushJSON(id: 703), pushJSON(id: 704)] {
-                #expect(try await Self.push(h, body) == 200)
-            }
+            for body in [pushJSON(id: 701), pushJSON(id: 702)] { #expect(try await Self.push(h, body) == 200) }
+            try await Self.stagePoison(h)
+            for body in [pushJSON(id: 703), pushJSON(id: 704)] { #expect(try await Self.push(h, body) == 200) }
             #expect(
                 try await h.strings("select count(distinct landed_xid)::text from staging.reservation_events") == ["5"])
             let promoter = try ContinuousPromoter(databaseURL: h.db.url, runID: "split-test")

@@ -2,6 +2,9 @@
 -- by `ota-ingest migrate` whenever this file changes.
 
 drop view if exists feeds.retraining_signals;
+-- feeds.psi_history (45_psi_history.sql, applied after this file) once called
+-- feeds.snapshot_values: dropped first so the function can go; 45 recreates it.
+drop view if exists feeds.psi_history;
 drop function if exists feeds.snapshot_values(bigint, text);
 drop function if exists feeds.population_stability(numeric[], numeric[]);
 

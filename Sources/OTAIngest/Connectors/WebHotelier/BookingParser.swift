@@ -64,7 +64,12 @@ public enum BookingParser {
                     throw Refusal(reason: "pricing.currency \"\(text)\" is not a known ISO 4217 code")
                 }
             }
+            try amount("price", in: pricing, scanner, label: "pricing.price")
+            try amount("taxes", in: pricing, scanner, label: "pricing.taxes")
+            try amount("extras", in: pricing, scanner, label: "pricing.extras")
         }
+        try wholeNumber("rooms", in: roomStay, scanner, label: "roomStay.rooms")
+        try checkRooms(in: data, scanner)
         var otaTime: Date?
         if let changes = try scanner.member("changes", of: data) {
             guard changes.kind == .array else { throw Refusal(reason: "changes must be an array") }
@@ -84,6 +89,69 @@ public enum BookingParser {
             if otaTime == nil { otaTime = when }
         }
         return BookingVersion(confirmationId: confirmation, propertyCode: property, data: bytes, otaTime: otaTime)
+    }
+
+    /// rooms[]: what the transforms read of each booked room and its nightly rates, so a
+    /// body they could not promote is refused here, with its field named, and never staged.
+    private static func checkRooms(in data: JSONScanner.Value, _ scanner: JSONScanner) throws {
+        guard let rooms = try scanner.member("rooms", of: data), rooms.kind != .null else { return }
+        guard rooms.kind == .array else { throw Refusal(reason: "rooms must be an array") }
+        try scanner.elements(of: rooms) { room in
+            guard room.kind == .object else { throw Refusal(reason: "rooms[] must be objects") }
+            for key: StaticString in ["roomNo", "adults", "children"] {
+                try wholeNumber(key, in: room, scanner, label: "rooms[].\(key)")
+            }
+            try amount("price", in: room, scanner, label: "rooms[].price")
+            try amount("price_with_tax", in: room, scanner, label: "rooms[].price_with_tax")
+            guard let rates = try scanner.member("rates", of: room), rates.kind != .null else { return }
+            guard rates.kind == .array else { throw Refusal(reason: "rooms[].rates must be an array") }
+            try scanner.elements(of: rates) { rate in
+                guard rate.kind == .object else { throw Refusal(reason: "rooms[].rates[] must be objects") }
+                _ = try date("date", in: rate, scanner, label: "rooms[].rates[].date")
+                try amount("price_with_tax", in: rate, scanner, label: "rooms[].rates[].price_with_tax")
+            }
+        }
+    }
+
+    /// An amount, when present: a JSON number, a string holding a decimal number, or null.
+    private static func amount(_ key: StaticString, in object: JSONScanner.Value, _ scanner: JSONScanner, label: String)
+        throws
+    {
+        guard let value = try scanner.member(key, of: object) else { return }
+        switch value.kind {
+        case .number, .null: return
+        case .string:
+            if let text = try? scanner.string(value), isDecimal(text) { return }
+        default: break
+        }
+        let shown = String(decoding: scanner.bytes[value.range].prefix(40), as: UTF8.self)
+        throw Refusal(reason: "\(label) must be a number, not \(shown)")
+    }
+
+    /// A whole number, when present (or null).
+    private static func wholeNumber(
+        _ key: StaticString, in object: JSONScanner.Value, _ scanner: JSONScanner, label: String
+    ) throws {
+        guard let value = try scanner.member(key, of: object), value.kind != .null else { return }
+        guard value.kind == .number, (try? scanner.int(value)) != nil else {
+            let shown = String(decoding: scanner.bytes[value.range].prefix(40), as: UTF8.self)
+            throw Refusal(reason: "\(label) must be a whole number, not \(shown)")
+        }
+    }
+
+    /// Digits with an optional sign and decimal point, as PostgreSQL's numeric reads them.
+    static func isDecimal(_ text: String) -> Bool {
+        var digits = 0
+        var points = 0
+        for (index, byte) in text.utf8.enumerated() {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digits += 1
+            case UInt8(ascii: "."): points += 1
+            case UInt8(ascii: "-"), UInt8(ascii: "+"): if index != 0 { return false }
+            default: return false
+            }
+        }
+        return digits > 0 && points <= 1
     }
 
     private static func required(_ key: StaticString, in object: JSONScanner.Value, _ scanner: JSONScanner) throws
