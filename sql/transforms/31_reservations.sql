@@ -21,6 +21,12 @@ where v.property_code is null;
 -- for which PostgreSQL sorted the whole fact table for a merge join.
 analyze reservation_versions_gone;
 
+-- Their nights first (no foreign key cascades them: see migration 0180).
+delete from facts.reservation_nights x
+using reservation_versions_gone g
+where (x.property_code, x.confirmation_id, x.source, x.valid_from, x.content_hash)
+    = (g.property_code, g.confirmation_id, g.source, g.valid_from, g.content_hash);
+
 delete from facts.reservations f
 using reservation_versions_gone g
 where (f.property_code, f.confirmation_id, f.source, f.valid_from, f.content_hash)
