@@ -88,7 +88,7 @@ citus-stop:
 # The invariants under faults, many trials each (make test runs a few of each);
 # prints the table and writes docs/reliability.md. With Citus installed (`make citus`)
 # the crash trials on a three-node cluster run too; without it they are skipped, loudly.
-TORTURE_FILTER := TortureTests|CrashTests|sigkillOfServeMidPromotion|HostileInputTests|PullResilienceTests|ndjsonRatesLandExactly|killedAndRerun|twoAtOnce|aKilledReconcile
+TORTURE_FILTER := TortureTests|CrashTests|sandboxFlushAndDeltasReachFacts|sigkillOfServeMidPromotion|HostileInputTests|PullResilienceTests|ndjsonRatesLandExactly|killedAndRerun|twoAtOnce|aKilledReconcile
 CITUS_TORTURE_FILTER := CitusTests/crashTrials
 CITUS_INSTALLED = $(shell ls /usr/lib/postgresql/$$(ls /usr/lib/postgresql 2>/dev/null | sort -V | tail -1)/lib/citus.so 2>/dev/null)
 torture: deps db-start

@@ -8,9 +8,10 @@ import TestSupport
 import Testing
 
 /// Pushed OpenTravel deltas reach facts.rates through serve's continuous promotion: the
-/// current facts equal the sandbox's grid field by field after a flush and 150 deltas
-/// over real sockets, a late delta gives the versions an in-order arrival gives (and an
-/// as-of read from before it does not show it), and a full refresh rebuilds the same facts.
+/// current facts equal the sandbox's grid field by field after a flush and 150 deltas over
+/// real sockets (1,000 under `make torture`), a late delta gives the versions an in-order
+/// arrival gives (and an as-of read from before it does not show it), and a full refresh
+/// rebuilds the same facts.
 @Suite struct OpenTravelARIFactsTests {
     /// The first line where two fingerprints differ, or nil.
     static func firstDifference(_ a: [String], _ b: [String]) -> String? {
@@ -159,10 +160,11 @@ import Testing
             // Deltas within the flush's nights, so most of them change cells the flush set.
             plan.flushDays = 21
             plan.deltaHorizonDays = 21
-            // 150 deltas rather than 1,000, to keep `make test` in its budget: each delta's expansion
-            // takes tens of milliseconds in a debug build (1,000 take about a minute), and these deltas
-            // all fall on the same few hundred cells, so they repeat and overlap as 1,000 do.
-            plan.deltas = 150
+            // 150 deltas in `make test`, to keep it in its budget: each delta's expansion takes tens
+            // of milliseconds in a debug build (1,000 take about a minute), and these deltas all fall
+            // on the same few hundred cells, so they repeat and overlap as 1,000 do. `make torture`
+            // runs the 1,000.
+            plan.deltas = Torture.trials(short: 150, full: 1_000)
             plan.unknownCodeRate = 0.05
             let started = ContinuousClock.now
             h.sandbox.pushOpenTravelARI(plan)
