@@ -24,26 +24,15 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PROPERTIES=50
 
 command -v wrk >/dev/null || { echo "bench-freshness: wrk is missing; fix: make bench-serve installs it (apt-get install wrk)"; exit 2; }
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-as_owner() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-work=$(mktemp -d /tmp/ota-bench-freshness.XXXXXX)
-chmod 755 "$work"
-[ "$(id -u)" = 0 ] && chown postgres "$work"
-port=$(free_port)
+# Durable: fsync and synchronous_commit are left at their defaults (on).
+bench_durable_cluster freshness
+work=$BENCH_WORK
+url=$BENCH_PG_URL
 cleanup() {
     [ -n "${serve_pid:-}" ] && kill "$serve_pid" 2>/dev/null || true
-    as_owner "$PGBIN/pg_ctl" -D "$work/data" -m immediate -w stop >/dev/null 2>&1 || true
-    rm -rf "$work"
+    bench_durable_cluster_stop
 }
 trap cleanup EXIT
-as_owner "$PGBIN/initdb" -D "$work/data" -U postgres --auth=trust -E UTF8 >/dev/null
-# Durable: fsync and synchronous_commit are left at their defaults (on).
-as_owner "$PGBIN/pg_ctl" -D "$work/data" -l "$work/pg.log" -w \
-    -o "-p $port -c listen_addresses=127.0.0.1 -k $work -c max_connections=200 -c shared_buffers=512MB -c max_wal_size=4GB" \
-    start >/dev/null
-url="host=127.0.0.1 port=$port dbname=postgres user=postgres"
 "$BIN/ota-ingest" migrate --database-url "$url" >/dev/null
 postmaster=$(head -1 "$work/data/postmaster.pid")
 
@@ -52,7 +41,7 @@ export BENCH_PUSH_PASSWORD=bench BENCH_SIGNING_SECRET="$secret"
 for n in $(seq 1 $PROPERTIES); do export "BENCH_WH_$(printf 'HTL%03d' "$n")=bench:unused"; done
 
 start_serve() {  # $1 true|false: continuous promotion
-    serve_port=$(free_port)
+    serve_port=$(bench_free_port)
     cat >"$work/serve.toml" <<TOML
 [sources.webhotelier]
 kind = "webhotelier"

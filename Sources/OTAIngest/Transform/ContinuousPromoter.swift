@@ -180,15 +180,9 @@ public actor ContinuousPromoter {
     )? {
         // One statement, one snapshot: the marks, the snapshot the batch reads up to, and whether
         // anything lies between them. Each exists() is a range scan of a landed_xid index.
-        let pending = ["staging.reservation_events", "staging.availability_observations", "staging.rate_observations"]
-            .enumerated().map { index, table in
-                let stream = ["reservations", "availability", "rates"][index]
-                return """
-                    exists (select 1 from \(table) o
-                            where o.landed_xid >= (select pg_snapshot_xmin(seen_snapshot) from ops.transform_state where stream = '\(stream)')
-                              and not pg_visible_in_snapshot(o.landed_xid, (select seen_snapshot from ops.transform_state where stream = '\(stream)')))
-                    """
-            }.joined(separator: "\n or ")
+        let pending = stagedStreams.map { stream, table in
+            "exists (select 1 from \(table) o where \(landedSinceMark(stream)))"
+        }.joined(separator: "\n or ")
         guard
             let row = try await connection.query(
                 """
@@ -216,26 +210,33 @@ public actor ContinuousPromoter {
         )
     }
 
+    /// Each stream and its staging table.
+    private static let stagedStreams = [
+        ("reservations", "staging.reservation_events"), ("availability", "staging.availability_observations"),
+        ("rates", "staging.rate_observations"),
+    ]
+
+    /// The condition on a staging row aliased `o` that the promotion of `stream` has not
+    /// seen it: landed after the stream's mark (a range scan of the landed_xid index). The
+    /// mark is read by scalar subqueries, which Citus runs on the coordinator.
+    private static func landedSinceMark(_ stream: String) -> String {
+        let mark = "(select seen_snapshot from ops.transform_state where stream = '\(stream)')"
+        return "o.landed_xid >= pg_snapshot_xmin(\(mark)) and not pg_visible_in_snapshot(o.landed_xid, \(mark))"
+    }
+
     /// Creates the month partitions that the rates and availability landed since the marks
     /// need, in a transaction of its own before the batch. Created inside the batch, a
     /// partition would hold its parent (facts.rates or facts.availability) under an exclusive
     /// lock until the batch commits, stalling every reader of that table for as long as a
     /// large batch runs. The batch's own call then finds them all there.
     private static func ensureStayPartitions(on connection: PostgresConnection) async throws {
-        // Scalar subqueries for the mark, as in take(): Citus runs them on the coordinator.
-        func pending(_ table: String, stream: String) -> String {
-            let mark = "(select seen_snapshot from ops.transform_state where stream = '\(stream)')"
-            return """
-                select min(o.stay_date) as first_day, max(o.stay_date) as last_day from \(table) o
-                where o.landed_xid >= pg_snapshot_xmin(\(mark)) and not pg_visible_in_snapshot(o.landed_xid, \(mark))
-                """
+        func pending(_ stream: String, _ table: String) -> String {
+            "select min(o.stay_date) as first_day, max(o.stay_date) as last_day from \(table) o where \(landedSinceMark(stream))"
         }
         _ = try await connection.query(
             """
             select facts.ensure_stay_partitions(min(first_day), max(last_day))
-            from (\(pending("staging.availability_observations", stream: "availability"))
-                  union all
-                  \(pending("staging.rate_observations", stream: "rates"))) pending
+            from (\(stagedStreams.filter { $0.0 != "reservations" }.map(pending).joined(separator: " union all "))) pending
             """)
     }
 
@@ -293,10 +294,7 @@ public actor ContinuousPromoter {
                 return rows
             case .upto(let snapshot):
                 var rows = 0
-                for (stream, table) in [
-                    ("reservations", "staging.reservation_events"),
-                    ("availability", "staging.availability_observations"), ("rates", "staging.rate_observations"),
-                ] {
+                for (stream, table) in Self.stagedStreams {
                     rows +=
                         try await conn.query(
                             """
