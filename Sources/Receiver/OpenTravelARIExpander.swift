@@ -6,8 +6,8 @@ import Synchronization
 
 /// Expands stored ARI messages into observations, after their answer: woken by each
 /// stored message, and at start for whatever a stopped or killed `serve` left waiting.
-/// Each message is its own transaction (`OpenTravelARIExpansion`), so a kill at any
-/// point leaves it either expanded or waiting, never half done.
+/// Each batch of messages is one transaction (`OpenTravelARIExpansion`), so a kill at any
+/// point leaves its messages either expanded or waiting, never half done.
 final class OpenTravelARIExpander: Service, Sendable {
     private let databaseURL: String
     private let logger: Logger
@@ -46,8 +46,10 @@ final class OpenTravelARIExpander: Service, Sendable {
             for await _ in stream {
                 do {
                     if connection == nil { connection = try await PostgresConnection.connect(databaseURL) }
-                    while !Task.isShuttingDownGracefully, try await OpenTravelARIExpansion.expandNext(on: connection!) {
-                        expanded.add(1, ordering: .relaxed)
+                    while !Task.isShuttingDownGracefully,
+                        case let batch = try await OpenTravelARIExpansion.expandNext(on: connection!), batch > 0
+                    {
+                        expanded.add(batch, ordering: .relaxed)
                     }
                     // Messages still waiting are held by another session (often a killed serve's
                     // that the server has not yet ended): look again shortly, not only at the next push.

@@ -1,11 +1,8 @@
--- Expands one stored ARI message (staging.ari_messages) into one row per cell and
--- field it sets (staging.ari_observations). The message is named by three
--- settings, set first in the same transaction:
---   select set_config('ota.ari_property', 'HTL001', true),
---          set_config('ota.ari_source', 'cm', true),
---          set_config('ota.ari_message', '<message_key>', true);
--- Then 20-30 register the codes and mark the message expanded. The key of an
--- observation is (message, cell, field), so running this twice adds nothing.
+-- Expands the batch's stored ARI messages (ari_batch, 00_batch.sql; all of one hotel
+-- and source) into one row per message, cell and field it sets
+-- (staging.ari_observations). Then 20-30 register the codes and mark the messages
+-- expanded. The key of an observation is (message, cell, field), so running this
+-- twice adds nothing.
 --
 -- The dialect's rules: nights run from Start to End inclusive, on the weekdays
 -- flagged (no flags: every day); a message without a rate plan applies to every
@@ -23,10 +20,8 @@ set local jit = off;
 
 with message as (
     select m.source, m.property_code, m.message_key, m.arrival, m.ota_time, m.data
-    from staging.ari_messages m
-    where m.property_code = current_setting('ota.ari_property')
-      and m.source = current_setting('ota.ari_source')
-      and m.message_key = current_setting('ota.ari_message')
+    from ari_batch b
+    join staging.ari_messages m on (m.property_code, m.source, m.message_key) = (b.property_code, b.source, b.message_key)
 ),
 part as (
     select message.source, message.property_code, message.message_key, message.arrival, message.ota_time,
@@ -38,12 +33,12 @@ seeded_rate as (
     select rp.rate_id, rp.room_code, r.max_adults
     from dims.rate_plans rp
     join dims.rooms r on r.property_code = rp.property_code and r.room_code = rp.room_code
-    where rp.property_code = current_setting('ota.ari_property') and not rp.auto_registered and not r.auto_registered
+    where rp.property_code in (select property_code from ari_batch) and not rp.auto_registered and not r.auto_registered
 ),
 seeded_room as (
     select room_code, max_adults
     from dims.rooms
-    where property_code = current_setting('ota.ari_property') and not auto_registered
+    where property_code in (select property_code from ari_batch) and not auto_registered
 ),
 target as (
     -- A room and a rate plan: that cell.
@@ -133,3 +128,17 @@ select distinct on (property_code, source, message_key, room_code, rate_id, stay
 from setting
 order by property_code, source, message_key, room_code, rate_id, stay_date, guests, field, position desc
 on conflict do nothing;
+
+-- The batch's observations, read once for the files after this one (those inserted
+-- now, and on a message expanded again those already there): one index lookup per
+-- message, and a table the planner knows the size of. The table's statistics cannot
+-- tell a delta of a few rows from a flush of a hundred thousand.
+create temp table ari_batch_observations on commit drop as
+select o.*, b.at
+from ari_batch b
+cross join lateral (
+    select *
+    from staging.ari_observations o
+    where (o.property_code, o.source, o.message_key) = (b.property_code, b.source, b.message_key)
+) as o;
+analyze ari_batch_observations;

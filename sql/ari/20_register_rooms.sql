@@ -1,11 +1,8 @@
--- Rooms a pushed message named that the hotel's seeds lack are registered and
+-- Rooms the batch's messages named that the hotel's seeds lack are registered and
 -- flagged auto_registered, as codes from any source are (transforms/20_register_codes.sql).
 -- They stay out of the expansion's "every room" and "every rate plan" until a seed names them.
 insert into dims.rooms (property_code, room_code, name, auto_registered)
 select distinct o.property_code, o.room_code, o.room_code, true
-from staging.ari_observations o
-where o.property_code = current_setting('ota.ari_property')
-  and o.source = current_setting('ota.ari_source')
-  and o.message_key = current_setting('ota.ari_message')
-  and o.room_code <> ''
+from ari_batch_observations o
+where o.room_code <> ''
 on conflict (property_code, room_code) do nothing;

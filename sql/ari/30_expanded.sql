@@ -1,7 +1,7 @@
--- The message is expanded: in the same transaction as its observations, so a crash
--- before the commit leaves it waiting, and expanding it again writes what was lost.
-update staging.ari_messages
+-- The batch's messages are expanded: in the same transaction as their observations, so
+-- a crash before the commit leaves them waiting, and expanding them again writes what
+-- was lost.
+update staging.ari_messages m
 set expanded_at = now()
-where property_code = current_setting('ota.ari_property')
-  and source = current_setting('ota.ari_source')
-  and message_key = current_setting('ota.ari_message');
+from ari_batch b
+where (m.property_code, m.source, m.message_key) = (b.property_code, b.source, b.message_key);

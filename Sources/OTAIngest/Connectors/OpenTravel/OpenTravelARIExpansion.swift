@@ -1,41 +1,38 @@
 import PostgresClient
 import WarehouseSQL
 
-/// Expands stored ARI messages into observations with the SQL of `sql/ari/`, one
-/// message per transaction: its observations, the codes it registers and its
-/// `expanded_at` commit together, so a crash loses nothing (the message still waits)
-/// and running it again doubles nothing (the observations' key is message, cell, field).
+/// Expands stored ARI messages into observations with the SQL of `sql/ari/`, a batch of
+/// waiting messages of one hotel and source per transaction (`00_batch.sql` takes it; each
+/// file after it runs once for the whole batch): their observations, the codes they
+/// register, their `expanded_at` and the states they write commit together, so a crash
+/// loses nothing (the messages still wait) and running them again doubles nothing (the
+/// observations' key is message, cell, field).
 public enum OpenTravelARIExpansion {
-    /// Expands the oldest message still waiting; false when none waits.
-    public static func expandNext(on connection: PostgresConnection) async throws -> Bool {
+    /// The file that takes the batch into the temporary table `ari_batch`.
+    static let batchFile = "00_batch.sql"
+
+    /// Expands the next batch: the oldest waiting message no other session holds and the
+    /// waiting messages of its hotel and source after it; returns how many messages (0 when
+    /// none waits).
+    @discardableResult
+    public static func expandNext(on connection: PostgresConnection) async throws -> Int {
         try await connection.transaction { tx in
             // Nothing is acknowledged on this commit, so it need not wait for the WAL flush: a
             // crash that loses it loses the observations and `expanded_at` together, and the
-            // message, stored durably before its answer, is expanded again.
+            // messages, stored durably before their answer, are expanded again.
             _ = try await tx.execute("set local synchronous_commit = off")
-            // The oldest waiting message nobody else is expanding: two expanders (or a restart
-            // racing a survivor) never both take one, and neither waits on the other.
-            let waiting = try await tx.query(
-                """
-                select property_code, source, message_key from staging.ari_messages
-                where expanded_at is null order by arrival limit 1
-                for update skip locked
-                """)
-            guard let row = waiting.first else { return false }
-            let key: [String] = [
-                try row.decode(column: "property_code"), try row.decode(column: "source"),
-                try row.decode(column: "message_key"),
-            ]
-            _ = try await tx.query(
-                """
-                select set_config('ota.ari_property', $1, true), set_config('ota.ari_source', $2, true),
-                       set_config('ota.ari_message', $3, true)
-                """, key)
             // The planner cannot know how many nights a range holds, so it guesses high and
             // JIT-compiles: 100 ms or more for a message of a few cells, which takes 5 ms without.
             _ = try await tx.execute("set local jit = off")
-            for file in WarehouseSQL.files(in: "ari") { try await tx.executeScript(file.sql) }
-            return true
+            var messages = 0
+            for file in WarehouseSQL.files(in: "ari") {
+                try await tx.executeScript(file.sql)
+                if file.name == batchFile {
+                    messages = try await tx.query("select count(*)::int from ari_batch")[0].decode(Int.self, at: 0)
+                    if messages == 0 { return 0 }
+                }
+            }
+            return messages
         }
     }
 
@@ -49,7 +46,7 @@ public enum OpenTravelARIExpansion {
     @discardableResult
     public static func expandAll(on connection: PostgresConnection) async throws -> Int {
         var count = 0
-        while try await expandNext(on: connection) { count += 1 }
+        while case let expanded = try await expandNext(on: connection), expanded > 0 { count += expanded }
         return count
     }
 }
