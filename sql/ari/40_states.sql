@@ -77,72 +77,60 @@ where (l.at, l.arrival) >= (t.first_at, t.first_arrival);
 analyze ari_state_late_cells;
 
 -- What the states are built from, per cell: of the values set before the batch's first
--- message on the cell, the last of each field; and every value set from then on (the
--- batch's, and on a late cell those of the later messages before the batch).
+-- message on the cell ("earlier"), the last of each field; and every value set from then
+-- on (the batch's, and on a late cell those of the later messages expanded before it).
+-- in_batch tells the batch's values from the others.
 create temp table ari_state_history on commit drop as
-with seen_here as materialized (
-    -- Late cells: every value ever set on them (the batch's among them).
-    select o.room_code, o.rate_id, o.stay_date, o.guests, o.field, o.int_value, o.bool_value, o.min_stay_kind,
-           o.price, o.currency, o.tax_included, o.arrival, o.message_key, null::timestamptz as at
-    from ari_state_late_cells x
-    join ari_state_cells t on (t.room_code, t.rate_id, t.stay_date) = (x.room_code, x.rate_id, x.stay_date)
-    join staging.ari_observations o
-      on (o.property_code, o.source, o.room_code, o.rate_id, o.stay_date)
-       = (t.property_code, t.source, t.room_code, t.rate_id, t.stay_date)
-     and (t.rate_id <> '' or o.field <> 'price')
-    union all
-    -- In-order cells: the last value of each field before the batch ...
-    select l.room_code, l.rate_id, l.stay_date, l.guests, l.field, l.int_value, l.bool_value, l.min_stay_kind,
-           l.price, l.currency, l.tax_included, l.arrival, l.message_key, l.at
-    from ari_state_cells t
-    join staging.ari_field_latest l
-      on (l.property_code, l.source, l.room_code, l.rate_id, l.stay_date)
-       = (t.property_code, t.source, t.room_code, t.rate_id, t.stay_date)
-     and (t.rate_id <> '' or l.field <> 'price')
-    where not exists (
-        select 1 from ari_state_late_cells x
-        where (x.room_code, x.rate_id, x.stay_date) = (t.room_code, t.rate_id, t.stay_date))
-    union all
-    -- ... and the batch's values.
-    select o.room_code, o.rate_id, o.stay_date, o.guests, o.field, o.int_value, o.bool_value, o.min_stay_kind,
-           o.price, o.currency, o.tax_included, o.arrival, o.message_key, o.at
-    from ari_batch_observations o
-    join ari_state_cells t on (t.room_code, t.rate_id, t.stay_date) = (o.room_code, o.rate_id, o.stay_date)
-    where (t.rate_id <> '' or o.field <> 'price')
-      and not exists (
-          select 1 from ari_state_late_cells x
-          where (x.room_code, x.rate_id, x.stay_date) = (t.room_code, t.rate_id, t.stay_date))
-),
-message_time as materialized (
-    -- Each message's time once, not once per observation.
-    select m.message_key, least(coalesce(m.ota_time, m.loaded_at), m.loaded_at) as at
-    from staging.ari_messages m
-    where (m.property_code, m.source) in (select property_code, source from ari_batch)
-      and m.message_key in (select distinct message_key from seen_here where at is null)
-),
-seen as (
-    select s.room_code, s.rate_id, s.stay_date, s.guests, s.field, s.int_value, s.bool_value, s.min_stay_kind,
-           s.price, s.currency, s.tax_included, s.arrival, s.message_key, coalesce(s.at, t.at) as at
-    from seen_here s
-    left join message_time t on t.message_key = s.message_key and s.at is null
-),
-ranked as (
-    -- Of the values set before the batch's first message on the cell, only the last of
-    -- each field matters.
-    select seen.*, (seen.at, seen.arrival) < (c.first_at, c.first_arrival) as earlier,
+-- In-order cells: the last value of each field before the batch ...
+select l.room_code, l.rate_id, l.stay_date, l.guests, l.field, l.int_value, l.bool_value, l.min_stay_kind,
+       l.price, l.currency, l.tax_included, l.arrival, l.message_key, l.at, true as earlier, false as in_batch
+from ari_state_cells t
+join staging.ari_field_latest l
+  on (l.property_code, l.source, l.room_code, l.rate_id, l.stay_date)
+   = (t.property_code, t.source, t.room_code, t.rate_id, t.stay_date)
+ and (t.rate_id <> '' or l.field <> 'price')
+where not exists (
+    select 1 from ari_state_late_cells x
+    where (x.room_code, x.rate_id, x.stay_date) = (t.room_code, t.rate_id, t.stay_date))
+union all
+-- ... and the batch's values.
+select o.room_code, o.rate_id, o.stay_date, o.guests, o.field, o.int_value, o.bool_value, o.min_stay_kind,
+       o.price, o.currency, o.tax_included, o.arrival, o.message_key, o.at, false, true
+from ari_batch_observations o
+join ari_state_cells t on (t.room_code, t.rate_id, t.stay_date) = (o.room_code, o.rate_id, o.stay_date)
+where (t.rate_id <> '' or o.field <> 'price')
+  and not exists (
+      select 1 from ari_state_late_cells x
+      where (x.room_code, x.rate_id, x.stay_date) = (t.room_code, t.rate_id, t.stay_date))
+union all
+-- Late cells: every value ever set on them (the batch's among them), at its message's time;
+-- of those before the batch's first message on the cell, only the last of each field.
+select room_code, rate_id, stay_date, guests, field, int_value, bool_value, min_stay_kind, price, currency,
+       tax_included, arrival, message_key, at, earlier, in_batch
+from (
+    select seen.*,
            row_number() over (partition by seen.room_code, seen.rate_id, seen.stay_date, seen.field, seen.guests,
-                                           (seen.at, seen.arrival) < (c.first_at, c.first_arrival)
+                                           seen.earlier
                               order by seen.at desc, seen.arrival desc) as nth
-    from seen
-    join ari_state_cells c on (c.room_code, c.rate_id, c.stay_date) = (seen.room_code, seen.rate_id, seen.stay_date)
-)
-select r.room_code, r.rate_id, r.stay_date, r.guests, r.field, r.int_value, r.bool_value, r.min_stay_kind, r.price,
-       r.currency, r.tax_included, r.arrival, r.message_key, r.at, r.earlier,
-       b.message_key is not null as in_batch
-from ranked r
-left join ari_batch b on b.message_key = r.message_key
-where not r.earlier or r.nth = 1;
-analyze ari_state_history;
+    from (
+        select o.room_code, o.rate_id, o.stay_date, o.guests, o.field, o.int_value, o.bool_value, o.min_stay_kind,
+               o.price, o.currency, o.tax_included, o.arrival, o.message_key, m.at,
+               (m.at, o.arrival) < (t.first_at, t.first_arrival) as earlier,
+               exists (select 1 from ari_batch b where b.message_key = o.message_key) as in_batch
+        from ari_state_late_cells x
+        join ari_state_cells t on (t.room_code, t.rate_id, t.stay_date) = (x.room_code, x.rate_id, x.stay_date)
+        join staging.ari_observations o
+          on (o.property_code, o.source, o.room_code, o.rate_id, o.stay_date)
+           = (t.property_code, t.source, t.room_code, t.rate_id, t.stay_date)
+         and (t.rate_id <> '' or o.field <> 'price')
+        -- Each message's time: its TimeStamp, or when it was stored.
+        join staging.ari_messages m0
+          on (m0.property_code, m0.source, m0.message_key) = (o.property_code, o.source, o.message_key)
+        cross join lateral (select least(coalesce(m0.ota_time, m0.loaded_at), m0.loaded_at) as at) as m
+    ) as seen
+) as ranked
+where not earlier or nth = 1;
+analyze ari_state_history (stay_date);
 
 -- The times to write a state at, per cell: each time a message set the cell from the
 -- batch's first message on (the batch's, and on a late cell the later ones already
@@ -181,7 +169,7 @@ join ari_state_history h
  and h.at <= i.at
  and (not w.without_batch or not h.in_batch)
 order by w.without_batch, i.room_code, i.rate_id, i.stay_date, i.at, h.field, h.guests, h.at desc, h.arrival desc;
-analyze ari_state_values;
+analyze ari_state_values (stay_date);
 
 -- The states of rate cells, one row per cell, time and number of guests priced:
 -- restrictions apply to every occupancy of the rate.
@@ -207,7 +195,7 @@ left join restriction r
   on (r.without_batch, r.room_code, r.rate_id, r.stay_date, r.at)
    = (p.without_batch, p.room_code, p.rate_id, p.stay_date, p.at)
 where p.field = 'price' and p.rate_id <> '';
-analyze ari_states;
+analyze ari_states (stay_date);
 
 -- The states of rooms (rate plan ''), one row per room, night and time that has a booking
 -- limit: the fields of facts.availability, each the column's "none" until a message sets it.
