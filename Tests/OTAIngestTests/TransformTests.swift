@@ -278,6 +278,32 @@ import Testing
         }
     }
 
+    /// No exclusion constraint refuses overlapping versions of a booking as they are written
+    /// (it cost most of promoting one): the reservations.no_overlap check finds them.
+    @Test func overlappingVersionsOfABookingAreFoundByTheChecks() async throws {
+        try await W.with { w in
+            try await Self.stageWorld(w)
+            try await w.stageBooking(
+                id: "8001", eventType: "cancel",
+                body: W.booking(
+                    id: "8001", status: 0, checkIn: "2025-05-02", nights: 2, nightly: 100, email: "g1@example.com",
+                    changedAt: "2025-03-02T05:00:00Z"),
+                otaTime: "2025-03-02 05:00Z", loadedAt: "2025-03-02 07:00Z")
+            let first = try await w.transform()
+            #expect(first.failedChecks.isEmpty, "\(first.rendered)")
+            #expect(first.checks.contains { $0.name == "reservations.no_overlap" && $0.failures == 0 })
+            // The first version now ends a day after the second began.
+            try await w.connection.execute(
+                """
+                update facts.reservations set valid_to = valid_to + interval '1 day'
+                where confirmation_id = '8001' and version = 1
+                """)
+            let broken = try await w.transform(checkAll: true)
+            #expect(broken.failedChecks.map(\.name).contains("reservations.no_overlap"), "\(broken.rendered)")
+            #expect(broken.exitStatus == .failure)
+        }
+    }
+
     @Test func aRunChecksTheKeysItTouched() async throws {
         try await W.with { w in
             try await Self.stageWorld(w)

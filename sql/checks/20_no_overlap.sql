@@ -1,6 +1,6 @@
 -- Versions of a key (within its source) tile time: each ends exactly where the next begins, so
--- validities neither overlap nor leave gaps. (The exclusion constraints
--- refuse overlaps as rows are written; this proves the chain is whole.)
+-- validities neither overlap nor leave gaps. (No constraint refuses an overlap
+-- as rows are written; this proves the chain is whole.)
 -- Reads the checked_* tables of 00_scope.sql: the keys the run touched, or all.
 
 with chained as (

@@ -101,21 +101,33 @@ room_nights as (
 select n.property_code, n.confirmation_id, n.source, n.valid_from, n.content_hash, n.room_no, n.business_date,
        v.valid_to, v.status, v.room_code, v.rate_id, v.channel_code, n.adults, n.children, v.currency,
        n.night_gross as revenue_gross,
-       case when n.room_gross > 0 then round(n.night_gross * n.room_net / n.room_gross, 2) end as revenue_net,
+       n.night_net as revenue_net,
        v.reporting_currency,
-       dims.convert_amount(n.night_gross, v.currency, v.reporting_currency, n.business_date) as revenue_gross_rc,
-       dims.convert_amount(case when n.room_gross > 0 then round(n.night_gross * n.room_net / n.room_gross, 2) end,
-                           v.currency, v.reporting_currency, n.business_date) as revenue_net_rc,
+       -- Converted only when the currencies differ (dims.convert_amount gives the amount itself
+       -- when they are the same, and NULL without a currency): a call per night costs more than
+       -- the rest of the night's row, and most bookings are in the hotel's own currency.
+       case when v.currency is null then null
+            when v.currency = v.reporting_currency then n.night_gross
+            else dims.convert_amount(n.night_gross, v.currency, v.reporting_currency, n.business_date)
+       end as revenue_gross_rc,
+       case when v.currency is null then null
+            when v.currency = v.reporting_currency then n.night_net
+            else dims.convert_amount(n.night_net, v.currency, v.reporting_currency, n.business_date)
+       end as revenue_net_rc,
        (v.booked_at at time zone v.time_zone)::date as booked_date,
        (v.valid_from at time zone v.time_zone)::date as version_date,
        v.loaded_at
-from room_nights n
+from (select room_nights.*,
+             case when room_gross > 0 then round(night_gross * room_net / room_gross, 2) end as night_net
+      from room_nights) n
 join reservation_versions v using (property_code, confirmation_id, source, valid_from, content_hash);
 
 -- Analyzed, so the joins below with the fact tables are planned for the batch's
 -- real size (never analyzed by autovacuum, a temporary table is guessed at).
-analyze reservation_versions;
-analyze reservation_version_nights;
+-- Only the columns the joins and filters below use: the row count is what matters, and
+-- sampling the bookings' jsonb bodies cost a third of building the table.
+analyze reservation_versions (property_code, confirmation_id, source, valid_from, content_hash, valid_to, event_type);
+analyze reservation_version_nights (property_code, confirmation_id, source, valid_from, content_hash);
 
 insert into ops.transform_counts (run_id, metric, value)
 select ops.current_run_id(), 'reservations.versions_recomputed', count(*) from reservation_versions

@@ -1,7 +1,7 @@
 -- Brings facts.reservations in line with the recomputed versions of the
 -- touched bookings, touching only rows that differ. Order matters for the
--- no-overlap and one-current-row constraints: drop what is gone, shrink
--- validities, insert new versions, then grow validities.
+-- one-current-row index: drop what is gone, shrink validities, insert new
+-- versions, then grow validities.
 
 -- The versions that are gone, found by an anti-join (not a correlated "not
 -- exists"), then deleted by key: Citus plans a join of a distributed table with
