@@ -79,11 +79,19 @@ analyze ari_state_late_cells;
 -- What the states are built from, per cell: of the values set before the batch's first
 -- message on the cell ("earlier"), the last of each field; and every value set from then
 -- on (the batch's, and on a late cell those of the later messages expanded before it).
--- in_batch tells the batch's values from the others.
+-- in_batch tells the batch's values from the others. Each value is in force from its
+-- time until the next value of its field (next_at; none: still in force), and, leaving
+-- the batch's values out, until the next one not the batch's (next_at_without).
 create temp table ari_state_history on commit drop as
+select v.*,
+       lead(v.at) over (partition by v.room_code, v.rate_id, v.stay_date, v.field, v.guests
+                        order by v.at, v.arrival) as next_at
+from (
 -- In-order cells: the last value of each field before the batch ...
 select l.room_code, l.rate_id, l.stay_date, l.guests, l.field, l.int_value, l.bool_value, l.min_stay_kind,
-       l.price, l.currency, l.tax_included, l.arrival, l.message_key, l.at, true as earlier, false as in_batch
+       l.price, l.currency, l.tax_included, l.arrival, l.message_key, l.at, true as earlier, false as in_batch,
+       -- No value but the batch's is set after it.
+       null::timestamptz as next_at_without
 from ari_state_cells t
 join staging.ari_field_latest l
   on (l.property_code, l.source, l.room_code, l.rate_id, l.stay_date)
@@ -95,7 +103,7 @@ where not exists (
 union all
 -- ... and the batch's values.
 select o.room_code, o.rate_id, o.stay_date, o.guests, o.field, o.int_value, o.bool_value, o.min_stay_kind,
-       o.price, o.currency, o.tax_included, o.arrival, o.message_key, o.at, false, true
+       o.price, o.currency, o.tax_included, o.arrival, o.message_key, o.at, false, true, null
 from ari_batch_observations o
 join ari_state_cells t on (t.room_code, t.rate_id, t.stay_date) = (o.room_code, o.rate_id, o.stay_date)
 where (t.rate_id <> '' or o.field <> 'price')
@@ -106,12 +114,17 @@ union all
 -- Late cells: every value ever set on them (the batch's among them), at its message's time;
 -- of those before the batch's first message on the cell, only the last of each field.
 select room_code, rate_id, stay_date, guests, field, int_value, bool_value, min_stay_kind, price, currency,
-       tax_included, arrival, message_key, at, earlier, in_batch
+       tax_included, arrival, message_key, at, earlier, in_batch, next_at_without
 from (
     select seen.*,
            row_number() over (partition by seen.room_code, seen.rate_id, seen.stay_date, seen.field, seen.guests,
                                            seen.earlier
-                              order by seen.at desc, seen.arrival desc) as nth
+                              order by seen.at desc, seen.arrival desc) as nth,
+           case when not seen.in_batch
+                then lead(seen.at) over (partition by seen.room_code, seen.rate_id, seen.stay_date, seen.field,
+                                                      seen.guests, seen.in_batch
+                                         order by seen.at, seen.arrival)
+           end as next_at_without
     from (
         select o.room_code, o.rate_id, o.stay_date, o.guests, o.field, o.int_value, o.bool_value, o.min_stay_kind,
                o.price, o.currency, o.tax_included, o.arrival, o.message_key, m.at,
@@ -129,7 +142,8 @@ from (
         cross join lateral (select least(coalesce(m0.ota_time, m0.loaded_at), m0.loaded_at) as at) as m
     ) as seen
 ) as ranked
-where not earlier or nth = 1;
+where not earlier or nth = 1
+) as v;
 analyze ari_state_history (stay_date);
 
 -- The times to write a state at, per cell: each time a message set the cell from the
@@ -151,15 +165,15 @@ group by h.room_code, h.rate_id, h.stay_date, h.at;
 analyze ari_state_instants;
 
 -- Per state to write, each field (each price by number of guests) as the last message at
--- or before its time set it ("with the batch"). And, for the first time of a cell and for
--- a time a message expanded before the batch is at, the same without any of the batch's
--- messages: the state staging already holds in force at that time. Both are compared
--- below, to leave out the states the batch does not change (a repeated value): a state
--- already written at the same time then stays the last one written, as a full refresh
--- sees it, and its loaded_at stays when it was first known.
+-- or before its time set it ("with the batch"): the value in force at that time. And, for
+-- the first time of a cell and for a time a message expanded before the batch is at, the
+-- same without any of the batch's messages: the state staging already holds in force at
+-- that time. Both are compared below, to leave out the states the batch does not change
+-- (a repeated value): a state already written at the same time then stays the last one
+-- written, as a full refresh sees it, and its loaded_at stays when it was first known.
+-- One value per state and field, whatever the number of the batch's messages of the cell.
 create temp table ari_state_values on commit drop as
-select distinct on (w.without_batch, i.room_code, i.rate_id, i.stay_date, i.at, h.field, h.guests)
-       w.without_batch, i.room_code, i.rate_id, i.stay_date, i.at, i.message_key, i.previous_at, i.expanded_before,
+select w.without_batch, i.room_code, i.rate_id, i.stay_date, i.at, i.message_key, i.previous_at, i.expanded_before,
        h.field, h.guests, h.int_value, h.bool_value, h.min_stay_kind, h.price, h.currency, h.tax_included
 from ari_state_instants i
 join (values (false), (true)) as w(without_batch)
@@ -167,8 +181,9 @@ join (values (false), (true)) as w(without_batch)
 join ari_state_history h
   on (h.room_code, h.rate_id, h.stay_date) = (i.room_code, i.rate_id, i.stay_date)
  and h.at <= i.at
- and (not w.without_batch or not h.in_batch)
-order by w.without_batch, i.room_code, i.rate_id, i.stay_date, i.at, h.field, h.guests, h.at desc, h.arrival desc;
+ and case when w.without_batch then not h.in_batch and (h.next_at_without is null or h.next_at_without > i.at)
+          else h.next_at is null or h.next_at > i.at
+     end;
 analyze ari_state_values (stay_date);
 
 -- The states of rate cells, one row per cell, time and number of guests priced:
