@@ -147,4 +147,4 @@ cross join lateral (
     from staging.ari_observations o
     where (o.property_code, o.source, o.message_key) = (b.property_code, b.source, b.message_key)
 ) as o;
-analyze ari_batch_observations;
+analyze ari_batch_observations (stay_date);

@@ -47,6 +47,8 @@ select staging.ensure_load_partitions((clock_timestamp() at time zone 'UTC')::da
 -- set one (by time, then arrival): the cell's states from that message's time on are
 -- the ones the batch can change. Temporary tables, analyzed, so the planner knows their
 -- sizes: a delta touches a few cells (an index lookup each), a flush thousands (hash joins).
+-- The larger ones are analyzed on one column: their row count is what the plans need, and
+-- the statistics of every column of a flush's would cost a good part of the statement.
 create temp table ari_state_cells on commit drop as
 select distinct on (o.room_code, o.rate_id, o.stay_date)
        o.property_code, o.source, o.room_code, o.rate_id, o.stay_date,
