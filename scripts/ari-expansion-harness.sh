@@ -6,9 +6,11 @@
 # scripts/bench-ari.sh: a full flush of PROPERTIES hotels x DAYS nights (two messages
 # a hotel), then DELTAS one-field deltas over 7 nights (the very messages
 # scripts/ari-load.py sends). Prints messages/s and cells/s of each phase; the
-# figures include serve's start (a fraction of a second).
+# figures include serve's start (a fraction of a second). serve's continuous
+# promotion is off, so the expansion has the server to itself; PROMOTE=true turns it
+# on, as scripts/bench-ari.sh runs it.
 #
-#   scripts/ari-expansion-harness.sh BIN_DIR [PROPERTIES] [DAYS] [DELTAS]
+#   [PROMOTE=true] scripts/ari-expansion-harness.sh BIN_DIR [PROPERTIES] [DAYS] [DELTAS]
 #
 # On the server of $DATABASE_URL (make db-start; set -a; . .local/pg.env), in a
 # database of its own that it drops at the end.
@@ -23,6 +25,7 @@ WORK=$(mktemp -d)
 url=$(bench_fresh_db ota_ari_harness "$BIN")
 serve_pid=
 cleanup() {
+    grep -i "error" "$WORK/serve.log" >&2 || true
     [ -z "$serve_pid" ] || kill "$serve_pid" 2>/dev/null || true
     [ -z "$serve_pid" ] || wait "$serve_pid" 2>/dev/null || true
     psql "$DATABASE_URL" -X -q -c "drop database if exists ota_ari_harness with (force)" || true
@@ -42,6 +45,7 @@ push_password_env = "HARNESS_CM_PASSWORD"
 
 [serve]
 port = $port
+promote = ${PROMOTE:-false}
 basic_username = "wh"
 basic_password_env = "HARNESS_PUSH_PASSWORD"
 TOML

@@ -1,8 +1,8 @@
 -- Expands the batch's stored ARI messages (ari_batch, 00_batch.sql; all of one hotel
 -- and source) into one row per message, cell and field it sets
 -- (staging.ari_observations). Then 20-30 register the codes and mark the messages
--- expanded. The key of an observation is (message, cell, field), and a message's
--- observations are written once, so running this twice adds nothing.
+-- expanded. The key of an observation is (message, cell, field), so running this
+-- twice adds nothing.
 --
 -- The dialect's rules: nights run from Start to End inclusive, on the weekdays
 -- flagged (no flags: every day); a message without a rate plan applies to every
@@ -22,13 +22,6 @@ with message as (
     select m.source, m.property_code, m.message_key, m.arrival, m.ota_time, m.data
     from ari_batch b
     join staging.ari_messages m on (m.property_code, m.source, m.message_key) = (b.property_code, b.source, b.message_key)
-    -- A message expanded before (its expanded_at cleared by hand) has its observations,
-    -- all of them: they committed together with its expanded_at. It adds none. (Checked
-    -- per message, not per row with `on conflict do nothing`, which costs a third of a
-    -- flush's insert.)
-    where not exists (
-        select 1 from staging.ari_observations o
-        where (o.property_code, o.source, o.message_key) = (m.property_code, m.source, m.message_key))
 ),
 part as (
     select message.source, message.property_code, message.message_key, message.arrival, message.ota_time,
@@ -133,7 +126,12 @@ select distinct on (property_code, source, message_key, room_code, rate_id, stay
        source, property_code, message_key, room_code, rate_id, stay_date, guests, field,
        int_value, bool_value, min_stay_kind, price, currency, tax_included, arrival, ota_time
 from setting
-order by property_code, source, message_key, room_code, rate_id, stay_date, guests, field, position desc;
+order by property_code, source, message_key, room_code, rate_id, stay_date, guests, field, position desc
+-- A message expanded before (its expanded_at cleared by hand) adds nothing. Checked per
+-- row: a check per message could not rely on the planner taking the primary key (right
+-- after a flush, before the table is analyzed again, it took the cell index, reading
+-- the hotel's every observation per message).
+on conflict do nothing;
 
 -- The batch's observations, read once for the files after this one (those inserted
 -- now, and on a message expanded again those already there): one index lookup per
