@@ -225,11 +225,11 @@ public actor ContinuousPromoter {
     }
 
     /// Creates the month partitions that the rates and availability landed since the marks
-    /// need, in a transaction of its own before the batch. Created inside the batch, a
-    /// partition would hold its parent (facts.rates or facts.availability) under an exclusive
-    /// lock until the batch commits, stalling every reader of that table for as long as a
-    /// large batch runs. The batch's own call then finds them all there.
-    private static func ensureStayPartitions(on connection: PostgresConnection) async throws {
+    /// need, in a transaction of its own before the batch (or the nightly's transform). Created
+    /// inside the batch, a partition would hold its parent (facts.rates or facts.availability)
+    /// under an exclusive lock until the batch commits, stalling every reader of that table for
+    /// as long as a large batch runs. The batch's own call then finds them all there.
+    static func ensureStayPartitions(on connection: PostgresConnection) async throws {
         func pending(_ stream: String, _ table: String) -> String {
             "select min(o.stay_date) as first_day, max(o.stay_date) as last_day from \(table) o where \(landedSinceMark(stream))"
         }
