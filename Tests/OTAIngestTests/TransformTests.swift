@@ -348,6 +348,36 @@ import Testing
         }
     }
 
+    /// Two sessions that create the same month at once (a promoter and a transform, outside
+    /// the transform lock): the one that waited finds the partition made and goes on.
+    @Test func aTransformCreatingAMonthAnotherSessionCreatesMeanwhileGoesOn() async throws {
+        try await W.with { w in
+            try await w.stageRates(
+                nights: ["2032-01-15"], price: { _ in 99 }, observedAt: "2026-01-01 06:00Z",
+                loadedAt: "2026-01-01 06:01Z")
+            let other = try await w.database.connect()
+            try await other.execute("begin")
+            _ = try await other.query("select facts.ensure_stay_partitions('2032-01-15', '2032-01-15')")
+            let transformer = try await w.database.connect()
+            let pid = try await transformer.query("select pg_backend_pid()::text").first!.decode(String.self, at: 0)
+            let run = Task { try await w.transform(on: transformer) }
+            // The transform waits for the other session's lock on facts.rates, taken by its CREATE TABLE.
+            let deadline = ContinuousClock.now + .seconds(120)
+            while try await w.connection.query(
+                "select 1 from pg_locks where pid = $1::int and not granted", [pid]
+            ).isEmpty {
+                guard ContinuousClock.now < deadline else { throw CancellationError() }
+            }
+            try await other.execute("commit")
+            await other.close()
+            let summary = try await run.value
+            await transformer.close()
+            #expect(summary.failedChecks.isEmpty, "\(summary.rendered)")
+            #expect(
+                try await w.connection.query("select 1 from facts.rates where stay_date = '2032-01-15'").count >= 1)
+        }
+    }
+
     @Test func aRunChecksTheKeysItTouched() async throws {
         try await W.with { w in
             try await Self.stageWorld(w)
