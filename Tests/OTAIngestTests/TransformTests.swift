@@ -304,6 +304,80 @@ import Testing
         }
     }
 
+    /// A transform whose rows need a new stay month creates its partition before its own
+    /// transaction: readers of facts.rates are not locked out while it runs.
+    @Test func aTransformNeedingANewMonthHoldsNoExclusiveLockOnFactsWhileItRuns() async throws {
+        try await W.with { w in
+            func text(_ sql: String, _ parameters: [String] = []) async throws -> [String] {
+                try await w.connection.query(sql, parameters).map { try $0.decode(String.self, at: 0) }
+            }
+            let partition = "select coalesce(to_regclass('facts.rates_203107')::text, 'none')"
+            try await w.stageRates(
+                nights: ["2031-07-15"], price: { _ in 99 }, observedAt: "2026-01-01 06:00Z",
+                loadedAt: "2026-01-01 06:01Z")
+            #expect(try await text(partition) == ["none"])
+            let transformer = try await w.database.connect()
+            let pid = try await transformer.query("select pg_backend_pid()::text").first!.decode(String.self, at: 0)
+            // The checks write ops.dq_results after every transform: held here, the transform
+            // stops there, with whatever locks its transforms took.
+            let holder = try await w.database.connect()
+            try await holder.execute("begin")
+            try await holder.execute("lock table ops.dq_results in share mode")
+            let run = Task { try await w.transform(on: transformer) }
+            let deadline = ContinuousClock.now + .seconds(120)
+            while try await text(
+                "select count(*)::text from pg_locks where pid = $1::int and relation = 'ops.dq_results'::regclass and not granted",
+                [pid]) != ["1"]
+            {
+                guard ContinuousClock.now < deadline else { throw CancellationError() }
+            }
+            #expect(
+                try await text(
+                    """
+                    select mode from pg_locks
+                    where pid = $1::int and relation in ('facts.rates'::regclass, 'facts.availability'::regclass)
+                      and mode = 'AccessExclusiveLock'
+                    """, [pid]) == [], "the transform holds a fact table exclusively")
+            #expect(try await text(partition) == ["facts.rates_203107"])
+            try await holder.execute("commit")
+            await holder.close()
+            let summary = try await run.value
+            await transformer.close()
+            #expect(summary.failedChecks.isEmpty, "\(summary.rendered)")
+            #expect(try await text("select count(*)::text from facts.rates where stay_date = '2031-07-15'") != ["0"])
+        }
+    }
+
+    /// Two sessions that create the same month at once (a promoter and a transform, outside
+    /// the transform lock): the one that waited finds the partition made and goes on.
+    @Test func aTransformCreatingAMonthAnotherSessionCreatesMeanwhileGoesOn() async throws {
+        try await W.with { w in
+            try await w.stageRates(
+                nights: ["2032-01-15"], price: { _ in 99 }, observedAt: "2026-01-01 06:00Z",
+                loadedAt: "2026-01-01 06:01Z")
+            let other = try await w.database.connect()
+            try await other.execute("begin")
+            _ = try await other.query("select facts.ensure_stay_partitions('2032-01-15', '2032-01-15')")
+            let transformer = try await w.database.connect()
+            let pid = try await transformer.query("select pg_backend_pid()::text").first!.decode(String.self, at: 0)
+            let run = Task { try await w.transform(on: transformer) }
+            // The transform waits for the other session's lock on facts.rates, taken by its CREATE TABLE.
+            let deadline = ContinuousClock.now + .seconds(120)
+            while try await w.connection.query(
+                "select 1 from pg_locks where pid = $1::int and not granted", [pid]
+            ).isEmpty {
+                guard ContinuousClock.now < deadline else { throw CancellationError() }
+            }
+            try await other.execute("commit")
+            await other.close()
+            let summary = try await run.value
+            await transformer.close()
+            #expect(summary.failedChecks.isEmpty, "\(summary.rendered)")
+            #expect(
+                try await w.connection.query("select 1 from facts.rates where stay_date = '2032-01-15'").count >= 1)
+        }
+    }
+
     @Test func aRunChecksTheKeysItTouched() async throws {
         try await W.with { w in
             try await Self.stageWorld(w)

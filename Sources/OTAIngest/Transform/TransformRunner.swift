@@ -127,6 +127,11 @@ public struct TransformRunner: Sendable {
         let commandText = command.joined(separator: " ")
         try await RunLedger.open(runId: runID, command: commandText, on: connection)
         do {
+            // The stay months the new rows need, before the transform's long transaction: a
+            // partition created inside it would keep facts.rates (or facts.availability) locked
+            // against every reader until it commits. A full refresh empties the facts in its
+            // transaction anyway, and creates what it needs there.
+            if !fullRefresh { try await ContinuousPromoter.ensureStayPartitions(on: connection) }
             let summary = try await promoteAndCheck(
                 connection, fullRefresh: fullRefresh, checkAll: checkAll, runID: runID)
             try await RunLedger.close(
