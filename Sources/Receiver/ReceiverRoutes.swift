@@ -314,12 +314,19 @@ func answer(_ status: HTTPResponse.Status, _ detail: String) -> Response {
 /// order (`status` first) whatever the encoder's for objects.
 enum AnswerBody {
     static func encode(status: Int, detail: String) -> [UInt8] {
+        let head = Array(#"{"status":\#(status),"detail":""#.utf8)
+        // Printable ASCII without a quote or a backslash is its own JSON string: written as it
+        // is, without an encoder per answer (most answers, "stored" among them).
+        let utf8 = detail.utf8
+        if utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+            return head + utf8 + Array(#""}"#.utf8)
+        }
         let encoder = JSONEncoder()
         // Details name paths and fixes; `\/` would be valid but harder to read.
         encoder.outputFormatting = [.withoutEscapingSlashes]
         // A String always encodes.
         let text = (try? encoder.encode(detail)).map(Array.init) ?? Array(#""""#.utf8)
-        return Array(#"{"status":\#(status),"detail":"#.utf8) + text + [UInt8(ascii: "}")]
+        return head.dropLast() + text + [UInt8(ascii: "}")]
     }
 }
 

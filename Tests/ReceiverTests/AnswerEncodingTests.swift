@@ -2,8 +2,26 @@ import Foundation
 import HTTPClient
 import Testing
 
+@testable import Receiver
+
 /// Answers are JSON written by an encoder, whatever the detail quotes of the request.
 @Suite struct AnswerEncodingTests {
+    @Test("a plain detail is written as it is, and reads back as the same JSON an encoder writes")
+    func plainAndHostileDetailsReadBackTheSame() throws {
+        for detail in [
+            "stored", "method not allowed; fix: POST a body (GET for a PING)", "a \"quote\"", "tab\there", "€",
+        ] {
+            let body = AnswerBody.encode(status: 200, detail: detail)
+            let parsed = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]
+            #expect(parsed?["status"] as? Int == 200)
+            #expect(parsed?["detail"] as? String == detail)
+            #expect(String(decoding: body, as: UTF8.self).hasPrefix(#"{"status":200,"detail":""#))
+        }
+        #expect(
+            String(decoding: AnswerBody.encode(status: 202, detail: "a/b"), as: UTF8.self)
+                == #"{"status":202,"detail":"a/b"}"#)
+    }
+
     @Test("a refusal quoting the sender's control characters, newlines, quotes and unicode is valid JSON")
     func refusalQuotingHostileTextIsValidJSON() async throws {
         try await ReceiverHarness.with { h in
