@@ -11,13 +11,13 @@
 #                  sql/ari/ (one row per cell and field set, then each touched
 #                  cell's whole state), then promoted by the same transforms
 #   small deltas   DELTAS messages of one field over 7 nights of one rate plan,
-#                  each expanded on its own, then promoted in one transform
+#                  expanded in batches, then promoted in one transform
 #
 # 10 properties x 25 rate plans x 1,000 nights x 4 fields = 1,000,000 delta cells
 # at SCALE=1 (500,000 states); SCALE=0.1 is 100 nights. Uses a scratch database
 # next to $OTA_TEST_ADMIN_URL's, built with psql from sql/; the data is generated
-# (deterministic), never stored. The expansion runs as serve runs it: one message
-# per transaction, JIT off.
+# (deterministic), never stored. The expansion runs as serve runs it: a batch of
+# one hotel's waiting messages per transaction (sql/ari/00_batch.sql), JIT off.
 #
 #   scripts/bench-ari-promotion.sh          SCALE=0.01 DELTAS=100 for a quick look
 set -euo pipefail
@@ -42,12 +42,10 @@ transform() { # prints the seconds of one transform run, as `ota-ingest transfor
     t1=$(bench_now)
     bench_elapsed "$t0" "$t1"
 }
-expand() { # $1: message key; one transaction, as serve's expander
-    {
-        echo "set local jit = off;"
-        echo "select set_config('ota.ari_property', split_part('$1', '/', 1), true), set_config('ota.ari_source', 'cm', true), set_config('ota.ari_message', '$1', true);"
-        cat sql/ari/*.sql
-    } | psql_q -1 >/dev/null
+expand_all() { # every waiting message, in batches, one transaction each, as serve's expander
+    while [ "$(psql_q -Atc "select count(*) from staging.ari_messages where expanded_at is null")" != 0 ]; do
+        { echo "set local jit = off;"; cat sql/ari/*.sql; } | psql_q -1 >/dev/null
+    done
 }
 
 bench_create_db "$OTA_TEST_ADMIN_URL" "$DB"
@@ -102,7 +100,7 @@ from (select 'ARI' || lpad(p::text, 2, '0') as h from generate_series(1, $PROPER
 group by h;
 SQL
 t0=$(bench_now)
-for key in $(psql_q -Atc "select message_key from staging.ari_messages order by arrival"); do expand "$key"; done
+expand_all
 t1=$(bench_now)
 ari_expand=$(bench_elapsed "$t0" "$t1")
 DELTA_CELLS=$(psql_q -Atc "select count(*) from staging.ari_observations")
@@ -122,9 +120,7 @@ select 'cm', 'ARI' || lpad((1 + d % $PROPERTIES)::text, 2, '0'), 'ARI' || lpad((
 from generate_series(1, $DELTAS) d;
 SQL
 t0=$(bench_now)
-for key in $(psql_q -Atc "select message_key from staging.ari_messages where expanded_at is null order by arrival"); do
-    expand "$key"
-done
+expand_all
 t1=$(bench_now)
 small_expand=$(bench_elapsed "$t0" "$t1")
 SMALL_STATES=$(psql_q -Atc "select count(*) from staging.rate_observations where stream = 'ari'")
