@@ -277,8 +277,11 @@ struct ReceiverRoutes: Sendable {
     private func checkBasic(_ request: Request) throws {
         guard let (username, password) = settings.basic else { return }
         let expected = username + [UInt8(ascii: ":")] + password
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("basic "),
-            let decoded = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
+        // Byte by byte, not through Foundation's lowercased()/trimmingCharacters: this runs on
+        // every push, and those were 4% of the receiver's CPU.
+        guard let header = request.headers[.authorization], header.utf8.count > 6,
+            header.utf8.prefix(6).map({ $0 | 0x20 }) == Array("basic ".utf8),
+            let decoded = Data(base64Encoded: String(Self.trimmed(header.dropFirst(6)))),
             Signatures.constantTimeEqual(Array(decoded), expected)
         else {
             throw Refused(status: .unauthorized, outcome: "unauthorized", detail: "bad or missing Basic credentials")
@@ -297,7 +300,15 @@ struct ReceiverRoutes: Sendable {
 
     private func mediaType(_ request: Request) -> String {
         let value = request.headers[.contentType] ?? ""
-        return value.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        return value.split(separator: ";").first.map { Self.trimmed($0).lowercased() } ?? ""
+    }
+
+    /// Without the spaces and tabs around it.
+    static func trimmed(_ text: Substring) -> Substring {
+        let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        guard let first = text.firstIndex(where: { !blank($0) }), let last = text.lastIndex(where: { !blank($0) })
+        else { return "" }
+        return text[first...last]
     }
 }
 
