@@ -4,7 +4,9 @@
 # same batch sizes over the same number of connections, on a PostgreSQL cluster of
 # its own with durability ON (fsync and synchronous_commit at their defaults). Then
 # OpenTravel XML reservation pushes through the same serve, beside the WebHotelier
-# JSON pushes' rate, and signed rate updates.
+# JSON pushes' rate, and signed rate updates; all with serve's default continuous
+# promotion on. Last, the JSON pushes again with promotion off (store and answer only,
+# like the FastAPI anchor), beside the anchor.
 #
 #   scripts/bench-serve.sh BIN_DIR [SECONDS] [CONNECTIONS]
 set -euo pipefail
@@ -197,6 +199,18 @@ batch_count=$(echo "$metrics" | awk '/^ota_receiver_commit_batch_size_count/ {pr
 batch=$(python3 -c "print(max(1, round($batch_sum / $batch_count)))")
 kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true; serve_pid=
 
+# The same pushes with continuous promotion off: serve only stores and answers, as the anchor
+# does. The runs above keep serve's default (promotion on), which also turns every push into
+# facts within a second on the same two cores.
+sed 's/^commit_connections = .*/&\npromote = false/' "$work/serve.toml" >"$work/serve-off.toml"
+BENCH_PUSH_PASSWORD=bench BENCH_OT_PASSWORD=bench-ot BENCH_SIGNING_SECRET="$secret" BENCH_WH_HTL001="bench:unused" \
+    "$BIN/ota-ingest" serve --config "$work/serve-off.toml" --database-url "$url" >"$work/serve-off.log" 2>&1 &
+serve_pid=$!
+for _ in $(seq 1 100); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.1; done
+psql -X -q "$url" -c checkpoint >/dev/null
+read -r off_requests off_bad off_p50 off_p99 < <(run_wrk "$work/push.lua")
+kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true; serve_pid=
+
 # The floor: pgbench running the same single-row inserts, $batch per durable commit,
 # over the receiver's 4 commit connections.
 {
@@ -214,6 +228,7 @@ tps=$(awk '/^tps/ {print $3}' "$work/pgbench.log")
 floor=$(python3 -c "print(round($tps * $batch))")
 
 push_rate=$(python3 -c "print(round(($push_requests - $push_bad) / $SECONDS_RUN))")
+off_rate=$(python3 -c "print(round(($off_requests - $off_bad) / $SECONDS_RUN))")
 rate_rate=$(python3 -c "print(round(($rate_requests - $rate_bad) / $SECONDS_RUN))")
 ot_rate=$(python3 -c "print(round($stored_ot / $SECONDS_RUN))")
 ratio=$(python3 -c "print(f'{$push_rate / $floor:.2f}')")
@@ -224,6 +239,7 @@ bench-serve: wrk -t2 -c$CONNECTIONS -d${SECONDS_RUN}s, PostgreSQL with fsync and
   Standard Webhooks rate updates:      $rate_rate durable updates/s p50 $(to_ms "$rate_p50") ms  p99 $(to_ms "$rate_p99") ms  (non-2xx $rate_bad; rows stored $stored_rates)
   floor: pgbench, ${COMMIT_CONNECTIONS:-4} connections, $batch inserts per durable commit (the receiver's mean batch): $floor rows/s
   ratio pushes/floor: $ratio   (targets: >= 10000/s, p99 < 50 ms, ratio >= 0.5)
+  WebHotelier JSON PUSH, promotion off: $off_rate durable pushes/s  p50 $(to_ms "$off_p50") ms  p99 $(to_ms "$off_p99") ms  (non-2xx $off_bad; store and answer only, as the anchor)
 REPORT
 bench_record "durable JSON pushes/s through serve" "$push_rate" pushes/s \
     "pgbench: the same inserts, as many per durable commit, over as many connections" "$floor" "ratio>=0.5"
@@ -239,8 +255,9 @@ if [ -n "$anchor_rate" ]; then
     anchor_name="the seed's FastAPI receiver, durable ($anchor_versions; wrk -t2 -c$CONNECTIONS)"
     bench_record "durable JSON pushes/s beside the FastAPI anchor" "$push_rate" req/s "$anchor_name" "$anchor_rate" "ratio>=5"
     bench_record "durable signed rate updates/s beside the FastAPI anchor" "$rate_rate" req/s "$anchor_name" "$anchor_rate" "ratio>=5"
+    bench_record "durable JSON pushes/s with promotion off (store and answer, as the anchor) beside it" "$off_rate" req/s "$anchor_name" "$anchor_rate"
     bench_record "JSON push p99 beside the FastAPI anchor's p99" "$(to_ms "$push_p99")" ms "$anchor_name" "$anchor_p99" "ratio<=0.5"
     bench_record "signed rate update p99 beside the FastAPI anchor's p99" "$(to_ms "$rate_p99")" ms "$anchor_name" "$anchor_p99" "ratio<=0.5"
-    echo "  ratios to the FastAPI anchor: pushes $(python3 -c "print(f'{$push_rate / $anchor_rate:.2f}')")x, rate updates $(python3 -c "print(f'{$rate_rate / $anchor_rate:.2f}')")x (target >= 5x); p99 $(python3 -c "print(f'{$(to_ms "$push_p99") / $anchor_p99:.2f}')")x and $(python3 -c "print(f'{$(to_ms "$rate_p99") / $anchor_p99:.2f}')")x of the anchor's (target <= 0.5x)"
+    echo "  ratios to the FastAPI anchor: pushes $(python3 -c "print(f'{$push_rate / $anchor_rate:.2f}')")x, rate updates $(python3 -c "print(f'{$rate_rate / $anchor_rate:.2f}')")x (target >= 5x); pushes with promotion off $(python3 -c "print(f'{$off_rate / $anchor_rate:.2f}')")x; p99 $(python3 -c "print(f'{$(to_ms "$push_p99") / $anchor_p99:.2f}')")x and $(python3 -c "print(f'{$(to_ms "$rate_p99") / $anchor_p99:.2f}')")x of the anchor's (target <= 0.5x)"
 fi
 bench_record "non-2xx answers under load" "$((push_bad + ot_bad + rate_bad))" answers "" "" "value<=0"
