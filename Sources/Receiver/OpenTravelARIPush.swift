@@ -133,7 +133,7 @@ struct OpenTravelARIPush: Sendable {
     static func messageKey(_ document: OpenTravelARIDocument, data: String) -> String {
         let parts = [document.kind.rawValue, document.hotel, document.echoToken ?? "", document.timeStamp ?? "", data]
         let digest = SHA256.hash(data: Array(parts.joined(separator: "\u{0}").utf8))
-        return digest.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        return Signatures.hex(digest)
     }
 
     /// A PostgreSQL text[] literal.

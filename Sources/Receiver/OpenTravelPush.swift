@@ -166,7 +166,7 @@ struct OpenTravelPush: Sendable {
     static func ourNumber(_ source: String, _ version: BookingVersion) -> String {
         let digest = SHA256.hash(
             data: Array("\(source)\u{0}\(version.propertyCode)\u{0}\(version.confirmationId)".utf8))
-        return "OI" + digest.prefix(8).map { ($0 < 16 ? "0" : "") + String($0, radix: 16, uppercase: true) }.joined()
+        return "OI" + Signatures.hex(digest.prefix(8), uppercase: true)
     }
 }
 
