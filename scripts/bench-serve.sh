@@ -69,11 +69,14 @@ commit_connections = ${COMMIT_CONNECTIONS:-4}
 scheme = "standard"
 secrets_env = ["BENCH_SIGNING_SECRET"]
 TOML
-BENCH_PUSH_PASSWORD=bench BENCH_OT_PASSWORD=bench-ot BENCH_SIGNING_SECRET="$secret" BENCH_WH_HTL001="bench:unused" \
-    "$BIN/ota-ingest" serve --config "$work/serve.toml" --database-url "$url" >"$work/serve.log" 2>&1 &
-serve_pid=$!
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$serve_port/healthz" >/dev/null && break; sleep 0.1; done
 base="http://127.0.0.1:$serve_port"
+start_serve() {  # $1 config, $2 log
+    BENCH_PUSH_PASSWORD=bench BENCH_OT_PASSWORD=bench-ot BENCH_SIGNING_SECRET="$secret" BENCH_WH_HTL001="bench:unused" \
+        "$BIN/ota-ingest" serve --config "$1" --database-url "$url" >"$2" 2>&1 &
+    serve_pid=$!
+    for _ in $(seq 1 100); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.1; done
+}
+start_serve "$work/serve.toml" "$work/serve.log"
 
 auth="Basic $(printf 'wh:bench' | base64)"
 cat >"$work/push.lua" <<LUA
@@ -203,10 +206,7 @@ kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true; serve_pid=
 # does. The runs above keep serve's default (promotion on), which also turns every push into
 # facts within a second on the same two cores.
 sed 's/^commit_connections = .*/&\npromote = false/' "$work/serve.toml" >"$work/serve-off.toml"
-BENCH_PUSH_PASSWORD=bench BENCH_OT_PASSWORD=bench-ot BENCH_SIGNING_SECRET="$secret" BENCH_WH_HTL001="bench:unused" \
-    "$BIN/ota-ingest" serve --config "$work/serve-off.toml" --database-url "$url" >"$work/serve-off.log" 2>&1 &
-serve_pid=$!
-for _ in $(seq 1 100); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.1; done
+start_serve "$work/serve-off.toml" "$work/serve-off.log"
 psql -X -q "$url" -c checkpoint >/dev/null
 read -r off_requests off_bad off_p50 off_p99 < <(run_wrk "$work/push.lua")
 kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true; serve_pid=

@@ -47,17 +47,15 @@ final class ReceiverLog: Sendable {
                 ])
             return
         }
-        // The text line as LineLogHandler writes it (fields by name), built directly: this runs
-        // on every request, and swift-log's metadata dictionaries cost more than the line.
-        var line = "[info] "
-        if let property { line += property + ": " }
-        line +=
-            "\(method) \(path) \(status) bytes=\(bytes) duration_ms=\(milliseconds) method=\(method) path=\(path) status=\(status)"
-        if let write {
-            write(line)
-        } else {
-            ProgressLine.standardError.write(line + "\n")
-        }
+        // The text line LineLogHandler writes, without swift-log's metadata dictionaries, which
+        // cost more than the line on a path that runs on every request. Fields in key order.
+        let fields = [
+            (key: "bytes", value: String(bytes)), (key: "duration_ms", value: milliseconds),
+            (key: "method", value: method), (key: "path", value: path), (key: "status", value: String(status)),
+        ]
+        LineLogHandler.deliver(
+            LineLogHandler.textLine("info", "\(method) \(path) \(status)", property: property, fields: fields),
+            write: write)
     }
 }
 

@@ -304,6 +304,16 @@ import Testing
         }
     }
 
+    /// Until the session `pid` waits for a lock (`lock`: a fixed condition on pg_locks).
+    static func untilWaiting(_ pid: String, on lock: StaticString, in w: W) async throws {
+        let deadline = ContinuousClock.now + .seconds(120)
+        while try await w.connection.query(
+            "select 1 from pg_locks where pid = $1::int and not granted and \(lock)", [pid]
+        ).isEmpty {
+            guard ContinuousClock.now < deadline else { throw CancellationError() }
+        }
+    }
+
     /// A transform whose rows need a new stay month creates its partition before its own
     /// transaction: readers of facts.rates are not locked out while it runs.
     @Test func aTransformNeedingANewMonthHoldsNoExclusiveLockOnFactsWhileItRuns() async throws {
@@ -324,13 +334,7 @@ import Testing
             try await holder.execute("begin")
             try await holder.execute("lock table ops.dq_results in share mode")
             let run = Task { try await w.transform(on: transformer) }
-            let deadline = ContinuousClock.now + .seconds(120)
-            while try await text(
-                "select count(*)::text from pg_locks where pid = $1::int and relation = 'ops.dq_results'::regclass and not granted",
-                [pid]) != ["1"]
-            {
-                guard ContinuousClock.now < deadline else { throw CancellationError() }
-            }
+            try await Self.untilWaiting(pid, on: "relation = 'ops.dq_results'::regclass", in: w)
             #expect(
                 try await text(
                     """
@@ -362,12 +366,7 @@ import Testing
             let pid = try await transformer.query("select pg_backend_pid()::text").first!.decode(String.self, at: 0)
             let run = Task { try await w.transform(on: transformer) }
             // The transform waits for the other session's lock on facts.rates, taken by its CREATE TABLE.
-            let deadline = ContinuousClock.now + .seconds(120)
-            while try await w.connection.query(
-                "select 1 from pg_locks where pid = $1::int and not granted", [pid]
-            ).isEmpty {
-                guard ContinuousClock.now < deadline else { throw CancellationError() }
-            }
+            try await Self.untilWaiting(pid, on: "true", in: w)
             try await other.execute("commit")
             await other.close()
             let summary = try await run.value

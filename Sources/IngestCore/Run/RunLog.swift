@@ -99,12 +99,27 @@ public struct LineLogHandler: LogHandler {
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
             line = String(decoding: data, as: UTF8.self)
         case .text:
-            var text = "[\(level)] "
-            if let property { text += "\(property): " }
-            text += message
-            for key in fields.keys.sorted() { text += " \(key)=\(fields[key]!)" }
-            line = text
+            line = Self.textLine(level, message, property: property, fields: fields.sorted { $0.key < $1.key })
         }
+        Self.deliver(line, write: write)
+    }
+
+    /// A text line: `[level] PROPERTY: message key=value ...`, the fields in the order given
+    /// (the handler gives them by key). Public for a caller on a hot path that builds its
+    /// fields in key order itself (the receiver's request log), without swift-log's metadata.
+    public static func textLine(
+        _ level: String, _ message: String, property: String?, fields: some Sequence<(key: String, value: String)>
+    ) -> String {
+        var text = "[\(level)] "
+        if let property { text += "\(property): " }
+        text += message
+        for (key, value) in fields { text += " \(key)=\(value)" }
+        return text
+    }
+
+    /// Writes a finished line where the handler writes: `write` when it has one, else the
+    /// progress line on standard error.
+    public static func deliver(_ line: String, write: (@Sendable (String) -> Void)?) {
         if let write {
             write(line)
             return
