@@ -80,9 +80,13 @@ end
 LUA
 saturated() {  # $1 true|false; prints durable pushes/s
     start_serve "$1"
+    # Each run's bookings numbered apart: a repeated booking is a no-op, not a new insert
+    # (nor anything to promote).
+    sed "s/local id = 100000000 + tid/local id = $([ "$1" = true ] && echo 1000000000 || echo 100000000) + tid/" \
+        "$work/push.lua" >"$work/push-$1.lua"
     psql -X -q "$url" -c checkpoint >/dev/null
     local out requests bad
-    out=$(wrk -t2 -c"$CONNECTIONS" -d"${SATURATION_SECONDS}s" -s "$work/push.lua" "http://127.0.0.1:$serve_port")
+    out=$(wrk -t2 -c"$CONNECTIONS" -d"${SATURATION_SECONDS}s" -s "$work/push-$1.lua" "http://127.0.0.1:$serve_port")
     echo "$out" >>"$work/wrk.log"
     stop_serve
     requests=$(echo "$out" | awk '/requests in/ {print $1}')
