@@ -89,4 +89,35 @@ import Testing
             #expect(!plan.contains("rate_row_hash"), "\(plan)")
         }
     }
+
+    /// Migration 0191 spelled out the wider rate hash (0171's concat_ws is only stable, so the
+    /// immutable function was never inlined); the hash of every combination of values, NULLs
+    /// and odd text included, stays what concat_ws gave, and the plan no longer calls it.
+    @Test func theWiderRateHashIsInlinedAndUnchanged() async throws {
+        try await WarehouseFixture.with { w in
+            let differing = try await w.connection.query(
+                """
+                with p(price) as (values (80.00::numeric), (null), (-1.5), ('NaN')),
+                     c(currency) as (values ('EUR'), (null), (''), ('a|b')),
+                     b(x) as (values (true), (false), (null::boolean)),
+                     i(n) as (values (1), (null::int), (-3)),
+                     k(kind) as (values ('arrival'), (null), (''))
+                select count(*)::int from p, c, b b1, i i1, b b2, b b3, i i3, k, b b4
+                where facts.rate_version_hash(price, currency, b1.x, i1.n, 7, false, b2.x, b3.x, i3.n, kind, b4.x)
+                      is distinct from
+                      case when b2.x is null and b3.x is null and i3.n is null and kind is null and b4.x is null
+                           then facts.rate_row_hash(price, currency, b1.x, i1.n, 7)
+                           else md5(concat_ws('|', price, currency, b1.x, i1.n, 7, b2.x, b3.x, i3.n, kind, b4.x))::uuid end
+                """)
+            #expect(try differing[0].decode(Int.self, at: 0) == 0)
+            let plan = try await w.connection.query(
+                """
+                explain verbose select facts.rate_version_hash(price, currency, closeout, min_stay, available, withdrawn,
+                    closed_to_arrival, closed_to_departure, max_stay, min_stay_kind, tax_included) from facts.rates
+                """
+            ).map { try $0.decode(String.self, at: 0) }.joined(separator: "\n")
+            #expect(plan.contains("md5("), "\(plan)")
+            #expect(!plan.contains("rate_version_hash"), "\(plan)")
+        }
+    }
 }
