@@ -112,7 +112,7 @@ public actor ContinuousPromoter {
                 }
                 pinned = batch.batch
                 triedAHalfLast = batch.isAHalf
-                try await Self.ensureStayPartitions(on: connection)
+                try await StayPartitions.ensure(on: connection)
             }
         } catch {
             await close()
@@ -180,8 +180,8 @@ public actor ContinuousPromoter {
     )? {
         // One statement, one snapshot: the marks, the snapshot the batch reads up to, and whether
         // anything lies between them. Each exists() is a range scan of a landed_xid index.
-        let pending = stagedStreams.map { stream, table in
-            "exists (select 1 from \(table) o where \(landedSinceMark(stream)))"
+        let pending = StagedStreams.all.map { stream, table in
+            "exists (select 1 from \(table) o where \(StagedStreams.landedSinceMark(stream)))"
         }.joined(separator: "\n or ")
         guard
             let row = try await connection.query(
@@ -208,49 +208,6 @@ public actor ContinuousPromoter {
         return (
             MicroBatch(reads: .upto(snapshot: try row.decode(column: "upto")), marks: marks, horizon: horizon), false
         )
-    }
-
-    /// Each stream and its staging table.
-    private static let stagedStreams = [
-        ("reservations", "staging.reservation_events"), ("availability", "staging.availability_observations"),
-        ("rates", "staging.rate_observations"),
-    ]
-
-    /// The condition on a staging row aliased `o` that the promotion of `stream` has not
-    /// seen it: landed after the stream's mark (a range scan of the landed_xid index). The
-    /// mark is read by scalar subqueries, which Citus runs on the coordinator.
-    private static func landedSinceMark(_ stream: String) -> String {
-        let mark = "(select seen_snapshot from ops.transform_state where stream = '\(stream)')"
-        return "o.landed_xid >= pg_snapshot_xmin(\(mark)) and not pg_visible_in_snapshot(o.landed_xid, \(mark))"
-    }
-
-    /// Creates the month partitions that the rates and availability landed since the marks
-    /// need, in a transaction of its own before the batch (or the nightly's transform). Created
-    /// inside the batch, a partition would hold its parent (facts.rates or facts.availability)
-    /// under an exclusive lock until the batch commits, stalling every reader of that table for
-    /// as long as a large batch runs. The batch's own call then finds them all there.
-    static func ensureStayPartitions(on connection: PostgresConnection) async throws {
-        func pending(_ stream: String, _ table: String) -> String {
-            "select min(o.stay_date) as first_day, max(o.stay_date) as last_day from \(table) o where \(landedSinceMark(stream))"
-        }
-        let sql = """
-            select facts.ensure_stay_partitions(min(first_day), max(last_day))
-            from (\(stagedStreams.filter { $0.0 != "reservations" }.map(pending).joined(separator: " union all "))) pending
-            """
-        // Outside the transform lock, a promoter and a transform (or a killed transform's
-        // session still ending) may create the same month at once: the one that loses finds the
-        // table there when its CREATE TABLE runs (42P07, or 23505 on the catalog's own unique
-        // index). Asked again, the function sees the partition and creates nothing.
-        for attempt in 1...3 {
-            do {
-                _ = try await connection.query(sql)
-                return
-            } catch let error as PostgresError
-                where attempt < 3 && [.duplicateTable, .uniqueViolation].contains(error.sqlState)
-            {
-                continue
-            }
-        }
     }
 
     /// Inside the batch's transaction, after its checks: how long it waited for the lock, and
@@ -307,7 +264,7 @@ public actor ContinuousPromoter {
                 return rows
             case .upto(let snapshot):
                 var rows = 0
-                for (stream, table) in Self.stagedStreams {
+                for (stream, table) in StagedStreams.all {
                     rows +=
                         try await conn.query(
                             """

@@ -131,7 +131,7 @@ public struct TransformRunner: Sendable {
             // partition created inside it would keep facts.rates (or facts.availability) locked
             // against every reader until it commits. A full refresh empties the facts in its
             // transaction anyway, and creates what it needs there.
-            if !fullRefresh { try await ContinuousPromoter.ensureStayPartitions(on: connection) }
+            if !fullRefresh { try await StayPartitions.ensure(on: connection) }
             let summary = try await promoteAndCheck(
                 connection, fullRefresh: fullRefresh, checkAll: checkAll, runID: runID)
             try await RunLedger.close(
