@@ -132,3 +132,21 @@ bench_durable_cluster_stop() {
 }
 # initdb refuses root: the cluster belongs to postgres when run as root.
 bench_as_owner() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+# A wrk script of WebHotelier JSON pushes (Basic auth): a distinct new booking per request,
+# numbered from $3 (each thread 100,000,000 apart), so every push is a new durable insert.
+# Runs against the same cluster take bases far apart (100000000, 1000000000): a booking
+# pushed again with the same content is stored as nothing and would measure a no-op.
+bench_push_lua() { # $1 file, $2 Authorization header value, $3 first booking number
+    cat >"$1" <<LUA
+local threads = 0
+function setup(thread) thread:set("tid", threads); threads = threads + 1 end
+local n = 0
+request = function()
+  n = n + 1
+  local id = $3 + tid * 100000000 + n
+  local body = string.format('{"id":%d,"type":"new","data":{"id":%d,"property":"HTL001","status":1,"roomStay":{"from":"2026-05-01","to":"2026-05-03"},"bookInfo":{"book_date":"2026-04-01T10:00:00Z"}}}', id, id)
+  return wrk.format("POST", "/webhooks/webhotelier", {["Content-Type"]="application/json", ["Authorization"]="$2"}, body)
+end
+LUA
+}

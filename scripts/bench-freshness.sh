@@ -66,24 +66,10 @@ TOML
 stop_serve() { kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true; serve_pid=; }
 
 auth="Basic $(printf 'wh:bench' | base64)"
-cat >"$work/push.lua" <<LUA
--- A distinct booking per request, so every push is a new durable insert.
-local threads = 0
-function setup(thread) thread:set("tid", threads); threads = threads + 1 end
-local n = 0
-request = function()
-  n = n + 1
-  local id = 100000000 + tid * 100000000 + n
-  local body = string.format('{"id":%d,"type":"new","data":{"id":%d,"property":"HTL001","status":1,"roomStay":{"from":"2026-05-01","to":"2026-05-03"},"bookInfo":{"book_date":"2026-04-01T10:00:00Z"}}}', id, id)
-  return wrk.format("POST", "/webhooks/webhotelier", {["Content-Type"]="application/json", ["Authorization"]="$auth"}, body)
-end
-LUA
 saturated() {  # $1 true|false; prints durable pushes/s
     start_serve "$1"
-    # Each run's bookings numbered apart: a repeated booking is a no-op, not a new insert
-    # (nor anything to promote).
-    sed "s/local id = 100000000 + tid/local id = $([ "$1" = true ] && echo 1000000000 || echo 100000000) + tid/" \
-        "$work/push.lua" >"$work/push-$1.lua"
+    # Each run's bookings numbered apart (bench_push_lua says why).
+    bench_push_lua "$work/push-$1.lua" "$auth" "$([ "$1" = true ] && echo 1000000000 || echo 100000000)"
     psql -X -q "$url" -c checkpoint >/dev/null
     local out requests bad
     out=$(wrk -t2 -c"$CONNECTIONS" -d"${SATURATION_SECONDS}s" -s "$work/push-$1.lua" "http://127.0.0.1:$serve_port")

@@ -79,18 +79,7 @@ start_serve() {  # $1 config, $2 log
 start_serve "$work/serve.toml" "$work/serve.log"
 
 auth="Basic $(printf 'wh:bench' | base64)"
-cat >"$work/push.lua" <<LUA
--- A distinct booking per request, so every push is a new durable insert.
-local threads = 0
-function setup(thread) thread:set("tid", threads); threads = threads + 1 end
-local n = 0
-request = function()
-  n = n + 1
-  local id = 100000000 + tid * 100000000 + n
-  local body = string.format('{"id":%d,"type":"new","data":{"id":%d,"property":"HTL001","status":1,"roomStay":{"from":"2026-05-01","to":"2026-05-03"},"bookInfo":{"book_date":"2026-04-01T10:00:00Z"}}}', id, id)
-  return wrk.format("POST", "/webhooks/webhotelier", {["Content-Type"]="application/json", ["Authorization"]="$auth"}, body)
-end
-LUA
+bench_push_lua "$work/push.lua" "$auth" 100000000
 
 # One OpenTravel reservation per request (OTA_HotelResNotifRQ, a Commit of a two-night stay
 # with a guest), a distinct Type-14 id each, so every push is a new durable insert.
@@ -212,8 +201,8 @@ kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true; serve_pid=
 # facts within a second on the same two cores.
 sed 's/^commit_connections = .*/&\npromote = false/' "$work/serve.toml" >"$work/serve-off.toml"
 start_serve "$work/serve-off.toml" "$work/serve-off.log"
-# Bookings numbered apart from the run above: a repeated booking is a no-op, not a new insert.
-sed 's/local id = 100000000 + tid/local id = 1000000000 + tid/' "$work/push.lua" >"$work/push-off.lua"
+# Bookings numbered apart from the run above (bench_push_lua says why).
+bench_push_lua "$work/push-off.lua" "$auth" 1000000000
 psql -X -q "$url" -c checkpoint >/dev/null
 read -r off_requests off_bad off_p50 off_p99 < <(run_wrk "$work/push-off.lua")
 sign_rate_updates off
