@@ -377,6 +377,78 @@ import Testing
         }
     }
 
+    /// The definitions of facts.rates's indexes, their comments, and per partition how many
+    /// valid indexes are attached to a valid parent index: what a first load built after its
+    /// rows must leave as the migrations made it.
+    static func rateIndexes(_ w: W) async throws -> [String] {
+        try await w.strings(
+            """
+            select pg_get_indexdef(i.indexrelid) || ' valid=' || i.indisvalid
+                   || ' comment=' || coalesce(obj_description(i.indexrelid, 'pg_class'), '')
+            from pg_index i where i.indrelid = 'facts.rates'::regclass
+            union all
+            select p.inhrelid::regclass::text || ' attached=' || count(*) filter (where pi.indisvalid and ci.indisvalid)
+            from pg_inherits p
+            left join pg_index ci on ci.indrelid = p.inhrelid
+            left join pg_inherits ih on ih.inhrelid = ci.indexrelid
+            left join pg_index pi on pi.indexrelid = ih.inhparent and pi.indrelid = 'facts.rates'::regclass
+            where p.inhparent = 'facts.rates'::regclass
+            group by p.inhrelid
+            order by 1
+            """)
+    }
+
+    /// A first load of many cells into empty facts writes its versions without the
+    /// indexes and builds each once afterwards, as the loader role, leaving the indexes
+    /// and the facts exactly as the row-by-row path leaves them; smaller loads, and loads
+    /// into a table that has rows, keep their indexes.
+    @Test func aLargeFirstLoadBuildsTheRateIndexesOnceAfterItsRows() async throws {
+        try await W.with { w in
+            let nights = W.nights(from: "2025-05-01", count: 40)
+            try await w.stageRates(
+                nights: nights, price: { _ in 120 }, observedAt: "2025-03-01 06:00Z", loadedAt: "2025-03-01 06:01Z")
+            try await w.stageRates(
+                nights: nights, price: { nights.firstIndex(of: $0)! % 3 == 0 ? 125 : 120 },
+                observedAt: "2025-03-01 07:00Z", loadedAt: "2025-03-01 07:01Z")
+            _ = try await w.connection.query("select facts.ensure_stay_partitions('2025-05-01', '2025-06-30')")
+            let migrated = try await Self.rateIndexes(w)
+            #expect(migrated.count == 5, "three indexes and two partitions: \(migrated)")
+
+            // As the loader role, with the threshold lowered to this load's 80 observations.
+            let loader = try await w.database.connect()
+            try await loader.execute("set role ota_ingest")
+            try await loader.execute("set ota.rate_indexes_after_rows_from = 80")
+            let first = try await w.transform(on: loader)
+            #expect(first.failedChecks.isEmpty, "\(first.rendered)")
+            #expect(first.counts["rates.indexes_built_after_rows"] == 3)
+            #expect(try await Self.rateIndexes(w) == migrated)
+            #expect(try await w.int("select count(*)::int from ops.deferred_indexes") == 0)
+            let bulk = try await w.factsFingerprint()
+            #expect(try await w.int("select count(*)::int from facts.rates") == 40 + 14)
+
+            // The statements it runs with the owner's rights are the owner's alone.
+            await #expect(throws: PostgresError.self) {
+                try await loader.execute("insert into ops.deferred_indexes values (1, 'select 1')")
+            }
+
+            // A table with rows keeps its indexes.
+            try await w.stageRates(
+                nights: nights, price: { _ in 130 }, observedAt: "2025-03-02 06:00Z", loadedAt: "2025-03-02 06:01Z",
+                rate: "20002")
+            let second = try await w.transform(on: loader)
+            #expect(second.counts["rates.indexes_built_after_rows"] == nil)
+            await loader.close()
+
+            // Below the threshold (100,000 unless set), a full refresh keeps them too, and gives
+            // the same versions as the bulk path.
+            let rebuilt = try await w.transform(fullRefresh: true)
+            #expect(rebuilt.failedChecks.isEmpty, "\(rebuilt.rendered)")
+            #expect(rebuilt.counts["rates.indexes_built_after_rows"] == nil)
+            #expect(try await w.factsFingerprint().filter { !$0.contains("20002") } == bulk)
+            #expect(try await Self.rateIndexes(w) == migrated)
+        }
+    }
+
     @Test func aRunChecksTheKeysItTouched() async throws {
         try await W.with { w in
             try await Self.stageWorld(w)

@@ -71,6 +71,13 @@ where (b.price, b.currency, b.closeout, b.min_stay, b.available, b.withdrawn, b.
           = (b.property_code, b.rate_id, b.room_code, b.stay_date, b.adults, b.children, b.channel, b.source));
 analyze rate_differing;
 
+-- A first load of many cells into an empty facts.rates (a first run, or a full
+-- refresh, which emptied it): the table's indexes are dropped here and built
+-- once over the rows right after the insert below, which costs less than
+-- maintaining them row by row. The table is then held exclusively until commit;
+-- smaller loads, and a Citus cluster, keep the indexes (migration 0193).
+select facts.defer_rate_indexes((select count(*) from rate_differing where current_from is null));
+
 -- New cells (no version yet, so no current row, and not late): all their
 -- observations are in rate_differing, so their versions come from it alone,
 -- with nothing to compare or close. A first load or a full refresh is all new
@@ -118,6 +125,12 @@ inserted as (
 )
 insert into ops.transform_counts (run_id, metric, value)
 select ops.current_run_id(), 'rates.versions_new_cells', count(*) from inserted
+on conflict (run_id, metric) do update set value = excluded.value;
+
+insert into ops.transform_counts (run_id, metric, value)
+select ops.current_run_id(), 'rates.indexes_built_after_rows', built
+from facts.build_deferred_rate_indexes() built
+where built > 0
 on conflict (run_id, metric) do update set value = excluded.value;
 
 -- Cells with a current version and some observation that differs from it.
