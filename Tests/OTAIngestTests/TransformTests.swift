@@ -464,6 +464,39 @@ import Testing
         }
     }
 
+    /// A cell that changes in order is checked on the versions this run closed and appended,
+    /// as facts.rates stored them (not as the transform meant to write them), and not on its
+    /// older, unchanged versions.
+    @Test func aChainChangedInOrderIsCheckedAsStored() async throws {
+        try await W.with { w in
+            for (day, price) in [("2025-03-01", 120.0), ("2025-03-02", 130.0)] {
+                try await w.stageRates(
+                    nights: ["2025-05-03"], price: { _ in price }, observedAt: "\(day) 06:00Z",
+                    loadedAt: "\(day) 06:01Z")
+                #expect(try await w.transform().failedChecks.isEmpty)
+            }
+            // Whatever closes a version from now on stores it ending a second late.
+            try await w.connection.execute(
+                """
+                create function public.close_late() returns trigger language plpgsql as $$
+                begin
+                    if old.valid_to is null and new.valid_to is not null then
+                        new.valid_to := new.valid_to + interval '1 second';
+                    end if;
+                    return new;
+                end $$
+                """)
+            try await w.connection.execute(
+                "create trigger close_late before update on facts.rates for each row execute function public.close_late()")
+            try await w.stageRates(
+                nights: ["2025-05-03"], price: { _ in 140 }, observedAt: "2025-03-03 06:00Z",
+                loadedAt: "2025-03-03 06:01Z")
+            let summary = try await w.transform()
+            #expect(summary.counts["checks.rate_versions_checked"] == 2, "the closed version and the appended one")
+            #expect(summary.failedChecks.map(\.name) == ["rates.no_overlap"], "\(summary.rendered)")
+        }
+    }
+
     @Test func aFirstLoadsValuesAreCheckedThoughItsNewChainsAreNotReadBack() async throws {
         try await W.with { w in
             try await w.stageRates(

@@ -47,23 +47,26 @@ where (f.property_code, f.room_code, f.stay_date, f.source) in (
           select l.property_code, l.room_code, l.stay_date, l.source from availability_late_cells l)
   and not ops.check_all();
 
--- Rates: the cells that had a version before this run and changed, and the late cells. A new
--- cell (a first load, a full refresh, a new stay date) is not read back: its versions were
--- written in one statement from one sorted pass (50_rates.sql), each ending where the next
--- begins and the last left open, so its chain is whole and has one current row by
--- construction, and the partial unique index refuses a second current row. Reading a first
--- load's million versions back would cost more than writing them (--check-all still does).
--- Their values are still checked (30_dims_integrity.sql, 40_non_negative.sql), from the
--- batch rows they were built from (rate_differing), which hold every value written.
+-- Rates: the cells that had a version before this run and changed, and the late cells. A cell
+-- that changed in order (50_rates.sql) is checked on the part of its chain this run wrote: the
+-- version it closed and the versions it appended, as facts.rates stored them (rate_written,
+-- filled by those statements' RETURNING), which must tile time from the closed version's start
+-- and leave one current row; its older versions are unchanged and were checked when written.
+-- A late cell's history was recomputed, so it is read back whole. A new cell (a first load, a
+-- full refresh, a new stay date) is not read back: its versions were written in one statement
+-- from one sorted pass, each ending where the next begins and the last left open, so its chain
+-- is whole and has one current row by construction, and the partial unique index refuses a
+-- second current row. Reading a first load's million versions back would cost more than
+-- writing them (--check-all still does). Their values are still checked
+-- (30_dims_integrity.sql, 40_non_negative.sql), from the batch rows they were built from
+-- (rate_differing), which hold every value written.
 create temp table checked_rates on commit drop as
 select f.* from facts.rates f where ops.check_all()
 union all
+select w.* from rate_written w where not ops.check_all()
+union all
 select f.* from facts.rates f
 where (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel, f.source) in (
-          select d.property_code, d.rate_id, d.room_code, d.stay_date, d.adults, d.children, d.channel, d.source
-          from rate_differing d
-          where d.current_from is not null
-          union
           select l.property_code, l.rate_id, l.room_code, l.stay_date, l.adults, l.children, l.channel, l.source
           from rate_late_cells l)
   and not ops.check_all();

@@ -80,6 +80,8 @@ from (values
     ('ops.transform_steps', 'local'),
     ('ops.transform_counts', 'local'),
     ('ops.dq_results', 'local'),
+    -- Used on one server only (facts.defer_rate_indexes does nothing on Citus).
+    ('ops.deferred_indexes', 'local'),
     ('ops.erasures', 'local'),
     ('ops.webhook_receipts', 'local'),
     ('ops.pipeline_counts', 'local'),

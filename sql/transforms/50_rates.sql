@@ -196,7 +196,13 @@ where case when s.position = 1
 set local enable_nestloop = on;
 set local enable_mergejoin = on;
 
+-- The versions this path closes and appends, as the table stored them (each
+-- statement's RETURNING): the checks read these chains back from here instead
+-- of searching facts.rates for the touched cells (sql/checks/00_scope.sql).
+create temp table rate_written (like facts.rates) on commit drop;
+
 -- Close the current version of every changed cell at its first change.
+with closed as (
 update facts.rates f
 set valid_to = c.first_change
 from (
@@ -207,9 +213,13 @@ from (
     group by 1, 2, 3, 4, 5, 6, 7, 8, 9
 ) c
 where (f.property_code, f.rate_id, f.room_code, f.stay_date, f.adults, f.children, f.channel, f.source, f.valid_from)
-    = (c.property_code, c.rate_id, c.room_code, c.stay_date, c.adults, c.children, c.channel, c.source, c.current_from);
+    = (c.property_code, c.rate_id, c.room_code, c.stay_date, c.adults, c.children, c.channel, c.source, c.current_from)
+returning f.*
+)
+insert into rate_written select * from closed;
 
 -- Append the changes; each holds until the next change of its cell.
+with appended as (
 insert into facts.rates (
     property_code, rate_id, room_code, stay_date, adults, children, channel, valid_from, row_hash, valid_to,
     version, price, currency, closeout, min_stay, available, withdrawn, closed_to_arrival, closed_to_departure, max_stay, min_stay_kind, tax_included, source, stream, origin, loaded_at)
@@ -219,7 +229,10 @@ select property_code, rate_id, room_code, stay_date, adults, children, channel, 
        price, currency, closeout, min_stay, available, withdrawn, closed_to_arrival, closed_to_departure, max_stay, min_stay_kind, tax_included, source, stream, origin, loaded_at
 from rate_changes
 window cell as (partition by property_code, rate_id, room_code, stay_date, adults, children, channel, source
-                order by valid_from);
+                order by valid_from)
+returning *
+)
+insert into rate_written select * from appended;
 
 -- Late: the recomputed history of each late cell from its first new observation on.
 -- Every statement of the late path carries "exists (select 1 from
