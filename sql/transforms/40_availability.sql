@@ -30,8 +30,11 @@ group by 1, 2, 3, 4;
 -- Several observations of a cell at one instant: the last landed counts.
 -- Only these changes get a row hash; unchanged observations cost a compare.
 -- The planner underestimates the windows' output and would probe the index
--- once per observation; one hash join over the current rows is far cheaper.
-set local enable_nestloop = off;
+-- once per observation; one hash join over the current rows is far cheaper,
+-- except for a small batch, which probes the index for its few cells (as in
+-- 50_rates.sql).
+select set_config('enable_nestloop', 'off', true)
+where (select count(*) from availability_batch) > 10000;
 create temp table availability_changes on commit drop as
 with latest_at_instant as (
     select b.*, row_number() over instant as nth

@@ -50,9 +50,13 @@ analyze rate_late_cells;
 -- the current rows and a direct compare of the values (no row hashes). The
 -- planner misjudges a hash join on seven columns and would probe the index
 -- once per observation, or sort both sides by the text key (seconds); one
--- hash join over the current rows is far cheaper than either.
-set local enable_nestloop = off;
-set local enable_mergejoin = off;
+-- hash join over the current rows is far cheaper than either. Not for a small
+-- batch (a micro-batch of continuous promotion, one property's day): reading
+-- every current row to find a few thousand costs more than probing the index
+-- for each (3,000 observations against 1,100,000 current rows: 0.97 s against
+-- 0.09 s), and there the planner's own choice stands.
+select set_config('enable_nestloop', 'off', true), set_config('enable_mergejoin', 'off', true)
+where (select sum(observations) from rate_batch_properties) > 10000;
 create temp table rate_differing on commit drop as
 select b.*, c.valid_from as current_from, c.version as current_version,
        c.price as current_price, c.currency as current_currency, c.closeout as current_closeout,
