@@ -487,7 +487,8 @@ import Testing
                 end $$
                 """)
             try await w.connection.execute(
-                "create trigger close_late before update on facts.rates for each row execute function public.close_late()")
+                "create trigger close_late before update on facts.rates for each row execute function public.close_late()"
+            )
             try await w.stageRates(
                 nights: ["2025-05-03"], price: { _ in 140 }, observedAt: "2025-03-03 06:00Z",
                 loadedAt: "2025-03-03 06:01Z")
