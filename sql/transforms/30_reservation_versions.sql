@@ -13,7 +13,11 @@
 create temp table reservation_versions on commit drop as
 with ordered as (
     select e.event_id, e.property_code, e.confirmation_id, e.event_type, e.source, e.origin, e.content_hash, e.loaded_at,
-           coalesce(prior.data || e.data, e.data) as data,
+           -- "|| '{}'" (an object joined with nothing is the same object) hands on a
+           -- decompressed copy: the stored body is compressed, and each of the twenty
+           -- or so fields read from it below would otherwise decompress it again
+           -- (41 us a version against 19 us, 44,000 versions).
+           coalesce(prior.data || e.data, e.data || '{}'::jsonb) as data,
            coalesce(e.ota_time, e.loaded_at) as valid_from,
            lead(coalesce(e.ota_time, e.loaded_at)) over booking as valid_to,
            row_number() over booking as version,
