@@ -133,20 +133,30 @@ bench_durable_cluster_stop() {
 # initdb refuses root: the cluster belongs to postgres when run as root.
 bench_as_owner() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
+# The start of a wrk script whose requests each take a new number from next_id(), counted
+# from $1 with each thread 100,000,000 apart, so every request is a new durable insert.
+bench_lua_numbering() { # $1 first number
+    cat <<LUA
+local threads = 0
+function setup(thread) thread:set("tid", threads); threads = threads + 1 end
+local n = 0
+local function next_id() n = n + 1; return $1 + tid * 100000000 + n end
+LUA
+}
+
 # A wrk script of WebHotelier JSON pushes (Basic auth): a distinct new booking per request,
 # numbered from $3 (each thread 100,000,000 apart), so every push is a new durable insert.
 # Runs against the same cluster take bases far apart (100000000, 1000000000): a booking
 # pushed again with the same content is stored as nothing and would measure a no-op.
 bench_push_lua() { # $1 file, $2 Authorization header value, $3 first booking number
-    cat >"$1" <<LUA
-local threads = 0
-function setup(thread) thread:set("tid", threads); threads = threads + 1 end
-local n = 0
+    {
+        bench_lua_numbering "$3"
+        cat <<LUA
 request = function()
-  n = n + 1
-  local id = $3 + tid * 100000000 + n
+  local id = next_id()
   local body = string.format('{"id":%d,"type":"new","data":{"id":%d,"property":"HTL001","status":1,"roomStay":{"from":"2026-05-01","to":"2026-05-03"},"bookInfo":{"book_date":"2026-04-01T10:00:00Z"}}}', id, id)
   return wrk.format("POST", "/webhooks/webhotelier", {["Content-Type"]="application/json", ["Authorization"]="$2"}, body)
 end
 LUA
+    } >"$1"
 }

@@ -84,17 +84,16 @@ bench_push_lua "$work/push.lua" "$auth" 100000000
 # One OpenTravel reservation per request (OTA_HotelResNotifRQ, a Commit of a two-night stay
 # with a guest), a distinct Type-14 id each, so every push is a new durable insert.
 ot_auth="Basic $(printf 'cm:bench-ot' | base64)"
-cat >"$work/ot-push.lua" <<LUA
-local threads = 0
-function setup(thread) thread:set("tid", threads); threads = threads + 1 end
-local n = 0
+{
+    bench_lua_numbering 100000000
+    cat <<LUA
 request = function()
-  n = n + 1
-  local id = 100000000 + tid * 100000000 + n
+  local id = next_id()
   local body = string.format('<OTA_HotelResNotifRQ xmlns="http://www.opentravel.org/OTA/2003/05" ResStatus="Commit" EchoToken="e-%d" TimeStamp="2026-04-01T10:00:00Z"><HotelReservations><HotelReservation ResStatus="Commit" CreateDateTime="2026-04-01T10:00:00Z" LastModifyDateTime="2026-04-01T10:00:00Z"><UniqueID Type="14" ID="CM-%d"/><RoomStays><RoomStay><RoomRates><RoomRate RoomTypeCode="DBL" RatePlanCode="BAR"/></RoomRates><GuestCounts><GuestCount AgeQualifyingCode="10" Count="2"/></GuestCounts><TimeSpan Start="2026-05-01" End="2026-05-03"/><Total AmountAfterTax="180" CurrencyCode="EUR"/><BasicPropertyInfo HotelCode="HTL001"/></RoomStay></RoomStays><ResGuests><ResGuest><Profiles><ProfileInfo><Profile><Customer><PersonName><GivenName>Ada</GivenName><Surname>Guest</Surname></PersonName></Customer></Profile></ProfileInfo></Profiles></ResGuest></ResGuests></HotelReservation></HotelReservations></OTA_HotelResNotifRQ>', id, id)
   return wrk.format("POST", "/webhooks/opentravel/bench_ot", {["Content-Type"]="text/xml; charset=utf-8", ["Authorization"]="$ot_auth"}, body)
 end
 LUA
+} >"$work/ot-push.lua"
 
 # Standard Webhooks rate updates, signed ahead of each run (HMAC in wrk's Lua would take
 # the same two cores), just before it, so the timestamps stay inside the 5-minute tolerance.

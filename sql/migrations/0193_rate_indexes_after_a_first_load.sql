@@ -94,7 +94,10 @@ begin
         execute step.statement;
         built := built + 1;
     end loop;
-    delete from ops.deferred_indexes;
+    -- Nothing deferred (every run but a large first load): no write at all.
+    if built > 0 then
+        delete from ops.deferred_indexes;
+    end if;
     return built;
 end
 $$;
