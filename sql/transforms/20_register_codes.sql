@@ -20,6 +20,11 @@ select distinct property_code, room_code, null, null, null, null from availabili
 union
 select distinct property_code, room_code, rate_id, null, channel, currency from rate_batch;
 
+-- Each table's codes are inserted in key order, and the tables in the same order
+-- (properties, rooms, rate plans, channels) as the ARI expansion registers them
+-- (sql/ari/2*.sql): two sessions registering the same new codes at once then wait
+-- for one another in one direction, never in a circle (a deadlock would roll one
+-- of them back).
 create temp table codes_registered (kind text not null, code text not null) on commit drop;
 
 with added as (
@@ -30,6 +35,7 @@ with added as (
                coalesce(min(currency) filter (where currency ~ '^[A-Z]{3}$'), 'XXX') as currency
         from codes_seen group by property_code
     ) p
+    order by property_code
     on conflict (property_code) do nothing
     returning property_code
 )
@@ -39,6 +45,7 @@ with added as (
     insert into dims.rooms (property_code, room_code, name, auto_registered)
     select distinct property_code, room_code, room_code, true
     from codes_seen where room_code is not null
+    order by property_code, room_code
     on conflict (property_code, room_code) do nothing
     returning property_code || '/' || room_code as code
 )
@@ -56,8 +63,9 @@ insert into codes_registered select 'rate', code from added;
 
 with added as (
     insert into dims.channels (channel_code, name, auto_registered)
-    select distinct channel_code, case when channel_code = '' then 'none' else channel_code end, true
+    select distinct channel_code, case when channel_code = '' then 'none' else channel_code end as name, true
     from codes_seen where channel_code is not null
+    order by channel_code
     on conflict (channel_code) do nothing
     returning channel_code
 )
