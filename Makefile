@@ -130,7 +130,8 @@ bench-opentravel: build-release db-start
 	@$(WITH_PG) bash scripts/bench-opentravel.sh "$$($(RELEASE) --show-bin-path)"
 
 # `ota-ingest load` of 1,000,000 rate records beside two psql \copy floors: the file into a jsonb
-# column, and the same records as the staging table's typed rows.
+# column, and the same records as the staging table's typed rows (in two halves at once, as the
+# loader lands on two connections).
 bench-load: deps db-start
 	$(RELEASE) --product ota-ingest
 	@$(WITH_PG) bash scripts/bench-load.sh "$$($(RELEASE) --show-bin-path)"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What the Citus cluster costs: the transform (first load, 10% changed, re-landed
-# unchanged, nothing new), reconcile and nightly benchmarks run on the single
+# unchanged, nothing new, a backlog of bookings, a micro-batch), reconcile and nightly benchmarks run on the single
 # server and then on a three-node cluster (a coordinator and two workers on this
 # machine, scripts/citus-cluster.sh), one after the other in this run. Each
 # cluster figure is recorded with the single server's as its anchor, so the

@@ -20,11 +20,11 @@ select distinct property_code, room_code, null, null, null, null from availabili
 union
 select distinct property_code, room_code, rate_id, null, channel, currency from rate_batch;
 
--- Each table's codes are inserted in key order, and the tables in the same order
--- (properties, rooms, rate plans, channels) as the ARI expansion registers them
--- (sql/ari/2*.sql): two sessions registering the same new codes at once then wait
--- for one another in one direction, never in a circle (a deadlock would roll one
--- of them back).
+-- Each table's codes are inserted in key order, the tables always in this order
+-- (properties, rooms, rate plans, channels; the ARI expansion, sql/ari/2*.sql,
+-- registers rooms, then rate plans): two sessions registering the same new codes
+-- at once then wait for one another in one direction, never in a circle (a
+-- deadlock would roll one of them back).
 create temp table codes_registered (kind text not null, code text not null) on commit drop;
 
 with added as (

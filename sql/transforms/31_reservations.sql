@@ -101,7 +101,7 @@ with inserted as (
 insert into ops.transform_counts (run_id, metric, value)
 select ops.current_run_id(), 'reservations.versions_inserted', count(*) from inserted
 on conflict (run_id, metric) do update set value = excluded.value;
-set local enable_nestloop = on;
+set local enable_nestloop to default;
 
 update facts.reservations f
 set valid_to = v.valid_to, version = v.version, lifecycle = v.lifecycle

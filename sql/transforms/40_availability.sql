@@ -76,7 +76,7 @@ where case when s.position = 1
                                   s.previous_max_stay, s.previous_closed_to_arrival, s.previous_closed_to_departure,
                                   s.previous_withdrawn)
       end;
-set local enable_nestloop = on;
+set local enable_nestloop to default;
 
 -- Close the current version of every changed cell at its first change.
 update facts.availability f

@@ -197,8 +197,8 @@ where case when s.position = 1
                 is distinct from (s.previous_price, s.previous_currency, s.previous_closeout, s.previous_min_stay,
                                   s.previous_available, s.previous_withdrawn, s.previous_closed_to_arrival, s.previous_closed_to_departure, s.previous_max_stay, s.previous_min_stay_kind, s.previous_tax_included)
       end;
-set local enable_nestloop = on;
-set local enable_mergejoin = on;
+set local enable_nestloop to default;
+set local enable_mergejoin to default;
 
 -- The versions this path closes and appends, as the table stored them (each
 -- statement's RETURNING): the checks read these chains back from here instead
