@@ -127,4 +127,70 @@ import Testing
             await connection.close()
         }
     }
+
+    /// Rooms a batch names that the hotel's seeds lack are registered in key order, as the
+    /// transforms register codes, so an expansion and another session registering the same
+    /// rooms (a promotion, another expansion) never wait for each other in a circle. Made,
+    /// not hoped for: another session holds the first room uncommitted; the expansion must
+    /// wait there holding none of the others, so that session can then insert the rest (in
+    /// descending order) and commit. Registered in any other order, the expansion would hold
+    /// some of them and one of the two would be rolled back as a deadlock.
+    @Test func roomsAreRegisteredInKeyOrderSoTwoRegistrationsNeverDeadlock() async throws {
+        try await TestDatabase.with { db in
+            let connection = try await db.connect()
+            let other = try await db.connect()
+            let expander = try await db.connect()
+            func close() async {
+                for c in [connection, other, expander] { await c.close() }
+            }
+            do {
+                _ = try await Migrator().migrate(connection)
+                _ = try await connection.execute(
+                    """
+                    insert into dims.properties (property_code, name, currency, time_zone, reporting_currency)
+                    values ('KEYS', 'KEYS', 'EUR', 'UTC', 'EUR')
+                    """)
+                let rooms = (1...40).map { String(format: "Z%02d", $0) }
+                let limits = rooms.map {
+                    #"{"room": "\#($0)", "start": "\#(Self.night)", "end": "\#(Self.night)", "fields": [{"field": "booking_limit", "int": 3}]}"#
+                }
+                _ = try await connection.execute(
+                    """
+                    insert into staging.ari_messages (source, property_code, message_key, root, ota_time, raw, data, run_id)
+                    values ('cm', 'KEYS', 'keys-1', 'OTA_HotelAvailNotifRQ', '2026-01-01T00:00:01Z', '', $1::jsonb, 'test')
+                    """, [#"{"messages": [\#(limits.joined(separator: ", "))]}"#])
+                try await other.execute("begin")
+                try await other.execute(
+                    "insert into dims.rooms (property_code, room_code, name) values ('KEYS', $1, $1)", [rooms[0]])
+                let pid = try await expander.query("select pg_backend_pid()::text").first!.decode(String.self, at: 0)
+                let expansion = Task { try await OpenTravelARIExpansion.expandNext(on: expander) }
+                // It waits for the other session's transaction, on the first room.
+                let deadline = ContinuousClock.now + .seconds(120)
+                while try await connection.query(
+                    "select 1 from pg_locks where pid = $1::int and not granted and locktype = 'transactionid'", [pid]
+                ).isEmpty {
+                    guard ContinuousClock.now < deadline else { throw CancellationError() }
+                }
+                try await other.execute(
+                    """
+                    insert into dims.rooms (property_code, room_code, name)
+                    select 'KEYS', room, room from unnest($1::text[]) room order by room desc
+                    """, ["{" + rooms.dropFirst().joined(separator: ",") + "}"])
+                try await other.execute("commit")
+                #expect(try await expansion.value == 1)
+                #expect(
+                    try await connection.query(
+                        "select count(*)::int from dims.rooms where property_code = 'KEYS' and auto_registered"
+                    ).first?.decode(Int.self, at: 0) == 0, "the other session registered every room first")
+                #expect(
+                    try await connection.query(
+                        "select count(distinct room_code)::int from staging.availability_observations where property_code = 'KEYS'"
+                    ).first?.decode(Int.self, at: 0) == 40)
+            } catch {
+                await close()
+                throw error
+            }
+            await close()
+        }
+    }
 }
