@@ -21,7 +21,7 @@ SATURATION_SECONDS=${3:-15}
 CONNECTIONS=64
 # The load generator's connections. Each sends its next request when the previous one is
 # answered, so 64 offered only 64 / (answer time) requests a second: with promotion on, answers
-# took about 10 ms and 64 connections fell 10-17% short of the rate asked for. With 256 the
+# took about 10 ms and 64 connections fell up to 17% short of the rate asked for. With 256 the
 # rate offered is the rate achieved (printed beside it), and the latencies are those of that rate.
 LOAD_CONNECTIONS=256
 INTERVAL_MS=${PROMOTE_INTERVAL_MS:-500}

@@ -14,11 +14,12 @@ set local jit = off;
 set local default_statistics_target = 10;
 -- A promotion reads the keys it touches from the fact tables and their indexes,
 -- which a warehouse kept busy by promotion holds in memory. At PostgreSQL's default
--- random_page_cost (4, a disk's seek) a micro-batch of 2,000 bookings read all of
+-- random_page_cost (4, a disk's seek) a batch of 2,000 bookings read all of
 -- facts.reservations and its nights six times over (every booking ever promoted)
--- rather than probe the index 2,000 times: 0.66 s a micro-batch against 0.40 s.
--- 1.1 is the usual setting for SSDs; an operator's lower setting is kept. Large
--- batches still join by hash, as their sizes make that cheaper at any setting.
+-- rather than probe the index 2,000 times: 0.66 s against 0.40 s. 1.1 is the usual
+-- setting for SSDs; an operator's lower setting is kept. Large batches still join by
+-- hash, as their sizes make that cheaper at any setting. Continuous promotion's
+-- micro-batches and `transform` (the nightly's too) plan alike.
 select set_config('random_page_cost', '1.1', true) where current_setting('random_page_cost')::float8 > 1.1;
 
 -- On a Citus cluster: wait for landings in flight to commit on every node and

@@ -152,6 +152,9 @@ select v.property_code, v.room_code, v.stay_date, v.valid_from,
 from versions v
 window cell as (partition by v.property_code, v.room_code, v.stay_date, v.source
                 order by v.valid_from);
+-- Indexed on its key for the anti-join below, for the reason given in 50_rates.sql
+-- (rate_late_history): estimated at one row, it ran as a nested loop over the history.
+create index on availability_late_history (property_code, room_code, stay_date, source, valid_from);
 analyze availability_late_history;  -- joined with facts.availability below (see availability_late_gone)
 
 -- Versions the recomputed history no longer has: found by an anti-join, then

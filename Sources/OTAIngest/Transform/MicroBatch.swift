@@ -33,16 +33,11 @@ struct MicroBatch: Sendable {
         case .upto(let snapshot): upto = snapshot
         case .setAside: upto = "none"
         }
-        // A micro-batch touches a few hundred keys of facts that hold millions, whose indexes
-        // stay in memory while promotion runs every half second. With the server's default
-        // random_page_cost (4, a disk's) the planner read facts.reservations whole to find
-        // 1,400 versions at 100,000 rows (30 ms, growing with the table); at 1.1 it probes
-        // the key's index (8 ms). A large batch still gets its hash joins by its estimates.
+        // (The planner's random_page_cost is the transforms' own: 10_reservation_batch.sql.)
         _ = try await connection.query(
             """
             select set_config('ota.promote_upto', $1, true), set_config('ota.retry_set_aside', $2, true),
-                   set_config('ota.lock_taken_at', clock_timestamp()::text, true),
-                   set_config('random_page_cost', '1.1', true)
+                   set_config('ota.lock_taken_at', clock_timestamp()::text, true)
             """,
             [upto, reads == .setAside ? "on" : "off"])
         // The promoter keeps one run id; its counts are the latest batch's.
