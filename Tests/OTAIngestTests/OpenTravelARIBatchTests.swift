@@ -177,7 +177,8 @@ import Testing
                     let done = finished.value.withLock { $0 }
                     if done || ContinuousClock.now >= deadline {
                         expansion.cancel()
-                        Issue.record("the expansion never waited for the other session's room (it \(done ? "finished" : "ran 120 s"))")
+                        Issue.record(
+                            "the expansion never waited for the other session's room (it \(done ? "finished" : "ran 120 s"))")
                         throw CancellationError()
                     }
                 }
