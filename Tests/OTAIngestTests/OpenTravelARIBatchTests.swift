@@ -178,7 +178,8 @@ import Testing
                     if done || ContinuousClock.now >= deadline {
                         expansion.cancel()
                         Issue.record(
-                            "the expansion never waited for the other session's room (it \(done ? "finished" : "ran 120 s"))")
+                            "the expansion never waited for the other session's room (it \(done ? "finished" : "ran 120 s"))"
+                        )
                         throw CancellationError()
                     }
                 }
