@@ -18,12 +18,13 @@
 -- or hash joins that gain nothing from it; off for the whole transaction (10-50).
 set local jit = off;
 
--- The batch's observations, for the files after this one: those this statement
--- inserts (its RETURNING), and on a message expanded again those already there
--- (below). Built from the insert rather than read back from staging.ari_observations:
--- right after a flush, before the table is analyzed again, PostgreSQL read back each
--- message's rows through the cell index, every observation of the hotel per message
--- (363 deltas after a flush of 94,500 cells: 1.8 s, 8.3 million rows filtered out).
+-- The batch's observations, for the files after this one: every row of each message,
+-- inserted now or there already (a message expanded again), as the insert below
+-- returns them. Built from the insert rather than read back from
+-- staging.ari_observations: right after a flush, before the table is analyzed again,
+-- PostgreSQL read back each message's rows through the cell index, every observation
+-- of the hotel per message (363 deltas after a flush of 94,500 cells: 1.8 s, 8.3
+-- million rows filtered out).
 create temp table ari_batch_observations (like staging.ari_observations) on commit drop;
 alter table ari_batch_observations add column at timestamptz;
 
@@ -137,30 +138,20 @@ select distinct on (property_code, source, message_key, room_code, rate_id, stay
        int_value, bool_value, min_stay_kind, price, currency, tax_included, arrival, ota_time
 from setting
 order by property_code, source, message_key, room_code, rate_id, stay_date, guests, field, position desc
--- A message expanded before (its expanded_at cleared by hand) adds nothing. Checked per
--- row: a check per message could not rely on the planner taking the primary key (right
--- after a flush, before the table is analyzed again, it took the cell index, reading
--- the hotel's every observation per message).
-on conflict do nothing
+-- A message expanded before (its expanded_at cleared by hand, perhaps after its seeds
+-- changed) changes none of the rows it had: they are "updated" to what they hold, so
+-- RETURNING hands them on beside any new ones and the files after this one see the
+-- message whole. Checked per row: a check per message could not rely on the planner
+-- taking the primary key (right after a flush, before the table is analyzed again, it
+-- took the cell index, reading the hotel's every observation per message).
+on conflict (property_code, source, message_key, room_code, rate_id, stay_date, guests, field)
+do update set field = excluded.field
 returning *
 )
 insert into ari_batch_observations
 select i.*, b.at
 from inserted i
 join ari_batch b on b.message_key = i.message_key;
-
--- A message expanded again (its expanded_at cleared by hand) inserted nothing: its
--- observations are read back by key. Only such messages (and any that set no cell)
--- are looked up; a new message's rows all came from the insert.
-insert into ari_batch_observations
-select o.*, b.at
-from ari_batch b
-cross join lateral (
-    select *
-    from staging.ari_observations o
-    where (o.property_code, o.source, o.message_key) = (b.property_code, b.source, b.message_key)
-) as o
-where not exists (select 1 from ari_batch_observations x where x.message_key = b.message_key);
 -- A table the planner knows the size of: staging's statistics cannot tell a delta of
 -- a few rows from a flush of a hundred thousand.
 analyze ari_batch_observations (stay_date);
