@@ -1,7 +1,6 @@
 import Foundation
 import OTAIngest
 import PostgresClient
-import Synchronization
 import TestSupport
 import Testing
 
@@ -163,25 +162,13 @@ import Testing
                 try await other.execute("begin")
                 try await other.execute(
                     "insert into dims.rooms (property_code, room_code, name) values ('KEYS', $1, $1)", [rooms[0]])
-                let pid = try await expander.query("select pg_backend_pid()::text").first!.decode(String.self, at: 0)
-                let finished = Flag()
-                let expansion = Task {
-                    defer { finished.value.withLock { $0 = true } }
-                    return try await OpenTravelARIExpansion.expandNext(on: expander)
-                }
+                let pid = await expander.backendPID
+                let expansion = Task { try await OpenTravelARIExpansion.expandNext(on: expander) }
                 // It waits for the other session's transaction, on the first room.
-                let deadline = ContinuousClock.now + .seconds(120)
-                while try await connection.query(
-                    "select 1 from pg_locks where pid = $1::int and not granted and locktype = 'transactionid'", [pid]
-                ).isEmpty {
-                    let done = finished.value.withLock { $0 }
-                    if done || ContinuousClock.now >= deadline {
-                        expansion.cancel()
-                        Issue.record(
-                            "the expansion never waited for the other session's room (it \(done ? "finished" : "ran 120 s"))"
-                        )
-                        throw CancellationError()
-                    }
+                guard try await ServerActivity.waitUntil(pid, waitsOn: "transactionid", observer: connection) else {
+                    expansion.cancel()
+                    Issue.record("the expansion never waited for the other session's room")
+                    throw CancellationError()
                 }
                 try await other.execute(
                     """
@@ -205,9 +192,4 @@ import Testing
             await close()
         }
     }
-}
-
-/// Set once by a task, read by the test that started it.
-private final class Flag: Sendable {
-    let value = Mutex(false)
 }
