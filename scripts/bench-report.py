@@ -33,6 +33,12 @@ BENCHES = OrderedDict(
                  "is COPY of the same cells as typed rows (scripts/bench-ari.sh)")),
         ("ari-promotion", ("promotion of ARI delta cells beside the full-state path",
                            "10 hotels x 25 rate plans x {ari_nights} nights x 4 fields (scripts/bench-ari-promotion.sh)")),
+        ("freshness", ("how soon a pushed booking or rate is in the facts",
+                       "`serve` saturated with wrk (promotion off, then on), then half that rate offered for 60 s by "
+                       "scripts/freshness-load.py over 50 properties while `ota-ingest watch` listens, PostgreSQL with "
+                       "fsync on (scripts/bench-freshness.sh)")),
+        ("report", ("`ota-ingest report`", "{nightly} properties x 365 days, 13 months of booking history; the floor is "
+                    "psql running the feed queries the report reads")),
         ("citus", ("transform, reconcile and nightly on a three-node Citus cluster",
                    "the transform's {rows} cells, reconcile's {rows}-key snapshot and a nightly over {nightly} properties, "
                    "each run on the single server and then on a coordinator and two workers on the same machine "
