@@ -1,7 +1,8 @@
 import Foundation
-import OTAIngest
 import OTASandbox
 import Testing
+
+@testable import OTAIngest
 
 @Suite struct CursorPullTests {
     private func latestStaged(_ h: PullHarness) async throws -> [String] {
@@ -71,6 +72,45 @@ import Testing
             #expect(reasons.isEmpty, "\(reasons)")
             #expect(dead == Set(h.server.malformedRecords().compactMap(\.recordID)))
         }
+    }
+
+    /// The newest instant's records spread over several pages all stay in the boundary: each
+    /// page carries them forward until a page moves past the instant.
+    /// Dropping an earlier page's records lands them again on the next inclusive re-read.
+    @Test func aBoundarySpanningSeveralPagesIsKeptWhole() async throws {
+        try await PullHarness.with({ c in
+            c.seed = 33
+            c.propertyCount = 1
+            c.activity.priceDrift = 0
+        }) { h in
+            let pageSize = 1
+            let first = try await h.pull(.inventory) { $0.pageSize = pageSize }
+            let atInstant = try await h.int(
+                """
+                select count(*)::int from staging.rate_observations o
+                join ops.watermarks w on w.stream = 'inventory' and o.source_updated_at = w.updated_after
+                where o.stream = 'inventory'
+                """)
+            #expect(atInstant > pageSize, "the newest instant should span more than one page")
+            #expect(
+                try await h.int(
+                    "select jsonb_array_length(boundary_keys) from ops.watermarks where stream = 'inventory'")
+                    == atInstant)
+            let idle = try await h.pull(.inventory) { $0.pageSize = pageSize }
+            #expect(idle.counts["landed"] == 0, "first run \(first.counts), re-read \(idle.counts)")
+            #expect(try await doubledVersions(h) == 0)
+        }
+    }
+
+    /// The boundary's JSON is written by hand (Foundation's serializer was a sixth of a large
+    /// pull's CPU): keys with quotes, backslashes, control characters and non-ASCII text
+    /// must read back as they were.
+    @Test func boundaryKeysOfAnyTextReadBackAsTheyWere() throws {
+        let keys = ["plain 1a2b", "quote\" and \\ backslash", "tab\tnew\nline\u{1}", "Zürich 東京 ff", ""]
+        let text = CursorPull.jsonArray(keys)
+        let back = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String]
+        #expect(back == keys)
+        #expect(CursorPull.jsonArray([]) == "[]")
     }
 
     /// A repeat from far back in the feed (out of updated_at order) is caught too: the

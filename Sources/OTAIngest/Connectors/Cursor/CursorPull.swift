@@ -245,8 +245,7 @@ public enum CursorPull {
     static func save(_ mark: Watermark, source: String, runId: String, on connection: isolated PostgresConnection)
         async throws
     {
-        let keys = try String(
-            decoding: JSONSerialization.data(withJSONObject: mark.boundary.sorted(), options: []), as: UTF8.self)
+        let keys = jsonArray(mark.boundary.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
         try await connection.execute(
             """
             insert into ops.watermarks (source, stream, property_code, updated_after, cursor, boundary_keys, run_id)
@@ -255,5 +254,33 @@ public enum CursorPull {
                set updated_after = excluded.updated_after, cursor = excluded.cursor,
                    boundary_keys = excluded.boundary_keys, run_id = excluded.run_id, updated_at = now()
             """, [source, stream, mark.updatedAfter.map(Timestamps.format), mark.cursor, keys, runId])
+    }
+
+    /// The boundary as a JSON array of strings. Written with every page, and where many records
+    /// share one updated_at it holds thousands of entries: Foundation's serializer (bridged
+    /// objects, per-character escaping) was a sixth of the pull's own CPU at 9 million records.
+    static func jsonArray(_ strings: [String]) -> String {
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        out.reserveCapacity(strings.reduce(2) { $0 + $1.utf8.count + 3 })
+        let hex = Array("0123456789abcdef".utf8)
+        for (index, string) in strings.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(UInt8(ascii: "\""))
+            for byte in string.utf8 {
+                switch byte {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                    out.append(UInt8(ascii: "\\"))
+                    out.append(byte)
+                case 0..<0x20:
+                    out.append(contentsOf: Array("\\u00".utf8))
+                    out.append(hex[Int(byte >> 4)])
+                    out.append(hex[Int(byte & 0xF)])
+                default: out.append(byte)
+                }
+            }
+            out.append(UInt8(ascii: "\""))
+        }
+        out.append(UInt8(ascii: "]"))
+        return String(decoding: out, as: UTF8.self)
     }
 }
