@@ -106,11 +106,34 @@ import Testing
     /// pull's CPU): keys with quotes, backslashes, control characters and non-ASCII text
     /// must read back as they were.
     @Test func boundaryKeysOfAnyTextReadBackAsTheyWere() throws {
-        let keys = ["plain 1a2b", "quote\" and \\ backslash", "tab\tnew\nline\u{1}", "Zürich 東京 ff", ""]
+        let keys = [
+            "plain 1a2b", "quote\" and \\ backslash", "tab\tnew\nline\u{1}\u{1F}", "delete\u{7F}",
+            "Zürich 東京 ﬀ 🏨", "",
+        ]
         let text = CursorPull.jsonArray(keys)
-        let back = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String]
-        #expect(back == keys)
+        let back = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String])
+        #expect(back.map { Array($0.utf8) } == keys.map { Array($0.utf8) })
         #expect(CursorPull.jsonArray([]) == "[]")
+    }
+
+    /// A feed id with U+0000 (valid JSON, but no PostgreSQL text can hold it) refuses its
+    /// record, so it becomes a dead letter under its id without the NUL, instead of failing
+    /// the page's landing and the watermark's jsonb on every retry.
+    @Test func aRecordWhoseIdHoldsANulIsRefusedAndKeyedWithoutIt() throws {
+        let body = Array(
+            #"{"id":"R1\u0000x","property_id":"P","room_code":"D","rate_plan_code":"BAR","stay_date":"2026-05-01","adults":2,"price":10.5,"currency":"EUR","available":3,"updated_at":"2026-04-01T10:00:00Z"}"#
+                .utf8)
+        try body.withUnsafeBufferPointer { buffer in
+            let scanner = JSONScanner(buffer)
+            let record = try scanner.value(in: 0..<buffer.count)
+            let stamp = LoadStamp(
+                source: "s", propertyCode: "", observedAt: "2026-04-01T10:00:00Z", loadDate: "2026-04-01",
+                batchId: "b", runId: "r")
+            #expect(throws: InventoryRecordParser.Refusal.self) {
+                _ = try InventoryRecordParser.parse(record, scanner, stamp: stamp)
+            }
+            #expect(CursorPull.keyGuess(record, scanner) == "R1x")
+        }
     }
 
     /// A repeat from far back in the feed (out of updated_at order) is caught too: the

@@ -112,11 +112,15 @@ public enum InventoryRecordParser {
         var channel = ""
         try scanner.members(of: record) { key, value in
             func text() throws -> String {
+                let name = String(decoding: UnsafeBufferPointer(rebasing: scanner.bytes[key]), as: UTF8.self)
                 guard value.kind == .string, let s = try? scanner.string(value) else {
-                    throw Refusal(
-                        reason:
-                            "\(String(decoding: UnsafeBufferPointer(rebasing: scanner.bytes[key]), as: UTF8.self)) must be a string"
-                    )
+                    throw Refusal(reason: "\(name) must be a string")
+                }
+                // PostgreSQL text cannot hold U+0000: refused here, the record goes to the dead
+                // letters, where a key with it would fail the page's landing (and the watermark's
+                // boundary, jsonb, refuses it too) on every retry.
+                guard !s.utf8.contains(0) else {
+                    throw Refusal(reason: "\(name) contains a NUL character (\\u0000), which text cannot hold")
                 }
                 return s
             }

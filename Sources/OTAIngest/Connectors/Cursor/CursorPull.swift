@@ -219,12 +219,13 @@ public enum CursorPull {
         return ParsedPage(page: page, key: key, valid: valid, refused: refused)
     }
 
-    private static func keyGuess(_ record: JSONScanner.Value, _ scanner: JSONScanner) -> String {
+    /// The refused record's id for its dead letter, without any NUL (which text cannot hold).
+    static func keyGuess(_ record: JSONScanner.Value, _ scanner: JSONScanner) -> String {
         guard record.kind == .object, let id = try? scanner.member("id", of: record), let text = try? scanner.string(id)
         else {
             return ""
         }
-        return text
+        return text.utf8.contains(0) ? String(text.unicodeScalars.filter { $0 != "\u{0}" }) : text
     }
 
     static func load(_ source: String, on connection: isolated PostgresConnection) async throws -> Watermark {
