@@ -28,7 +28,7 @@ BENCHES = OrderedDict(
         ("nightly", ("one `ota-ingest nightly`", "a sandbox of {nightly} properties x 365 days, WebHotelier")),
         ("serve", ("`ota-ingest serve` under wrk", "wrk -t2 -c64 for {serve} s, PostgreSQL with fsync on")),
         ("ari", ("OpenTravel availability and rate pushes through `ota-ingest serve`",
-                 "a full flush of 750 nights for {ari} hotels, then {ari_deltas} one-field deltas over 7 nights, over 8 "
+                 "a full flush of 750 nights for the hotels among the first {ari} that the seeds give rate plans (5), then {ari_deltas} one-field deltas over 7 nights, over 8 "
                  "keep-alive connections, PostgreSQL with fsync on; durable = answered and expanded into cells; the floor "
                  "is COPY of the same cells as typed rows (scripts/bench-ari.sh)")),
         ("ari-promotion", ("promotion of ARI delta cells beside the full-state path",
