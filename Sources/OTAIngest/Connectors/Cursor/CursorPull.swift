@@ -16,6 +16,9 @@ public enum CursorPull {
         var cursor: String?
         /// "key hash" pairs landed at exactly updatedAfter.
         var boundary: Set<String>
+        /// The same entries in the order they landed, as they are stored: sorting thousands of
+        /// entries with every page was on the landing's path.
+        var boundaryInOrder: [String] = []
     }
 
     public static func run(_ context: PullContext, token: String) async throws {
@@ -96,8 +99,14 @@ public enum CursorPull {
                     }
                     if parsed.updatedAt == next.updatedAfter { atNewest.append((parsed.key, parsed.hash)) }
                 }
-                if !carried { next.boundary = [] }
-                for entry in atNewest { next.boundary.insert(entry.key + " " + String(entry.hash, radix: 16)) }
+                if !carried {
+                    next.boundary = []
+                    next.boundaryInOrder = []
+                }
+                for (key, hash) in atNewest {
+                    let entry = key + " " + String(hash, radix: 16)
+                    if next.boundary.insert(entry).inserted { next.boundaryInOrder.append(entry) }
+                }
                 let landedRows = rows
                 let refusedRecords = page.refused
                 let body = page.page.body
@@ -240,13 +249,13 @@ public enum CursorPull {
         let keys = (try? JSONSerialization.jsonObject(with: Data(boundaryJSON.utf8))) as? [String] ?? []
         return Watermark(
             updatedAfter: try row.decode(Date?.self, at: 0), updatedAfterText: try row.decode(String?.self, at: 1),
-            cursor: try row.decode(String?.self, at: 2), boundary: Set(keys))
+            cursor: try row.decode(String?.self, at: 2), boundary: Set(keys), boundaryInOrder: keys)
     }
 
     static func save(_ mark: Watermark, source: String, runId: String, on connection: isolated PostgresConnection)
         async throws
     {
-        let keys = jsonArray(mark.boundary.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+        let keys = jsonArray(mark.boundaryInOrder)
         try await connection.execute(
             """
             insert into ops.watermarks (source, stream, property_code, updated_after, cursor, boundary_keys, run_id)
