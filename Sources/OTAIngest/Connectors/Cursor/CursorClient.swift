@@ -112,15 +112,11 @@ public enum InventoryRecordParser {
         var channel = ""
         try scanner.members(of: record) { key, value in
             func text() throws -> String {
-                let name = String(decoding: UnsafeBufferPointer(rebasing: scanner.bytes[key]), as: UTF8.self)
                 guard value.kind == .string, let s = try? scanner.string(value) else {
-                    throw Refusal(reason: "\(name) must be a string")
-                }
-                // PostgreSQL text cannot hold U+0000: refused here, the record goes to the dead
-                // letters, where a key with it would fail the page's landing (and the watermark's
-                // boundary, jsonb, refuses it too) on every retry.
-                guard !s.utf8.contains(0) else {
-                    throw Refusal(reason: "\(name) contains a NUL character (\\u0000), which text cannot hold")
+                    throw Refusal(
+                        reason:
+                            "\(String(decoding: UnsafeBufferPointer(rebasing: scanner.bytes[key]), as: UTF8.self)) must be a string"
+                    )
                 }
                 return s
             }
@@ -132,7 +128,14 @@ public enum InventoryRecordParser {
                 return n
             }
             if scanner.keyEquals(key, "id") {
-                id = try text()
+                let recordID = try text()
+                // Any field holding U+0000 is refused when its row lands (StagingWriter); the id
+                // is also the watermark boundary's entry (jsonb) and the dead letter's key, which
+                // cannot hold it either, so it is refused here, before it reaches them.
+                guard !recordID.utf8.contains(0) else {
+                    throw Refusal(reason: "id contains a NUL character (\\u0000), which text cannot hold")
+                }
+                id = recordID
             } else if scanner.keyEquals(key, "property_id") {
                 property = try text()
             } else if scanner.keyEquals(key, "room_code") {

@@ -15,10 +15,24 @@ public enum CursorPull {
         var updatedAfterText: String?
         var cursor: String?
         /// "key hash" pairs landed at exactly updatedAfter.
-        var boundary: Set<String>
-        /// The same entries in the order they landed, as they are stored: sorting thousands of
-        /// entries with every page was on the landing's path.
-        var boundaryInOrder: [String] = []
+        var boundary = Boundary()
+    }
+
+    /// The boundary's entries in the order they landed, as they are stored (sorting thousands
+    /// of entries with every page was on the landing's path), with a set for lookups.
+    struct Boundary: Sendable {
+        private(set) var inOrder: [String] = []
+        private var members = Set<String>()
+
+        init(_ entries: [String] = []) {
+            for entry in entries { insert(entry) }
+        }
+
+        func contains(_ entry: String) -> Bool { members.contains(entry) }
+
+        mutating func insert(_ entry: String) {
+            if members.insert(entry).inserted { inOrder.append(entry) }
+        }
     }
 
     public static func run(_ context: PullContext, token: String) async throws {
@@ -99,14 +113,8 @@ public enum CursorPull {
                     }
                     if parsed.updatedAt == next.updatedAfter { atNewest.append((parsed.key, parsed.hash)) }
                 }
-                if !carried {
-                    next.boundary = []
-                    next.boundaryInOrder = []
-                }
-                for (key, hash) in atNewest {
-                    let entry = key + " " + String(hash, radix: 16)
-                    if next.boundary.insert(entry).inserted { next.boundaryInOrder.append(entry) }
-                }
+                if !carried { next.boundary = Boundary() }
+                for entry in atNewest { next.boundary.insert(entry.key + " " + String(entry.hash, radix: 16)) }
                 let landedRows = rows
                 let refusedRecords = page.refused
                 let body = page.page.body
@@ -151,7 +159,7 @@ public enum CursorPull {
         init(resuming mark: Watermark) {
             guard mark.cursor != nil, let at = mark.updatedAfter else { return }
             instant = at
-            for entry in mark.boundary {
+            for entry in mark.boundary.inOrder {
                 if let hex = entry.split(separator: " ").last, let hash = UInt64(hex, radix: 16) { hashes.insert(hash) }
             }
         }
@@ -244,18 +252,18 @@ public enum CursorPull {
                    cursor, boundary_keys::text
             from ops.watermarks where source = $1 and stream = $2 and property_code = ''
             """, [source, stream])
-        guard let row = rows.first else { return Watermark(boundary: []) }
+        guard let row = rows.first else { return Watermark() }
         let boundaryJSON = try row.decode(String.self, at: 3)
         let keys = (try? JSONSerialization.jsonObject(with: Data(boundaryJSON.utf8))) as? [String] ?? []
         return Watermark(
             updatedAfter: try row.decode(Date?.self, at: 0), updatedAfterText: try row.decode(String?.self, at: 1),
-            cursor: try row.decode(String?.self, at: 2), boundary: Set(keys), boundaryInOrder: keys)
+            cursor: try row.decode(String?.self, at: 2), boundary: Boundary(keys))
     }
 
     static func save(_ mark: Watermark, source: String, runId: String, on connection: isolated PostgresConnection)
         async throws
     {
-        let keys = jsonArray(mark.boundaryInOrder)
+        let keys = jsonArray(mark.boundary.inOrder)
         try await connection.execute(
             """
             insert into ops.watermarks (source, stream, property_code, updated_after, cursor, boundary_keys, run_id)
